@@ -1,0 +1,44 @@
+import { DomainError } from '../domain/errors.js';
+
+/** 5xx, timeout, network failure, 429 or an open circuit: worth retrying later. */
+export class PlatformUnavailableError extends DomainError {
+  readonly retryable = true;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(system: string, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(`PLATFORM.${system}_UNAVAILABLE`, message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** The platform understood the request and said no (4xx, business error code): retrying cannot help. */
+export class PlatformRejectedError extends DomainError {
+  readonly retryable = false;
+  readonly platformCode: string;
+
+  constructor(system: string, platformCode: string, message: string, options?: { cause?: unknown }) {
+    super(`PLATFORM.${system}_REJECTED`, message, options);
+    this.platformCode = platformCode;
+  }
+}
+
+/** The platform answered with something that is not its contract (garbage, wrong envelope, bad signature). */
+export class PlatformBadResponseError extends DomainError {
+  readonly retryable = true;
+
+  constructor(system: string, message: string, options?: { cause?: unknown }) {
+    super(`PLATFORM.${system}_BAD_RESPONSE`, message, options);
+  }
+}
+
+export type WebhookRejection = 'BAD_SIGNATURE' | 'STALE_TIMESTAMP' | 'REPLAYED' | 'MALFORMED';
+
+/** An inbound push that failed verification; nothing of it may be stored. */
+export class WebhookRejectedError extends DomainError {
+  readonly reason: WebhookRejection;
+
+  constructor(reason: WebhookRejection, message: string, options?: { cause?: unknown }) {
+    super(`WEBHOOK.${reason}`, message, options);
+    this.reason = reason;
+  }
+}

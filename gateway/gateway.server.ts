@@ -1,0 +1,104 @@
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { formatError } from '../lib/graphql-errors.js';
+import { headerValue, json, startHttpServer, type HttpRequest, type RunningServer } from '../lib/http-server.js';
+import type { Logger } from '../lib/logger.js';
+import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  supergraphSdl: string;
+  /** Where each subgraph runs, overriding the routing URLs composed into the supergraph. */
+  subgraphUrls?: Partial<Record<string, string>>;
+  subgraphTimeoutMs: number;
+  production: boolean;
+  logger: Logger;
+}
+
+export interface RunningGateway extends RunningServer {
+  /** Subgraph name → URL actually used, for readiness checks and diagnostics. */
+  subgraphs: Record<string, string>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const subgraphs: Record<string, string> = {};
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    logger: options.logger,
+    buildService: ({ name, url }) => {
+      const target = options.subgraphUrls?.[name] ?? url;
+      if (!target) throw new Error(`no URL for subgraph ${name}`);
+      subgraphs[name] = target;
+      return new SubgraphDataSource(name, target, options.subgraphTimeoutMs, options.logger);
+    },
+  });
+
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    formatError,
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+  });
+  await server.start();
+
+  const http = await startHttpServer({
+    host: options.host,
+    port: options.port,
+    logger: options.logger,
+    graphql: {
+      path: '/graphql',
+      server,
+      context: async (request: HttpRequest) => ({
+        requestId: request.requestId,
+        authorization: headerValue(request.headers.authorization),
+      }),
+    },
+    routes: [
+      { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok' }) },
+      {
+        method: 'GET',
+        path: '/ready',
+        handler: async () => {
+          const checks = await checkSubgraphs(subgraphs, Math.min(2000, options.subgraphTimeoutMs));
+          const ready = Object.keys(subgraphs).length > 0 && Object.values(checks).every((status) => status === 'ok');
+          return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', supergraphLoaded: true, subgraphs: checks });
+        },
+      },
+    ],
+  });
+
+  return {
+    url: http.url,
+    port: http.port,
+    subgraphs,
+    close: async () => {
+      await http.close();
+      await server.stop();
+    },
+  };
+}
+
+async function checkSubgraphs(subgraphs: Record<string, string>, timeoutMs: number): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(subgraphs).map(async ([name, url]) => {
+      try {
+        const response = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(timeoutMs) });
+        return [name, response.ok ? 'ok' : `unhealthy (HTTP ${response.status})`] as const;
+      } catch (error) {
+        return [name, `unreachable (${(error as Error).name})`] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}

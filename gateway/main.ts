@@ -1,0 +1,23 @@
+/** `npm run start:gateway`: the gateway as its own process, serving the committed supergraph. */
+import { readFileSync } from 'node:fs';
+import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { onShutdown } from '../lib/shutdown.js';
+import { startGateway } from './gateway.server.js';
+
+const config = loadConfig();
+const logger = createLogger({ level: config.logLevel, service: 'gateway' });
+const subgraphUrls = Object.fromEntries(
+  SUBGRAPH_NAMES.map((name) => [name, config.subgraphs[name].url ?? `http://${config.host}:${config.subgraphs[name].port}/graphql`]),
+);
+const gateway = await startGateway({
+  host: config.host,
+  port: config.gateway.port,
+  supergraphSdl: readFileSync(new URL('../supergraph.graphql', import.meta.url), 'utf8'),
+  subgraphUrls,
+  subgraphTimeoutMs: config.gateway.subgraphTimeoutMs,
+  production: config.env === 'production',
+  logger,
+});
+logger.info({ url: `${gateway.url}/graphql` }, 'gateway listening');
+onShutdown(logger, () => gateway.close());

@@ -1,0 +1,76 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import type { Logger } from '../lib/logger.js';
+
+export interface GatewayContext {
+  requestId: string;
+  authorization: string | undefined;
+}
+
+/**
+ * One subgraph as the gateway sees it: Node's fetch (undici, keep-alive by
+ * default) with a deadline, the caller's request id and credentials forwarded,
+ * and failures turned into errors placed on the fields this subgraph would have
+ * filled, so that the rest of the answer still arrives.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    readonly name: string,
+    url: string,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    super({
+      url,
+      fetcher: ((input: string, init: RequestInit) =>
+        fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as RemoteGraphQLDataSource['fetcher'],
+    });
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const headers = request.http?.headers;
+    if (!headers || !context) return;
+    if (context.requestId) headers.set('x-request-id', context.requestId);
+    if (context.authorization) headers.set('authorization', context.authorization);
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      const timedOut = isTimeout(error);
+      const code = timedOut ? 'SUBGRAPH.TIMEOUT' : 'SUBGRAPH.UNAVAILABLE';
+      const message = timedOut
+        ? `subgraph "${this.name}" did not answer within ${this.timeoutMs} ms`
+        : `subgraph "${this.name}" is unavailable`;
+      this.logger.warn({ subgraph: this.name, code, err: error }, 'subgraph fetch failed');
+      return { errors: fieldPaths(options.request).map((path) => ({ message, path, extensions: { code } })) };
+    }
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+  }
+  return false;
+}
+
+/**
+ * The paths, in the subgraph's response, of what this fetch was to provide: one
+ * per entity for an `_entities` fetch (the gateway maps them back to the fields
+ * of the caller's query), else the root fields.
+ */
+function fieldPaths(request: GraphQLDataSourceProcessOptions['request']): (string | number)[][] {
+  const representations = request.variables?.representations;
+  if (Array.isArray(representations)) return representations.map((_, index) => ['_entities', index]);
+  try {
+    const document = parse(request.query ?? '');
+    const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    return (operation?.selectionSet.selections ?? []).flatMap((selection) =>
+      selection.kind === Kind.FIELD ? [[selection.alias?.value ?? selection.name.value]] : [],
+    );
+  } catch {
+    return [[]];
+  }
+}

@@ -1,0 +1,26 @@
+import type { DefaultJobOptions } from 'bullmq';
+
+/**
+ * Every queue of tongban. The names carry a hash tag so that each queue's keys
+ * land in one slot when Redis Cluster is the path past one machine.
+ */
+export const QUEUES = {
+  materialTransfer: '{material-transfer}',
+  platformSync: '{platform-sync}',
+  deadlineAlerts: '{deadline-alerts}',
+  notifications: '{notifications}',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** 5xx, timeouts and 429 are retried with exponential backoff; what cannot succeed fails at once (UnrecoverableError). */
+export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: false,
+};
+
+export function bullPrefix(keyPrefix: string): string {
+  return `${keyPrefix}bull`;
+}

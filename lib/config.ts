@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives a typed
+ * `Config` (or a part of it), so a bad value fails at start-up with the name of
+ * the variable instead of deep inside a request.
+ */
+export const SUBGRAPH_NAMES = ['cases', 'chongqing', 'sichuan', 'windows', 'courier'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^(https?|redis|rediss)$/ });
+const optionalUrl = z.preprocess((value) => (value === '' ? undefined : value), url.optional());
+const secret = z.string().min(16, 'must be at least 16 characters');
+
+const DEV_SECRETS = {
+  YUKUAIBAN_APP_SECRET: 'dev-yukuaiban-secret-change-me',
+  SICHUAN_APP_SECRET: 'dev-sichuan-secret-change-me',
+  COURIER_SECRET: 'dev-courier-secret-change-me',
+} as const;
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    GATEWAY_PORT: port.default(4000),
+    CASES_PORT: port.default(4001),
+    CHONGQING_PORT: port.default(4002),
+    SICHUAN_PORT: port.default(4003),
+    WINDOWS_PORT: port.default(4004),
+    COURIER_PORT: port.default(4005),
+    CASES_URL: optionalUrl,
+    CHONGQING_URL: optionalUrl,
+    SICHUAN_URL: optionalUrl,
+    WINDOWS_URL: optionalUrl,
+    COURIER_URL: optionalUrl,
+    SUBGRAPH_TIMEOUT_MS: positiveMs.default(5000),
+    REDIS_URL: optionalUrl,
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')
+      .default('tongban:'),
+    PLATFORM_TIMEOUT_MS: positiveMs.default(3000),
+    YUKUAIBAN_BASE_URL: optionalUrl,
+    YUKUAIBAN_APP_KEY: z.string().min(1).default('tongban-dev'),
+    YUKUAIBAN_APP_SECRET: secret.default(DEV_SECRETS.YUKUAIBAN_APP_SECRET),
+    YUKUAIBAN_SANDBOX_PORT: port.default(4101),
+    SICHUAN_BASE_URL: optionalUrl,
+    SICHUAN_APP_ID: z.string().min(1).default('tongban-dev'),
+    SICHUAN_APP_SECRET: secret.default(DEV_SECRETS.SICHUAN_APP_SECRET),
+    SICHUAN_SANDBOX_PORT: port.default(4102),
+    COURIER_BASE_URL: optionalUrl,
+    COURIER_SECRET: secret.default(DEV_SECRETS.COURIER_SECRET),
+    COURIER_SANDBOX_PORT: port.default(4103),
+    SANDBOX_STEP_MS: z.coerce.number().int().min(0).default(3000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    for (const [name, devValue] of Object.entries(DEV_SECRETS)) {
+      if (env[name as keyof typeof DEV_SECRETS] === devValue) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'must be set to a real secret in production' });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  host: string;
+  gateway: { port: number; subgraphTimeoutMs: number };
+  subgraphs: Record<SubgraphName, { port: number; url: string | undefined }>;
+  redis: { url: string | undefined; keyPrefix: string };
+  platforms: {
+    timeoutMs: number;
+    yukuaiban: { baseUrl: string | undefined; appKey: string; appSecret: string; sandboxPort: number };
+    sichuan: { baseUrl: string | undefined; appId: string; appSecret: string; sandboxPort: number };
+    courier: { baseUrl: string | undefined; secret: string; sandboxPort: number };
+  };
+  sandbox: { stepMs: number };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG.INVALID';
+
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = readProcessEnv()): Config {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    host: e.HOST,
+    gateway: { port: e.GATEWAY_PORT, subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS },
+    subgraphs: {
+      cases: { port: e.CASES_PORT, url: e.CASES_URL },
+      chongqing: { port: e.CHONGQING_PORT, url: e.CHONGQING_URL },
+      sichuan: { port: e.SICHUAN_PORT, url: e.SICHUAN_URL },
+      windows: { port: e.WINDOWS_PORT, url: e.WINDOWS_URL },
+      courier: { port: e.COURIER_PORT, url: e.COURIER_URL },
+    },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    platforms: {
+      timeoutMs: e.PLATFORM_TIMEOUT_MS,
+      yukuaiban: {
+        baseUrl: e.YUKUAIBAN_BASE_URL,
+        appKey: e.YUKUAIBAN_APP_KEY,
+        appSecret: e.YUKUAIBAN_APP_SECRET,
+        sandboxPort: e.YUKUAIBAN_SANDBOX_PORT,
+      },
+      sichuan: {
+        baseUrl: e.SICHUAN_BASE_URL,
+        appId: e.SICHUAN_APP_ID,
+        appSecret: e.SICHUAN_APP_SECRET,
+        sandboxPort: e.SICHUAN_SANDBOX_PORT,
+      },
+      courier: { baseUrl: e.COURIER_BASE_URL, secret: e.COURIER_SECRET, sandboxPort: e.COURIER_SANDBOX_PORT },
+    },
+    sandbox: { stepMs: e.SANDBOX_STEP_MS },
+  };
+}
+
+/** `.env` in the working directory, if present, fills in what the real environment leaves unset. */
+function readProcessEnv(): Record<string, string | undefined> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return process.env;
+}

@@ -1,0 +1,18 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { DomainError } from '../domain/errors.js';
+
+/**
+ * The boundary where the project's errors become GraphQL errors: a DomainError
+ * keeps its namespaced code and message; anything unexpected is reported as
+ * INTERNAL without its message, so no internals (keys, hosts, data) leak.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof DomainError) {
+    return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  return { message: 'internal error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL' } };
+}

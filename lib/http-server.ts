@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from './logger.js';
+import { withRequestId } from './logger.js';
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  search: string;
+  headers: IncomingHttpHeaders;
+  rawBody: Buffer;
+  requestId: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string | Buffer;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handler: (request: HttpRequest) => Promise<HttpResponse>;
+}
+
+export interface GraphQLMount<TContext extends BaseContext> {
+  path: string;
+  server: ApolloServer<TContext>;
+  context: (request: HttpRequest) => Promise<TContext>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface HttpServerOptions<TContext extends BaseContext> {
+  host: string;
+  port: number;
+  logger: Logger;
+  routes?: Route[];
+  graphql?: GraphQLMount<TContext>;
+  maxBodyBytes?: number;
+}
+
+export class PayloadTooLargeError extends Error {
+  readonly code = 'INPUT.PAYLOAD_TOO_LARGE';
+}
+
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
+}
+
+/**
+ * A deliberately small HTTP layer: Apollo Server's own request pipeline for
+ * GraphQL, plain handlers for health, webhooks and pages. The raw body is kept
+ * because webhook signatures are computed over the exact bytes received.
+ */
+export async function startHttpServer<TContext extends BaseContext>(
+  options: HttpServerOptions<TContext>,
+): Promise<RunningServer> {
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const routes = new Map((options.routes ?? []).map((route) => [`${route.method} ${route.path}`, route]));
+
+  const server = createServer((req, res) => {
+    const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
+    res.setHeader('x-request-id', requestId);
+    withRequestId(requestId, () => {
+      handle(req, res, requestId).catch((error: unknown) => {
+        if (error instanceof PayloadTooLargeError) {
+          send(res, json(413, { error: { code: error.code, message: error.message } }));
+          return;
+        }
+        options.logger.error({ err: error, path: req.url }, 'unhandled error in http handler');
+        if (!res.headersSent) send(res, json(500, { error: { code: 'INTERNAL', message: 'internal error' } }));
+        else res.destroy();
+      });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const parsed = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const rawBody = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, maxBodyBytes);
+    const request: HttpRequest = { method, path: parsed.pathname, search: parsed.search, headers: req.headers, rawBody, requestId };
+
+    const mount = options.graphql;
+    if (mount && request.path === mount.path && (method === 'GET' || method === 'POST')) {
+      await serveGraphQL(mount, request, res);
+      return;
+    }
+    const route = routes.get(`${method} ${request.path}`);
+    if (!route) {
+      send(res, json(404, { error: { code: 'HTTP.NOT_FOUND', message: `${method} ${request.path} not found` } }));
+      return;
+    }
+    send(res, await route.handler(request));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // In-flight requests get a moment to finish; then sockets are cut so shutdown never hangs.
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
+}
+
+async function serveGraphQL<TContext extends BaseContext>(
+  mount: GraphQLMount<TContext>,
+  request: HttpRequest,
+  res: ServerResponse,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let body: unknown = undefined;
+  if (request.method === 'POST') {
+    const text = request.rawBody.toString('utf8');
+    if (headers.get('content-type')?.includes('application/json')) {
+      try {
+        body = text.length ? JSON.parse(text) : undefined;
+      } catch {
+        send(res, json(400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }));
+        return;
+      }
+    } else {
+      body = text;
+    }
+  }
+  const response = await mount.server.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: request.method, headers, search: request.search, body },
+    context: () => mount.context(request),
+  });
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function send(res: ServerResponse, response: HttpResponse): void {
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+  res.end(response.body);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new PayloadTooLargeError(`request body exceeds ${limit} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,88 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface LocalRedis {
+  url: string;
+  /** How this Redis was found, for the start-up banner. */
+  origin: 'REDIS_URL' | 'default port' | 'spawned';
+  stop(): Promise<void>;
+}
+
+export class RedisNotAvailableError extends Error {
+  readonly code = 'REDIS.NOT_AVAILABLE';
+}
+
+export async function ping(url: string, timeoutMs = 1000): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Finds a Redis for a local run: the configured one, else the usual local
+ * port, else a private `redis-server` with AOF on a free port in a temporary
+ * directory, stopped and removed with `stop()`.
+ */
+export async function findOrStartRedis(configuredUrl: string | undefined): Promise<LocalRedis> {
+  if (configuredUrl) {
+    if (await ping(configuredUrl)) return { url: configuredUrl, origin: 'REDIS_URL', stop: async () => undefined };
+    throw new RedisNotAvailableError(`REDIS_URL=${configuredUrl} does not answer PING`);
+  }
+  const defaultUrl = 'redis://127.0.0.1:6379';
+  if (await ping(defaultUrl, 500)) return { url: defaultUrl, origin: 'default port', stop: async () => undefined };
+
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new RedisNotAvailableError(
+      'no Redis answers on 127.0.0.1:6379 and redis-server is not on PATH.\n' +
+        '  Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)\n' +
+        '  or point REDIS_URL at a running Redis.',
+    );
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'tongban-redis-'));
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction'],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (await ping(url, 200)) {
+      return { url, origin: 'spawned', stop: () => stopChild(child, dir) };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stopChild(child, dir);
+  throw new RedisNotAvailableError(`redis-server did not start on port ${port}`);
+}
+
+async function stopChild(child: ChildProcess, dir: string): Promise<void> {
+  if (child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}

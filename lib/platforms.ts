@@ -1,0 +1,22 @@
+import type { PlatformPort } from '../adapters/platform.port.js';
+import { SichuanClient } from '../adapters/sichuan/sichuan.client.js';
+import { YukuaibanClient } from '../adapters/yukuaiban/yukuaiban.client.js';
+import type { Region } from '../domain/region.js';
+import type { Config } from './config.js';
+
+/** Base URLs default to the local sandboxes, which `npm start` runs on the configured ports. */
+export function platformBaseUrls(config: Config): Record<Region, string> {
+  const local = (port: number) => `http://${config.host}:${port}`;
+  return {
+    CHONGQING: config.platforms.yukuaiban.baseUrl ?? local(config.platforms.yukuaiban.sandboxPort),
+    SICHUAN: config.platforms.sichuan.baseUrl ?? local(config.platforms.sichuan.sandboxPort),
+  };
+}
+
+export function createPlatformClients(config: Config, urls = platformBaseUrls(config)): Record<Region, PlatformPort> {
+  const { yukuaiban, sichuan, timeoutMs } = config.platforms;
+  return {
+    CHONGQING: new YukuaibanClient({ baseUrl: urls.CHONGQING, appKey: yukuaiban.appKey, appSecret: yukuaiban.appSecret, timeoutMs }),
+    SICHUAN: new SichuanClient({ baseUrl: urls.SICHUAN, appId: sichuan.appId, appSecret: sichuan.appSecret, timeoutMs }),
+  };
+}

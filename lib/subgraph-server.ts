@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { parse } from 'graphql';
+import { formatError } from './graphql-errors.js';
+import { json, startHttpServer, type HttpRequest, type Route, type RunningServer } from './http-server.js';
+import type { Logger } from './logger.js';
+
+export interface SubgraphDefinition<TContext extends BaseContext> {
+  name: string;
+  schemaFile: URL;
+  resolvers: GraphQLResolverMap<TContext>;
+  /** Built per request: DataLoaders live here so batching never crosses requests. */
+  context: (request: HttpRequest) => Promise<TContext>;
+  routes?: Route[];
+  /** Checked by /health: the subgraph is healthy only when what it depends on answers. */
+  healthCheck?: () => Promise<void>;
+}
+
+export function loadSchema(schemaFile: URL) {
+  return parse(readFileSync(schemaFile, 'utf8'));
+}
+
+export async function startSubgraph<TContext extends BaseContext>(
+  definition: SubgraphDefinition<TContext>,
+  options: { host: string; port: number; logger: Logger },
+): Promise<RunningServer> {
+  const schema = buildSubgraphSchema({ typeDefs: loadSchema(definition.schemaFile), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  const server = new ApolloServer<TContext>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await server.start();
+
+  const health: Route = {
+    method: 'GET',
+    path: '/health',
+    handler: async () => {
+      try {
+        await definition.healthCheck?.();
+        return json(200, { status: 'ok', subgraph: definition.name });
+      } catch (error) {
+        return json(503, { status: 'unavailable', subgraph: definition.name, reason: String(error) });
+      }
+    },
+  };
+
+  const http = await startHttpServer({
+    host: options.host,
+    port: options.port,
+    logger: options.logger,
+    routes: [health, ...(definition.routes ?? [])],
+    graphql: { path: '/graphql', server, context: definition.context },
+  });
+  return {
+    url: http.url,
+    port: http.port,
+    close: async () => {
+      await http.close();
+      await server.stop();
+    },
+  };
+}

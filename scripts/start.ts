@@ -1,0 +1,121 @@
+/**
+ * `npm start`: the whole stack on this machine — platform sandboxes, the five
+ * subgraphs, the workers and the gateway — each as its own process, as in
+ * production. Ctrl-C stops them all (and a Redis it had to start).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
+import { findOrStartRedis, RedisNotAvailableError, type LocalRedis } from '../lib/local-redis.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const config = loadConfig();
+
+let redis: LocalRedis;
+try {
+  redis = await findOrStartRedis(config.redis.url);
+} catch (error) {
+  if (error instanceof RedisNotAvailableError) {
+    console.error(`tongban: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const children: { name: string; child: ChildProcess }[] = [];
+let stopping = false;
+
+function run(name: string, entry: string, args: string[] = []): void {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: root,
+    env: { ...process.env, REDIS_URL: redis.url },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.error(`tongban: ${name} exited (${signal ?? code}); stopping the stack`);
+    void stop(stopping ? 0 : 1);
+  });
+  children.push({ name, child });
+}
+
+async function stop(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    children.map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => {
+            clearTimeout(force);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await redis.stop();
+  process.exit(exitCode);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  console.error(`tongban: ${what} did not come up within ${timeoutMs / 1000} s`);
+  await stop(1);
+}
+
+const httpOk = (url: string) => async () => {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+};
+
+const tcpOpen = (port: number) => () =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, config.host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+const base = (port: number) => `http://${config.host}:${port}`;
+
+run('sandboxes', 'adapters/main.ts');
+await waitFor(tcpOpen(config.platforms.yukuaiban.sandboxPort), '渝快办 sandbox');
+await waitFor(tcpOpen(config.platforms.sichuan.sandboxPort), '四川一体化 sandbox');
+
+for (const name of SUBGRAPH_NAMES) run(`subgraph ${name}`, 'subgraphs/main.ts', [name]);
+for (const name of SUBGRAPH_NAMES) {
+  await waitFor(httpOk(`${base(config.subgraphs[name].port)}/health`), `subgraph ${name}`);
+}
+run('workers', 'jobs/main.ts');
+run('gateway', 'gateway/main.ts');
+await waitFor(httpOk(`${base(config.gateway.port)}/ready`), 'gateway');
+
+if (!stopping) {
+  console.log(`
+tongban is running (Redis: ${redis.url}, ${redis.origin})
+
+  GraphQL gateway   ${base(config.gateway.port)}/graphql
+  health / ready    ${base(config.gateway.port)}/health  ${base(config.gateway.port)}/ready
+${SUBGRAPH_NAMES.map((name) => `  subgraph ${name.padEnd(9)}${base(config.subgraphs[name].port)}/graphql`).join('\n')}
+  渝快办 sandbox     ${base(config.platforms.yukuaiban.sandboxPort)}
+  四川一体化 sandbox  ${base(config.platforms.sichuan.sandboxPort)}
+
+Press Ctrl-C to stop.
+`);
+}

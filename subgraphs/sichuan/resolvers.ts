@@ -1,0 +1,3 @@
+import { platformResolvers } from '../platform/platform.resolvers.js';
+
+export const resolvers = platformResolvers({ item: 'SichuanServiceItem', case: 'SichuanPlatformCase' });

@@ -1,0 +1,17 @@
+import type { Region } from '../../domain/region.js';
+import type { Weekday, WindowRecord } from './window.model.js';
+import type { WindowsContext } from './server.js';
+
+const WEEKDAYS: Weekday[] = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
+
+export const resolvers = {
+  Query: {
+    window: (_: unknown, args: { id: string }, ctx: WindowsContext) => ctx.windows.load(args.id),
+    windows: (_: unknown, args: { region?: Region; divisionCode?: string }, ctx: WindowsContext) =>
+      ctx.store.list({ region: args.region, divisionCode: args.divisionCode }),
+  },
+  Window: {
+    __resolveReference: (ref: { id: string }, ctx: WindowsContext) => ctx.windows.load(ref.id),
+    hours: (window: WindowRecord) => WEEKDAYS.map((day) => ({ day, ranges: window.hours[day] ?? [] })),
+  },
+};

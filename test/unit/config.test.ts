@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config.js';
+
+describe('config', () => {
+  it('has working defaults for a local run', () => {
+    const config = loadConfig({});
+    expect(config.env).toBe('development');
+    expect(config.gateway.port).toBe(4000);
+    expect(config.subgraphs.cases.port).toBe(4001);
+    expect(config.redis).toEqual({ url: undefined, keyPrefix: 'tongban:' });
+  });
+
+  it('coerces and validates values', () => {
+    const config = loadConfig({ GATEWAY_PORT: '8080', REDIS_URL: 'redis://10.0.0.5:6380', SUBGRAPH_TIMEOUT_MS: '1500' });
+    expect(config.gateway).toEqual({ port: 8080, subgraphTimeoutMs: 1500 });
+    expect(config.redis.url).toBe('redis://10.0.0.5:6380');
+  });
+
+  it('names every bad variable in one error', () => {
+    try {
+      loadConfig({ GATEWAY_PORT: 'eighty', REDIS_URL: 'not a url', LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      expect(message).toContain('GATEWAY_PORT');
+      expect(message).toContain('REDIS_URL');
+      expect(message).toContain('LOG_LEVEL');
+      expect((error as ConfigError).problems).toHaveLength(3);
+    }
+  });
+
+  it('refuses development secrets in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/YUKUAIBAN_APP_SECRET: must be set to a real secret/);
+    const secrets = {
+      YUKUAIBAN_APP_SECRET: 'a-real-secret-of-enough-length',
+      SICHUAN_APP_SECRET: 'another-real-secret-of-length',
+      COURIER_SECRET: 'a-third-real-secret-of-length',
+    };
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets }).env).toBe('production');
+  });
+
+  it('refuses a port out of range', () => {
+    expect(() => loadConfig({ CASES_PORT: '70000' })).toThrow(/CASES_PORT/);
+  });
+});
