@@ -1,0 +1,132 @@
+import { toShanghaiTime, weekdayOfDate, type Instant, type WorkingCalendar } from '../calendar/index.js';
+import { InvalidHoursError } from './hours.errors.js';
+
+/**
+ * The weekly hours of a 通办 window, which follow those of its service hall (seed 000
+ * 一(三)4). Ranges are half-open ["09:00", "12:00"): open at 09:00, closed at 12:00.
+ * "24:00" may end a range. Statutory holidays are closed whatever the weekday says.
+ */
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+export type TimeRange = readonly [start: string, end: string];
+
+export type OfficeHours = { readonly [day in Weekday]: readonly TimeRange[] } & {
+  /**
+   * Hours on a make-up working day (调休上班) that falls on a weekend. Defaults to
+   * Monday's hours: a make-up day is a full working day and halls open as on an
+   * ordinary weekday, which the weekend entry (often closed) would not reflect.
+   */
+  readonly makeupDayHours?: readonly TimeRange[];
+};
+
+const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const KEYS: ReadonlySet<string> = new Set([...WEEKDAYS, 'makeupDayHours']);
+const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
+const MIDNIGHT_END = '24:00';
+
+/** Minutes since midnight, [start, end). */
+type MinuteRange = readonly [number, number];
+
+type CompiledHours = Readonly<Record<Weekday | 'makeup', readonly MinuteRange[]>>;
+
+/**
+ * Hours are read as values: each object is validated and compiled once, so that
+ * filtering a window list by `openAt` does not re-parse every range per window.
+ * Change hours by replacing the object, not by editing it in place.
+ */
+const compiledCache = new WeakMap<object, CompiledHours>();
+
+/** Throws `InvalidHoursError` (INPUT.INVALID_HOURS) listing every problem found. */
+export function validateOfficeHours(input: unknown): OfficeHours {
+  compile(input);
+  return input as OfficeHours;
+}
+
+/** The ranges that apply on a civil date, after holidays and make-up days. */
+export function hoursOn(hours: OfficeHours, date: string, calendar: WorkingCalendar): readonly TimeRange[] {
+  compile(hours);
+  const key = scheduleFor(date, calendar);
+  if (key === null) return [];
+  return key === 'makeup' ? (hours.makeupDayHours ?? hours.mon) : hours[key];
+}
+
+export function isOpen(hours: OfficeHours, instant: Instant, calendar: WorkingCalendar): boolean {
+  const compiled = compile(hours);
+  const { date, minuteOfDay } = toShanghaiTime(instant);
+  const key = scheduleFor(date, calendar);
+  if (key === null) return false;
+  return compiled[key].some(([start, end]) => minuteOfDay >= start && minuteOfDay < end);
+}
+
+function scheduleFor(date: string, calendar: WorkingCalendar): Weekday | 'makeup' | null {
+  const { kind } = calendar.dayKind(date);
+  if (kind === 'HOLIDAY') return null;
+  if (kind === 'MAKEUP_WORKDAY') return 'makeup';
+  return WEEKDAYS[weekdayOfDate(date)]!;
+}
+
+function compile(input: unknown): CompiledHours {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidHoursError(['应为对象 { mon: [["09:00","12:00"], …], …, sun: [] }']);
+  }
+  const cached = compiledCache.get(input);
+  if (cached) return cached;
+
+  const issues: string[] = [];
+  const record = input as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!KEYS.has(key)) issues.push(`${key}: 未知字段（应为 mon…sun 或 makeupDayHours）`);
+  }
+  const byDay = Object.fromEntries(WEEKDAYS.map((day) => [day, parseDay(day, record[day], issues)])) as Record<
+    Weekday,
+    MinuteRange[]
+  >;
+  const makeup =
+    record.makeupDayHours === undefined ? byDay.mon : parseDay('makeupDayHours', record.makeupDayHours, issues);
+  const compiled = { ...byDay, makeup };
+  if (issues.length > 0) throw new InvalidHoursError(issues);
+  compiledCache.set(input, compiled);
+  return compiled;
+}
+
+function parseDay(key: string, value: unknown, issues: string[]): MinuteRange[] {
+  if (!Array.isArray(value)) {
+    issues.push(`${key}: 应为时间段数组，如 [["09:00","12:00"]]；不办公请写 []`);
+    return [];
+  }
+  const parsed: MinuteRange[] = [];
+  value.forEach((range: unknown, i) => {
+    const at = `${key}[${i}]`;
+    if (!Array.isArray(range) || range.length !== 2) {
+      issues.push(`${at}: 应为 ["HH:MM", "HH:MM"]`);
+      return;
+    }
+    const start = minutesOf(range[0], false);
+    const end = minutesOf(range[1], true);
+    if (start === null) issues.push(`${at}: 开始时间 ${JSON.stringify(range[0])} 应为 00:00–23:59 的 HH:MM`);
+    if (end === null) issues.push(`${at}: 结束时间 ${JSON.stringify(range[1])} 应为 HH:MM（最晚 24:00）`);
+    if (start === null || end === null) return;
+    if (start >= end) {
+      issues.push(`${at}: 开始时间 ${String(range[0])} 应早于结束时间 ${String(range[1])}`);
+      return;
+    }
+    parsed.push([start, end]);
+  });
+  const sorted = [...parsed].sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < sorted.length; i++) {
+    const [prevStart, prevEnd] = sorted[i - 1]!;
+    const [start] = sorted[i]!;
+    if (start < prevEnd) issues.push(`${key}: 时间段 ${clock(prevStart)}–${clock(prevEnd)} 与 ${clock(start)} 开始的时间段重叠`);
+  }
+  return sorted;
+}
+
+function minutesOf(value: unknown, isEnd: boolean): number | null {
+  if (isEnd && value === MIDNIGHT_END) return 24 * 60;
+  const match = typeof value === 'string' ? TIME.exec(value) : null;
+  return match ? Number(match[1]) * 60 + Number(match[2]) : null;
+}
+
+function clock(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
