@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type FieldNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Logger } from '../lib/logger.js';
 
 export interface GatewayContext {
@@ -57,20 +57,40 @@ function isTimeout(error: unknown): boolean {
 }
 
 /**
- * The paths, in the subgraph's response, of what this fetch was to provide: one
- * per entity for an `_entities` fetch (the gateway maps them back to the fields
- * of the caller's query), else the root fields.
+ * The paths, in the subgraph's response, of the fields this fetch was to provide:
+ * for an `_entities` fetch, each field selected on each entity (the gateway maps
+ * them back onto the caller's query), else the root fields.
  */
 function fieldPaths(request: GraphQLDataSourceProcessOptions['request']): (string | number)[][] {
-  const representations = request.variables?.representations;
-  if (Array.isArray(representations)) return representations.map((_, index) => ['_entities', index]);
+  let operation: OperationDefinitionNode | undefined;
   try {
-    const document = parse(request.query ?? '');
-    const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    return (operation?.selectionSet.selections ?? []).flatMap((selection) =>
-      selection.kind === Kind.FIELD ? [[selection.alias?.value ?? selection.name.value]] : [],
+    operation = parse(request.query ?? '').definitions.find(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
     );
   } catch {
     return [[]];
   }
+  const rootFields = fieldNames(operation?.selectionSet);
+  const representations = request.variables?.representations;
+  if (!Array.isArray(representations)) return rootFields.map((name) => [name]);
+
+  const entities = operation?.selectionSet.selections.find(
+    (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === '_entities',
+  );
+  const fieldsByType = new Map<string, string[]>();
+  for (const selection of entities?.selectionSet?.selections ?? []) {
+    if (selection.kind === Kind.INLINE_FRAGMENT && selection.typeCondition) {
+      fieldsByType.set(selection.typeCondition.name.value, fieldNames(selection.selectionSet));
+    }
+  }
+  return representations.flatMap((representation: { __typename?: string }, index) => {
+    const fields = fieldsByType.get(representation.__typename ?? '') ?? [];
+    return fields.length ? fields.map((field) => ['_entities', index, field]) : [['_entities', index]];
+  });
+}
+
+function fieldNames(selectionSet: SelectionSetNode | undefined): string[] {
+  return (selectionSet?.selections ?? []).flatMap((selection) =>
+    selection.kind === Kind.FIELD && selection.name.value !== '__typename' ? [selection.alias?.value ?? selection.name.value] : [],
+  );
 }

@@ -94,7 +94,7 @@ const tcpOpen = (port: number) => () =>
 
 const base = (port: number) => `http://${config.host}:${port}`;
 
-run('sandboxes', 'adapters/main.ts');
+run('sandboxes', 'scripts/sandboxes.ts');
 await waitFor(tcpOpen(config.platforms.yukuaiban.sandboxPort), '渝快办 sandbox');
 await waitFor(tcpOpen(config.platforms.sichuan.sandboxPort), '四川一体化 sandbox');
 

@@ -1,31 +1,47 @@
 import type { Redis } from 'ioredis';
 import type { PlatformPort } from '../adapters/platform.port.js';
-import type { SubgraphName } from '../lib/config.js';
+import type { Region } from '../domain/region.js';
+import type { Config, SubgraphName } from '../lib/config.js';
 import type { RunningServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
-import type { Region } from '../domain/region.js';
+import { RedisNonceStore } from '../lib/nonce-store.js';
 import { startCasesSubgraph } from './cases/server.js';
 import { startChongqingSubgraph } from './chongqing/server.js';
 import { startCourierSubgraph } from './courier/server.js';
+import type { PlatformEventSink } from './platform/platform.server.js';
 import { startSichuanSubgraph } from './sichuan/server.js';
 import { startWindowsSubgraph } from './windows/server.js';
 
 export interface SubgraphDeps {
+  config: Config;
   redis: Redis;
   platforms: Record<Region, PlatformPort>;
+  platformEvents: PlatformEventSink;
   logger: Logger;
-  host: string;
 }
 
 export function startSubgraphByName(name: SubgraphName, port: number, deps: SubgraphDeps): Promise<RunningServer> {
-  const common = { logger: deps.logger.child({ subgraph: name }), host: deps.host, port };
+  const common = { logger: deps.logger.child({ subgraph: name }), host: deps.config.host, port };
+  const { platforms } = deps.config;
   switch (name) {
     case 'cases':
       return startCasesSubgraph({ ...common, redis: deps.redis, platforms: deps.platforms });
     case 'chongqing':
-      return startChongqingSubgraph({ ...common, yukuaiban: deps.platforms.CHONGQING });
+      return startChongqingSubgraph({
+        ...common,
+        yukuaiban: deps.platforms.CHONGQING,
+        appSecret: platforms.yukuaiban.appSecret,
+        nonceStore: new RedisNonceStore(deps.redis, 'yukuaiban'),
+        events: deps.platformEvents,
+      });
     case 'sichuan':
-      return startSichuanSubgraph({ ...common, sichuan: deps.platforms.SICHUAN });
+      return startSichuanSubgraph({
+        ...common,
+        sichuan: deps.platforms.SICHUAN,
+        appSecret: platforms.sichuan.appSecret,
+        nonceStore: new RedisNonceStore(deps.redis, 'sichuan'),
+        events: deps.platformEvents,
+      });
     case 'windows':
       return startWindowsSubgraph({ ...common, redis: deps.redis });
     case 'courier':

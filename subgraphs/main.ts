@@ -2,7 +2,9 @@
 import { loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { createPlatformClients } from '../lib/platforms.js';
-import { createRedis } from '../lib/redis.js';
+import { createQueueConnection, createRedis } from '../lib/redis.js';
+import { PlatformEventQueue } from '../jobs/platform-events.queue.js';
+import { bullPrefix } from '../jobs/queues.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { startSubgraphByName } from './index.js';
 
@@ -13,15 +15,21 @@ if (!SUBGRAPH_NAMES.includes(name)) {
 }
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: `subgraph-${name}` });
-const redis = createRedis(config.redis.url ?? 'redis://127.0.0.1:6379', config.redis.keyPrefix);
+const redisUrl = config.redis.url ?? 'redis://127.0.0.1:6379';
+const redis = createRedis(redisUrl, config.redis.keyPrefix);
+const queueConnection = createQueueConnection(redisUrl);
+const platformEvents = new PlatformEventQueue(queueConnection, bullPrefix(config.redis.keyPrefix));
 const server = await startSubgraphByName(name, config.subgraphs[name].port, {
+  config,
   redis,
   platforms: createPlatformClients(config),
+  platformEvents,
   logger,
-  host: config.host,
 });
 logger.info({ url: `${server.url}/graphql` }, `subgraph ${name} listening`);
 onShutdown(logger, async () => {
   await server.close();
+  await platformEvents.close();
   redis.disconnect();
+  queueConnection.disconnect();
 });

@@ -15,6 +15,15 @@ interface PageArgs {
 
 export const resolvers = {
   Query: {
+    workingDays: (_: unknown, args: { from: string; to: string }, ctx: CasesContext) =>
+      ctx.calendar.workingDaysBetween(args.from, args.to),
+    addWorkingDays: (_: unknown, args: { date: string; days: number }, ctx: CasesContext) =>
+      ctx.calendar.addWorkingDays(args.date, args.days),
+    isWorkingDay: (_: unknown, args: { date: string }, ctx: CasesContext) => ctx.calendar.isWorkingDay(args.date),
+    calendarDay: (_: unknown, args: { date: string }, ctx: CasesContext) => {
+      const day = ctx.calendar.dayKind(args.date);
+      return { date: args.date, kind: day.kind, holiday: day.name, isWorkingDay: ctx.calendar.isWorkingDay(args.date) };
+    },
     case: (_: unknown, args: { businessNo: string }, ctx: CasesContext) => ctx.cases.load(args.businessNo),
     cases: async (_: unknown, args: PageArgs & { filter?: { windowId?: string } }, ctx: CasesContext) => {
       const page = pageRequest(args.first, args.after);

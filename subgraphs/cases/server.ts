@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
 import type { PlatformPort } from '../../adapters/platform.port.js';
+import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/index.js';
 import type { Region } from '../../domain/region.js';
 import type { Logger } from '../../lib/logger.js';
 import { startSubgraph, type SubgraphDefinition } from '../../lib/subgraph-server.js';
@@ -11,6 +12,7 @@ import { resolvers } from './resolvers.js';
 
 export interface CasesContext {
   store: CaseStore;
+  calendar: WorkingCalendar;
   platforms: Record<Region, PlatformPort>;
   cases: DataLoader<string, CaseRecord | null>;
   platformLoaders: Record<Region, PlatformLoaders>;
@@ -18,17 +20,21 @@ export interface CasesContext {
 
 export interface CasesDeps {
   redis: Redis;
+  /** Defaults to the official calendar with the shipped overrides. */
+  calendar?: WorkingCalendar;
   platforms: Record<Region, PlatformPort>;
 }
 
 export function casesSubgraph(deps: CasesDeps): SubgraphDefinition<CasesContext> {
   const store = new CaseStore(deps.redis);
+  const calendar = deps.calendar ?? getDefaultCalendar();
   return {
     name: 'cases',
     schemaFile: new URL('./schema.graphql', import.meta.url),
     resolvers,
     context: async () => ({
       store,
+      calendar,
       platforms: deps.platforms,
       cases: new DataLoader((businessNos) => store.getMany(businessNos)),
       platformLoaders: {

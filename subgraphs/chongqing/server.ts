@@ -1,17 +1,36 @@
-import type { PlatformPort } from '../../adapters/platform.port.js';
+import type { NonceStore, PlatformPort } from '../../adapters/platform.port.js';
+import { verifyYukuaibanWebhook } from '../../adapters/yukuaiban/yukuaiban.webhook.js';
 import type { Logger } from '../../lib/logger.js';
 import { startSubgraph } from '../../lib/subgraph-server.js';
-import { platformSubgraph } from '../platform/platform.server.js';
+import { platformSubgraph, type PlatformEventSink } from '../platform/platform.server.js';
 
-export function chongqingSubgraph(deps: { yukuaiban: PlatformPort }) {
+/** Where 渝快办 is configured to push status changes; its signature covers this path. */
+export const YUKUAIBAN_WEBHOOK_PATH = '/webhooks/yukuaiban';
+
+export interface ChongqingDeps {
+  yukuaiban: PlatformPort;
+  appSecret: string;
+  nonceStore: NonceStore;
+  events: PlatformEventSink;
+  logger: Logger;
+}
+
+export function chongqingSubgraph(deps: ChongqingDeps) {
   return platformSubgraph({
     name: 'chongqing',
     schemaFile: new URL('./schema.graphql', import.meta.url),
     typeNames: { item: 'ChongqingServiceItem', case: 'ChongqingPlatformCase' },
     port: deps.yukuaiban,
+    webhook: {
+      path: YUKUAIBAN_WEBHOOK_PATH,
+      verify: (webhook) =>
+        verifyYukuaibanWebhook(webhook, { appSecret: deps.appSecret, nonceStore: deps.nonceStore, path: YUKUAIBAN_WEBHOOK_PATH }),
+    },
+    events: deps.events,
+    logger: deps.logger,
   });
 }
 
-export function startChongqingSubgraph(deps: { yukuaiban: PlatformPort; logger: Logger; host: string; port: number }) {
+export function startChongqingSubgraph(deps: ChongqingDeps & { host: string; port: number }) {
   return startSubgraph(chongqingSubgraph(deps), deps);
 }

@@ -1,17 +1,34 @@
-import type { PlatformPort } from '../../adapters/platform.port.js';
+import type { NonceStore, PlatformPort } from '../../adapters/platform.port.js';
+import { verifySichuanWebhook } from '../../adapters/sichuan/sichuan.webhook.js';
 import type { Logger } from '../../lib/logger.js';
 import { startSubgraph } from '../../lib/subgraph-server.js';
-import { platformSubgraph } from '../platform/platform.server.js';
+import { platformSubgraph, type PlatformEventSink } from '../platform/platform.server.js';
 
-export function sichuanSubgraph(deps: { sichuan: PlatformPort }) {
+export const SICHUAN_WEBHOOK_PATH = '/webhooks/sichuan';
+
+export interface SichuanDeps {
+  sichuan: PlatformPort;
+  appSecret: string;
+  nonceStore: NonceStore;
+  events: PlatformEventSink;
+  logger: Logger;
+}
+
+export function sichuanSubgraph(deps: SichuanDeps) {
   return platformSubgraph({
     name: 'sichuan',
     schemaFile: new URL('./schema.graphql', import.meta.url),
     typeNames: { item: 'SichuanServiceItem', case: 'SichuanPlatformCase' },
     port: deps.sichuan,
+    webhook: {
+      path: SICHUAN_WEBHOOK_PATH,
+      verify: (webhook) => verifySichuanWebhook(webhook, { appSecret: deps.appSecret, nonceStore: deps.nonceStore }),
+    },
+    events: deps.events,
+    logger: deps.logger,
   });
 }
 
-export function startSichuanSubgraph(deps: { sichuan: PlatformPort; logger: Logger; host: string; port: number }) {
+export function startSichuanSubgraph(deps: SichuanDeps & { host: string; port: number }) {
   return startSubgraph(sichuanSubgraph(deps), deps);
 }

@@ -1,0 +1,24 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { PlatformEvent } from '../adapters/platform.port.js';
+import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues.js';
+
+/**
+ * Where verified platform pushes wait for the platform-sync worker. The job id
+ * is the platform's event id, so a push delivered twice is queued once.
+ */
+export class PlatformEventQueue {
+  private readonly queue: Queue;
+
+  constructor(connection: Redis, prefix: string) {
+    this.queue = new Queue(QUEUES.platformSync, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  }
+
+  async enqueue(event: PlatformEvent): Promise<void> {
+    await this.queue.add('platform-event', event, { jobId: `event-${event.region}-${event.eventId}` });
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

@@ -1,0 +1,389 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
+import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichuan/sichuan.signature.js';
+import { startGateway } from '../../gateway/gateway.server.js';
+import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
+import { CaseStore } from '../../subgraphs/cases/case.store.js';
+import { ShipmentStore } from '../../subgraphs/courier/shipment.store.js';
+import { startTestStack, testLogger, type GraphQLResult, type TestStack } from '../support/stack.js';
+
+const SICHUAN_ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
+const CHONGQING_ITEM = YUKUAIBAN_CATALOG.find((item) => item.code === '500000-00001')!;
+
+const CASE: CaseRecord = {
+  businessNo: 'TB500000202511240001',
+  scope: 'SICHUAN_CHONGQING',
+  stage: 'IN_TRANSFER',
+  itemCode: SICHUAN_ITEM.code,
+  jurisdictionRegion: 'SICHUAN',
+  applicant: { kind: 'ORGANISATION', name: '重庆某某检测技术有限公司', idNumber: '91500000MA5U0000X1' },
+  contact: { name: '赵工', phone: '13812345678' },
+  receivingWindowId: 'W-500000-01',
+  jurisdictionWindowId: 'W-510000-01',
+  materials: [{ name: '水利工程质量检测单位资质等级申请表', form: 'ORIGINAL', copies: 1 }],
+  appliedAt: '2025-11-24T10:00:00+08:00',
+  platformCaseId: null,
+};
+
+const CASE_QUERY = /* GraphQL */ `
+  query Case($no: ID!, $code: ID!) {
+    case(businessNo: $no) {
+      businessNo
+      scope
+      stage
+      applicant { kind name idNumber }
+      contact { phone }
+      item { __typename code name department promisedLimitDays }
+      receivingWindow { name region }
+      jurisdictionWindow { name }
+      shipments { waybillNo purpose state }
+      platformRecord { __typename id stage }
+    }
+    serviceItem(code: $code) { __typename code name department }
+  }
+`;
+
+describe('the federated stack', () => {
+  let stack: TestStack;
+  let platformCaseId: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const record = await stack.sichuan.cases();
+    expect(record).toHaveLength(0);
+    const submitted = await (await import('../../lib/platforms.js'))
+      .createPlatformClients(stack.config, { CHONGQING: stack.yukuaiban.url, SICHUAN: stack.sichuan.url })
+      .SICHUAN.submitCase({
+        idempotencyKey: CASE.businessNo,
+        businessNo: CASE.businessNo,
+        itemCode: CASE.itemCode,
+        applicant: CASE.applicant,
+        contact: CASE.contact,
+        receivingWindowId: CASE.receivingWindowId,
+        receivingDivisionCode: '500000',
+        materials: CASE.materials,
+        submittedAt: CASE.appliedAt,
+      });
+    platformCaseId = submitted.platformCaseId;
+    const store = new CaseStore(stack.redis);
+    expect(await store.create({ ...CASE, platformCaseId }, { type: 'RECEIVED', at: CASE.appliedAt, data: {} })).toBe(true);
+    expect(
+      await new ShipmentStore(stack.redis).create({
+        waybillNo: '1100000000017',
+        businessNo: CASE.businessNo,
+        purpose: 'MATERIALS',
+        state: 'IN_TRANSIT',
+        events: [{ state: 'IN_TRANSIT', at: '2025-11-24T15:00:00+08:00', place: '重庆邮区中心' }],
+        createdAt: '2025-11-24T11:00:00+08:00',
+      }),
+    ).toBe(true);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('answers one query that touches every subgraph, exactly', async () => {
+    const result = await stack.query(CASE_QUERY, { no: CASE.businessNo, code: CHONGQING_ITEM.code });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({
+      case: {
+        businessNo: 'TB500000202511240001',
+        scope: 'SICHUAN_CHONGQING',
+        stage: 'IN_TRANSFER',
+        applicant: { kind: 'ORGANISATION', name: '重庆某某检测技术有限公司', idNumber: '9150**********00X1' },
+        contact: { phone: '138****5678' },
+        item: {
+          __typename: 'SichuanServiceItem',
+          code: '510000-00001',
+          name: '水利工程质量检测单位乙级资质认定',
+          department: '四川省水利厅',
+          promisedLimitDays: SICHUAN_ITEM.promisedLimitDays,
+        },
+        receivingWindow: { name: '重庆市政务服务中心川渝通办窗口', region: 'CHONGQING' },
+        jurisdictionWindow: { name: '四川省政务服务中心川渝通办窗口' },
+        shipments: [{ waybillNo: '1100000000017', purpose: 'MATERIALS', state: 'IN_TRANSIT' }],
+        platformRecord: { __typename: 'SichuanPlatformCase', id: platformCaseId, stage: 'SUBMITTED' },
+      },
+      serviceItem: {
+        __typename: 'ChongqingServiceItem',
+        code: '500000-00001',
+        name: CHONGQING_ITEM.name,
+        department: CHONGQING_ITEM.department,
+      },
+    });
+    expect(CHONGQING_ITEM.name).toBe('中小学生学籍管理');
+  });
+
+  it('pages through the catalog of both regions with one cursor', async () => {
+    const query = /* GraphQL */ `
+      query Items($search: String, $after: String) {
+        serviceItems(search: $search, first: 2, after: $after) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { node { __typename code name } }
+        }
+      }
+    `;
+    const first = await stack.query<{ serviceItems: { totalCount: number; pageInfo: { endCursor: string }; edges: { node: { code: string; name: string } }[] } }>(
+      query,
+      { search: '资质' },
+    );
+    expect(first.errors).toBeUndefined();
+    const expected = [...YUKUAIBAN_CATALOG, ...SICHUAN_CATALOG].filter((item) => item.name.includes('资质'));
+    expect(expected.length).toBeGreaterThan(2);
+    expect(first.data!.serviceItems.totalCount).toBe(expected.length);
+    const codes: string[] = first.data!.serviceItems.edges.map((e) => e.node.code);
+    let after: string | null = first.data!.serviceItems.pageInfo.endCursor;
+    while (after) {
+      const next: GraphQLResult<{ serviceItems: { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { code: string } }[] } }> = await stack.query<{ serviceItems: { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { code: string } }[] } }>(
+        query,
+        { search: '资质', after },
+      );
+      codes.push(...next.data!.serviceItems.edges.map((e) => e.node.code));
+      after = next.data!.serviceItems.pageInfo.hasNextPage ? next.data!.serviceItems.pageInfo.endCursor : null;
+    }
+    expect(codes).toEqual(expected.map((item) => item.code));
+  });
+
+  it('returns a clear error for a malformed item code and null for an unknown one', async () => {
+    const bad = await stack.query('{ serviceItem(code: "abc") { code } }');
+    expect(bad.errors?.[0]?.extensions?.code).toBe('INPUT.INVALID_ITEM_CODE');
+    const unknown = await stack.query('{ serviceItem(code: "500000-99999") { code } }');
+    expect(unknown).toEqual({ data: { serviceItem: null } });
+  });
+
+  describe('__resolveReference through _entities', () => {
+    const entities = (name: Parameters<TestStack['querySubgraph']>[0], representations: unknown[], selection: string) =>
+      stack.querySubgraph(name, `query ($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`, { r: representations });
+
+    it('cases resolves Case and the ServiceItem interface', async () => {
+      const result = await entities(
+        'cases',
+        [
+          { __typename: 'Case', businessNo: CASE.businessNo },
+          { __typename: 'Case', businessNo: 'TB-NONE' },
+          { __typename: 'ServiceItem', code: '513200-00001' },
+        ],
+        '__typename ... on Case { stage receivingWindow { id } } ... on ServiceItem { code }',
+      );
+      expect(result).toEqual({
+        data: {
+          _entities: [
+            { __typename: 'Case', stage: 'IN_TRANSFER', receivingWindow: { id: 'W-500000-01' } },
+            null,
+            { __typename: 'SichuanServiceItem', code: '513200-00001' },
+          ],
+        },
+      });
+    });
+
+    it('chongqing and sichuan resolve their items and platform cases', async () => {
+      const chongqing = await entities(
+        'chongqing',
+        [{ __typename: 'ChongqingServiceItem', code: '500000-00001' }, { __typename: 'ChongqingServiceItem', code: '500000-99999' }],
+        '... on ChongqingServiceItem { name divisionCode sampleData }',
+      );
+      expect(chongqing).toEqual({
+        data: { _entities: [{ name: CHONGQING_ITEM.name, divisionCode: '500000', sampleData: true }, null] },
+      });
+      const sichuan = await entities(
+        'sichuan',
+        [
+          { __typename: 'SichuanServiceItem', code: '510000-00001' },
+          { __typename: 'SichuanPlatformCase', id: platformCaseId },
+        ],
+        '... on SichuanServiceItem { legalName } ... on SichuanPlatformCase { businessNo stage }',
+      );
+      expect(sichuan).toEqual({
+        data: { _entities: [{ legalName: SICHUAN_ITEM.legalName }, { businessNo: CASE.businessNo, stage: 'SUBMITTED' }] },
+      });
+    });
+
+    it('windows resolves Window and courier resolves Shipment and Case.shipments', async () => {
+      const windows = await entities('windows', [{ __typename: 'Window', id: 'W-513200-01' }, { __typename: 'Window', id: 'nope' }], '... on Window { divisionCode }');
+      expect(windows).toEqual({ data: { _entities: [{ divisionCode: '513200' }, null] } });
+      const courier = await entities(
+        'courier',
+        [
+          { __typename: 'Shipment', waybillNo: '1100000000017' },
+          { __typename: 'Case', businessNo: CASE.businessNo },
+          { __typename: 'Case', businessNo: 'TB-NONE' },
+        ],
+        '... on Shipment { businessNo } ... on Case { shipments { waybillNo } }',
+      );
+      expect(courier).toEqual({
+        data: { _entities: [{ businessNo: CASE.businessNo }, { shipments: [{ waybillNo: '1100000000017' }] }, { shipments: [] }] },
+      });
+    });
+  });
+
+  it('passes the request id and the caller credentials to every subgraph', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const windowsUrl = new URL(`${stack.subgraphs.windows.url}/graphql`);
+    const proxy = await listen(
+      createServer((req, res) => {
+        seen.push(req.headers);
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', async () => {
+          const upstream = await fetch(windowsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+          res.writeHead(upstream.status, { 'content-type': 'application/json' });
+          res.end(await upstream.text());
+        });
+      }),
+    );
+    const gateway = await startGateway({
+      host: '127.0.0.1',
+      port: 0,
+      supergraphSdl: readFileSync('supergraph.graphql', 'utf8'),
+      subgraphUrls: { ...stack.gateway.subgraphs, windows: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` },
+      subgraphTimeoutMs: 2000,
+      production: false,
+      logger: testLogger,
+    });
+    try {
+      const response = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'req-42', authorization: 'Bearer abc' },
+        body: JSON.stringify({ query: `{ case(businessNo: "${CASE.businessNo}") { receivingWindow { name } } }` }),
+      });
+      expect(response.headers.get('x-request-id')).toBe('req-42');
+      expect(await response.json()).toEqual({ data: { case: { receivingWindow: { name: '重庆市政务服务中心川渝通办窗口' } } } });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!['x-request-id']).toBe('req-42');
+      expect(seen[0]!.authorization).toBe('Bearer abc');
+
+      const generated = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ windows(region: CHONGQING) { id } }' }),
+      });
+      const id = generated.headers.get('x-request-id');
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(seen[1]!['x-request-id']).toBe(id);
+    } finally {
+      await gateway.close();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it('scopes a timeout to the fields of the slow subgraph', async () => {
+    const hanging = await listen(createServer(() => undefined));
+    const gateway = await startGateway({
+      host: '127.0.0.1',
+      port: 0,
+      supergraphSdl: readFileSync('supergraph.graphql', 'utf8'),
+      subgraphUrls: { ...stack.gateway.subgraphs, courier: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql` },
+      subgraphTimeoutMs: 300,
+      production: false,
+      logger: testLogger,
+    });
+    try {
+      const response = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ case(businessNo: "${CASE.businessNo}") { stage shipments { waybillNo } } }` }),
+      });
+      expect(await response.json()).toEqual({
+        data: { case: { stage: 'IN_TRANSFER', shipments: null } },
+        errors: [
+          {
+            message: 'subgraph "courier" did not answer within 300 ms',
+            path: ['case', 'shipments'],
+            extensions: { code: 'SUBGRAPH.TIMEOUT', serviceName: 'courier' },
+          },
+        ],
+      });
+    } finally {
+      await gateway.close();
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  });
+
+  it('serves the official working-day calendar', async () => {
+    const result = await stack.query(`{
+      springFestival: workingDays(from: "2025-01-24", to: "2025-02-10")
+      afterNationalDay: addWorkingDays(date: "2025-09-30", days: 2)
+      makeUp: calendarDay(date: "2026-02-14") { kind isWorkingDay holiday }
+      holiday: isWorkingDay(date: "2026-02-16")
+    }`);
+    // 01-24 not counted; 01-26 (Sun, 调休), 01-27, 02-05, 02-06, 02-07, 02-08 (Sat, 调休), 02-10: 7 working days.
+    expect(result).toEqual({
+      data: {
+        springFestival: 7,
+        afterNationalDay: '2025-10-10',
+        makeUp: { kind: 'MAKEUP_WORKDAY', isWorkingDay: true, holiday: '春节' },
+        holiday: false,
+      },
+    });
+    const unpublished = await stack.query('{ workingDays(from: "2031-01-01", to: "2031-02-01") }');
+    expect(unpublished.errors?.[0]?.extensions?.code).toBe('CALENDAR.YEAR_NOT_PUBLISHED');
+  });
+
+  it('queues verified platform pushes once and refuses forged ones', async () => {
+    const [moved] = await stack.sichuan.advance(platformCaseId);
+    expect(moved).toBeDefined();
+    const delivery = stack.sichuan.webhookDeliveries().at(-1)!;
+    expect(delivery).toMatchObject({ delivered: true, gaveUp: false });
+    const queue = new Queue(QUEUES.platformSync, { connection: stack.redis.duplicate({ keyPrefix: '' }), prefix: bullPrefix(stack.prefix) });
+    try {
+      const job = await queue.getJob(`event-SICHUAN-${delivery.eventId}`);
+      expect(job?.data).toMatchObject({ region: 'SICHUAN', businessNo: CASE.businessNo, platformCaseId, stage: 'ACCEPTED' });
+
+      const body = JSON.stringify({ eventId: 'forged-1', caseId: platformCaseId, businessNo: CASE.businessNo, status: 'CJ' });
+      const head = { appId: stack.config.platforms.sichuan.appId, requestTime: formatWireTime(Date.now()), nonce: 'forgednonce0000000001', signType: 'SM3' };
+      const forged = await fetch(`${stack.subgraphs.sichuan.url}/webhooks/sichuan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ head: { ...head, sign: sm3Sign('not-the-shared-secret', requestCanonical(head, body)) }, body }),
+      });
+      expect(forged.status).toBe(401);
+      expect(await forged.json()).toMatchObject({ code: 'WEBHOOK.BAD_SIGNATURE' });
+      expect(await queue.getJobCounts('waiting', 'delayed', 'completed', 'failed')).toEqual({ waiting: 1, delayed: 0, completed: 0, failed: 0 });
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('reports ready, then keeps answering with scoped errors when a subgraph dies', async () => {
+    const ready = await fetch(`${stack.gateway.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await fetch(`${stack.gateway.url}/health`).then((r) => r.status)).toBe(200);
+
+    await stack.stopSubgraph('windows');
+
+    const notReady = await fetch(`${stack.gateway.url}/ready`);
+    expect(notReady.status).toBe(503);
+    const body = (await notReady.json()) as { subgraphs: Record<string, string> };
+    expect(body.subgraphs.windows).toMatch(/^unreachable/);
+    expect(body.subgraphs.cases).toBe('ok');
+
+    const result = await stack.query(CASE_QUERY, { no: CASE.businessNo, code: CHONGQING_ITEM.code });
+    const kase = (result.data as { case: Record<string, unknown> }).case;
+    expect(kase.receivingWindow).toBeNull();
+    expect(kase.jurisdictionWindow).toBeNull();
+    expect(kase.item).toMatchObject({ name: '水利工程质量检测单位乙级资质认定' });
+    expect(kase.shipments).toEqual([{ waybillNo: '1100000000017', purpose: 'MATERIALS', state: 'IN_TRANSIT' }]);
+    expect(result.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([
+      [['case', 'receivingWindow', 'name'], 'SUBGRAPH.UNAVAILABLE'],
+      [['case', 'receivingWindow', 'region'], 'SUBGRAPH.UNAVAILABLE'],
+      [['case', 'jurisdictionWindow', 'name'], 'SUBGRAPH.UNAVAILABLE'],
+    ]);
+
+    const rootOnly = await stack.query('{ windows { id } }');
+    expect(rootOnly.data).toBeNull();
+    expect(rootOnly.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['windows'], 'SUBGRAPH.UNAVAILABLE']]);
+  });
+});
+
+function listen(server: Server): Promise<Server> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { startSichuanSandbox, type SichuanSandbox } from '../../adapters/sichuan/sichuan.sandbox.js';
+import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yukuaiban/yukuaiban.sandbox.js';
+import { startGateway, type RunningGateway } from '../../gateway/gateway.server.js';
+import { loadConfig, SUBGRAPH_NAMES, type Config, type SubgraphName } from '../../lib/config.js';
+import type { RunningServer } from '../../lib/http-server.js';
+import { createLogger } from '../../lib/logger.js';
+import { createPlatformClients } from '../../lib/platforms.js';
+import { freePort } from '../../lib/local-redis.js';
+import { createQueueConnection, createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
+import { PlatformEventQueue } from '../../jobs/platform-events.queue.js';
+import { bullPrefix } from '../../jobs/queues.js';
+import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
+import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
+import { startSubgraphByName } from '../../subgraphs/index.js';
+
+export interface GraphQLResult<T = Record<string, unknown>> {
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestStack {
+  config: Config;
+  prefix: string;
+  redis: Redis;
+  redisUrl: string;
+  gateway: RunningGateway;
+  subgraphs: Record<SubgraphName, RunningServer>;
+  yukuaiban: YukuaibanSandbox;
+  sichuan: SichuanSandbox;
+  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
+  querySubgraph<T = Record<string, unknown>>(name: SubgraphName, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
+  stopSubgraph(name: SubgraphName): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const testLogger = createLogger({ level: 'silent', service: 'test' });
+
+export function testRedisUrl(): string {
+  return loadConfig().redis.url ?? 'redis://127.0.0.1:6379';
+}
+
+/** A key prefix of its own, so test runs sharing one Redis never see each other's keys. */
+export function testPrefix(): string {
+  return `tongban-test:${randomUUID()}:`;
+}
+
+/**
+ * The whole federated stack in this process, every server on a free loopback
+ * port, over real Redis and the real platform sandboxes.
+ */
+export async function startTestStack(options: { subgraphTimeoutMs?: number } = {}): Promise<TestStack> {
+  const redisUrl = testRedisUrl();
+  const prefix = testPrefix();
+  const config = loadConfig({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
+  const redis = createRedis(redisUrl, prefix);
+
+  const queueConnection = createQueueConnection(redisUrl);
+  const platformEvents = new PlatformEventQueue(queueConnection, bullPrefix(prefix));
+
+  // The sandboxes push to the platform subgraphs, which need the sandboxes' URLs: their ports are chosen first.
+  const ports: Record<SubgraphName, number> = {
+    cases: 0,
+    chongqing: await freePort(),
+    sichuan: await freePort(),
+    windows: 0,
+    courier: 0,
+  };
+  const yukuaiban = await startYukuaibanSandbox({
+    port: 0,
+    appKey: config.platforms.yukuaiban.appKey,
+    appSecret: config.platforms.yukuaiban.appSecret,
+    webhookUrl: `http://127.0.0.1:${ports.chongqing}${YUKUAIBAN_WEBHOOK_PATH}`,
+  });
+  const sichuan = await startSichuanSandbox({
+    port: 0,
+    appId: config.platforms.sichuan.appId,
+    appSecret: config.platforms.sichuan.appSecret,
+    webhookUrl: `http://127.0.0.1:${ports.sichuan}${SICHUAN_WEBHOOK_PATH}`,
+  });
+  const platforms = createPlatformClients(config, { CHONGQING: yukuaiban.url, SICHUAN: sichuan.url });
+
+  const subgraphs = {} as Record<SubgraphName, RunningServer>;
+  for (const name of SUBGRAPH_NAMES) {
+    subgraphs[name] = await startSubgraphByName(name, ports[name], { config, redis, platforms, platformEvents, logger: testLogger });
+  }
+  const gateway = await startGateway({
+    host: '127.0.0.1',
+    port: 0,
+    supergraphSdl: readFileSync('supergraph.graphql', 'utf8'),
+    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `${subgraphs[name].url}/graphql`])),
+    subgraphTimeoutMs: options.subgraphTimeoutMs ?? 5000,
+    production: false,
+    logger: testLogger,
+  });
+
+  const stopped = new Set<SubgraphName>();
+  const post = async <T>(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResult<T>;
+  };
+
+  return {
+    config,
+    prefix,
+    redis,
+    redisUrl,
+    gateway,
+    subgraphs,
+    yukuaiban,
+    sichuan,
+    query: (query, variables, headers) => post(`${gateway.url}/graphql`, query, variables, headers),
+    querySubgraph: (name, query, variables) => post(`${subgraphs[name].url}/graphql`, query, variables),
+    stopSubgraph: async (name) => {
+      stopped.add(name);
+      await subgraphs[name].close();
+    },
+    close: async () => {
+      await gateway.close();
+      for (const name of SUBGRAPH_NAMES) if (!stopped.has(name)) await subgraphs[name].close();
+      await Promise.all([yukuaiban.close(), sichuan.close()]);
+      await platformEvents.close();
+      queueConnection.disconnect();
+      redis.disconnect();
+      await deleteKeysWithPrefix(redisUrl, prefix);
+    },
+  };
+}
