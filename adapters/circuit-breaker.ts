@@ -54,7 +54,10 @@ export class CircuitBreaker {
       return result;
     } catch (error) {
       if (isFailure(error)) this.recordFailure(state === 'HALF_OPEN');
-      else if (state === 'HALF_OPEN') this.stateValue = 'CLOSED';
+      else if (state === 'HALF_OPEN') {
+        this.failures = 0;
+        this.stateValue = 'CLOSED';
+      }
       throw error;
     } finally {
       if (state === 'HALF_OPEN') this.probing = false;

@@ -33,8 +33,10 @@ function run(name: string, entry: string, args: string[] = []): void {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   child.on('exit', (code, signal) => {
-    if (!stopping) console.error(`tongban: ${name} exited (${signal ?? code}); stopping the stack`);
-    void stop(stopping ? 0 : 1);
+    if (stopping) return;
+    // The rest keeps serving, as in production: the gateway answers with errors scoped to what is missing.
+    console.error(`tongban: ${name} exited (${signal ?? code}); the rest of the stack keeps running`);
+    if (children.every(({ child: c }) => c.exitCode !== null || c.signalCode !== null)) void stop(1);
   });
   children.push({ name, child });
 }
@@ -112,7 +114,7 @@ tongban is running (Redis: ${redis.url}, ${redis.origin})
 
   GraphQL gateway   ${base(config.gateway.port)}/graphql
   health / ready    ${base(config.gateway.port)}/health  ${base(config.gateway.port)}/ready
-${SUBGRAPH_NAMES.map((name) => `  subgraph ${name.padEnd(9)}${base(config.subgraphs[name].port)}/graphql`).join('\n')}
+${SUBGRAPH_NAMES.map((name) => `  subgraph ${name.padEnd(10)}${base(config.subgraphs[name].port)}/graphql`).join('\n')}
   渝快办 sandbox     ${base(config.platforms.yukuaiban.sandboxPort)}
   四川一体化 sandbox  ${base(config.platforms.sichuan.sandboxPort)}
 

@@ -28,6 +28,18 @@ describe('circuit breaker', () => {
     expect(breaker.state).toBe('OPEN');
   });
 
+  it('closes fully when the probe meets an error that is not a platform failure', async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ failureThreshold: 2, resetAfterMs: 100, now: () => now });
+    await expect(breaker.run(fail, always)).rejects.toThrow();
+    await expect(breaker.run(fail, always)).rejects.toThrow();
+    now = 100;
+    await expect(breaker.run(fail, () => false)).rejects.toThrow();
+    expect(breaker.state).toBe('CLOSED');
+    await expect(breaker.run(fail, always)).rejects.toThrow();
+    expect(breaker.state).toBe('CLOSED');
+  });
+
   it('does not count errors the caller says are not failures of the platform', async () => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, resetAfterMs: 100 });
     await expect(breaker.run(fail, () => false)).rejects.toThrow();

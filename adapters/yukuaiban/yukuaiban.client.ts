@@ -1,0 +1,372 @@
+/**
+ * PlatformPort over 渝快办's REST API (CONTRACT.md). Every request is signed; every answer
+ * is validated before it is believed; failures leave as the platform error classes with
+ * system CHONGQING, so callers branch on `PLATFORM.CHONGQING_UNAVAILABLE` / `_REJECTED` /
+ * `_BAD_RESPONSE` and never on HTTP details.
+ */
+import type { z } from 'zod';
+import { InputError } from '../../domain/errors.js';
+import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../circuit-breaker.js';
+import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
+import type {
+  CatalogItem,
+  CatalogPage,
+  PlatformCaseRecord,
+  PlatformPort,
+  SearchItemsQuery,
+  SubmitCaseRequest,
+} from '../platform.port.js';
+import { caseFromWire, itemFromWire, submitToWire } from './yukuaiban.mapper.js';
+import { newYukuaibanNonce, signedYukuaibanHeaders, YKB_HEADER } from './yukuaiban.signature.js';
+import {
+  describeIssues,
+  ykbCaseListSchema,
+  ykbCaseSchema,
+  ykbEnvelopeSchema,
+  ykbItemListSchema,
+  ykbItemPageSchema,
+  YKB_API,
+  YKB_CODE,
+  YKB_MAX_BATCH,
+  YKB_MAX_PAGE_SIZE,
+  YKB_OK,
+  type YkbEnvelope,
+  type YkbItem,
+} from './yukuaiban.wire.js';
+
+export { verifyYukuaibanWebhook, type VerifyYukuaibanWebhookOptions } from './yukuaiban.webhook.js';
+
+const SYSTEM = 'CHONGQING';
+
+/** Chunks of one batch call in flight at once: fast for big DataLoader batches, gentle on the platform. */
+const BATCH_CONCURRENCY = 4;
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+export interface YukuaibanClientOptions {
+  /** e.g. `https://ykb.example.gov.cn` or with a path prefix; no trailing slash needed. */
+  baseUrl: string;
+  appKey: string;
+  appSecret: string;
+  /** Per attempt, from sending the request to having read the whole body. */
+  timeoutMs: number;
+  fetch?: typeof fetch;
+  /** Extra attempts for idempotent reads after the first (default 2). Submissions are never retried here. */
+  retries?: number;
+  /** Backoff before the first retry; doubles each time, with jitter (default 100 ms). */
+  retryBaseMs?: number;
+  /** Defaults: 5 consecutive failures open the circuit for 30 s; `now` defaults to the client's. */
+  circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /** Clock for the signature timestamp, unix ms. */
+  now?: () => number;
+  nonce?: () => string;
+}
+
+interface CallSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Only reads are retried: a repeated write could do its effect twice. */
+  idempotent: boolean;
+}
+
+interface Reply {
+  status: number;
+  data: unknown;
+}
+
+export class YukuaibanClient implements PlatformPort {
+  readonly region = 'CHONGQING' as const;
+  private readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly retries: number;
+  private readonly retryBaseMs: number;
+  private readonly now: () => number;
+  private readonly nonce: () => string;
+  private readonly breaker: CircuitBreaker;
+
+  constructor(private readonly options: YukuaibanClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.retries = options.retries ?? 2;
+    this.retryBaseMs = options.retryBaseMs ?? 100;
+    this.now = options.now ?? Date.now;
+    this.nonce = options.nonce ?? newYukuaibanNonce;
+    this.breaker = new CircuitBreaker({
+      failureThreshold: 5,
+      resetAfterMs: 30_000,
+      now: this.now,
+      ...options.circuitBreaker,
+    });
+  }
+
+  get circuitState() {
+    return this.breaker.state;
+  }
+
+  async getItemsByCodes(codes: readonly string[]): Promise<(CatalogItem | null)[]> {
+    const found = new Map<string, CatalogItem>();
+    await forEachChunk([...new Set(codes)], async (chunk) => {
+      const reply = await this.call({ method: 'POST', path: YKB_API.itemsBatch, body: { sxbmList: chunk }, idempotent: true });
+      const { list } = parseData(ykbItemListSchema, reply.data, `POST ${YKB_API.itemsBatch}`);
+      const asked = new Set(chunk);
+      for (const wire of list) {
+        if (!asked.has(wire.sxbm)) throw badResponse(`POST ${YKB_API.itemsBatch} 返回了未请求的事项 ${wire.sxbm}`);
+        found.set(wire.sxbm, itemFromWire(wire));
+      }
+    });
+    return codes.map((code) => found.get(code) ?? null);
+  }
+
+  /**
+   * The port pages by offset/limit, 渝快办 by page/size. With size = limit an arbitrary
+   * window spans at most two platform pages (more only when limit exceeds the platform's
+   * maximum page size), fetched one after the other and cut to the window.
+   */
+  async searchItems(query: SearchItemsQuery): Promise<CatalogPage> {
+    const { offset, limit } = query;
+    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 0) {
+      throw new InputError('INPUT.INVALID_PAGING', `分页参数不正确: offset=${offset}, limit=${limit}`);
+    }
+    const keyword = query.search?.trim() ?? '';
+    if (limit === 0) {
+      return { items: [], total: (await this.searchPage(keyword, 1, 1)).total };
+    }
+    const size = Math.min(limit, YKB_MAX_PAGE_SIZE);
+    const firstPage = Math.floor(offset / size) + 1;
+    const lastPage = Math.floor((offset + limit - 1) / size) + 1;
+    const collected: YkbItem[] = [];
+    let total = 0;
+    for (let page = firstPage; page <= lastPage; page += 1) {
+      const result = await this.searchPage(keyword, page, size);
+      if (page === firstPage) total = result.total;
+      collected.push(...result.list);
+      if (page * size >= result.total) break;
+    }
+    const skip = offset - (firstPage - 1) * size;
+    return { items: collected.slice(skip, skip + limit).map(itemFromWire), total };
+  }
+
+  private async searchPage(keyword: string, page: number, size: number) {
+    const label = `GET ${YKB_API.items}`;
+    const reply = await this.call({
+      method: 'GET',
+      path: YKB_API.items,
+      query: { ...(keyword ? { keyword } : {}), page: String(page), size: String(size) },
+      idempotent: true,
+    });
+    const result = parseData(ykbItemPageSchema, reply.data, label);
+    if (result.list.length > size) throw badResponse(`${label} 一页返回 ${result.list.length} 条，超过 size=${size}`);
+    return result;
+  }
+
+  /**
+   * Not retried here: the idempotency key is what makes a retry safe, and the caller (a job
+   * with its own backoff) owns it. Resubmitting with the same key and body returns the case
+   * the first attempt created, even when that attempt's answer was lost.
+   */
+  async submitCase(request: SubmitCaseRequest): Promise<PlatformCaseRecord> {
+    if (!IDEMPOTENCY_KEY.test(request.idempotencyKey)) {
+      throw new InputError('INPUT.INVALID_IDEMPOTENCY_KEY', '幂等键须为 1–128 个可见 ASCII 字符');
+    }
+    const label = `POST ${YKB_API.cases}`;
+    const reply = await this.call({
+      method: 'POST',
+      path: YKB_API.cases,
+      body: submitToWire(request),
+      headers: { [YKB_HEADER.idempotencyKey]: request.idempotencyKey },
+      idempotent: false,
+    });
+    const record = caseFromWire(parseData(ykbCaseSchema, reply.data, label));
+    if (record.businessNo !== request.businessNo || record.itemCode !== request.itemCode) {
+      throw badResponse(`${label} 返回的办件 (${record.businessNo}, ${record.itemCode}) 与提交的 (${request.businessNo}, ${request.itemCode}) 不一致`);
+    }
+    return record;
+  }
+
+  async getCasesByIds(ids: readonly string[]): Promise<(PlatformCaseRecord | null)[]> {
+    const found = new Map<string, PlatformCaseRecord>();
+    await forEachChunk([...new Set(ids)], async (chunk) => {
+      const reply = await this.call({ method: 'POST', path: YKB_API.casesBatch, body: { bjbhList: chunk }, idempotent: true });
+      const { list } = parseData(ykbCaseListSchema, reply.data, `POST ${YKB_API.casesBatch}`);
+      const asked = new Set(chunk);
+      for (const wire of list) {
+        if (!asked.has(wire.bjbh)) throw badResponse(`POST ${YKB_API.casesBatch} 返回了未请求的办件 ${wire.bjbh}`);
+        found.set(wire.bjbh, caseFromWire(wire));
+      }
+    });
+    return ids.map((id) => found.get(id) ?? null);
+  }
+
+  /** One case; null when the platform does not know the id. */
+  async getCase(platformCaseId: string): Promise<PlatformCaseRecord | null> {
+    const path = `${YKB_API.cases}/${encodeURIComponent(platformCaseId)}`;
+    let reply: Reply;
+    try {
+      reply = await this.call({ method: 'GET', path, idempotent: true });
+    } catch (error) {
+      if (error instanceof PlatformRejectedError && error.platformCode === YKB_CODE.caseNotFound) return null;
+      throw error;
+    }
+    const record = caseFromWire(parseData(ykbCaseSchema, reply.data, `GET ${YKB_API.cases}/{id}`));
+    if (record.platformCaseId !== platformCaseId) throw badResponse(`GET ${path} 返回了办件 ${record.platformCaseId}`);
+    return record;
+  }
+
+  private async call(spec: CallSpec): Promise<Reply> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.breaker.run(
+          () => this.send(spec),
+          (error) => error instanceof PlatformUnavailableError,
+        );
+      } catch (caught) {
+        const error =
+          caught instanceof CircuitOpenError
+            ? new PlatformUnavailableError(SYSTEM, `渝快办连续失败，已熔断：${caught.message}`, { cause: caught, retryAfterMs: caught.retryAfterMs })
+            : caught;
+        // When the platform (429) or the breaker says how long to wait, a short backoff here would only be refused again.
+        const retryable = error instanceof PlatformUnavailableError && error.retryAfterMs === undefined;
+        if (!spec.idempotent || !retryable || attempt >= this.retries) throw error;
+        const backoff = this.retryBaseMs * 2 ** attempt;
+        await sleep(backoff / 2 + Math.random() * (backoff / 2));
+      }
+    }
+  }
+
+  private async send(spec: CallSpec): Promise<Reply> {
+    const label = `${spec.method} ${spec.path}`;
+    const search = spec.query ? new URLSearchParams(spec.query).toString() : '';
+    const url = new URL(`${this.baseUrl}${spec.path}${search ? `?${search}` : ''}`);
+    const body = spec.body === undefined ? '' : JSON.stringify(spec.body);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...signedYukuaibanHeaders({
+        appKey: this.options.appKey,
+        secret: this.options.appSecret,
+        method: spec.method,
+        pathWithQuery: url.pathname + url.search,
+        body,
+        now: this.now(),
+        nonce: this.nonce(),
+      }),
+      ...(spec.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+      ...spec.headers,
+    };
+    let status: number;
+    let retryAfter: string | null;
+    let text: string;
+    try {
+      const response = await this.fetchImpl(url, {
+        method: spec.method,
+        headers,
+        ...(spec.body === undefined ? {} : { body }),
+        // A redirect would change the signed path; it is not part of the contract.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      status = response.status;
+      retryAfter = response.headers.get('retry-after');
+      text = await response.text();
+    } catch (error) {
+      if (isTimeout(error)) {
+        throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 超时（${this.options.timeoutMs} ms）`, { cause: error });
+      }
+      throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 网络错误：${errorMessage(error)}`, { cause: error });
+    }
+    return this.interpret(label, status, retryAfter, text);
+  }
+
+  private interpret(label: string, status: number, retryAfter: string | null, text: string): Reply {
+    const parsed = parseEnvelope(text);
+    const envelope = 'envelope' in parsed ? parsed.envelope : null;
+    const said = envelope ? `${envelope.code} ${envelope.msg}` : `HTTP ${status}`;
+    if (status === 429) {
+      throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 限流（${said}）`, {
+        retryAfterMs: parseRetryAfter(retryAfter, this.now()),
+      });
+    }
+    if (status >= 500) throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 服务端错误 HTTP ${status}（${said}）`);
+    if (status >= 400) {
+      const code = envelope && envelope.code !== YKB_OK ? envelope.code : `HTTP_${status}`;
+      throw new PlatformRejectedError(SYSTEM, code, `渝快办 ${label} 拒绝请求（${said}）`);
+    }
+    if (status !== 200 && status !== 201) throw badResponse(`${label} 返回了契约外的 HTTP ${status}`);
+    if (!envelope) throw badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
+    if (envelope.code !== YKB_OK) {
+      // A 5xxxx business code is the platform failing, whatever HTTP status carried it.
+      if (envelope.code.startsWith('5') || envelope.code === YKB_CODE.rateLimited) {
+        throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 业务错误（${said}）`);
+      }
+      throw new PlatformRejectedError(SYSTEM, envelope.code, `渝快办 ${label} 业务错误（${said}）`);
+    }
+    return { status, data: envelope.data };
+  }
+}
+
+function parseEnvelope(text: string): { envelope: YkbEnvelope } | { problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { problem: `返回的不是 JSON（${text.length} 字节：${JSON.stringify(text.slice(0, 80))}）` };
+  }
+  const result = ykbEnvelopeSchema.safeParse(json);
+  return result.success ? { envelope: result.data } : { problem: `返回的不是 {code,msg,data} 信封：${describeIssues(result.error)}` };
+}
+
+function parseData<S extends z.ZodType>(schema: S, data: unknown, label: string): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) throw badResponse(`${label} 的 data 不符合契约：${describeIssues(result.error)}`);
+  return result.data;
+}
+
+function badResponse(message: string): PlatformBadResponseError {
+  return new PlatformBadResponseError(SYSTEM, `渝快办 ${message}`);
+}
+
+/** Retry-After is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
+}
+
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `（${error.cause.message}）` : '';
+  return `${error.message}${cause}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** One call per chunk of at most YKB_MAX_BATCH; stops taking chunks after the first failure. */
+async function forEachChunk(values: string[], run: (chunk: string[]) => Promise<void>): Promise<void> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < values.length; i += YKB_MAX_BATCH) chunks.push(values.slice(i, i + YKB_MAX_BATCH));
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < chunks.length) {
+      const chunk = chunks[next]!;
+      next += 1;
+      try {
+        await run(chunk);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
+}
