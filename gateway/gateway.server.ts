@@ -44,6 +44,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     formatError,
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
+    // Shutdown is ours (lib/shutdown.ts): Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),

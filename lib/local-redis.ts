@@ -9,6 +9,8 @@ export interface LocalRedis {
   url: string;
   /** How this Redis was found, for the start-up banner. */
   origin: 'REDIS_URL' | 'default port' | 'spawned';
+  /** The temporary directory of a spawned Redis, removed by `stop()`. */
+  dataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -45,12 +47,14 @@ export function freePort(): Promise<number> {
  * port, else a private `redis-server` with AOF on a free port in a temporary
  * directory, stopped and removed with `stop()`.
  */
-export async function findOrStartRedis(configuredUrl: string | undefined): Promise<LocalRedis> {
+export async function findOrStartRedis(
+  configuredUrl: string | undefined,
+  defaultUrl = 'redis://127.0.0.1:6379',
+): Promise<LocalRedis> {
   if (configuredUrl) {
     if (await ping(configuredUrl)) return { url: configuredUrl, origin: 'REDIS_URL', stop: async () => undefined };
     throw new RedisNotAvailableError(`REDIS_URL=${configuredUrl} does not answer PING`);
   }
-  const defaultUrl = 'redis://127.0.0.1:6379';
   if (await ping(defaultUrl, 500)) return { url: defaultUrl, origin: 'default port', stop: async () => undefined };
 
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
@@ -70,7 +74,7 @@ export async function findOrStartRedis(configuredUrl: string | undefined): Promi
   const url = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 50; attempt++) {
     if (await ping(url, 200)) {
-      return { url, origin: 'spawned', stop: () => stopChild(child, dir) };
+      return { url, origin: 'spawned', dataDir: dir, stop: () => stopChild(child, dir) };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

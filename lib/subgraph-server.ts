@@ -32,6 +32,8 @@ export async function startSubgraph<TContext extends BaseContext>(
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // Shutdown is ours (lib/shutdown.ts): Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     // Inline traces feed Apollo's hosted telemetry, which tongban does not use.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
   });
