@@ -1,18 +1,30 @@
 /** `npm run start:workers`: the BullMQ workers as their own process. */
 import { loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import { createQueueConnection } from '../lib/redis.js';
+import { createPlatformClients } from '../lib/platforms.js';
+import { createQueueConnection, createRedis } from '../lib/redis.js';
 import { onShutdown } from '../lib/shutdown.js';
+import { createCaseWorkflow } from '../subgraphs/cases/server.js';
+import { MaterialTransferQueue } from './material-transfer.queue.js';
+import { createProcessors } from './processors.js';
 import { bullPrefix } from './queues.js';
-import { PROCESSORS } from './processors.js';
 import { startWorkers } from './worker-host.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'workers' });
-const connection = createQueueConnection(config.redis.url ?? 'redis://127.0.0.1:6379');
-const host = startWorkers({ connection, prefix: bullPrefix(config.redis.keyPrefix), processors: PROCESSORS, logger });
-logger.info({ queues: Object.keys(PROCESSORS) }, `workers running for ${host.workers.length} queue(s)`);
+const redisUrl = config.redis.url ?? 'redis://127.0.0.1:6379';
+const prefix = bullPrefix(config.redis.keyPrefix);
+const redis = createRedis(redisUrl, config.redis.keyPrefix);
+const connection = createQueueConnection(redisUrl);
+const transfers = new MaterialTransferQueue(connection, prefix);
+const platforms = createPlatformClients(config);
+const { workflow } = createCaseWorkflow({ redis, platforms, transfers });
+const processors = createProcessors({ workflow, platforms });
+const host = startWorkers({ connection, prefix, processors, logger });
+logger.info({ queues: Object.keys(processors) }, `workers running for ${host.workers.length} queue(s)`);
 onShutdown(logger, async () => {
   await host.close();
+  await transfers.close();
   connection.disconnect();
+  redis.disconnect();
 });

@@ -1,9 +1,20 @@
-import type { QueueName } from './queues.js';
+import type { PlatformPort } from '../adapters/platform.port.js';
+import type { Region } from '../domain/region.js';
+import type { CaseWorkflow } from '../subgraphs/cases/case-workflow.service.js';
+import { materialTransferProcessor } from './material-transfer.processor.js';
+import { platformSyncProcessor } from './platform-sync.processor.js';
+import { QUEUES, type QueueName } from './queues.js';
 import type { Processor } from './worker-host.js';
 
-/**
- * The processor of each queue. The workflow's processors (material transfer,
- * platform sync, deadline alerts, notifications) register here as they land;
- * a queue without one is not consumed.
- */
-export const PROCESSORS: Partial<Record<QueueName, Processor>> = {};
+export interface ProcessorDeps {
+  workflow: CaseWorkflow;
+  platforms: Record<Region, PlatformPort>;
+}
+
+/** The processor of each queue; a queue without one is not consumed by this process. */
+export function createProcessors(deps: ProcessorDeps): Partial<Record<QueueName, Processor>> {
+  return {
+    [QUEUES.materialTransfer]: materialTransferProcessor(deps) as Processor,
+    [QUEUES.platformSync]: platformSyncProcessor(deps) as Processor,
+  };
+}

@@ -22,6 +22,7 @@ export interface HttpResponse {
 
 export interface Route {
   method: 'GET' | 'POST';
+  /** An exact path, or a prefix ending in `/*`. */
   path: string;
   handler: (request: HttpRequest) => Promise<HttpResponse>;
 }
@@ -65,6 +66,7 @@ export async function startHttpServer<TContext extends BaseContext>(
 ): Promise<RunningServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const routes = new Map((options.routes ?? []).map((route) => [`${route.method} ${route.path}`, route]));
+  const prefixRoutes = (options.routes ?? []).filter((route) => route.path.endsWith('/*'));
 
   const server = createServer((req, res) => {
     const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
@@ -93,7 +95,9 @@ export async function startHttpServer<TContext extends BaseContext>(
       await serveGraphQL(mount, request, res);
       return;
     }
-    const route = routes.get(`${method} ${request.path}`);
+    const route =
+      routes.get(`${method} ${request.path}`) ??
+      prefixRoutes.find((r) => r.method === method && request.path.startsWith(r.path.slice(0, -1)));
     if (!route) {
       send(res, json(404, { error: { code: 'HTTP.NOT_FOUND', message: `${method} ${request.path} not found` } }));
       return;

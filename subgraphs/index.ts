@@ -5,6 +5,7 @@ import type { Config, SubgraphName } from '../lib/config.js';
 import type { RunningServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import { RedisNonceStore } from '../lib/nonce-store.js';
+import type { TransferQueue } from './cases/case-workflow.service.js';
 import { startCasesSubgraph } from './cases/server.js';
 import { startChongqingSubgraph } from './chongqing/server.js';
 import { startCourierSubgraph } from './courier/server.js';
@@ -17,7 +18,9 @@ export interface SubgraphDeps {
   redis: Redis;
   platforms: Record<Region, PlatformPort>;
   platformEvents: PlatformEventSink;
+  transfers: TransferQueue;
   logger: Logger;
+  now?: () => Date;
 }
 
 export function startSubgraphByName(name: SubgraphName, port: number, deps: SubgraphDeps): Promise<RunningServer> {
@@ -25,7 +28,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
   const { platforms } = deps.config;
   switch (name) {
     case 'cases':
-      return startCasesSubgraph({ ...common, redis: deps.redis, platforms: deps.platforms });
+      return startCasesSubgraph({ ...common, redis: deps.redis, platforms: deps.platforms, transfers: deps.transfers, now: deps.now });
     case 'chongqing':
       return startChongqingSubgraph({
         ...common,

@@ -3,6 +3,7 @@ import { loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config.js'
 import { createLogger } from '../lib/logger.js';
 import { createPlatformClients } from '../lib/platforms.js';
 import { createQueueConnection, createRedis } from '../lib/redis.js';
+import { MaterialTransferQueue } from '../jobs/material-transfer.queue.js';
 import { PlatformEventQueue } from '../jobs/platform-events.queue.js';
 import { bullPrefix } from '../jobs/queues.js';
 import { onShutdown } from '../lib/shutdown.js';
@@ -19,17 +20,19 @@ const redisUrl = config.redis.url ?? 'redis://127.0.0.1:6379';
 const redis = createRedis(redisUrl, config.redis.keyPrefix);
 const queueConnection = createQueueConnection(redisUrl);
 const platformEvents = new PlatformEventQueue(queueConnection, bullPrefix(config.redis.keyPrefix));
+const transfers = new MaterialTransferQueue(queueConnection, bullPrefix(config.redis.keyPrefix));
 const server = await startSubgraphByName(name, config.subgraphs[name].port, {
   config,
   redis,
   platforms: createPlatformClients(config),
   platformEvents,
+  transfers,
   logger,
 });
 logger.info({ url: `${server.url}/graphql` }, `subgraph ${name} listening`);
 onShutdown(logger, async () => {
   await server.close();
-  await platformEvents.close();
+  await Promise.all([platformEvents.close(), transfers.close()]);
   redis.disconnect();
   queueConnection.disconnect();
 });

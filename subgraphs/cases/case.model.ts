@@ -1,36 +1,88 @@
-import type { MaterialForm } from '../../adapters/platform.port.js';
+import type { Decision, PlatformStage } from '../../adapters/platform.port.js';
+import type { ClockState } from '../../domain/clock/index.js';
 import type { Region, Scope } from '../../domain/region.js';
+import type { ReviewedMaterial } from '../../domain/workflow/formal-review.js';
+import type { CaseStage } from '../../domain/workflow/case-stages.js';
 
-export type CaseStage =
-  | 'DEFICIENT'
-  | 'ABANDONED'
-  | 'RECEIVED'
-  | 'IN_TRANSFER'
-  | 'AT_JURISDICTION'
-  | 'DECIDED'
-  | 'REFUSED'
-  | 'RESULT_DISPATCHED'
-  | 'AWAITING_PICKUP'
-  | 'DELIVERED';
+export type { CaseStage };
+
+export type TransferChannel = 'ONLINE' | 'OFFLINE' | 'BOTH';
+export type ResultDelivery = 'MAIL' | 'PICKUP';
+
+export interface Address {
+  recipient: string;
+  phone: string;
+  address: string;
+  postcode: string;
+}
+
+export interface NoticeRecord {
+  id: string;
+  kind: 'RECEIPT' | 'DEFICIENCY';
+  issuedAt: string;
+  /** The materials as reviewed for this notice, so a reprint says what the original said. */
+  materials: ReviewedMaterial[];
+}
 
 export interface CaseRecord {
+  /** Bumped by every change; a change is written only over the version it was computed from. */
+  version: number;
   businessNo: string;
   scope: Scope;
   stage: CaseStage;
   itemCode: string;
-  /** The region that owns the item and decides: its platform holds `platformCaseId`. */
+  /** The region that owns the item and decides; its platform holds `platformCaseId`. */
   jurisdictionRegion: Region;
+  /** As published when the application was received: notices must keep printing what the applicant applied for. */
+  item: { name: string; legalName: string; department: string; legalLimitDays: number; promisedLimitDays: number };
   applicant: { kind: 'PERSON' | 'ORGANISATION'; name: string; idNumber: string };
   contact: { name: string; phone: string };
+  delivery: { method: ResultDelivery; address: Address | null };
   receivingWindowId: string;
   jurisdictionWindowId: string;
-  materials: { name: string; form: MaterialForm; copies: number }[];
+  receivingDivisionCode: string;
+  /** 经办人 at the receiving window. */
+  handler: string;
+  materials: ReviewedMaterial[];
+  /** 申请时间: when the applicant handed the application in. */
   appliedAt: string;
+  /** When the application was complete and accepted: the clock starts here. */
+  acceptedAt: string | null;
+  correction: { deadline: string; dueAt: string; workingDays: number } | null;
+  transfer: {
+    channel: TransferChannel;
+    dispatchedAt: string;
+    onlineDueAt: string | null;
+    paperDueAt: string | null;
+    forwardedAt: string | null;
+    /** When the paper left by 政务专递 (the courier's pickup of the waybill). */
+    paperSentAt: string | null;
+    receivedAt: string | null;
+  } | null;
   platformCaseId: string | null;
+  platformStage: PlatformStage | null;
+  decision: Decision | null;
+  refusalReasons: string[];
+  result: {
+    method: ResultDelivery;
+    dispatchedAt: string;
+    waybillNo: string | null;
+    feedbackDueAt: string;
+    arrivedAtWindowAt: string | null;
+    pickupNoticeDueAt: string | null;
+    applicantNotifiedAt: string | null;
+    deliveredAt: string | null;
+  } | null;
+  clock: ClockState;
+  notices: NoticeRecord[];
+  evaluation: { score: number; comment: string | null; at: string } | null;
+  updatedAt: string;
 }
 
+/** One entry of a case's event stream, its audit trail. */
 export interface CaseEvent {
   type: string;
   at: string;
+  actor: string;
   data: Record<string, unknown>;
 }

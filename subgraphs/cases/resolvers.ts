@@ -1,8 +1,12 @@
 import { maskIdNumber, maskPhone } from '../../domain/masking.js';
 import { regionOfItemCode, type Region } from '../../domain/region.js';
+import type { HandedInMaterial } from '../../domain/workflow/formal-review.js';
+import { InputError } from '../../domain/errors.js';
 import { connection, pageRequest } from '../../lib/paging.js';
+import type { ReceiveApplicationInput } from './case-workflow.service.js';
 import { searchCatalog } from './catalog.source.js';
-import type { CaseRecord } from './case.model.js';
+import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from './case.model.js';
+import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
 
 const ITEM_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingServiceItem', SICHUAN: 'SichuanServiceItem' };
@@ -11,6 +15,31 @@ const PLATFORM_CASE_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingPlatfo
 interface PageArgs {
   first?: number | null;
   after?: string | null;
+}
+
+interface CaseFilterArgs {
+  windowId?: string | null;
+  stage?: CaseStage | null;
+  appliedFrom?: string | null;
+  appliedTo?: string | null;
+}
+
+interface NoticeView extends NoticeRecord {
+  record: CaseRecord;
+}
+
+function instant(value: string | null | undefined, field: string): number | undefined {
+  if (value == null) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || !/[zZ]|[+-]\d{2}:\d{2}$/.test(value)) {
+    throw new InputError('INPUT.INVALID_INSTANT', `${field} must be an ISO-8601 instant with an offset`);
+  }
+  return ms;
+}
+
+function receiptResult(record: CaseRecord, noticeId: string): NoticeView {
+  const notice = record.notices.find((n) => n.id === noticeId)!;
+  return { ...notice, record };
 }
 
 export const resolvers = {
@@ -25,9 +54,19 @@ export const resolvers = {
       return { date: args.date, kind: day.kind, holiday: day.name, isWorkingDay: ctx.calendar.isWorkingDay(args.date) };
     },
     case: (_: unknown, args: { businessNo: string }, ctx: CasesContext) => ctx.cases.load(args.businessNo),
-    cases: async (_: unknown, args: PageArgs & { filter?: { windowId?: string } }, ctx: CasesContext) => {
+    cases: async (_: unknown, args: PageArgs & { filter?: CaseFilterArgs | null }, ctx: CasesContext) => {
       const page = pageRequest(args.first, args.after);
-      const result = await ctx.store.list({ windowId: args.filter?.windowId }, page.offset, page.limit);
+      const filter = args.filter ?? {};
+      const result = await ctx.store.list(
+        {
+          windowId: filter.windowId ?? undefined,
+          stage: filter.stage ?? undefined,
+          appliedFrom: instant(filter.appliedFrom, 'appliedFrom'),
+          appliedTo: instant(filter.appliedTo, 'appliedTo'),
+        },
+        page.offset,
+        page.limit,
+      );
       return connection(result.cases, result.total, page);
     },
     serviceItem: async (_: unknown, args: { code: string }, ctx: CasesContext) => {
@@ -44,6 +83,47 @@ export const resolvers = {
       );
     },
   },
+  Mutation: {
+    receiveApplication: async (_: unknown, args: { input: ReceiveApplicationInput }, ctx: CasesContext) => {
+      const { record, noticeId } = await ctx.workflow.receiveApplication(args.input, ctx.actor);
+      return receiptResult(record, noticeId);
+    },
+    resubmitCorrections: async (_: unknown, args: { businessNo: string; materials: HandedInMaterial[] }, ctx: CasesContext) => {
+      const { record, noticeId } = await ctx.workflow.resubmitCorrections(args.businessNo, args.materials, ctx.actor);
+      return receiptResult(record, noticeId);
+    },
+    dispatchMaterials: (_: unknown, args: { businessNo: string; channel: TransferChannel }, ctx: CasesContext) =>
+      ctx.workflow.dispatchMaterials(args.businessNo, args.channel, ctx.actor),
+    confirmMaterialsReceived: (_: unknown, args: { businessNo: string }, ctx: CasesContext) =>
+      ctx.workflow.confirmMaterialsReceived(args.businessNo, ctx.actor),
+    recordResultDispatched: (
+      _: unknown,
+      args: { businessNo: string; delivery: { method: ResultDelivery; waybillNo?: string | null } },
+      ctx: CasesContext,
+    ) => ctx.workflow.recordResultDispatched(args.businessNo, args.delivery, ctx.actor),
+    recordResultAtWindow: (_: unknown, args: { businessNo: string }, ctx: CasesContext) =>
+      ctx.workflow.recordResultAtWindow(args.businessNo, ctx.actor),
+    notifyApplicantForPickup: (_: unknown, args: { businessNo: string }, ctx: CasesContext) =>
+      ctx.workflow.notifyApplicantForPickup(args.businessNo, ctx.actor),
+    recordDelivered: (_: unknown, args: { businessNo: string }, ctx: CasesContext) =>
+      ctx.workflow.recordDelivered(args.businessNo, ctx.actor),
+    evaluate: async (_: unknown, args: { businessNo: string; score: number; comment?: string | null }, ctx: CasesContext) => {
+      const record = await ctx.workflow.evaluate(args.businessNo, args.score, args.comment, ctx.actor);
+      return { businessNo: record.businessNo, ...record.evaluation! };
+    },
+  },
+  ReceiveApplicationResult: {
+    __resolveType: (notice: NoticeView) => (notice.kind === 'RECEIPT' ? 'ReceiptNotice' : 'DeficiencyNotice'),
+  },
+  Notice: {
+    __resolveType: (notice: NoticeView) => (notice.kind === 'RECEIPT' ? 'ReceiptNotice' : 'DeficiencyNotice'),
+  },
+  ReceiptNotice: noticeFields(),
+  DeficiencyNotice: {
+    ...noticeFields(),
+    correctionDeadline: (notice: NoticeView) => notice.record.correction!.deadline,
+    deficiencies: (notice: NoticeView) => notice.materials.filter((m) => m.verdict !== 'QUALIFIED'),
+  },
   ServiceItem: {
     __resolveType: (ref: { code: string }) => ITEM_TYPE[regionOfItemCode(ref.code)],
     __resolveReference: (ref: { code: string }) => ({ code: ref.code }),
@@ -54,11 +134,34 @@ export const resolvers = {
   Case: {
     __resolveReference: (ref: { businessNo: string }, ctx: CasesContext) => ctx.cases.load(ref.businessNo),
     item: (kase: CaseRecord) => ({ code: kase.itemCode }),
+    itemName: (kase: CaseRecord) => kase.item.name,
     receivingWindow: (kase: CaseRecord) => ({ id: kase.receivingWindowId }),
     jurisdictionWindow: (kase: CaseRecord) => ({ id: kase.jurisdictionWindowId }),
     applicant: (kase: CaseRecord) => ({ ...kase.applicant, idNumber: maskIdNumber(kase.applicant.idNumber) }),
     contact: (kase: CaseRecord) => ({ ...kase.contact, phone: maskPhone(kase.contact.phone) }),
+    delivery: (kase: CaseRecord) => kase.delivery.method,
+    clock: (kase: CaseRecord, _: unknown, ctx: CasesContext) => caseClock(kase, ctx.now(), ctx.calendar),
+    deadlines: (kase: CaseRecord, _: unknown, ctx: CasesContext) => caseDeadlines(kase, ctx.now()),
+    notices: (kase: CaseRecord) => kase.notices.map((notice) => ({ ...notice, record: kase })),
     platformRecord: (kase: CaseRecord) =>
       kase.platformCaseId ? { id: kase.platformCaseId, region: kase.jurisdictionRegion } : null,
+    evaluation: (kase: CaseRecord) => kase.evaluation && { businessNo: kase.businessNo, ...kase.evaluation },
+    timeline: async (kase: CaseRecord, _: unknown, ctx: CasesContext) =>
+      (await ctx.timelines.load(kase.businessNo)).map((event) => ({ ...event, data: JSON.stringify(event.data) })),
   },
 };
+
+function noticeFields() {
+  return {
+    businessNo: (notice: NoticeView) => notice.record.businessNo,
+    url: (notice: NoticeView) => noticePath(notice.record.businessNo, notice.id),
+    case: (notice: NoticeView) => notice.record,
+    html: async (notice: NoticeView, _: unknown, ctx: CasesContext) => {
+      const [receiving, jurisdiction] = await Promise.all([
+        ctx.windows.load(notice.record.receivingWindowId),
+        ctx.windows.load(notice.record.jurisdictionWindowId),
+      ]);
+      return renderNotice(notice.record, notice, { receiving, jurisdiction });
+    },
+  };
+}

@@ -3,40 +3,85 @@ import type { Redis } from 'ioredis';
 import type { PlatformPort } from '../../adapters/platform.port.js';
 import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/index.js';
 import type { Region } from '../../domain/region.js';
+import { json, type HttpResponse, type Route } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/logger.js';
 import { startSubgraph, type SubgraphDefinition } from '../../lib/subgraph-server.js';
 import { createPlatformLoaders, type PlatformLoaders } from '../platform/platform.source.js';
-import type { CaseRecord } from './case.model.js';
+import type { WindowRecord } from '../windows/window.model.js';
+import { WindowStore } from '../windows/window.store.js';
+import { CaseWorkflow, type TransferQueue } from './case-workflow.service.js';
+import type { CaseEvent, CaseRecord } from './case.model.js';
 import { CaseStore } from './case.store.js';
+import { renderNotice } from './case.view.js';
 import { resolvers } from './resolvers.js';
 
 export interface CasesContext {
   store: CaseStore;
+  workflow: CaseWorkflow;
   calendar: WorkingCalendar;
+  now: () => Date;
+  actor: string;
   platforms: Record<Region, PlatformPort>;
   cases: DataLoader<string, CaseRecord | null>;
+  timelines: DataLoader<string, CaseEvent[]>;
+  windows: DataLoader<string, WindowRecord | null>;
   platformLoaders: Record<Region, PlatformLoaders>;
 }
 
 export interface CasesDeps {
   redis: Redis;
+  platforms: Record<Region, PlatformPort>;
+  transfers: TransferQueue;
   /** Defaults to the official calendar with the shipped overrides. */
   calendar?: WorkingCalendar;
-  platforms: Record<Region, PlatformPort>;
+  now?: () => Date;
+}
+
+/** The workflow over Redis, as the subgraph and the workers both use it. */
+export function createCaseWorkflow(deps: CasesDeps) {
+  const store = new CaseStore(deps.redis);
+  const directory = new WindowStore(deps.redis);
+  const calendar = deps.calendar ?? getDefaultCalendar();
+  const now = deps.now ?? (() => new Date());
+  const workflow = new CaseWorkflow({ store, windows: directory, platforms: deps.platforms, calendar, transfers: deps.transfers, now });
+  return { store, directory, calendar, now, workflow };
 }
 
 export function casesSubgraph(deps: CasesDeps): SubgraphDefinition<CasesContext> {
-  const store = new CaseStore(deps.redis);
-  const calendar = deps.calendar ?? getDefaultCalendar();
+  const { store, directory, calendar, now, workflow } = createCaseWorkflow(deps);
+
+  const notices: Route = {
+    method: 'GET',
+    path: '/notices/*',
+    handler: async (request): Promise<HttpResponse> => {
+      const [businessNo, noticeId] = request.path.split('/').slice(2).map(decodeURIComponent);
+      const record = businessNo ? await store.get(businessNo) : null;
+      const notice = record?.notices.find((n) => n.id === noticeId);
+      if (!record || !notice) return json(404, { error: { code: 'NOTICE.NOT_FOUND', message: '通知书不存在' } });
+      const [receiving, jurisdiction] = await directory.getMany([record.receivingWindowId, record.jurisdictionWindowId]);
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+        body: renderNotice(record, notice, { receiving: receiving ?? null, jurisdiction: jurisdiction ?? null }),
+      };
+    },
+  };
+
   return {
     name: 'cases',
     schemaFile: new URL('./schema.graphql', import.meta.url),
     resolvers,
+    routes: [notices],
     context: async () => ({
       store,
+      workflow,
       calendar,
+      now,
+      actor: 'anonymous',
       platforms: deps.platforms,
       cases: new DataLoader((businessNos) => store.getMany(businessNos)),
+      timelines: new DataLoader((businessNos) => Promise.all(businessNos.map((no) => store.events(no)))),
+      windows: new DataLoader((ids) => directory.getMany(ids)),
       platformLoaders: {
         CHONGQING: createPlatformLoaders(deps.platforms.CHONGQING),
         SICHUAN: createPlatformLoaders(deps.platforms.SICHUAN),

@@ -1,8 +1,9 @@
 import type { Region } from '../../domain/region.js';
-import type { Weekday, WindowRecord } from './window.model.js';
+import type { Weekday } from '../../domain/hours/index.js';
+import type { WindowRecord } from './window.model.js';
 import type { WindowsContext } from './server.js';
 
-const WEEKDAYS: Weekday[] = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
+const WEEKDAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 export const resolvers = {
   Query: {
@@ -12,6 +13,7 @@ export const resolvers = {
   },
   Window: {
     __resolveReference: (ref: { id: string }, ctx: WindowsContext) => ctx.windows.load(ref.id),
-    hours: (window: WindowRecord) => WEEKDAYS.map((day) => ({ day, ranges: window.hours[day] ?? [] })),
+    hours: (window: WindowRecord) =>
+      WEEKDAYS.map((day) => ({ day: day.toUpperCase(), ranges: window.hours[day].map(([start, end]) => `${start}-${end}`) })),
   },
 };

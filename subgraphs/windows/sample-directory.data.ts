@@ -1,28 +1,23 @@
-import type { WindowRecord, Weekday } from './window.model.js';
+import type { OfficeHours } from '../../domain/hours/index.js';
+import type { WindowRecord } from './window.model.js';
 
 /**
  * Sample 通办 window directory. Halls and division codes are real; contact
  * people, phones, e-mails and street numbers are invented (sampleData: true)
  * until the regions hand over their official 联络清单.
  */
-const HALL_HOURS: Record<Weekday, string[]> = {
-  MON: ['09:00-12:00', '13:00-17:00'],
-  TUE: ['09:00-12:00', '13:00-17:00'],
-  WED: ['09:00-12:00', '13:00-17:00'],
-  THU: ['09:00-12:00', '13:00-17:00'],
-  FRI: ['09:00-12:00', '13:00-17:00'],
-  SAT: [],
-  SUN: [],
-};
+const WEEKDAY: OfficeHours['mon'] = [
+  ['09:00', '12:00'],
+  ['13:00', '17:00'],
+];
+const HALL_HOURS: OfficeHours = { mon: WEEKDAY, tue: WEEKDAY, wed: WEEKDAY, thu: WEEKDAY, fri: WEEKDAY, sat: [], sun: [] };
 
-const ABA_HOURS: Record<Weekday, string[]> = {
-  ...HALL_HOURS,
-  MON: ['09:00-12:00', '14:00-17:30'],
-  TUE: ['09:00-12:00', '14:00-17:30'],
-  WED: ['09:00-12:00', '14:00-17:30'],
-  THU: ['09:00-12:00', '14:00-17:30'],
-  FRI: ['09:00-12:00', '14:00-17:30'],
-};
+/** 阿坝州's hall keeps a longer midday break. */
+const ABA_WEEKDAY: OfficeHours['mon'] = [
+  ['09:00', '12:00'],
+  ['14:00', '17:30'],
+];
+const ABA_HOURS: OfficeHours = { mon: ABA_WEEKDAY, tue: ABA_WEEKDAY, wed: ABA_WEEKDAY, thu: ABA_WEEKDAY, fri: ABA_WEEKDAY, sat: [], sun: [] };
 
 const BOTH = ['RECEIVING', 'JURISDICTION'] as WindowRecord['roles'];
 

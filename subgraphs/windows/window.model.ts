@@ -1,6 +1,6 @@
+import type { OfficeHours } from '../../domain/hours/index.js';
 import type { Region, Scope } from '../../domain/region.js';
 
-export type Weekday = 'MON' | 'TUE' | 'WED' | 'THU' | 'FRI' | 'SAT' | 'SUN';
 export type WindowRole = 'RECEIVING' | 'JURISDICTION';
 
 export interface WindowRecord {
@@ -11,8 +11,8 @@ export interface WindowRecord {
   hall: string;
   address: string;
   contact: { person: string; phone: string; email: string; mailingAddress: string; postcode: string };
-  /** HH:MM-HH:MM ranges per weekday, Asia/Shanghai. */
-  hours: Record<Weekday, string[]>;
+  /** The hall's weekly hours (Asia/Shanghai); closed on statutory holidays whatever they say. */
+  hours: OfficeHours;
   roles: WindowRole[];
   scopes: Scope[];
   departments: string[];

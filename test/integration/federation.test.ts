@@ -8,28 +8,15 @@ import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js
 import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichuan/sichuan.signature.js';
 import { startGateway } from '../../gateway/gateway.server.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
-import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
-import { CaseStore } from '../../subgraphs/cases/case.store.js';
 import { ShipmentStore } from '../../subgraphs/courier/shipment.store.js';
 import { startTestStack, testLogger, type GraphQLResult, type TestStack } from '../support/stack.js';
 
 const SICHUAN_ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const CHONGQING_ITEM = YUKUAIBAN_CATALOG.find((item) => item.code === '500000-00001')!;
 
-const CASE: CaseRecord = {
-  businessNo: 'TB500000202511240001',
-  scope: 'SICHUAN_CHONGQING',
-  stage: 'IN_TRANSFER',
-  itemCode: SICHUAN_ITEM.code,
-  jurisdictionRegion: 'SICHUAN',
-  applicant: { kind: 'ORGANISATION', name: '重庆某某检测技术有限公司', idNumber: '91500000MA5U0000X1' },
-  contact: { name: '赵工', phone: '13812345678' },
-  receivingWindowId: 'W-500000-01',
-  jurisdictionWindowId: 'W-510000-01',
-  materials: [{ name: '水利工程质量检测单位资质等级申请表', form: 'ORIGINAL', copies: 1 }],
-  appliedAt: '2025-11-24T10:00:00+08:00',
-  platformCaseId: null,
-};
+const MONDAY_MORNING = new Date('2025-11-24T10:00:00+08:00');
+const APPLICANT = { kind: 'ORGANISATION' as const, name: '重庆某某检测技术有限公司', idNumber: '91350100M000100Y43' };
+const CASE = { businessNo: 'TB2025112450000000001', waybillNo: '1100000000017' };
 
 const CASE_QUERY = /* GraphQL */ `
   query Case($no: ID!, $code: ID!) {
@@ -54,28 +41,25 @@ describe('the federated stack', () => {
   let platformCaseId: string;
 
   beforeAll(async () => {
-    stack = await startTestStack();
-    const record = await stack.sichuan.cases();
-    expect(record).toHaveLength(0);
-    const submitted = await (await import('../../lib/platforms.js'))
-      .createPlatformClients(stack.config, { CHONGQING: stack.yukuaiban.url, SICHUAN: stack.sichuan.url })
-      .SICHUAN.submitCase({
-        idempotencyKey: CASE.businessNo,
-        businessNo: CASE.businessNo,
-        itemCode: CASE.itemCode,
-        applicant: CASE.applicant,
-        contact: CASE.contact,
-        receivingWindowId: CASE.receivingWindowId,
-        receivingDivisionCode: '500000',
-        materials: CASE.materials,
-        submittedAt: CASE.appliedAt,
-      });
-    platformCaseId = submitted.platformCaseId;
-    const store = new CaseStore(stack.redis);
-    expect(await store.create({ ...CASE, platformCaseId }, { type: 'RECEIVED', at: CASE.appliedAt, data: {} })).toBe(true);
+    stack = await startTestStack({ now: () => MONDAY_MORNING });
+    const { record } = await stack.workflow.receiveApplication(
+      {
+        windowId: 'W-500000-01',
+        itemCode: SICHUAN_ITEM.code,
+        applicant: APPLICANT,
+        contact: { name: '赵工', phone: '13812345678' },
+        delivery: { method: 'PICKUP' },
+        materials: SICHUAN_ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies })),
+        handler: '李四',
+      },
+      'test',
+    );
+    expect(record.businessNo).toBe(CASE.businessNo);
+    await stack.workflow.dispatchMaterials(CASE.businessNo, 'ONLINE', 'test');
+    platformCaseId = await waitFor(async () => (await stack.workflow.get(CASE.businessNo)).platformCaseId);
     expect(
       await new ShipmentStore(stack.redis).create({
-        waybillNo: '1100000000017',
+        waybillNo: CASE.waybillNo,
         businessNo: CASE.businessNo,
         purpose: 'MATERIALS',
         state: 'IN_TRANSIT',
@@ -94,10 +78,10 @@ describe('the federated stack', () => {
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({
       case: {
-        businessNo: 'TB500000202511240001',
+        businessNo: 'TB2025112450000000001',
         scope: 'SICHUAN_CHONGQING',
         stage: 'IN_TRANSFER',
-        applicant: { kind: 'ORGANISATION', name: '重庆某某检测技术有限公司', idNumber: '9150**********00X1' },
+        applicant: { kind: 'ORGANISATION', name: '重庆某某检测技术有限公司', idNumber: '9135**********0Y43' },
         contact: { phone: '138****5678' },
         item: {
           __typename: 'SichuanServiceItem',
@@ -108,7 +92,7 @@ describe('the federated stack', () => {
         },
         receivingWindow: { name: '重庆市政务服务中心川渝通办窗口', region: 'CHONGQING' },
         jurisdictionWindow: { name: '四川省政务服务中心川渝通办窗口' },
-        shipments: [{ waybillNo: '1100000000017', purpose: 'MATERIALS', state: 'IN_TRANSIT' }],
+        shipments: [{ waybillNo: CASE.waybillNo, purpose: 'MATERIALS', state: 'IN_TRANSIT' }],
         platformRecord: { __typename: 'SichuanPlatformCase', id: platformCaseId, stage: 'SUBMITTED' },
       },
       serviceItem: {
@@ -212,14 +196,14 @@ describe('the federated stack', () => {
       const courier = await entities(
         'courier',
         [
-          { __typename: 'Shipment', waybillNo: '1100000000017' },
+          { __typename: 'Shipment', waybillNo: CASE.waybillNo },
           { __typename: 'Case', businessNo: CASE.businessNo },
           { __typename: 'Case', businessNo: 'TB-NONE' },
         ],
         '... on Shipment { businessNo } ... on Case { shipments { waybillNo } }',
       );
       expect(courier).toEqual({
-        data: { _entities: [{ businessNo: CASE.businessNo }, { shipments: [{ waybillNo: '1100000000017' }] }, { shipments: [] }] },
+        data: { _entities: [{ businessNo: CASE.businessNo }, { shipments: [{ waybillNo: CASE.waybillNo }] }, { shipments: [] }] },
       });
     });
   });
@@ -337,6 +321,8 @@ describe('the federated stack', () => {
     try {
       const job = await queue.getJob(`event-SICHUAN-${delivery.eventId}`);
       expect(job?.data).toMatchObject({ region: 'SICHUAN', businessNo: CASE.businessNo, platformCaseId, stage: 'ACCEPTED' });
+      // The platform's acceptance proves the materials arrived: the clock resumes without anyone confirming.
+      expect(await waitFor(async () => ((await stack.workflow.get(CASE.businessNo)).stage === 'AT_JURISDICTION' ? true : null))).toBe(true);
 
       const body = JSON.stringify({ eventId: 'forged-1', caseId: platformCaseId, businessNo: CASE.businessNo, status: 'CJ' });
       const head = { appId: stack.config.platforms.sichuan.appId, requestTime: formatWireTime(Date.now()), nonce: 'forgednonce0000000001', signType: 'SM3' };
@@ -347,7 +333,7 @@ describe('the federated stack', () => {
       });
       expect(forged.status).toBe(401);
       expect(await forged.json()).toMatchObject({ code: 'WEBHOOK.BAD_SIGNATURE' });
-      expect(await queue.getJobCounts('waiting', 'delayed', 'completed', 'failed')).toEqual({ waiting: 1, delayed: 0, completed: 0, failed: 0 });
+      expect(await queue.getJobCounts('waiting', 'delayed', 'completed', 'failed')).toEqual({ waiting: 0, delayed: 0, completed: 1, failed: 0 });
     } finally {
       await queue.close();
     }
@@ -371,7 +357,7 @@ describe('the federated stack', () => {
     expect(kase.receivingWindow).toBeNull();
     expect(kase.jurisdictionWindow).toBeNull();
     expect(kase.item).toMatchObject({ name: '水利工程质量检测单位乙级资质认定' });
-    expect(kase.shipments).toEqual([{ waybillNo: '1100000000017', purpose: 'MATERIALS', state: 'IN_TRANSIT' }]);
+    expect(kase.shipments).toEqual([{ waybillNo: CASE.waybillNo, purpose: 'MATERIALS', state: 'IN_TRANSIT' }]);
     expect(result.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([
       [['case', 'receivingWindow', 'name'], 'SUBGRAPH.UNAVAILABLE'],
       [['case', 'receivingWindow', 'region'], 'SUBGRAPH.UNAVAILABLE'],
@@ -383,6 +369,16 @@ describe('the federated stack', () => {
     expect(rootOnly.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['windows'], 'SUBGRAPH.UNAVAILABLE']]);
   });
 });
+
+async function waitFor<T>(probe: () => Promise<T | null | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 function listen(server: Server): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));

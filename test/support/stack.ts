@@ -10,7 +10,12 @@ import { createLogger } from '../../lib/logger.js';
 import { createPlatformClients } from '../../lib/platforms.js';
 import { freePort } from '../../lib/local-redis.js';
 import { createQueueConnection, createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
+import { MaterialTransferQueue } from '../../jobs/material-transfer.queue.js';
 import { PlatformEventQueue } from '../../jobs/platform-events.queue.js';
+import { createProcessors } from '../../jobs/processors.js';
+import { startWorkers, type WorkerHost } from '../../jobs/worker-host.js';
+import type { CaseWorkflow } from '../../subgraphs/cases/case-workflow.service.js';
+import { createCaseWorkflow } from '../../subgraphs/cases/server.js';
 import { bullPrefix } from '../../jobs/queues.js';
 import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
 import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
@@ -33,6 +38,10 @@ export interface TestStack {
   query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
   querySubgraph<T = Record<string, unknown>>(name: SubgraphName, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
   stopSubgraph(name: SubgraphName): Promise<void>;
+  workers: WorkerHost;
+  workflow: CaseWorkflow;
+  /** The time every part of the stack reads; tests move it to cross days and holidays. */
+  clock: { now: () => Date };
   close(): Promise<void>;
 }
 
@@ -51,7 +60,7 @@ export function testPrefix(): string {
  * The whole federated stack in this process, every server on a free loopback
  * port, over real Redis and the real platform sandboxes.
  */
-export async function startTestStack(options: { subgraphTimeoutMs?: number } = {}): Promise<TestStack> {
+export async function startTestStack(options: { subgraphTimeoutMs?: number; now?: () => Date } = {}): Promise<TestStack> {
   const redisUrl = testRedisUrl();
   const prefix = testPrefix();
   const config = loadConfig({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
@@ -59,6 +68,8 @@ export async function startTestStack(options: { subgraphTimeoutMs?: number } = {
 
   const queueConnection = createQueueConnection(redisUrl);
   const platformEvents = new PlatformEventQueue(queueConnection, bullPrefix(prefix));
+  const transfers = new MaterialTransferQueue(queueConnection, bullPrefix(prefix));
+  const clock = { now: options.now ?? (() => new Date()) };
 
   // The sandboxes push to the platform subgraphs, which need the sandboxes' URLs: their ports are chosen first.
   const ports: Record<SubgraphName, number> = {
@@ -84,8 +95,24 @@ export async function startTestStack(options: { subgraphTimeoutMs?: number } = {
 
   const subgraphs = {} as Record<SubgraphName, RunningServer>;
   for (const name of SUBGRAPH_NAMES) {
-    subgraphs[name] = await startSubgraphByName(name, ports[name], { config, redis, platforms, platformEvents, logger: testLogger });
+    subgraphs[name] = await startSubgraphByName(name, ports[name], {
+      config,
+      redis,
+      platforms,
+      platformEvents,
+      transfers,
+      logger: testLogger,
+      now: () => clock.now(),
+    });
   }
+  const { workflow } = createCaseWorkflow({ redis, platforms, transfers, now: () => clock.now() });
+  const workers = startWorkers({
+    connection: queueConnection,
+    prefix: bullPrefix(prefix),
+    processors: createProcessors({ workflow, platforms }),
+    logger: testLogger,
+    workerOptions: { drainDelay: 1 },
+  });
   const gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
@@ -115,6 +142,9 @@ export async function startTestStack(options: { subgraphTimeoutMs?: number } = {
     subgraphs,
     yukuaiban,
     sichuan,
+    workers,
+    workflow,
+    clock,
     query: (query, variables, headers) => post(`${gateway.url}/graphql`, query, variables, headers),
     querySubgraph: (name, query, variables) => post(`${subgraphs[name].url}/graphql`, query, variables),
     stopSubgraph: async (name) => {
@@ -124,8 +154,9 @@ export async function startTestStack(options: { subgraphTimeoutMs?: number } = {
     close: async () => {
       await gateway.close();
       for (const name of SUBGRAPH_NAMES) if (!stopped.has(name)) await subgraphs[name].close();
+      await workers.close();
       await Promise.all([yukuaiban.close(), sichuan.close()]);
-      await platformEvents.close();
+      await Promise.all([platformEvents.close(), transfers.close()]);
       queueConnection.disconnect();
       redis.disconnect();
       await deleteKeysWithPrefix(redisUrl, prefix);

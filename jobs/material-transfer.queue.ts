@@ -1,0 +1,26 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TransferChannel } from '../subgraphs/cases/case.model.js';
+import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues.js';
+
+export interface MaterialTransferJob {
+  businessNo: string;
+  channel: TransferChannel;
+}
+
+/** One transfer job per case: its id is the business number, so dispatching twice queues once. */
+export class MaterialTransferQueue {
+  private readonly queue: Queue<MaterialTransferJob>;
+
+  constructor(connection: Redis, prefix: string) {
+    this.queue = new Queue(QUEUES.materialTransfer, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  }
+
+  async enqueue(businessNo: string, channel: TransferChannel): Promise<void> {
+    await this.queue.add('transfer', { businessNo, channel }, { jobId: `transfer-${businessNo}` });
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

@@ -1,0 +1,485 @@
+import type { CatalogItem, PlatformEvent, PlatformPort, PlatformStage } from '../../adapters/platform.port.js';
+import { shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
+import { applyClockEvent, NEW_CLOCK, stageDeadline, type ClockEventType } from '../../domain/clock/index.js';
+import { DomainError, InputError, NotFoundError } from '../../domain/errors.js';
+import { isOpen } from '../../domain/hours/index.js';
+import { validatePhone, validatePostcode, validateResidentId, validateUscc } from '../../domain/identifiers/index.js';
+import { regionOfDivision, regionOfItemCode, type Region } from '../../domain/region.js';
+import { formatBusinessNo } from '../../domain/workflow/business-number.js';
+import { assertTransition, canApply, type CaseAction } from '../../domain/workflow/case-stages.js';
+import { reviewMaterials, type HandedInMaterial } from '../../domain/workflow/formal-review.js';
+import { deriveScope } from '../../domain/workflow/scope.js';
+import type { WindowRecord } from '../windows/window.model.js';
+import type { Address, CaseEvent, CaseRecord, ResultDelivery, TransferChannel } from './case.model.js';
+import type { CaseStore } from './case.store.js';
+
+/** Read access to the window directory, which the windows subgraph keeps current. */
+export interface WindowDirectory {
+  getMany(ids: readonly string[]): Promise<(WindowRecord | null)[]>;
+  list(filter: { region?: Region; divisionCode?: string }): Promise<WindowRecord[]>;
+}
+
+/** Hands a dispatched case to the material-transfer worker. */
+export interface TransferQueue {
+  enqueue(businessNo: string, channel: TransferChannel): Promise<void>;
+}
+
+export interface ReceiveApplicationInput {
+  /** Client-chosen key: the same key twice returns the case the first call created. */
+  requestKey?: string | null;
+  windowId: string;
+  jurisdictionWindowId?: string | null;
+  itemCode: string;
+  applicant: { kind: 'PERSON' | 'ORGANISATION'; name: string; idNumber: string };
+  contact: { name: string; phone: string };
+  delivery: { method: ResultDelivery; address?: Address | null };
+  materials: HandedInMaterial[];
+  handler: string;
+}
+
+export interface ReceiptResult {
+  record: CaseRecord;
+  noticeId: string;
+}
+
+const MAX_MATERIALS = 50;
+const MAX_TEXT = 100;
+const MAX_ATTEMPTS = 5;
+
+/** Platform stages in the order they happen, so a late push never moves a case backwards. */
+const PLATFORM_ORDER: Record<PlatformStage, number> = {
+  SUBMITTED: 0,
+  ACCEPTED: 1,
+  REVIEWING: 2,
+  DECIDED: 3,
+  REJECTED: 3,
+  CERTIFICATE_MADE: 4,
+  SEALED: 5,
+  ISSUED: 6,
+};
+
+export class CaseWorkflow {
+  constructor(
+    private readonly deps: {
+      store: CaseStore;
+      windows: WindowDirectory;
+      platforms: Record<Region, PlatformPort>;
+      calendar: WorkingCalendar;
+      transfers: TransferQueue;
+      now: () => Date;
+    },
+  ) {}
+
+  /**
+   * 收件审查 (seed 000 二(一)): checks identity, window and item, reviews every
+   * material against the owning platform's list, and records either a received
+   * case (收件通知书, clock started) or a deficient one (一次性告知书).
+   */
+  async receiveApplication(input: ReceiveApplicationInput, actor: string): Promise<ReceiptResult> {
+    const now = this.deps.now().toISOString();
+    const applicant = validateApplicant(input.applicant, now);
+    const contact = { name: requireText(input.contact.name, '联系人'), phone: validatePhone(input.contact.phone) };
+    const delivery = validateDelivery(input.delivery);
+    const handler = requireText(input.handler, '经办人');
+    const materials = validateMaterials(input.materials);
+
+    const window = await this.window(input.windowId);
+    if (!window.active || !window.roles.includes('RECEIVING')) {
+      throw new DomainError('WINDOW.NOT_RECEIVING', `${window.name}不是在用的通办收件窗口`);
+    }
+    if (!isOpen(window.hours, now, this.deps.calendar)) {
+      throw new DomainError('WINDOW.CLOSED', `${window.name}当前不在办公时间（法定节假日不对外办理业务）`);
+    }
+    const item = await this.item(input.itemCode);
+    const scope = deriveScope(window.divisionCode, item.divisionCode, item.scopes);
+    const jurisdiction = await this.jurisdictionWindow(item, input.jurisdictionWindowId);
+
+    const review = reviewMaterials(item.materials, materials);
+    const sequence = await this.deps.store.nextSequence(window.divisionCode, shanghaiDateOf(now));
+    const businessNo = formatBusinessNo(shanghaiDateOf(now), window.divisionCode, sequence);
+    const record: CaseRecord = {
+      version: 1,
+      businessNo,
+      scope,
+      stage: review.complete ? 'RECEIVED' : 'DEFICIENT',
+      itemCode: item.code,
+      jurisdictionRegion: item.region,
+      item: {
+        name: item.name,
+        legalName: item.legalName,
+        department: item.department,
+        legalLimitDays: item.legalLimitDays,
+        promisedLimitDays: item.promisedLimitDays,
+      },
+      applicant,
+      contact,
+      delivery,
+      receivingWindowId: window.id,
+      jurisdictionWindowId: jurisdiction.id,
+      receivingDivisionCode: window.divisionCode,
+      handler,
+      materials: review.materials,
+      appliedAt: now,
+      acceptedAt: review.complete ? now : null,
+      correction: review.complete ? null : this.correctionDeadline(now),
+      transfer: null,
+      platformCaseId: null,
+      platformStage: null,
+      decision: null,
+      refusalReasons: [],
+      result: null,
+      clock: review.complete ? applyClockEvent(NEW_CLOCK, { type: 'START', at: now }) : NEW_CLOCK,
+      notices: [{ id: 'N1', kind: review.complete ? 'RECEIPT' : 'DEFICIENCY', issuedAt: now, materials: review.materials }],
+      evaluation: null,
+      updatedAt: now,
+    };
+    const event = this.event(review.complete ? 'RECEIVED' : 'DEFICIENCY_NOTICE_ISSUED', now, actor, {
+      windowId: window.id,
+      itemCode: item.code,
+      verdicts: review.materials.map((m) => [m.name, m.verdict]),
+    });
+    const written = await this.deps.store.create(record, event, input.requestKey ?? undefined);
+    if (written.status === 'DUPLICATE') {
+      const existing = await this.deps.store.get(written.businessNo);
+      if (!existing) throw new NotFoundError('CASE.NOT_FOUND', `办件 ${written.businessNo} 不存在`);
+      return { record: existing, noticeId: existing.notices.at(-1)!.id };
+    }
+    if (written.status !== 'WRITTEN') throw new DomainError('CASE.CONFLICT', `业务编号 ${businessNo} 已被占用，请重试`);
+    return { record, noticeId: 'N1' };
+  }
+
+  /** 补齐补正: continues a deficient application; past the correction deadline it is abandoned (视为放弃). */
+  async resubmitCorrections(businessNo: string, handedIn: HandedInMaterial[], actor: string): Promise<ReceiptResult> {
+    const materials = validateMaterials(handedIn);
+    const current = await this.get(businessNo);
+    assertTransition(current.stage, 'CORRECTED');
+    const now = this.deps.now().toISOString();
+    if (Date.parse(now) > Date.parse(current.correction!.dueAt)) {
+      await this.abandon(businessNo, actor);
+      throw new DomainError('CASE.CORRECTION_DEADLINE_PASSED', `补正期限 ${current.correction!.deadline} 已过，视为申请人放弃本次申请`);
+    }
+    const item = await this.item(current.itemCode);
+    const byName = new Map<string, HandedInMaterial>();
+    for (const material of current.materials) if (material.verdict === 'QUALIFIED') byName.set(material.name, material);
+    for (const material of materials) byName.set(material.name, material);
+    const review = reviewMaterials(item.materials, [...byName.values()]);
+
+    const updated = await this.transition(businessNo, review.complete ? 'CORRECTED' : 'STILL_DEFICIENT', actor, (record) => {
+      const noticeId = `N${record.notices.length + 1}`;
+      return {
+        record: {
+          ...record,
+          stage: review.complete ? 'RECEIVED' : 'DEFICIENT',
+          materials: review.materials,
+          acceptedAt: review.complete ? now : null,
+          clock: review.complete ? applyClockEvent(record.clock, { type: 'START', at: now }) : record.clock,
+          notices: [
+            ...record.notices,
+            { id: noticeId, kind: review.complete ? 'RECEIPT' : 'DEFICIENCY', issuedAt: now, materials: review.materials },
+          ],
+        },
+        type: review.complete ? 'RECEIVED' : 'DEFICIENCY_NOTICE_ISSUED',
+        data: { verdicts: review.materials.map((m) => [m.name, m.verdict]) },
+      };
+    });
+    return { record: updated, noticeId: updated.notices.at(-1)!.id };
+  }
+
+  /** The correction deadline passed without corrections: the application is treated as abandoned. */
+  abandon(businessNo: string, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'ABANDON', actor, (record) => ({
+      record: { ...record, stage: 'ABANDONED' },
+      type: 'ABANDONED',
+      data: { correctionDeadline: record.correction?.deadline },
+    }));
+  }
+
+  /** 材料流转: the clock pauses while the materials travel; the transfer job forwards the case. */
+  async dispatchMaterials(businessNo: string, channel: TransferChannel, actor: string): Promise<CaseRecord> {
+    const updated = await this.transition(businessNo, 'DISPATCH', actor, (record, now) => {
+      const acceptedAt = record.acceptedAt ?? now;
+      const online = channel !== 'OFFLINE';
+      const paper = channel !== 'ONLINE';
+      return {
+        record: {
+          ...record,
+          stage: 'IN_TRANSFER',
+          clock: this.clock(record, 'PAUSE', now),
+          transfer: {
+            channel,
+            dispatchedAt: now,
+            onlineDueAt: online ? stageDeadline('ONLINE_TRANSFER', acceptedAt, this.deps.calendar).dueAt : null,
+            paperDueAt: paper ? stageDeadline('PAPER_MAIL', acceptedAt, this.deps.calendar).dueAt : null,
+            forwardedAt: null,
+            paperSentAt: null,
+            receivedAt: null,
+          },
+        },
+        type: 'MATERIALS_DISPATCHED',
+        data: { channel },
+      };
+    });
+    await this.deps.transfers.enqueue(businessNo, channel);
+    return updated;
+  }
+
+  /** Records the platform's case id once the transfer job has forwarded the case. */
+  recordForwarded(businessNo: string, platformCaseId: string, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'PLATFORM_PROGRESS', actor, (record, now) => {
+      if (record.platformCaseId === platformCaseId && record.transfer?.forwardedAt) return null;
+      return {
+        record: {
+          ...record,
+          platformCaseId,
+          platformStage: record.platformStage ?? 'SUBMITTED',
+          transfer: record.transfer && { ...record.transfer, forwardedAt: record.transfer.forwardedAt ?? now },
+        },
+        type: 'FORWARDED_TO_PLATFORM',
+        data: { platformCaseId, region: record.jurisdictionRegion },
+      };
+    });
+  }
+
+  /** The jurisdiction window has the materials: the clock resumes (属地窗口收到材料后恢复计时). */
+  confirmMaterialsReceived(businessNo: string, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'MATERIALS_RECEIVED', actor, (record, now) => this.receivedAtJurisdiction(record, now));
+  }
+
+  /**
+   * A status change from the owning platform, pushed or polled. Applying the same
+   * change twice, or an older one after a newer, changes nothing.
+   */
+  async applyPlatformEvent(event: PlatformEvent, actor: string): Promise<CaseRecord | null> {
+    const current = await this.deps.store.get(event.businessNo);
+    if (!current) throw new NotFoundError('CASE.NOT_FOUND', `办件 ${event.businessNo} 不存在`);
+    if (current.platformCaseId && current.platformCaseId !== event.platformCaseId) {
+      throw new InputError('PLATFORM.CASE_MISMATCH', `平台办件号 ${event.platformCaseId} 与办件 ${event.businessNo} 不符`);
+    }
+    if (current.platformStage && PLATFORM_ORDER[event.stage] <= PLATFORM_ORDER[current.platformStage]) return current;
+
+    const action: CaseAction =
+      event.stage === 'REJECTED' ? 'REFUSE' : event.stage === 'DECIDED' ? 'DECIDE' : 'PLATFORM_PROGRESS';
+    return this.transition(event.businessNo, action, actor, (record, now) => {
+      let next: CaseRecord = { ...record, platformCaseId: event.platformCaseId, platformStage: event.stage };
+      if (next.stage === 'IN_TRANSFER' && event.stage !== 'SUBMITTED') next = this.receivedAtJurisdiction(next, event.at).record;
+      if (event.stage === 'DECIDED') next = { ...next, stage: 'DECIDED', decision: event.decision };
+      if (event.stage === 'REJECTED') {
+        next = { ...next, stage: 'REFUSED', refusalReasons: event.reasons, clock: this.clock(next, 'STOP', event.at) };
+      }
+      return {
+        record: next,
+        type: `PLATFORM_${event.stage}`,
+        data: { eventId: event.eventId, platformAt: event.at, decision: event.decision, reasons: event.reasons, receivedAt: now },
+      };
+    }, action === 'PLATFORM_PROGRESS' ? undefined : () => canApply(current.stage, 'MATERIALS_RECEIVED'));
+  }
+
+  /** 制证送达: the result leaves the jurisdiction; the clock stops and the 1-WD feedback deadline starts. */
+  recordResultDispatched(businessNo: string, delivery: { method: ResultDelivery; waybillNo?: string | null }, actor: string) {
+    return this.transition(businessNo, 'DISPATCH_RESULT', actor, (record, now) => ({
+      record: {
+        ...record,
+        stage: 'RESULT_DISPATCHED',
+        clock: record.clock.phase === 'STOPPED' ? record.clock : this.clock(record, 'STOP', now),
+        result: {
+          method: delivery.method,
+          dispatchedAt: now,
+          waybillNo: delivery.waybillNo ?? null,
+          feedbackDueAt: stageDeadline('RECEIVING_WINDOW_FEEDBACK', now, this.deps.calendar).dueAt,
+          arrivedAtWindowAt: null,
+          pickupNoticeDueAt: null,
+          applicantNotifiedAt: null,
+          deliveredAt: null,
+        },
+      },
+      type: 'RESULT_DISPATCHED',
+      data: { method: delivery.method, waybillNo: delivery.waybillNo ?? null },
+    }));
+  }
+
+  /** The result reached the receiving window for pickup: the 1-WD notice deadline starts. */
+  recordResultAtWindow(businessNo: string, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'RESULT_AT_WINDOW', actor, (record, now) => {
+      if (record.result?.method !== 'PICKUP') {
+        throw new InputError('CASE.NOT_FOR_PICKUP', '申请人选择邮寄送达，结果不在收件窗口领取');
+      }
+      return {
+        record: {
+          ...record,
+          stage: 'AWAITING_PICKUP',
+          result: {
+            ...record.result,
+            arrivedAtWindowAt: now,
+            pickupNoticeDueAt: stageDeadline('APPLICANT_PICKUP_NOTICE', now, this.deps.calendar).dueAt,
+          },
+        },
+        type: 'RESULT_AT_RECEIVING_WINDOW',
+        data: {},
+      };
+    });
+  }
+
+  notifyApplicantForPickup(businessNo: string, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'NOTIFY_PICKUP', actor, (record, now) => {
+      if (record.result?.applicantNotifiedAt) return null;
+      return {
+        record: { ...record, result: { ...record.result!, applicantNotifiedAt: now } },
+        type: 'APPLICANT_NOTIFIED_FOR_PICKUP',
+        data: {},
+      };
+    });
+  }
+
+  recordDelivered(businessNo: string, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'DELIVER', actor, (record, now) => ({
+      record: { ...record, stage: 'DELIVERED', result: { ...record.result!, deliveredAt: now } },
+      type: 'RESULT_DELIVERED',
+      data: {},
+    }));
+  }
+
+  /** 好差评: once per case, 1 (非常不满意) to 5 (非常满意). */
+  evaluate(businessNo: string, score: number, comment: string | null | undefined, actor: string): Promise<CaseRecord> {
+    if (!Number.isInteger(score) || score < 1 || score > 5) {
+      throw new InputError('INPUT.INVALID_SCORE', '评价分值应为 1 至 5 的整数');
+    }
+    const text = comment?.trim() || null;
+    if (text && text.length > 500) throw new InputError('INPUT.COMMENT_TOO_LONG', '评价内容不能超过 500 字');
+    return this.transition(businessNo, 'EVALUATE', actor, (record, now) => {
+      if (record.evaluation) throw new DomainError('CASE.ALREADY_EVALUATED', '该办件已评价');
+      return { record: { ...record, evaluation: { score, comment: text, at: now } }, type: 'EVALUATED', data: { score } };
+    });
+  }
+
+  async get(businessNo: string): Promise<CaseRecord> {
+    const record = await this.deps.store.get(businessNo);
+    if (!record) throw new NotFoundError('CASE.NOT_FOUND', `办件 ${businessNo} 不存在`);
+    return record;
+  }
+
+  private receivedAtJurisdiction(record: CaseRecord, at: string) {
+    return {
+      record: {
+        ...record,
+        stage: 'AT_JURISDICTION' as const,
+        clock: this.clock(record, 'RESUME', at),
+        transfer: record.transfer && { ...record.transfer, receivedAt: at },
+      },
+      type: 'MATERIALS_RECEIVED',
+      data: {},
+    };
+  }
+
+  /**
+   * Applies one change with an optimistic lock: the change is computed from the
+   * stored case and written only over that version, retried on a conflict. A
+   * `mutate` that returns null means the change is already there (idempotent).
+   */
+  private async transition(
+    businessNo: string,
+    action: CaseAction,
+    actor: string,
+    mutate: (record: CaseRecord, now: string) => { record: CaseRecord; type: string; data: Record<string, unknown> } | null,
+    allowed: (record: CaseRecord) => boolean = () => false,
+  ): Promise<CaseRecord> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.get(businessNo);
+      if (!allowed(current)) assertTransition(current.stage, action);
+      const now = this.deps.now().toISOString();
+      const change = mutate(current, now);
+      if (!change) return current;
+      const next: CaseRecord = { ...change.record, version: current.version + 1, updatedAt: now };
+      const written = await this.deps.store.update(current, next, this.event(change.type, now, actor, change.data));
+      if (written.status === 'WRITTEN') return next;
+      if (written.status === 'MISSING') throw new NotFoundError('CASE.NOT_FOUND', `办件 ${businessNo} 不存在`);
+    }
+    throw new DomainError('CASE.CONFLICT', `办件 ${businessNo} 正被同时修改，请重试`);
+  }
+
+  private clock(record: CaseRecord, type: ClockEventType, at: string) {
+    return applyClockEvent(record.clock, { type, at });
+  }
+
+  private event(type: string, at: string, actor: string, data: Record<string, unknown>): CaseEvent {
+    return { type, at, actor, data };
+  }
+
+  private correctionDeadline(now: string) {
+    const deadline = stageDeadline('CORRECTION', now, this.deps.calendar);
+    return { deadline: deadline.dueDate, dueAt: deadline.dueAt, workingDays: deadline.workingDays };
+  }
+
+  private async window(id: string): Promise<WindowRecord> {
+    const [window] = await this.deps.windows.getMany([id]);
+    if (!window) throw new NotFoundError('WINDOW.NOT_FOUND', `窗口 ${id} 不存在`);
+    return window;
+  }
+
+  private async item(code: string): Promise<CatalogItem> {
+    const [item] = await this.deps.platforms[regionOfItemCode(code)].getItemsByCodes([code]);
+    if (!item) throw new NotFoundError('ITEM.NOT_FOUND', `事项 ${code} 不存在`);
+    return item;
+  }
+
+  /** The named window, or the owning region's window for the item's division, else its provincial hall. */
+  private async jurisdictionWindow(item: CatalogItem, requested: string | null | undefined): Promise<WindowRecord> {
+    if (requested) {
+      const window = await this.window(requested);
+      if (!window.active || !window.roles.includes('JURISDICTION') || regionOfDivision(window.divisionCode) !== item.region) {
+        throw new InputError('WINDOW.NOT_JURISDICTION', `${window.name}不是该事项的属地窗口`);
+      }
+      return window;
+    }
+    const candidates = (await this.deps.windows.list({ region: item.region })).filter(
+      (w) => w.active && w.roles.includes('JURISDICTION'),
+    );
+    const provincial = `${item.divisionCode.slice(0, 2)}0000`;
+    const chosen =
+      candidates.find((w) => w.divisionCode === item.divisionCode) ?? candidates.find((w) => w.divisionCode === provincial);
+    if (!chosen) throw new NotFoundError('WINDOW.NO_JURISDICTION', `没有受理事项 ${item.code} 的属地窗口`);
+    return chosen;
+  }
+}
+
+function requireText(value: string | null | undefined, field: string): string {
+  const text = value?.trim() ?? '';
+  if (!text) throw new InputError('INPUT.REQUIRED', `${field}不能为空`);
+  if (text.length > MAX_TEXT) throw new InputError('INPUT.TOO_LONG', `${field}不能超过 ${MAX_TEXT} 字`);
+  return text;
+}
+
+function validateApplicant(applicant: ReceiveApplicationInput['applicant'], now: string) {
+  const name = requireText(applicant.name, '申请人名称');
+  const idNumber =
+    applicant.kind === 'PERSON' ? validateResidentId(applicant.idNumber, { now }) : validateUscc(applicant.idNumber);
+  return { kind: applicant.kind, name, idNumber };
+}
+
+function validateDelivery(delivery: ReceiveApplicationInput['delivery']): CaseRecord['delivery'] {
+  if (delivery.method === 'PICKUP') return { method: 'PICKUP', address: null };
+  const address = delivery.address;
+  if (!address) throw new InputError('INPUT.ADDRESS_REQUIRED', '邮寄送达须填写收件地址');
+  return {
+    method: 'MAIL',
+    address: {
+      recipient: requireText(address.recipient, '收件人'),
+      phone: validatePhone(address.phone),
+      address: requireText(address.address, '收件地址'),
+      postcode: validatePostcode(address.postcode),
+    },
+  };
+}
+
+function validateMaterials(materials: HandedInMaterial[]): HandedInMaterial[] {
+  if (materials.length === 0) throw new InputError('INPUT.NO_MATERIALS', '至少应提交一件申请材料');
+  if (materials.length > MAX_MATERIALS) {
+    throw new InputError('INPUT.TOO_MANY_MATERIALS', `一次最多提交 ${MAX_MATERIALS} 件材料`);
+  }
+  return materials.map((material) => {
+    if (!Number.isInteger(material.copies) || material.copies < 1 || material.copies > 99) {
+      throw new InputError('INPUT.INVALID_COPIES', `材料“${material.name}”的份数应为 1 至 99`);
+    }
+    return { name: requireText(material.name, '材料名称'), form: material.form, copies: material.copies };
+  });
+}
+
