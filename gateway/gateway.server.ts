@@ -69,6 +69,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     routes: [
       { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok' }) },
       {
+        // Printable notices live with the cases ledger; front ends reach them through the one gateway origin.
+        method: 'GET',
+        path: '/notices/*',
+        handler: async (request) => {
+          const cases = subgraphs.cases;
+          if (!cases) return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'cases subgraph not configured' } });
+          try {
+            const upstream = await fetch(new URL(request.path, cases), {
+              headers: { 'x-request-id': request.requestId, ...forwardAuthorization(request) },
+              signal: AbortSignal.timeout(options.subgraphTimeoutMs),
+            });
+            return {
+              status: upstream.status,
+              headers: { 'content-type': upstream.headers.get('content-type') ?? 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+              body: Buffer.from(await upstream.arrayBuffer()),
+            };
+          } catch {
+            return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'subgraph "cases" is unavailable' } });
+          }
+        },
+      },
+      {
         method: 'GET',
         path: '/ready',
         handler: async () => {
@@ -89,6 +111,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await server.stop();
     },
   };
+}
+
+function forwardAuthorization(request: HttpRequest): Record<string, string> {
+  const authorization = headerValue(request.headers.authorization);
+  return authorization ? { authorization } : {};
 }
 
 async function checkSubgraphs(subgraphs: Record<string, string>, timeoutMs: number): Promise<Record<string, string>> {

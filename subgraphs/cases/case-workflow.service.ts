@@ -260,11 +260,12 @@ export class CaseWorkflow {
     const action: CaseAction =
       event.stage === 'REJECTED' ? 'REFUSE' : event.stage === 'DECIDED' ? 'DECIDE' : 'PLATFORM_PROGRESS';
     return this.transition(event.businessNo, action, actor, (record, now) => {
+      const at = platformInstant(event.at, record, now);
       let next: CaseRecord = { ...record, platformCaseId: event.platformCaseId, platformStage: event.stage };
-      if (next.stage === 'IN_TRANSFER' && event.stage !== 'SUBMITTED') next = this.receivedAtJurisdiction(next, event.at).record;
+      if (next.stage === 'IN_TRANSFER' && event.stage !== 'SUBMITTED') next = this.receivedAtJurisdiction(next, at).record;
       if (event.stage === 'DECIDED') next = { ...next, stage: 'DECIDED', decision: event.decision };
       if (event.stage === 'REJECTED') {
-        next = { ...next, stage: 'REFUSED', refusalReasons: event.reasons, clock: this.clock(next, 'STOP', event.at) };
+        next = { ...next, stage: 'REFUSED', refusalReasons: event.reasons, clock: this.clock(next, 'STOP', at) };
       }
       return {
         record: next,
@@ -439,6 +440,18 @@ export class CaseWorkflow {
     if (!chosen) throw new NotFoundError('WINDOW.NO_JURISDICTION', `没有受理事项 ${item.code} 的属地窗口`);
     return chosen;
   }
+}
+
+/**
+ * When a platform says something happened, on our clock: its own time, kept
+ * between the case's last clock event and the moment we learn it, so a platform
+ * clock that runs fast or slow can neither reorder the case's clock nor date an
+ * event in the future.
+ */
+function platformInstant(at: string, record: CaseRecord, now: string): string {
+  const last = record.clock.events.at(-1)?.at;
+  const ms = Math.min(Date.parse(now), Math.max(Date.parse(at), last ? Date.parse(last) : -Infinity));
+  return new Date(ms).toISOString();
 }
 
 function requireText(value: string | null | undefined, field: string): string {

@@ -112,9 +112,6 @@ export const resolvers = {
       return { businessNo: record.businessNo, ...record.evaluation! };
     },
   },
-  ReceiveApplicationResult: {
-    __resolveType: (notice: NoticeView) => (notice.kind === 'RECEIPT' ? 'ReceiptNotice' : 'DeficiencyNotice'),
-  },
   Notice: {
     __resolveType: (notice: NoticeView) => (notice.kind === 'RECEIPT' ? 'ReceiptNotice' : 'DeficiencyNotice'),
   },

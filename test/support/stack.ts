@@ -60,7 +60,14 @@ export function testPrefix(): string {
  * The whole federated stack in this process, every server on a free loopback
  * port, over real Redis and the real platform sandboxes.
  */
-export async function startTestStack(options: { subgraphTimeoutMs?: number; now?: () => Date } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  subgraphTimeoutMs?: number;
+  now?: () => Date;
+  /** Items whose cases the Sichuan sandbox ends with 不予受理. */
+  sichuanRejects?: string[];
+}
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const redisUrl = testRedisUrl();
   const prefix = testPrefix();
   const config = loadConfig({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
@@ -90,6 +97,7 @@ export async function startTestStack(options: { subgraphTimeoutMs?: number; now?
     appId: config.platforms.sichuan.appId,
     appSecret: config.platforms.sichuan.appSecret,
     webhookUrl: `http://127.0.0.1:${ports.sichuan}${SICHUAN_WEBHOOK_PATH}`,
+    rejectItemCodes: options.sichuanRejects,
   });
   const platforms = createPlatformClients(config, { CHONGQING: yukuaiban.url, SICHUAN: sichuan.url });
 
