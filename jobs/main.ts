@@ -8,6 +8,7 @@ import { createCaseWorkflow } from '../subgraphs/cases/server.js';
 import { MaterialTransferQueue } from './material-transfer.queue.js';
 import { createProcessors } from './processors.js';
 import { bullPrefix } from './queues.js';
+import { scheduleRecurringJobs } from './schedules.js';
 import { startWorkers } from './worker-host.js';
 
 const config = loadConfig();
@@ -18,8 +19,9 @@ const redis = createRedis(redisUrl, config.redis.keyPrefix);
 const connection = createQueueConnection(redisUrl);
 const transfers = new MaterialTransferQueue(connection, prefix);
 const platforms = createPlatformClients(config);
-const { workflow } = createCaseWorkflow({ redis, platforms, transfers });
-const processors = createProcessors({ workflow, platforms });
+const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers });
+const processors = createProcessors({ workflow, store, platforms, transfers });
+await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs });
 const host = startWorkers({ connection, prefix, processors, logger });
 logger.info({ queues: Object.keys(processors) }, `workers running for ${host.workers.length} queue(s)`);
 onShutdown(logger, async () => {

@@ -7,6 +7,7 @@ import type { DefaultJobOptions } from 'bullmq';
 export const QUEUES = {
   materialTransfer: '{material-transfer}',
   platformSync: '{platform-sync}',
+  platformPoll: '{platform-poll}',
   deadlineAlerts: '{deadline-alerts}',
   notifications: '{notifications}',
 } as const;

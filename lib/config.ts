@@ -56,6 +56,7 @@ const EnvSchema = z
     COURIER_SECRET: secret.default(DEV_SECRETS.COURIER_SECRET),
     COURIER_SANDBOX_PORT: port.default(4103),
     SANDBOX_STEP_MS: z.coerce.number().int().min(0).default(3000),
+    PLATFORM_POLL_MS: positiveMs.default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -82,6 +83,7 @@ export interface Config {
     courier: { baseUrl: string | undefined; secret: string; sandboxPort: number };
   };
   sandbox: { stepMs: number };
+  jobs: { platformPollMs: number };
 }
 
 export class ConfigError extends Error {
@@ -131,6 +133,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       courier: { baseUrl: e.COURIER_BASE_URL, secret: e.COURIER_SECRET, sandboxPort: e.COURIER_SANDBOX_PORT },
     },
     sandbox: { stepMs: e.SANDBOX_STEP_MS },
+    jobs: { platformPollMs: e.PLATFORM_POLL_MS },
   };
 }
 

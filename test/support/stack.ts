@@ -15,6 +15,7 @@ import { PlatformEventQueue } from '../../jobs/platform-events.queue.js';
 import { createProcessors } from '../../jobs/processors.js';
 import { startWorkers, type WorkerHost } from '../../jobs/worker-host.js';
 import type { CaseWorkflow } from '../../subgraphs/cases/case-workflow.service.js';
+import type { CaseStore } from '../../subgraphs/cases/case.store.js';
 import { createCaseWorkflow } from '../../subgraphs/cases/server.js';
 import { bullPrefix } from '../../jobs/queues.js';
 import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
@@ -40,6 +41,7 @@ export interface TestStack {
   stopSubgraph(name: SubgraphName): Promise<void>;
   workers: WorkerHost;
   workflow: CaseWorkflow;
+  store: CaseStore;
   /** The time every part of the stack reads; tests move it to cross days and holidays. */
   clock: { now: () => Date };
   close(): Promise<void>;
@@ -65,6 +67,8 @@ export interface TestStackOptions {
   now?: () => Date;
   /** Items whose cases the Sichuan sandbox ends with 不予受理. */
   sichuanRejects?: string[];
+  /** False: the sandboxes push no webhooks, as a platform that has fallen silent. */
+  webhooks?: boolean;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -90,13 +94,13 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     port: 0,
     appKey: config.platforms.yukuaiban.appKey,
     appSecret: config.platforms.yukuaiban.appSecret,
-    webhookUrl: `http://127.0.0.1:${ports.chongqing}${YUKUAIBAN_WEBHOOK_PATH}`,
+    webhookUrl: options.webhooks === false ? undefined : `http://127.0.0.1:${ports.chongqing}${YUKUAIBAN_WEBHOOK_PATH}`,
   });
   const sichuan = await startSichuanSandbox({
     port: 0,
     appId: config.platforms.sichuan.appId,
     appSecret: config.platforms.sichuan.appSecret,
-    webhookUrl: `http://127.0.0.1:${ports.sichuan}${SICHUAN_WEBHOOK_PATH}`,
+    webhookUrl: options.webhooks === false ? undefined : `http://127.0.0.1:${ports.sichuan}${SICHUAN_WEBHOOK_PATH}`,
     rejectItemCodes: options.sichuanRejects,
   });
   const platforms = createPlatformClients(config, { CHONGQING: yukuaiban.url, SICHUAN: sichuan.url });
@@ -113,11 +117,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       now: () => clock.now(),
     });
   }
-  const { workflow } = createCaseWorkflow({ redis, platforms, transfers, now: () => clock.now() });
+  const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers, now: () => clock.now() });
   const workers = startWorkers({
     connection: queueConnection,
     prefix: bullPrefix(prefix),
-    processors: createProcessors({ workflow, platforms }),
+    processors: createProcessors({ workflow, store, platforms, transfers }),
     logger: testLogger,
     workerOptions: { drainDelay: 1 },
   });
@@ -152,6 +156,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     sichuan,
     workers,
     workflow,
+    store,
     clock,
     query: (query, variables, headers) => post(`${gateway.url}/graphql`, query, variables, headers),
     querySubgraph: (name, query, variables) => post(`${subgraphs[name].url}/graphql`, query, variables),

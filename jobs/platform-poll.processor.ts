@@ -1,0 +1,90 @@
+import type { Job } from 'bullmq';
+import type { PlatformCaseRecord, PlatformEvent, PlatformPort } from '../adapters/platform.port.js';
+import type { Region } from '../domain/region.js';
+import type { CaseWorkflow, TransferQueue } from '../subgraphs/cases/case-workflow.service.js';
+import type { CaseRecord, CaseStage } from '../subgraphs/cases/case.model.js';
+import type { CaseStore } from '../subgraphs/cases/case.store.js';
+
+/** Cases whose platform record can still change what tongban shows. */
+const WATCHED_STAGES: CaseStage[] = ['IN_TRANSFER', 'AT_JURISDICTION', 'DECIDED'];
+const PAGE = 100;
+const ACTOR = 'system:platform-poll';
+
+export interface PollResult {
+  checked: number;
+  applied: number;
+  requeued: number;
+}
+
+/**
+ * The fallback for a platform that falls silent: reads the platform records of
+ * every watched case in one batch per platform, and applies each stage change
+ * the webhooks did not bring, in the order it happened. It also re-queues the
+ * transfer of a dispatched case that was never forwarded, so a lost job cannot
+ * strand a case.
+ */
+export function platformPollProcessor(deps: {
+  store: CaseStore;
+  workflow: CaseWorkflow;
+  platforms: Record<Region, PlatformPort>;
+  transfers: TransferQueue;
+}) {
+  return async (_job?: Job): Promise<PollResult> => {
+    const watched: CaseRecord[] = [];
+    for (const stage of WATCHED_STAGES) {
+      for (let offset = 0; ; offset += PAGE) {
+        const page = await deps.store.list({ stage }, offset, PAGE);
+        watched.push(...page.cases);
+        if (page.cases.length < PAGE) break;
+      }
+    }
+
+    let requeued = 0;
+    const forwarded = new Map<Region, CaseRecord[]>();
+    for (const record of watched) {
+      if (!record.platformCaseId) {
+        if (record.transfer) {
+          await deps.transfers.enqueue(record.businessNo, record.transfer.channel);
+          requeued += 1;
+        }
+        continue;
+      }
+      forwarded.set(record.jurisdictionRegion, [...(forwarded.get(record.jurisdictionRegion) ?? []), record]);
+    }
+
+    let applied = 0;
+    for (const [region, records] of forwarded) {
+      const platformRecords = await deps.platforms[region].getCasesByIds(records.map((r) => r.platformCaseId!));
+      for (const [index, platformRecord] of platformRecords.entries()) {
+        if (!platformRecord) continue;
+        for (const event of missedEvents(records[index]!, platformRecord)) {
+          await deps.workflow.applyPlatformEvent(event, ACTOR);
+          applied += 1;
+        }
+      }
+    }
+    return { checked: watched.length, applied, requeued };
+  };
+}
+
+const ORDER = ['SUBMITTED', 'ACCEPTED', 'REVIEWING', 'DECIDED', 'CERTIFICATE_MADE', 'SEALED', 'ISSUED'];
+
+function rank(stage: string): number {
+  return stage === 'REJECTED' ? ORDER.indexOf('DECIDED') : ORDER.indexOf(stage);
+}
+
+function missedEvents(record: CaseRecord, platform: PlatformCaseRecord): PlatformEvent[] {
+  const seen = record.platformStage ? rank(record.platformStage) : -1;
+  return platform.history
+    .filter((change) => rank(change.stage) > seen)
+    .map((change) => ({
+      eventId: `poll-${platform.platformCaseId}-${change.stage}`,
+      region: platform.region,
+      platformCaseId: platform.platformCaseId,
+      businessNo: record.businessNo,
+      stage: change.stage,
+      decision: change.stage === 'DECIDED' ? platform.decision : null,
+      reasons: change.stage === 'REJECTED' ? platform.rejectReasons : [],
+      at: change.at,
+    }));
+}
