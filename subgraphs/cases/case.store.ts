@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { CalendarYearNotPublishedError, endOfShanghaiDay, shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
+import { evaluateClock, type ClockStatus } from '../../domain/clock/index.js';
 import type { CaseEvent, CaseRecord, CaseStage } from './case.model.js';
 
 const caseKey = (businessNo: string) => `case:${businessNo}`;
@@ -7,12 +9,18 @@ const ALL = 'cases:all';
 const byWindow = (windowId: string) => `cases:window:${windowId}`;
 const byStage = (stage: CaseStage) => `cases:stage:${stage}`;
 const byWindowStage = (windowId: string, stage: CaseStage) => `cases:window:${windowId}:stage:${stage}`;
+/** Running clocks by projected due time; paused ones by the working days they have left (negative: overdue). */
+const RUNNING = 'cases:clock:running';
+const PAUSED = 'cases:clock:paused';
+const STOPPED = 'cases:clock:stopped';
+const UNKNOWN_DUE = Number.MAX_SAFE_INTEGER;
 const idempotencyKey = (key: string) => `idem:receive:${key}`;
 const sequenceKey = (divisionCode: string, date: string) => `seq:business-no:${divisionCode}:${date}`;
 
 interface IndexOp {
   op: 'ZADD' | 'ZREM';
   key: string;
+  score: number;
 }
 
 /**
@@ -20,8 +28,8 @@ interface IndexOp {
  * happen or none, and only over the version the change was computed from (an
  * optimistic lock), so two workers can never both apply a transition.
  * KEYS: case, events, idempotency, ...indexes. ARGV: expected version (-1: must
- * not exist), record, event type/at/actor/data, score, member, whether the
- * idempotency key applies, ...index ops.
+ * not exist), record, event type/at/actor/data, (unused), member, whether the
+ * idempotency key applies, then an (op, score) pair per index.
  */
 const WRITE_CASE = `
 local current = redis.call('GET', KEYS[1])
@@ -41,7 +49,8 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('XADD', KEYS[2], '*', 'type', ARGV[3], 'at', ARGV[4], 'actor', ARGV[5], 'data', ARGV[6])
 if expected == -1 and idempotent then redis.call('SET', KEYS[3], ARGV[8], 'EX', 604800) end
 for i = 4, #KEYS do
-  if ARGV[6 + i] == 'ZADD' then redis.call('ZADD', KEYS[i], ARGV[7], ARGV[8]) else redis.call('ZREM', KEYS[i], ARGV[8]) end
+  local op = ARGV[2 * i + 2]
+  if op == 'ZADD' then redis.call('ZADD', KEYS[i], ARGV[2 * i + 3], ARGV[8]) else redis.call('ZREM', KEYS[i], ARGV[8]) end
 end
 return {1, ARGV[8]}
 `;
@@ -53,15 +62,50 @@ export interface CaseQuery {
   stage?: CaseStage;
   appliedFrom?: number;
   appliedTo?: number;
-}
-
-function indexKeys(record: CaseRecord): string[] {
-  const windows = [...new Set([record.receivingWindowId, record.jurisdictionWindowId])];
-  return [ALL, byStage(record.stage), ...windows.flatMap((w) => [byWindow(w), byWindowStage(w, record.stage)])];
+  clockStatus?: ClockStatus;
 }
 
 export class CaseStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly calendar: WorkingCalendar,
+  ) {}
+
+  /** Every index entry of a case, with its score: an index holds a case exactly while this lists it. */
+  private indexEntries(record: CaseRecord): Map<string, number> {
+    const applied = Date.parse(record.appliedAt);
+    const windows = [...new Set([record.receivingWindowId, record.jurisdictionWindowId])];
+    const entries = new Map<string, number>([[ALL, applied], [byStage(record.stage), applied]]);
+    for (const w of windows) {
+      entries.set(byWindow(w), applied);
+      entries.set(byWindowStage(w, record.stage), applied);
+    }
+    const phase = record.clock.phase;
+    if (phase === 'STOPPED') entries.set(STOPPED, applied);
+    if (phase === 'RUNNING' || phase === 'PAUSED') {
+      const limit = record.item.promisedLimitDays;
+      const lastEvent = record.clock.events.at(-1)!.at;
+      const clock = this.evaluateForIndex(record, limit, lastEvent);
+      if (!clock) entries.set(RUNNING, UNKNOWN_DUE);
+      else if (phase === 'RUNNING') entries.set(RUNNING, Date.parse(clock.dueAt ?? lastEvent));
+      else entries.set(PAUSED, limit - clock.consumedWorkingDays);
+    }
+    return entries;
+  }
+
+  /**
+   * A due date in a year whose holiday notice is not yet published cannot be
+   * known. Such a case must still be stored; it is indexed as due "later" until
+   * ops load the notice (`Case.clock` meanwhile reports CALENDAR.YEAR_NOT_PUBLISHED).
+   */
+  private evaluateForIndex(record: CaseRecord, limit: number, at: string) {
+    try {
+      return evaluateClock(record.clock, limit, at, this.calendar);
+    } catch (error) {
+      if (error instanceof CalendarYearNotPublishedError) return null;
+      throw error;
+    }
+  }
 
   async getMany(businessNos: readonly string[]): Promise<(CaseRecord | null)[]> {
     if (businessNos.length === 0) return [];
@@ -82,16 +126,17 @@ export class CaseStore {
 
   /** A new case; with `requestKey`, a retried submission returns the case the first one created. */
   async create(record: CaseRecord, event: CaseEvent, requestKey?: string): Promise<WriteResult> {
-    return this.write(record, event, -1, indexKeys(record).map((key) => ({ op: 'ZADD', key })), requestKey);
+    const ops = [...this.indexEntries(record)].map(([key, score]) => ({ op: 'ZADD' as const, key, score }));
+    return this.write(record, event, -1, ops, requestKey);
   }
 
   /** Replaces `previous` by `next` if nobody changed the case in between. */
   async update(previous: CaseRecord, next: CaseRecord, event: CaseEvent): Promise<WriteResult> {
-    const before = new Set(indexKeys(previous));
-    const after = new Set(indexKeys(next));
+    const before = this.indexEntries(previous);
+    const after = this.indexEntries(next);
     const ops: IndexOp[] = [
-      ...[...before].filter((key) => !after.has(key)).map((key) => ({ op: 'ZREM' as const, key })),
-      ...[...after].filter((key) => !before.has(key)).map((key) => ({ op: 'ZADD' as const, key })),
+      ...[...before.keys()].filter((key) => !after.has(key)).map((key) => ({ op: 'ZREM' as const, key, score: 0 })),
+      ...[...after].filter(([key, score]) => before.get(key) !== score).map(([key, score]) => ({ op: 'ZADD' as const, key, score })),
     ];
     return this.write(next, event, previous.version, ops);
   }
@@ -110,18 +155,24 @@ export class CaseStore {
       event.at,
       event.actor,
       JSON.stringify(event.data),
-      String(Date.parse(record.appliedAt)),
+      '',
       record.businessNo,
       requestKey ? '1' : '0',
-      ...ops.map((op) => op.op),
+      ...ops.flatMap((op) => [op.op, String(op.score)]),
     )) as [number, string];
     if (status === 1) return { status: 'WRITTEN' };
     if (status === 2) return { status: 'DUPLICATE', businessNo: value };
     return status === 0 ? { status: 'CONFLICT' } : { status: 'MISSING' };
   }
 
-  /** Newest first, from one index: the cost follows the page size, not the number of cases. */
-  async list(query: CaseQuery, offset: number, limit: number): Promise<{ cases: CaseRecord[]; total: number }> {
+  /**
+   * Newest first, from one index: the cost follows the page size, not the number
+   * of cases. With a clock status, most urgent first: the clock index gives the
+   * candidates by due time, and the other filters are checked against their
+   * indexes in one call each, never by reading cases.
+   */
+  async list(query: CaseQuery, offset: number, limit: number, now = new Date()): Promise<{ cases: CaseRecord[]; total: number }> {
+    if (query.clockStatus) return this.listByClock(query, query.clockStatus, offset, limit, now);
     const index =
       query.windowId && query.stage
         ? byWindowStage(query.windowId, query.stage)
@@ -138,6 +189,41 @@ export class CaseStore {
     ]);
     const cases = (await this.getMany(businessNos)).filter((c): c is CaseRecord => c !== null);
     return { cases, total };
+  }
+
+  private async listByClock(query: CaseQuery, status: ClockStatus, offset: number, limit: number, now: Date) {
+    let candidates: string[];
+    if (status === 'STOPPED') {
+      candidates = await this.redis.zrevrange(STOPPED, '0', '-1');
+    } else {
+      const nowMs = now.getTime();
+      // ≤ 1 working day left: due by the end of the next working day.
+      const atRiskUntil = Date.parse(endOfShanghaiDay(this.calendar.nextWorkingDay(shanghaiDateOf(now))));
+      const [running, paused] =
+        status === 'OVERDUE'
+          ? [this.redis.zrangebyscore(RUNNING, '-inf', `(${nowMs}`), this.redis.zrangebyscore(PAUSED, '-inf', '(0')]
+          : status === 'AT_RISK'
+            ? [this.redis.zrangebyscore(RUNNING, String(nowMs), String(atRiskUntil)), this.redis.zrangebyscore(PAUSED, '0', '1')]
+            : [this.redis.zrangebyscore(RUNNING, `(${atRiskUntil}`, '+inf'), this.redis.zrangebyscore(PAUSED, '(1', '+inf')];
+      candidates = [...(await running), ...(await paused)];
+    }
+    const filters: [string, (score: number) => boolean][] = [];
+    if (query.windowId || query.stage) {
+      const index = query.windowId && query.stage ? byWindowStage(query.windowId, query.stage) : query.windowId ? byWindow(query.windowId) : byStage(query.stage!);
+      filters.push([index, () => true]);
+    }
+    if (query.appliedFrom !== undefined || query.appliedTo !== undefined) {
+      const from = query.appliedFrom ?? -Infinity;
+      const to = query.appliedTo ?? Infinity;
+      filters.push([ALL, (applied) => applied >= from && applied <= to]);
+    }
+    for (const [index, accept] of filters) {
+      if (candidates.length === 0) break;
+      const scores = await this.redis.zmscore(index, ...candidates);
+      candidates = candidates.filter((_, i) => scores[i] !== null && accept(Number(scores[i])));
+    }
+    const cases = (await this.getMany(candidates.slice(offset, offset + limit))).filter((c): c is CaseRecord => c !== null);
+    return { cases, total: candidates.length };
   }
 
   async events(businessNo: string): Promise<CaseEvent[]> {

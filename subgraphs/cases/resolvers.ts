@@ -1,6 +1,7 @@
 import { maskIdNumber, maskPhone } from '../../domain/masking.js';
 import { regionOfItemCode, type Region } from '../../domain/region.js';
 import type { HandedInMaterial } from '../../domain/workflow/formal-review.js';
+import type { ClockStatus } from '../../domain/clock/index.js';
 import { InputError } from '../../domain/errors.js';
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from './case-workflow.service.js';
@@ -20,6 +21,7 @@ interface PageArgs {
 interface CaseFilterArgs {
   windowId?: string | null;
   stage?: CaseStage | null;
+  clockStatus?: ClockStatus | null;
   appliedFrom?: string | null;
   appliedTo?: string | null;
 }
@@ -63,9 +65,11 @@ export const resolvers = {
           stage: filter.stage ?? undefined,
           appliedFrom: instant(filter.appliedFrom, 'appliedFrom'),
           appliedTo: instant(filter.appliedTo, 'appliedTo'),
+          clockStatus: filter.clockStatus ?? undefined,
         },
         page.offset,
         page.limit,
+        ctx.now(),
       );
       return connection(result.cases, result.total, page);
     },

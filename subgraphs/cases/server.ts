@@ -39,9 +39,9 @@ export interface CasesDeps {
 
 /** The workflow over Redis, as the subgraph and the workers both use it. */
 export function createCaseWorkflow(deps: CasesDeps) {
-  const store = new CaseStore(deps.redis);
-  const directory = new WindowStore(deps.redis);
   const calendar = deps.calendar ?? getDefaultCalendar();
+  const store = new CaseStore(deps.redis, calendar);
+  const directory = new WindowStore(deps.redis);
   const now = deps.now ?? (() => new Date());
   const workflow = new CaseWorkflow({ store, windows: directory, platforms: deps.platforms, calendar, transfers: deps.transfers, now });
   return { store, directory, calendar, now, workflow };
