@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   renderDeficiencyNotice,
@@ -11,9 +9,8 @@ import {
   type NoticeMaterialForm,
   type ReceiptNoticeData,
 } from '../../domain/notices/index.js';
+import { ARTIFACTS, launchChromium } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = 'test-artifacts';
 
 /** Eight materials, the most the layout promises to fit on one A4 page per copy. */
 const MATERIALS: { name: string; form: NoticeMaterialForm; copies: number }[] = [
@@ -101,10 +98,6 @@ describe('notices in a real browser', () => {
   const requested: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium fonts-noto-cjk"`);
-    }
-    await mkdir(ARTIFACTS, { recursive: true });
     server = createServer((req, res) => {
       requested.push(req.url ?? '');
       const body = documents.get(req.url ?? '');
@@ -116,19 +109,7 @@ describe('notices in a real browser', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import type { CatalogItem } from '../../adapters/platform.port.js';
+import { ARTIFACTS, launchChromium } from '../support/browser.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 /**
@@ -122,6 +123,19 @@ describe('the 通办 workflow through the gateway', () => {
     expect(html).toContain(no);
     expect(html).toContain('收件通知书');
     expect(html).toContain(SICHUAN_WATER.name);
+
+    // What window staff print: the gateway's page in a real browser, three A4 copies.
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`${stack.gateway.url}${notice.url}`);
+      expect(await tab.locator('body').innerText()).toContain(no);
+      await tab.screenshot({ path: `${ARTIFACTS}/gateway-receipt-notice.png`, fullPage: true });
+      const pdf = await tab.pdf({ format: 'A4', preferCSSPageSize: true });
+      expect(pdf.toString("latin1").match(/\/Type\s*\/Page(?![a-zA-Z])/g)).toHaveLength(3);
+    } finally {
+      await browser.close();
+    }
 
     at('2025-11-25T09:30:00+08:00');
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no });
