@@ -5,7 +5,14 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { formatError } from '../lib/graphql-errors.js';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import type { Redis } from 'ioredis';
+import type { TokenVerifier } from '../lib/auth/access-token.js';
+import { authenticate } from '../lib/auth/graphql-auth.js';
+import { formatError, hideSuggestions } from '../lib/graphql-errors.js';
+import { MAX_TOKENS, operationLimitRule } from '../lib/graphql-limits.js';
+import { RateLimiter } from '../lib/rate-limit.js';
 import { headerValue, json, startHttpServer, type HttpRequest, type RunningServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
@@ -19,6 +26,10 @@ export interface GatewayOptions {
   subgraphTimeoutMs: number;
   production: boolean;
   logger: Logger;
+  tokens: TokenVerifier;
+  /** Shared state of the gateway replicas (mutation budgets). */
+  redis: Redis;
+  mutationsPerMinute: number;
 }
 
 export interface RunningGateway extends RunningServer {
@@ -39,14 +50,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
 
+  const limiter = new RateLimiter(options.redis, options.mutationsPerMinute);
   const server = new ApolloServer<GatewayContext>({
     gateway,
-    formatError,
+    formatError: options.production ? (formatted, error) => hideSuggestions(formatError(formatted, error)) : formatError,
     introspection: !options.production,
+    validationRules: [operationLimitRule()],
+    parseOptions: { maxTokens: MAX_TOKENS },
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // Shutdown is ours (lib/shutdown.ts): Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     plugins: [
+      mutationBudget(limiter),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
@@ -64,6 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       context: async (request: HttpRequest) => ({
         requestId: request.requestId,
         authorization: headerValue(request.headers.authorization),
+        caller: await authenticate(options.tokens, request),
       }),
     },
     routes: [
@@ -109,6 +127,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close: async () => {
       await http.close();
       await server.stop();
+    },
+  };
+}
+
+/** Mutations spend the caller's per-minute budget; queries are not limited here. */
+function mutationBudget(limiter: RateLimiter): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== 'mutation') return;
+          if (!(await limiter.consume(contextValue.caller.subject))) {
+            throw new GraphQLError('操作过于频繁，请稍后再试', { extensions: { code: 'LIMIT.RATE', http: { status: 429 } } });
+          }
+        },
+      };
     },
   };
 }

@@ -1,12 +1,15 @@
 /** `npm run start:gateway`: the gateway as its own process, serving the committed supergraph. */
 import { readFileSync } from 'node:fs';
 import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
+import { createTokenVerifier } from '../lib/auth/access-token.js';
 import { createLogger } from '../lib/logger.js';
+import { createRedis } from '../lib/redis.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { startGateway } from './gateway.server.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'gateway' });
+const redis = createRedis(config.redis.url ?? 'redis://127.0.0.1:6379', config.redis.keyPrefix);
 const subgraphUrls = Object.fromEntries(
   SUBGRAPH_NAMES.map((name) => [name, config.subgraphs[name].url ?? `http://${config.host}:${config.subgraphs[name].port}/graphql`]),
 );
@@ -18,6 +21,12 @@ const gateway = await startGateway({
   subgraphTimeoutMs: config.gateway.subgraphTimeoutMs,
   production: config.env === 'production',
   logger,
+  tokens: createTokenVerifier(config.auth),
+  redis,
+  mutationsPerMinute: config.auth.mutationsPerMinute,
 });
 logger.info({ url: `${gateway.url}/graphql` }, 'gateway listening');
-onShutdown(logger, () => gateway.close());
+onShutdown(logger, async () => {
+  await gateway.close();
+  redis.disconnect();
+});

@@ -1,10 +1,12 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Kind, parse, type FieldNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import type { Caller } from '../lib/auth/caller.js';
 import type { Logger } from '../lib/logger.js';
 
 export interface GatewayContext {
   requestId: string;
   authorization: string | undefined;
+  caller: Caller;
 }
 
 /**

@@ -19,6 +19,7 @@ const DEV_SECRETS = {
   YUKUAIBAN_APP_SECRET: 'dev-yukuaiban-secret-change-me',
   SICHUAN_APP_SECRET: 'dev-sichuan-secret-change-me',
   COURIER_SECRET: 'dev-courier-secret-change-me',
+  JWT_SECRET: 'dev-jwt-secret-change-me-0123456789abcdef',
 } as const;
 
 const EnvSchema = z
@@ -57,10 +58,17 @@ const EnvSchema = z
     COURIER_SANDBOX_PORT: port.default(4103),
     SANDBOX_STEP_MS: z.coerce.number().int().min(0).default(3000),
     PLATFORM_POLL_MS: positiveMs.default(60_000),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRETS.JWT_SECRET),
+    JWT_JWKS_URL: optionalUrl,
+    JWT_ISSUER: z.string().min(1).default('tongban'),
+    JWT_AUDIENCE: z.string().min(1).default('tongban-api'),
+    MUTATIONS_PER_MINUTE: z.coerce.number().int().positive().default(120),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
     for (const [name, devValue] of Object.entries(DEV_SECRETS)) {
+      // With an identity provider's keys the HS256 secret signs nothing.
+      if (name === 'JWT_SECRET' && env.JWT_JWKS_URL) continue;
       if (env[name as keyof typeof DEV_SECRETS] === devValue) {
         ctx.addIssue({ code: 'custom', path: [name], message: 'must be set to a real secret in production' });
       }
@@ -84,6 +92,7 @@ export interface Config {
   };
   sandbox: { stepMs: number };
   jobs: { platformPollMs: number };
+  auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number };
 }
 
 export class ConfigError extends Error {
@@ -134,6 +143,13 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
     },
     sandbox: { stepMs: e.SANDBOX_STEP_MS },
     jobs: { platformPollMs: e.PLATFORM_POLL_MS },
+    auth: {
+      secret: e.JWT_SECRET,
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      mutationsPerMinute: e.MUTATIONS_PER_MINUTE,
+    },
   };
 }
 

@@ -16,3 +16,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
   return { message: 'internal error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL' } };
 }
+
+/** Production answers do not guess field names for strangers ("Did you mean …?"): it maps the schema. */
+export function hideSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const message = formatted.message.replace(/ ?Did you mean .*\?$/, '');
+  return message === formatted.message ? formatted : { ...formatted, message };
+}

@@ -3,6 +3,7 @@ import type { PlatformPort } from '../adapters/platform.port.js';
 import type { Region } from '../domain/region.js';
 import type { Config, SubgraphName } from '../lib/config.js';
 import type { RunningServer } from '../lib/http-server.js';
+import type { TokenVerifier } from '../lib/auth/access-token.js';
 import type { Logger } from '../lib/logger.js';
 import { RedisNonceStore } from '../lib/nonce-store.js';
 import type { TransferQueue } from './cases/case-workflow.service.js';
@@ -20,11 +21,12 @@ export interface SubgraphDeps {
   platformEvents: PlatformEventSink;
   transfers: TransferQueue;
   logger: Logger;
+  tokens: TokenVerifier;
   now?: () => Date;
 }
 
 export function startSubgraphByName(name: SubgraphName, port: number, deps: SubgraphDeps): Promise<RunningServer> {
-  const common = { logger: deps.logger.child({ subgraph: name }), host: deps.config.host, port };
+  const common = { logger: deps.logger.child({ subgraph: name }), host: deps.config.host, port, tokens: deps.tokens };
   const { platforms } = deps.config;
   switch (name) {
     case 'cases':

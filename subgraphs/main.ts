@@ -1,5 +1,6 @@
 /** `npm run start:subgraph -- <name>`: one subgraph as its own process, as in production. */
 import { loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config.js';
+import { createTokenVerifier } from '../lib/auth/access-token.js';
 import { createLogger } from '../lib/logger.js';
 import { createPlatformClients } from '../lib/platforms.js';
 import { createQueueConnection, createRedis } from '../lib/redis.js';
@@ -27,6 +28,7 @@ const server = await startSubgraphByName(name, config.subgraphs[name].port, {
   platforms: createPlatformClients(config),
   platformEvents,
   transfers,
+  tokens: createTokenVerifier(config.auth),
   logger,
 });
 logger.info({ url: `${server.url}/graphql` }, `subgraph ${name} listening`);

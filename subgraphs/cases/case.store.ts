@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { CalendarYearNotPublishedError, endOfShanghaiDay, shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { evaluateClock, type ClockStatus } from '../../domain/clock/index.js';
+import { regionOfDivision, type Region } from '../../domain/region.js';
 import type { CaseEvent, CaseRecord, CaseStage } from './case.model.js';
 
 const caseKey = (businessNo: string) => `case:${businessNo}`;
@@ -9,6 +10,8 @@ const ALL = 'cases:all';
 const byWindow = (windowId: string) => `cases:window:${windowId}`;
 const byStage = (stage: CaseStage) => `cases:stage:${stage}`;
 const byWindowStage = (windowId: string, stage: CaseStage) => `cases:window:${windowId}:stage:${stage}`;
+/** Cases handed in or decided in a region: a supervisor's view. */
+const byRegion = (region: Region) => `cases:region:${region}`;
 /** Running clocks by projected due time; paused ones by the working days they have left (negative: overdue). */
 const RUNNING = 'cases:clock:running';
 const PAUSED = 'cases:clock:paused';
@@ -59,6 +62,7 @@ export type WriteResult = { status: 'WRITTEN' } | { status: 'CONFLICT' } | { sta
 
 export interface CaseQuery {
   windowId?: string;
+  region?: Region;
   stage?: CaseStage;
   appliedFrom?: number;
   appliedTo?: number;
@@ -79,6 +83,9 @@ export class CaseStore {
     for (const w of windows) {
       entries.set(byWindow(w), applied);
       entries.set(byWindowStage(w, record.stage), applied);
+    }
+    for (const region of new Set([record.jurisdictionRegion, regionOfDivision(record.receivingDivisionCode)])) {
+      if (region) entries.set(byRegion(region), applied);
     }
     const phase = record.clock.phase;
     if (phase === 'STOPPED') entries.set(STOPPED, applied);
@@ -172,7 +179,7 @@ export class CaseStore {
    * indexes in one call each, never by reading cases.
    */
   async list(query: CaseQuery, offset: number, limit: number, now = new Date()): Promise<{ cases: CaseRecord[]; total: number }> {
-    if (query.clockStatus) return this.listByClock(query, query.clockStatus, offset, limit, now);
+    if (query.clockStatus || query.region) return this.listFiltered(query, offset, limit, now);
     const index =
       query.windowId && query.stage
         ? byWindowStage(query.windowId, query.stage)
@@ -191,9 +198,12 @@ export class CaseStore {
     return { cases, total };
   }
 
-  private async listByClock(query: CaseQuery, status: ClockStatus, offset: number, limit: number, now: Date) {
+  private async listFiltered(query: CaseQuery, offset: number, limit: number, now: Date) {
+    const status = query.clockStatus;
     let candidates: string[];
-    if (status === 'STOPPED') {
+    if (!status) {
+      candidates = await this.redis.zrevrange(byRegion(query.region!), '0', '-1');
+    } else if (status === 'STOPPED') {
       candidates = await this.redis.zrevrange(STOPPED, '0', '-1');
     } else {
       const nowMs = now.getTime();
@@ -208,6 +218,7 @@ export class CaseStore {
       candidates = [...(await running), ...(await paused)];
     }
     const filters: [string, (score: number) => boolean][] = [];
+    if (status && query.region) filters.push([byRegion(query.region), () => true]);
     if (query.windowId || query.stage) {
       const index = query.windowId && query.stage ? byWindowStage(query.windowId, query.stage) : query.windowId ? byWindow(query.windowId) : byStage(query.stage!);
       filters.push([index, () => true]);
@@ -224,6 +235,11 @@ export class CaseStore {
     }
     const cases = (await this.getMany(candidates.slice(offset, offset + limit))).filter((c): c is CaseRecord => c !== null);
     return { cases, total: candidates.length };
+  }
+
+  /** An audit entry that changes nothing else, e.g. who read unmasked personal data. */
+  async appendEvent(businessNo: string, event: CaseEvent): Promise<void> {
+    await this.redis.xadd(eventsKey(businessNo), '*', 'type', event.type, 'at', event.at, 'actor', event.actor, 'data', JSON.stringify(event.data));
   }
 
   async events(businessNo: string): Promise<CaseEvent[]> {

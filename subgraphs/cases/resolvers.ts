@@ -2,7 +2,10 @@ import { maskIdNumber, maskPhone } from '../../domain/masking.js';
 import { regionOfItemCode, type Region } from '../../domain/region.js';
 import type { HandedInMaterial } from '../../domain/workflow/formal-review.js';
 import type { ClockStatus } from '../../domain/clock/index.js';
-import { InputError } from '../../domain/errors.js';
+import { InputError, NotFoundError } from '../../domain/errors.js';
+import { isSoleTraderUscc } from '../../domain/identifiers/index.js';
+import { ForbiddenError } from '../../lib/auth/caller.js';
+import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSupervisorOf, canSeeCase } from './case-access.policy.js';
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from './case-workflow.service.js';
 import { searchCatalog } from './catalog.source.js';
@@ -55,13 +58,25 @@ export const resolvers = {
       const day = ctx.calendar.dayKind(args.date);
       return { date: args.date, kind: day.kind, holiday: day.name, isWorkingDay: ctx.calendar.isWorkingDay(args.date) };
     },
-    case: (_: unknown, args: { businessNo: string }, ctx: CasesContext) => ctx.cases.load(args.businessNo),
+    case: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
+      const record = await ctx.cases.load(args.businessNo);
+      if (record && !canSeeCase(ctx.caller, record)) throw new ForbiddenError();
+      return record;
+    },
+    auditLog: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
+      assertSupervisorOf(ctx.caller, await visibleCase(ctx, args.businessNo));
+      const events = await ctx.timelines.load(args.businessNo);
+      return events
+        .filter((event) => event.type === PERSONAL_DATA_READ)
+        .map((event) => ({ at: event.at, actor: event.actor, fields: event.data.fields, reason: event.data.reason }));
+    },
     cases: async (_: unknown, args: PageArgs & { filter?: CaseFilterArgs | null }, ctx: CasesContext) => {
       const page = pageRequest(args.first, args.after);
       const filter = args.filter ?? {};
+      const scope = await listScope(ctx, filter.windowId ?? undefined);
       const result = await ctx.store.list(
         {
-          windowId: filter.windowId ?? undefined,
+          ...scope,
           stage: filter.stage ?? undefined,
           appliedFrom: instant(filter.appliedFrom, 'appliedFrom'),
           appliedTo: instant(filter.appliedTo, 'appliedTo'),
@@ -89,29 +104,45 @@ export const resolvers = {
   },
   Mutation: {
     receiveApplication: async (_: unknown, args: { input: ReceiveApplicationInput }, ctx: CasesContext) => {
+      if (ctx.caller.role !== 'WINDOW_STAFF' || ctx.caller.windowId !== args.input.windowId) throw new ForbiddenError();
       const { record, noticeId } = await ctx.workflow.receiveApplication(args.input, ctx.actor);
       return receiptResult(record, noticeId);
     },
     resubmitCorrections: async (_: unknown, args: { businessNo: string; materials: HandedInMaterial[] }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
       const { record, noticeId } = await ctx.workflow.resubmitCorrections(args.businessNo, args.materials, ctx.actor);
       return receiptResult(record, noticeId);
     },
-    dispatchMaterials: (_: unknown, args: { businessNo: string; channel: TransferChannel }, ctx: CasesContext) =>
-      ctx.workflow.dispatchMaterials(args.businessNo, args.channel, ctx.actor),
-    confirmMaterialsReceived: (_: unknown, args: { businessNo: string }, ctx: CasesContext) =>
-      ctx.workflow.confirmMaterialsReceived(args.businessNo, ctx.actor),
-    recordResultDispatched: (
+    dispatchMaterials: async (_: unknown, args: { businessNo: string; channel: TransferChannel }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.dispatchMaterials(args.businessNo, args.channel, ctx.actor);
+    },
+    confirmMaterialsReceived: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
+      assertJurisdiction(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.confirmMaterialsReceived(args.businessNo, ctx.actor);
+    },
+    recordResultDispatched: async (
       _: unknown,
       args: { businessNo: string; delivery: { method: ResultDelivery; waybillNo?: string | null } },
       ctx: CasesContext,
-    ) => ctx.workflow.recordResultDispatched(args.businessNo, args.delivery, ctx.actor),
-    recordResultAtWindow: (_: unknown, args: { businessNo: string }, ctx: CasesContext) =>
-      ctx.workflow.recordResultAtWindow(args.businessNo, ctx.actor),
-    notifyApplicantForPickup: (_: unknown, args: { businessNo: string }, ctx: CasesContext) =>
-      ctx.workflow.notifyApplicantForPickup(args.businessNo, ctx.actor),
-    recordDelivered: (_: unknown, args: { businessNo: string }, ctx: CasesContext) =>
-      ctx.workflow.recordDelivered(args.businessNo, ctx.actor),
+    ) => {
+      assertJurisdiction(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.recordResultDispatched(args.businessNo, args.delivery, ctx.actor);
+    },
+    recordResultAtWindow: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.recordResultAtWindow(args.businessNo, ctx.actor);
+    },
+    notifyApplicantForPickup: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.notifyApplicantForPickup(args.businessNo, ctx.actor);
+    },
+    recordDelivered: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.recordDelivered(args.businessNo, ctx.actor);
+    },
     evaluate: async (_: unknown, args: { businessNo: string; score: number; comment?: string | null }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
       const record = await ctx.workflow.evaluate(args.businessNo, args.score, args.comment, ctx.actor);
       return { businessNo: record.businessNo, ...record.evaluation! };
     },
@@ -133,12 +164,37 @@ export const resolvers = {
     __resolveType: (ref: { region: Region }) => PLATFORM_CASE_TYPE[ref.region],
   },
   Case: {
-    __resolveReference: (ref: { businessNo: string }, ctx: CasesContext) => ctx.cases.load(ref.businessNo),
+    __resolveReference: async (ref: { businessNo: string }, ctx: CasesContext) => {
+      const record = await ctx.cases.load(ref.businessNo);
+      return record && canSeeCase(ctx.caller, record) ? record : null;
+    },
     item: (kase: CaseRecord) => ({ code: kase.itemCode }),
     itemName: (kase: CaseRecord) => kase.item.name,
     receivingWindow: (kase: CaseRecord) => ({ id: kase.receivingWindowId }),
     jurisdictionWindow: (kase: CaseRecord) => ({ id: kase.jurisdictionWindowId }),
-    applicant: (kase: CaseRecord) => ({ ...kase.applicant, idNumber: maskIdNumber(kase.applicant.idNumber) }),
+    applicant: (kase: CaseRecord) => ({
+      ...kase.applicant,
+      // An organisation's USCC is public; a person's ID and a sole trader's USCC are personal data.
+      idNumber:
+        kase.applicant.kind === 'ORGANISATION' && !isSoleTraderUscc(kase.applicant.idNumber)
+          ? kase.applicant.idNumber
+          : maskIdNumber(kase.applicant.idNumber),
+    }),
+    personalData: async (kase: CaseRecord, args: { reason: string }, ctx: CasesContext) => {
+      assertMayReveal(ctx.caller, kase);
+      const reason = args.reason.trim();
+      if (reason.length < 4 || reason.length > 200) throw new InputError('INPUT.REASON_REQUIRED', '查看个人信息须填写理由（4 至 200 字）');
+      const fields = ['applicant.name', 'applicant.idNumber', 'contact.name', 'contact.phone', 'delivery.address'];
+      await ctx.store.appendEvent(kase.businessNo, { type: PERSONAL_DATA_READ, at: ctx.now().toISOString(), actor: ctx.actor, data: { fields, reason } });
+      const address = kase.delivery.address;
+      return {
+        applicantName: kase.applicant.name,
+        idNumber: kase.applicant.idNumber,
+        contactName: kase.contact.name,
+        contactPhone: kase.contact.phone,
+        mailingAddress: address ? `${address.address} ${address.recipient} ${address.phone} ${address.postcode}` : null,
+      };
+    },
     contact: (kase: CaseRecord) => ({ ...kase.contact, phone: maskPhone(kase.contact.phone) }),
     delivery: (kase: CaseRecord) => kase.delivery.method,
     clock: (kase: CaseRecord, _: unknown, ctx: CasesContext) => caseClock(kase, ctx.now(), ctx.calendar),
@@ -151,6 +207,31 @@ export const resolvers = {
       (await ctx.timelines.load(kase.businessNo)).map((event) => ({ ...event, data: JSON.stringify(event.data) })),
   },
 };
+
+const PERSONAL_DATA_READ = 'PERSONAL_DATA_READ';
+
+async function visibleCase(ctx: CasesContext, businessNo: string): Promise<CaseRecord> {
+  const record = await ctx.cases.load(businessNo);
+  if (!record) throw new NotFoundError('CASE.NOT_FOUND', `办件 ${businessNo} 不存在`);
+  if (!canSeeCase(ctx.caller, record)) throw new ForbiddenError();
+  return record;
+}
+
+/** Which cases a caller may list: staff their window's, supervisors their region's. */
+async function listScope(ctx: CasesContext, windowId: string | undefined): Promise<{ windowId?: string; region?: Region }> {
+  const { caller } = ctx;
+  if (caller.role === 'WINDOW_STAFF' || caller.role === 'JURISDICTION_STAFF') {
+    if (!caller.windowId || (windowId && windowId !== caller.windowId)) throw new ForbiddenError();
+    return { windowId: caller.windowId };
+  }
+  if (caller.role === 'SUPERVISOR') {
+    if (!windowId) return { region: caller.region };
+    const window = await ctx.windows.load(windowId);
+    if (!window || window.region !== caller.region) throw new ForbiddenError();
+    return { windowId };
+  }
+  throw new ForbiddenError();
+}
 
 function noticeFields() {
   return {

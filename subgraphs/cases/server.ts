@@ -3,9 +3,12 @@ import type { Redis } from 'ioredis';
 import type { PlatformPort } from '../../adapters/platform.port.js';
 import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/index.js';
 import type { Region } from '../../domain/region.js';
-import { json, type HttpResponse, type Route } from '../../lib/http-server.js';
-import type { Logger } from '../../lib/logger.js';
-import { startSubgraph, type SubgraphDefinition } from '../../lib/subgraph-server.js';
+import { DomainError } from '../../domain/errors.js';
+import type { TokenVerifier } from '../../lib/auth/access-token.js';
+import { headerValue, json, type HttpResponse, type Route } from '../../lib/http-server.js';
+import { canSeeCase } from './case-access.policy.js';
+import type { Caller } from '../../lib/auth/caller.js';
+import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { createPlatformLoaders, type PlatformLoaders } from '../platform/platform.source.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import { WindowStore } from '../windows/window.store.js';
@@ -20,6 +23,8 @@ export interface CasesContext {
   workflow: CaseWorkflow;
   calendar: WorkingCalendar;
   now: () => Date;
+  caller: Caller;
+  /** How the caller appears in event streams and audit entries. */
   actor: string;
   platforms: Record<Region, PlatformPort>;
   cases: DataLoader<string, CaseRecord | null>;
@@ -47,17 +52,28 @@ export function createCaseWorkflow(deps: CasesDeps) {
   return { store, directory, calendar, now, workflow };
 }
 
-export function casesSubgraph(deps: CasesDeps): SubgraphDefinition<CasesContext> {
+export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier }): SubgraphDefinition<CasesContext> {
   const { store, directory, calendar, now, workflow } = createCaseWorkflow(deps);
 
   const notices: Route = {
     method: 'GET',
     path: '/notices/*',
     handler: async (request): Promise<HttpResponse> => {
+      let caller: Caller;
+      try {
+        caller = await deps.tokens.verify(headerValue(request.headers.authorization));
+      } catch (error) {
+        const code = error instanceof DomainError ? error.code : 'AUTH.UNAUTHENTICATED';
+        return json(401, { error: { code, message: '未登录或登录已失效' } });
+      }
       const [businessNo, noticeId] = request.path.split('/').slice(2).map(decodeURIComponent);
       const record = businessNo ? await store.get(businessNo) : null;
       const notice = record?.notices.find((n) => n.id === noticeId);
       if (!record || !notice) return json(404, { error: { code: 'NOTICE.NOT_FOUND', message: '通知书不存在' } });
+      // A notice carries the applicant's name and phone: only those who handle the case print it.
+      if (!canSeeCase(caller, record) || caller.role === 'SUPERVISOR') {
+        return json(403, { error: { code: 'AUTH.FORBIDDEN', message: '无权执行该操作' } });
+      }
       const [receiving, jurisdiction] = await directory.getMany([record.receivingWindowId, record.jurisdictionWindowId]);
       return {
         status: 200,
@@ -72,12 +88,13 @@ export function casesSubgraph(deps: CasesDeps): SubgraphDefinition<CasesContext>
     schemaFile: new URL('./schema.graphql', import.meta.url),
     resolvers,
     routes: [notices],
-    context: async () => ({
+    context: async (_request, caller) => ({
       store,
       workflow,
       calendar,
       now,
-      actor: 'anonymous',
+      caller,
+      actor: `${caller.role}:${caller.subject}`,
       platforms: deps.platforms,
       cases: new DataLoader((businessNos) => store.getMany(businessNos)),
       timelines: new DataLoader((businessNos) => Promise.all(businessNos.map((no) => store.events(no)))),
@@ -93,6 +110,6 @@ export function casesSubgraph(deps: CasesDeps): SubgraphDefinition<CasesContext>
   };
 }
 
-export function startCasesSubgraph(deps: CasesDeps & { logger: Logger; host: string; port: number }) {
+export function startCasesSubgraph(deps: CasesDeps & SubgraphRuntime) {
   return startSubgraph(casesSubgraph(deps), deps);
 }

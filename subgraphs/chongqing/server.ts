@@ -1,7 +1,7 @@
 import type { NonceStore, PlatformPort } from '../../adapters/platform.port.js';
 import { verifyYukuaibanWebhook } from '../../adapters/yukuaiban/yukuaiban.webhook.js';
 import type { Logger } from '../../lib/logger.js';
-import { startSubgraph } from '../../lib/subgraph-server.js';
+import { startSubgraph, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { platformSubgraph, type PlatformEventSink } from '../platform/platform.server.js';
 
 /** Where 渝快办 is configured to push status changes; its signature covers this path. */
@@ -31,6 +31,6 @@ export function chongqingSubgraph(deps: ChongqingDeps) {
   });
 }
 
-export function startChongqingSubgraph(deps: ChongqingDeps & { host: string; port: number }) {
+export function startChongqingSubgraph(deps: ChongqingDeps & SubgraphRuntime) {
   return startSubgraph(chongqingSubgraph(deps), deps);
 }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
-import { startSubgraph, type SubgraphDefinition } from '../../lib/subgraph-server.js';
+import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { resolvers } from './resolvers.js';
 import type { ShipmentRecord } from './shipment.model.js';
 import { ShipmentStore } from './shipment.store.js';
@@ -29,6 +29,6 @@ export function courierSubgraph(deps: { redis: Redis }): SubgraphDefinition<Cour
   };
 }
 
-export function startCourierSubgraph(deps: { redis: Redis; logger: Logger; host: string; port: number }) {
+export function startCourierSubgraph(deps: { redis: Redis } & SubgraphRuntime) {
   return startSubgraph(courierSubgraph(deps), deps);
 }

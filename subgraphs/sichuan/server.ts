@@ -1,7 +1,7 @@
 import type { NonceStore, PlatformPort } from '../../adapters/platform.port.js';
 import { verifySichuanWebhook } from '../../adapters/sichuan/sichuan.webhook.js';
 import type { Logger } from '../../lib/logger.js';
-import { startSubgraph } from '../../lib/subgraph-server.js';
+import { startSubgraph, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { platformSubgraph, type PlatformEventSink } from '../platform/platform.server.js';
 
 export const SICHUAN_WEBHOOK_PATH = '/webhooks/sichuan';
@@ -29,6 +29,6 @@ export function sichuanSubgraph(deps: SichuanDeps) {
   });
 }
 
-export function startSichuanSubgraph(deps: SichuanDeps & { host: string; port: number }) {
+export function startSichuanSubgraph(deps: SichuanDeps & SubgraphRuntime) {
   return startSubgraph(sichuanSubgraph(deps), deps);
 }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
-import { startSubgraph, type SubgraphDefinition } from '../../lib/subgraph-server.js';
+import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { resolvers } from './resolvers.js';
 import { SAMPLE_WINDOWS } from './sample-directory.data.js';
 import type { WindowRecord } from './window.model.js';
@@ -25,7 +25,7 @@ export function windowsSubgraph(deps: { redis: Redis }): SubgraphDefinition<Wind
   };
 }
 
-export async function startWindowsSubgraph(deps: { redis: Redis; logger: Logger; host: string; port: number }) {
+export async function startWindowsSubgraph(deps: { redis: Redis } & SubgraphRuntime) {
   await new WindowStore(deps.redis).seedIfEmpty(SAMPLE_WINDOWS);
   return startSubgraph(windowsSubgraph(deps), deps);
 }

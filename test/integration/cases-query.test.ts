@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import type { Caller } from '../../lib/auth/caller.js';
+import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
 const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const calendar = getDefaultCalendar();
@@ -11,8 +12,10 @@ describe('listing cases from the indexes', () => {
   let now = new Date('2025-11-24T10:00:00+08:00');
   let businessNo: string;
 
-  const list = async (filter: Record<string, unknown>) => {
-    const result = await stack.query<{ cases: { totalCount: number; edges: { node: { businessNo: string } }[] } }>(
+  const SUPERVISOR: Caller = { subject: 'supervisor-sc', role: 'SUPERVISOR', region: 'SICHUAN', windowId: null };
+
+  const list = async (filter: Record<string, unknown>, caller: Caller = SUPERVISOR) => {
+    const result = await stack.as(caller).query<{ cases: { totalCount: number; edges: { node: { businessNo: string } }[] } }>(
       'query ($f: CaseFilter) { cases(filter: $f, first: 10) { totalCount edges { node { businessNo } } } }',
       { f: filter },
     );
@@ -42,9 +45,10 @@ describe('listing cases from the indexes', () => {
   });
 
   it('filters by window, stage and application date', async () => {
-    expect(await list({ windowId: 'W-500000-01' })).toEqual([businessNo]);
+    expect(await list({}, DEFAULT_CALLER)).toEqual([businessNo]);
     expect(await list({ windowId: 'W-510000-01', stage: 'RECEIVED' })).toEqual([businessNo]);
-    expect(await list({ windowId: 'W-500101-01' })).toEqual([]);
+    expect(await list({ windowId: 'W-513200-01' })).toEqual([]);
+    expect(await list({}, staffAt('W-500101-01'))).toEqual([]);
     expect(await list({ stage: 'IN_TRANSFER' })).toEqual([]);
     expect(await list({ appliedFrom: '2025-11-24T00:00:00+08:00', appliedTo: '2025-11-24T23:59:59+08:00' })).toEqual([businessNo]);
     expect(await list({ appliedFrom: '2025-11-25T00:00:00+08:00' })).toEqual([]);
@@ -56,12 +60,12 @@ describe('listing cases from the indexes', () => {
     const dayBeforeDue = calendar.addWorkingDays('2025-11-24', limit - 2);
 
     now = new Date(`${dayBeforeDue}T12:00:00+08:00`);
-    expect(await list({ clockStatus: 'ON_TRACK', windowId: 'W-500000-01' })).toEqual([businessNo]);
+    expect(await list({ clockStatus: 'ON_TRACK' }, DEFAULT_CALLER)).toEqual([businessNo]);
     expect(await list({ clockStatus: 'AT_RISK' })).toEqual([]);
 
     now = new Date(`${calendar.addWorkingDays('2025-11-24', limit - 1)}T12:00:00+08:00`);
     expect(await list({ clockStatus: 'AT_RISK', stage: 'RECEIVED' })).toEqual([businessNo]);
-    expect(await list({ clockStatus: 'AT_RISK', windowId: 'W-500101-01' })).toEqual([]);
+    expect(await list({ clockStatus: 'AT_RISK' }, staffAt('W-500101-01'))).toEqual([]);
 
     now = new Date(`${calendar.nextWorkingDay(dueDate)}T09:00:00+08:00`);
     expect(await list({ clockStatus: 'OVERDUE' })).toEqual([businessNo]);

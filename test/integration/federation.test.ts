@@ -9,7 +9,7 @@ import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichua
 import { startGateway } from '../../gateway/gateway.server.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
 import { ShipmentStore } from '../../subgraphs/courier/shipment.store.js';
-import { startTestStack, testLogger, type GraphQLResult, type TestStack } from '../support/stack.js';
+import { DEFAULT_CALLER, startTestStack, type GraphQLResult, type TestStack } from '../support/stack.js';
 
 const SICHUAN_ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const CHONGQING_ITEM = YUKUAIBAN_CATALOG.find((item) => item.code === '500000-00001')!;
@@ -81,7 +81,8 @@ describe('the federated stack', () => {
         businessNo: 'TB2025112450000000001',
         scope: 'SICHUAN_CHONGQING',
         stage: 'IN_TRANSFER',
-        applicant: { kind: 'ORGANISATION', name: '重庆某某检测技术有限公司', idNumber: '9135**********0Y43' },
+        // An organisation's USCC is public; a person's ID number would be masked.
+        applicant: { kind: 'ORGANISATION', name: '重庆某某检测技术有限公司', idNumber: '91350100M000100Y43' },
         contact: { phone: '138****5678' },
         item: {
           __typename: 'SichuanServiceItem',
@@ -209,6 +210,7 @@ describe('the federated stack', () => {
   });
 
   it('passes the request id and the caller credentials to every subgraph', async () => {
+    const token = await stack.token(DEFAULT_CALLER);
     const seen: IncomingHttpHeaders[] = [];
     const windowsUrl = new URL(`${stack.subgraphs.windows.url}/graphql`);
     const proxy = await listen(
@@ -217,36 +219,36 @@ describe('the federated stack', () => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', async () => {
-          const upstream = await fetch(windowsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+          const upstream = await fetch(windowsUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: String(req.headers.authorization) },
+            body: Buffer.concat(chunks),
+          });
           res.writeHead(upstream.status, { 'content-type': 'application/json' });
           res.end(await upstream.text());
         });
       }),
     );
     const gateway = await startGateway({
-      host: '127.0.0.1',
-      port: 0,
-      supergraphSdl: readFileSync('supergraph.graphql', 'utf8'),
+      ...stack.gatewayOptions,
       subgraphUrls: { ...stack.gateway.subgraphs, windows: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` },
       subgraphTimeoutMs: 2000,
-      production: false,
-      logger: testLogger,
     });
     try {
       const response = await fetch(`${gateway.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-request-id': 'req-42', authorization: 'Bearer abc' },
+        headers: { 'content-type': 'application/json', 'x-request-id': 'req-42', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query: `{ case(businessNo: "${CASE.businessNo}") { receivingWindow { name } } }` }),
       });
       expect(response.headers.get('x-request-id')).toBe('req-42');
       expect(await response.json()).toEqual({ data: { case: { receivingWindow: { name: '重庆市政务服务中心川渝通办窗口' } } } });
       expect(seen).toHaveLength(1);
       expect(seen[0]!['x-request-id']).toBe('req-42');
-      expect(seen[0]!.authorization).toBe('Bearer abc');
+      expect(seen[0]!.authorization).toBe(`Bearer ${token}`);
 
       const generated = await fetch(`${gateway.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query: '{ windows(region: CHONGQING) { id } }' }),
       });
       const id = generated.headers.get('x-request-id');
@@ -261,18 +263,14 @@ describe('the federated stack', () => {
   it('scopes a timeout to the fields of the slow subgraph', async () => {
     const hanging = await listen(createServer(() => undefined));
     const gateway = await startGateway({
-      host: '127.0.0.1',
-      port: 0,
-      supergraphSdl: readFileSync('supergraph.graphql', 'utf8'),
+      ...stack.gatewayOptions,
       subgraphUrls: { ...stack.gateway.subgraphs, courier: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql` },
       subgraphTimeoutMs: 300,
-      production: false,
-      logger: testLogger,
     });
     try {
       const response = await fetch(`${gateway.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await stack.token(DEFAULT_CALLER)}` },
         body: JSON.stringify({ query: `{ case(businessNo: "${CASE.businessNo}") { stage shipments { waybillNo } } }` }),
       });
       expect(await response.json()).toEqual({

@@ -3,7 +3,8 @@ import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import type { CatalogItem } from '../../adapters/platform.port.js';
 import { ARTIFACTS, launchChromium } from '../support/browser.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import type { Caller } from '../../lib/auth/caller.js';
+import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
 /**
  * The 通办 workflow of seed 000 end to end through the gateway: real Redis, real
@@ -76,11 +77,14 @@ describe('the 通办 workflow through the gateway', () => {
     now = new Date(iso);
   };
 
-  async function gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
-    const result = await stack.query(query, variables);
+  async function gql<T = any>(query: string, variables?: Record<string, unknown>, caller: Caller = DEFAULT_CALLER): Promise<T> {
+    const result = await stack.as(caller).query(query, variables);
     if (result.errors) throw new Error(JSON.stringify(result.errors));
     return result.data as T;
   }
+
+  const receiveAt = (windowId: string, item: CatalogItem, materials?: ReturnType<typeof allMaterials>) =>
+    gql(RECEIVE, { input: input(windowId, item, materials) }, staffAt(windowId));
 
   async function caseOf(no: string) {
     return (await gql(CASE, { no })).case;
@@ -116,7 +120,8 @@ describe('the 通办 workflow through the gateway', () => {
     });
     const no = notice.businessNo as string;
 
-    const page = await fetch(`${stack.gateway.url}${notice.url}`);
+    const staffToken = await stack.token(DEFAULT_CALLER);
+    const page = await fetch(`${stack.gateway.url}${notice.url}`, { headers: { authorization: `Bearer ${staffToken}` } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
@@ -127,7 +132,7 @@ describe('the 通办 workflow through the gateway', () => {
     // What window staff print: the gateway's page in a real browser, three A4 copies.
     const browser = await launchChromium();
     try {
-      const tab = await browser.newPage();
+      const tab = await browser.newPage({ extraHTTPHeaders: { authorization: `Bearer ${staffToken}` } });
       await tab.goto(`${stack.gateway.url}${notice.url}`);
       expect(await tab.locator('body').innerText()).toContain(no);
       await tab.screenshot({ path: `${ARTIFACTS}/gateway-receipt-notice.png`, fullPage: true });
@@ -160,7 +165,7 @@ describe('the 通办 workflow through the gateway', () => {
     // 11-25 (receipt → dispatch) and 11-27, 11-28 after the jurisdiction received on 11-26.
     expect(kase.clock).toMatchObject({ paused: false, consumedWorkingDays: 3, remainingWorkingDays: SICHUAN_WATER.promisedLimitDays - 3 });
 
-    await gql('mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }', { no });
+    await gql('mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }', { no }, staffAt('W-510000-01'));
     at('2025-12-01T10:00:00+08:00');
     await gql('mutation ($no: ID!) { recordResultAtWindow(businessNo: $no) { stage } }', { no });
     await gql('mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }', { no });
@@ -197,18 +202,18 @@ describe('the 通办 workflow through the gateway', () => {
 
   it('derives the scope from the windows: reverse 川渝通办, 跨区县通办 and 省内通办', async () => {
     at('2025-11-24T11:00:00+08:00');
-    const reverse = (await gql(RECEIVE, { input: input('W-510000-01', CHONGQING_ITEM) })).receiveApplication;
+    const reverse = (await receiveAt('W-510000-01', CHONGQING_ITEM)).receiveApplication;
     expect(reverse.case).toMatchObject({ scope: 'SICHUAN_CHONGQING', jurisdictionWindow: { id: 'W-500000-01' } });
     expect(reverse.businessNo).toMatch(/^TB20251124510000\d{5}$/);
 
-    const district = (await gql(RECEIVE, { input: input('W-500101-01', CHONGQING_ITEM) })).receiveApplication;
+    const district = (await receiveAt('W-500101-01', CHONGQING_ITEM)).receiveApplication;
     expect(district.case).toMatchObject({ scope: 'CROSS_DISTRICT', jurisdictionWindow: { id: 'W-500000-01' } });
 
-    const province = (await gql(RECEIVE, { input: input('W-510100-01', ABA_ITEM) })).receiveApplication;
+    const province = (await receiveAt('W-510100-01', ABA_ITEM)).receiveApplication;
     expect(province.case).toMatchObject({ scope: 'IN_PROVINCE', jurisdictionWindow: { id: 'W-513200-01' } });
 
     // The reverse direction forwards to 渝快办.
-    await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: reverse.businessNo });
+    await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: reverse.businessNo }, staffAt('W-510000-01'));
     await until(async () => (await stack.workflow.get(reverse.businessNo)).platformCaseId);
     expect(stack.yukuaiban.cases().filter((c) => JSON.stringify(c).includes(reverse.businessNo))).toHaveLength(1);
   });
@@ -227,7 +232,9 @@ describe('the 通办 workflow through the gateway', () => {
     ]);
     expect(notice.case).toMatchObject({ stage: 'DEFICIENT', clock: null });
 
-    const html = await (await fetch(`${stack.gateway.url}${notice.url}`)).text();
+    const html = await (
+      await fetch(`${stack.gateway.url}${notice.url}`, { headers: { authorization: `Bearer ${await stack.token(DEFAULT_CALLER)}` } })
+    ).text();
     expect(html).toContain('一次性告知书');
     expect(html).toContain('2025年12月1日');
 
@@ -284,7 +291,7 @@ describe('the 通办 workflow through the gateway', () => {
 
     // 10-01..10-08 are holidays; the jurisdiction receives the paper on Thursday 10-09.
     at('2025-10-09T10:00:00+08:00');
-    await gql('mutation ($no: ID!) { confirmMaterialsReceived(businessNo: $no) { stage } }', { no });
+    await gql('mutation ($no: ID!) { confirmMaterialsReceived(businessNo: $no) { stage } }', { no }, { ...staffAt('W-510000-01', 'JURISDICTION_STAFF'), windowId: null });
     at('2025-10-11T11:00:00+08:00'); // Saturday 10-11 is a make-up working day
     const kase = await caseOf(no);
     // (09-30, 09-30] = 0 before the pause; (10-09, 10-11] = 10-10 and 10-11.
@@ -301,18 +308,21 @@ describe('the 通办 workflow through the gateway', () => {
     at('2025-11-24T10:30:00+08:00');
     const cases: [Record<string, unknown>, string][] = [
       [{ ...input('W-500000-01', SICHUAN_WATER), itemCode: '510000-99999' }, 'ITEM.NOT_FOUND'],
-      [{ ...input('W-500000-01', SICHUAN_WATER), windowId: 'W-NOPE' }, 'WINDOW.NOT_FOUND'],
       [{ ...input('W-500000-01', SICHUAN_WATER), applicant: { ...ORGANISATION, idNumber: '91350100M000100Y44' } }, 'INPUT.INVALID_USCC'],
       [{ ...input('W-500000-01', SICHUAN_WATER), applicant: { kind: 'PERSON', name: '王五', idNumber: '110105194912310021' } }, 'INPUT.INVALID_RESIDENT_ID'],
       [{ ...input('W-500000-01', SICHUAN_WATER), contact: { name: '赵工', phone: '12345' } }, 'INPUT.INVALID_PHONE'],
       [{ ...input('W-500000-01', SICHUAN_WATER), materials: [] }, 'INPUT.NO_MATERIALS'],
       [{ ...input('W-500000-01', SICHUAN_WATER), delivery: { method: 'MAIL' } }, 'INPUT.ADDRESS_REQUIRED'],
       [input('W-500101-01', ABA_PROVINCE_ONLY), 'CASE.SCOPE_NOT_OFFERED'],
+      [{ ...input('W-500000-01', SICHUAN_WATER), windowId: 'W-NOPE' }, 'WINDOW.NOT_FOUND'],
     ];
     for (const [bad, code] of cases) {
-      const result = await stack.query(RECEIVE, { input: bad });
+      const result = await stack.as(staffAt(bad.windowId as string)).query(RECEIVE, { input: bad });
       expect([code, result.errors?.[0]?.extensions?.code]).toEqual([code, code]);
     }
+    // Staff of one window cannot receive on another window's behalf.
+    const elsewhere = await stack.query(RECEIVE, { input: input('W-510000-01', CHONGQING_ITEM) });
+    expect(elsewhere.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
     expect((await stack.redis.keys('case:*')).sort()).toEqual(keysBefore.sort());
   });
 

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { startSichuanSandbox, type SichuanSandbox } from '../../adapters/sichuan/sichuan.sandbox.js';
 import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yukuaiban/yukuaiban.sandbox.js';
-import { startGateway, type RunningGateway } from '../../gateway/gateway.server.js';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/gateway.server.js';
+import { createTokenVerifier, issueToken } from '../../lib/auth/access-token.js';
+import type { Caller } from '../../lib/auth/caller.js';
 import { loadConfig, SUBGRAPH_NAMES, type Config, type SubgraphName } from '../../lib/config.js';
 import type { RunningServer } from '../../lib/http-server.js';
 import { createLogger } from '../../lib/logger.js';
@@ -36,7 +38,13 @@ export interface TestStack {
   subgraphs: Record<SubgraphName, RunningServer>;
   yukuaiban: YukuaibanSandbox;
   sichuan: SichuanSandbox;
+  /** As the default caller: window staff of 重庆市政务服务中心 (W-500000-01). */
   query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
+  /** Queries the gateway as someone else. */
+  as(caller: Caller): { query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>> };
+  token(caller: Caller): Promise<string>;
+  /** What a second gateway over the same subgraphs needs, for tests that start their own. */
+  gatewayOptions: Omit<GatewayOptions, 'subgraphUrls' | 'subgraphTimeoutMs'>;
   querySubgraph<T = Record<string, unknown>>(name: SubgraphName, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
   stopSubgraph(name: SubgraphName): Promise<void>;
   workers: WorkerHost;
@@ -48,6 +56,13 @@ export interface TestStack {
 }
 
 export const testLogger = createLogger({ level: 'silent', service: 'test' });
+
+export const DEFAULT_CALLER: Caller = { subject: 'staff-cq-01', role: 'WINDOW_STAFF', region: 'CHONGQING', windowId: 'W-500000-01' };
+
+export function staffAt(windowId: string, role: Caller['role'] = 'WINDOW_STAFF'): Caller {
+  const region = windowId.startsWith('W-50') ? 'CHONGQING' : 'SICHUAN';
+  return { subject: `staff-${windowId}-${role.toLowerCase()}`, role, region, windowId };
+}
 
 export function testRedisUrl(): string {
   return loadConfig().redis.url ?? 'redis://127.0.0.1:6379';
@@ -76,6 +91,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const prefix = testPrefix();
   const config = loadConfig({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   const redis = createRedis(redisUrl, prefix);
+  const tokens = createTokenVerifier(config.auth);
+  const token = (caller: Caller) => issueToken(config.auth, caller);
+  const defaultToken = await token(DEFAULT_CALLER);
 
   const queueConnection = createQueueConnection(redisUrl);
   const platformEvents = new PlatformEventQueue(queueConnection, bullPrefix(prefix));
@@ -114,6 +132,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       platformEvents,
       transfers,
       logger: testLogger,
+      tokens,
       now: () => clock.now(),
     });
   }
@@ -125,21 +144,27 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     logger: testLogger,
     workerOptions: { drainDelay: 1 },
   });
-  const gateway = await startGateway({
+  const gatewayOptions = {
     host: '127.0.0.1',
     port: 0,
     supergraphSdl: readFileSync('supergraph.graphql', 'utf8'),
-    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `${subgraphs[name].url}/graphql`])),
-    subgraphTimeoutMs: options.subgraphTimeoutMs ?? 5000,
     production: false,
     logger: testLogger,
+    tokens,
+    redis,
+    mutationsPerMinute: config.auth.mutationsPerMinute,
+  };
+  const gateway = await startGateway({
+    ...gatewayOptions,
+    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `${subgraphs[name].url}/graphql`])),
+    subgraphTimeoutMs: options.subgraphTimeoutMs ?? 5000,
   });
 
   const stopped = new Set<SubgraphName>();
   const post = async <T>(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${defaultToken}`, ...headers },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as GraphQLResult<T>;
@@ -159,6 +184,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     store,
     clock,
     query: (query, variables, headers) => post(`${gateway.url}/graphql`, query, variables, headers),
+    as: (caller) => ({
+      query: async (query, variables) =>
+        post(`${gateway.url}/graphql`, query, variables, { authorization: `Bearer ${await token(caller)}` }),
+    }),
+    token,
+    gatewayOptions,
     querySubgraph: (name, query, variables) => post(`${subgraphs[name].url}/graphql`, query, variables),
     stopSubgraph: async (name) => {
       stopped.add(name);

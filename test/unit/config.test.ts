@@ -36,6 +36,7 @@ describe('config', () => {
       YUKUAIBAN_APP_SECRET: 'a-real-secret-of-enough-length',
       SICHUAN_APP_SECRET: 'another-real-secret-of-length',
       COURIER_SECRET: 'a-third-real-secret-of-length',
+      JWT_SECRET: 'a-production-jwt-secret-of-32-characters',
     };
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).env).toBe('production');
   });

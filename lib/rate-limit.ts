@@ -1,0 +1,20 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * A per-caller budget of mutations per minute, counted in Redis so every
+ * gateway replica draws from the same budget.
+ */
+export class RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly perMinute: number,
+  ) {}
+
+  /** True while the caller is within budget; each call spends one. */
+  async consume(subject: string, now = Date.now()): Promise<boolean> {
+    const window = Math.floor(now / 60_000);
+    const key = `ratelimit:mutations:${subject}:${window}`;
+    const [[, count] = [null, 0]] = (await this.redis.multi().incr(key).pexpire(key, 120_000).exec()) ?? [];
+    return Number(count) <= this.perMinute;
+  }
+}
