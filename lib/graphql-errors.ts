@@ -12,6 +12,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (original instanceof DomainError) {
     return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code } };
   }
+  const limit = formatted.extensions?.limit;
+  if (typeof limit === 'string') return { ...formatted, extensions: { code: limit } };
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
   return { message: 'internal error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL' } };

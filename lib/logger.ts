@@ -22,8 +22,8 @@ export function currentRequestId(): string | undefined {
  * JSON logs on stdout. Secrets and personal data must never reach a log line, so
  * the usual carriers are redacted whatever code logs them.
  */
-export function createLogger(options: { level: string; service: string }): Logger {
-  return pino({
+export function createLogger(options: { level: string; service: string }, destination?: pino.DestinationStream): Logger {
+  const settings: pino.LoggerOptions = {
     level: options.level,
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -33,8 +33,11 @@ export function createLogger(options: { level: string; service: string }): Logge
     },
     redact: {
       paths: [
-        'req.headers.authorization',
+        'authorization',
         'headers.authorization',
+        'req.headers.authorization',
+        '*.authorization',
+        '*.token',
         '*.appSecret',
         '*.secret',
         '*.password',
@@ -43,5 +46,6 @@ export function createLogger(options: { level: string; service: string }): Logge
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }

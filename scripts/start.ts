@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { issueToken } from '../lib/auth/access-token.js';
+import type { Caller } from '../lib/auth/caller.js';
 import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
 import { findOrStartRedis, RedisNotAvailableError, type LocalRedis } from '../lib/local-redis.js';
 
@@ -107,6 +109,23 @@ for (const name of SUBGRAPH_NAMES) {
 run('workers', 'jobs/main.ts');
 run('gateway', 'gateway/main.ts');
 await waitFor(httpOk(`${base(config.gateway.port)}/ready`), 'gateway');
+
+const DEV_CALLERS: Caller[] = [
+  { subject: 'dev-window-cq', role: 'WINDOW_STAFF', region: 'CHONGQING', windowId: 'W-500000-01' },
+  { subject: 'dev-window-sc', role: 'WINDOW_STAFF', region: 'SICHUAN', windowId: 'W-510000-01' },
+  { subject: 'dev-jurisdiction-sc', role: 'JURISDICTION_STAFF', region: 'SICHUAN', windowId: 'W-510000-01' },
+  { subject: 'dev-jurisdiction-cq', role: 'JURISDICTION_STAFF', region: 'CHONGQING', windowId: 'W-500000-01' },
+  { subject: 'dev-supervisor-cq', role: 'SUPERVISOR', region: 'CHONGQING', windowId: null },
+  { subject: 'dev-ops', role: 'OPS', region: 'CHONGQING', windowId: null },
+  { subject: 'dev-platform-sc', role: 'PLATFORM', region: 'SICHUAN', windowId: null },
+];
+
+if (!stopping && config.env !== 'production') {
+  console.log('Development tokens (8 h; send as "Authorization: Bearer <token>"):');
+  for (const caller of DEV_CALLERS) {
+    console.log(`  ${caller.role.padEnd(18)} ${caller.region.padEnd(9)} ${(caller.windowId ?? '-').padEnd(11)} ${await issueToken(config.auth, caller)}`);
+  }
+}
 
 if (!stopping) {
   console.log(`

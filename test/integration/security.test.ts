@@ -1,0 +1,246 @@
+import { Writable } from 'node:stream';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichuan/sichuan.signature.js';
+import { startGateway } from '../../gateway/gateway.server.js';
+import type { Caller } from '../../lib/auth/caller.js';
+import { createLogger } from '../../lib/logger.js';
+import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
+
+const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
+const PERSON = { kind: 'PERSON', name: '王小明', idNumber: '11010519491231002X' };
+
+const CALLERS: Record<string, Caller> = {
+  receivingStaff: DEFAULT_CALLER,
+  otherWindowStaff: staffAt('W-500101-01'),
+  jurisdictionStaffSC: { subject: 'j-sc', role: 'JURISDICTION_STAFF', region: 'SICHUAN', windowId: 'W-510000-01' },
+  jurisdictionStaffCQ: { subject: 'j-cq', role: 'JURISDICTION_STAFF', region: 'CHONGQING', windowId: 'W-500000-01' },
+  supervisorCQ: { subject: 's-cq', role: 'SUPERVISOR', region: 'CHONGQING', windowId: null },
+  ops: { subject: 'ops-1', role: 'OPS', region: 'CHONGQING', windowId: null },
+  platform: { subject: 'platform-sc', role: 'PLATFORM', region: 'SICHUAN', windowId: null },
+};
+
+describe('security', () => {
+  let stack: TestStack;
+  let businessNo: string;
+  const now = new Date('2025-11-24T10:00:00+08:00');
+
+  const post = async (body: unknown, headers: Record<string, string> = {}, url = `${stack.gateway.url}/graphql`) => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } };
+  };
+  const bearer = async (caller: Caller) => ({ authorization: `Bearer ${await stack.token(caller)}` });
+
+  beforeAll(async () => {
+    stack = await startTestStack({ now: () => now });
+    const { record } = await stack.workflow.receiveApplication(
+      {
+        windowId: 'W-500000-01',
+        itemCode: ITEM.code,
+        applicant: PERSON as never,
+        contact: { name: '王小明', phone: '13812345678' },
+        delivery: { method: 'PICKUP' },
+        materials: ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies })),
+        handler: '李四',
+      },
+      'test',
+    );
+    businessNo = record.businessNo;
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  describe('authentication', () => {
+    const query = { query: '{ windows { id } }' };
+    const secret = () => new TextEncoder().encode(stack.config.auth.secret);
+    const claims = { role: 'WINDOW_STAFF', region: 'CHONGQING', window: 'W-500000-01' };
+
+    it('refuses a missing, forged, expired, unsigned or foreign token with AUTH.UNAUTHENTICATED', async () => {
+      const { issuer, audience } = stack.config.auth;
+      const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer(issuer).setAudience(audience).setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-of-thirty-two-chars!!'));
+      const expired = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer(issuer).setAudience(audience).setIssuedAt(1_600_000_000).setExpirationTime(1_600_000_600).sign(secret());
+      const unsigned = new UnsecuredJWT(claims).setSubject('x').setIssuer(issuer).setAudience(audience).setExpirationTime('1h').encode();
+      const otherAudience = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer(issuer).setAudience('someone-else').setExpirationTime('1h').sign(secret());
+      const noRole = await new SignJWT({ region: 'CHONGQING' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer(issuer).setAudience(audience).setExpirationTime('1h').sign(secret());
+
+      for (const [label, headers] of [
+        ['missing', {}],
+        ['not bearer', { authorization: 'Basic YWRtaW46YWRtaW4=' }],
+        ['forged', { authorization: `Bearer ${forged}` }],
+        ['expired', { authorization: `Bearer ${expired}` }],
+        ['alg none', { authorization: `Bearer ${unsigned}` }],
+        ['other audience', { authorization: `Bearer ${otherAudience}` }],
+        ['no role', { authorization: `Bearer ${noRole}` }],
+      ] as const) {
+        const response = await post(query, headers);
+        expect([label, response.status, response.body.errors?.[0]?.extensions?.code]).toEqual([label, 401, 'AUTH.UNAUTHENTICATED']);
+      }
+    });
+
+    it('lets platforms call only their webhooks', async () => {
+      const response = await post(query, await bearer(CALLERS.platform!));
+      expect([response.status, response.body.errors?.[0]?.extensions?.code]).toEqual([403, 'AUTH.FORBIDDEN']);
+    });
+
+    it('checks the caller in every subgraph, so one reached directly cannot be fooled', async () => {
+      for (const name of ['cases', 'chongqing', 'sichuan', 'windows', 'courier'] as const) {
+        const url = `${stack.subgraphs[name].url}/graphql`;
+        const anonymous = await post({ query: '{ _service { sdl } }' }, {}, url);
+        expect([name, anonymous.status, anonymous.body.errors?.[0]?.extensions?.code]).toEqual([name, 401, 'AUTH.UNAUTHENTICATED']);
+      }
+      const entities = await post(
+        { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Case { stage } } }', variables: { r: [{ __typename: 'Case', businessNo }] } },
+        await bearer(CALLERS.otherWindowStaff!),
+        `${stack.subgraphs.cases.url}/graphql`,
+      );
+      expect(entities.body).toEqual({ data: { _entities: [null] } });
+    });
+  });
+
+  describe('authorisation matrix', () => {
+    type Outcome = 'allow' | 'deny';
+    const families: { name: string; run: (caller: Caller) => Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>; expect: Record<keyof typeof CALLERS, Outcome> }[] = [
+      {
+        name: 'catalog and directory reads',
+        run: (caller) => stack.as(caller).query('{ serviceItem(code: "500000-00001") { name } windows(region: SICHUAN) { id } isWorkingDay(date: "2025-11-24") }'),
+        expect: { receivingStaff: 'allow', otherWindowStaff: 'allow', jurisdictionStaffSC: 'allow', jurisdictionStaffCQ: 'allow', supervisorCQ: 'allow', ops: 'allow', platform: 'deny' },
+      },
+      {
+        name: 'case read',
+        run: (caller) => stack.as(caller).query('query ($no: ID!) { case(businessNo: $no) { stage } }', { no: businessNo }),
+        expect: { receivingStaff: 'allow', otherWindowStaff: 'deny', jurisdictionStaffSC: 'allow', jurisdictionStaffCQ: 'deny', supervisorCQ: 'allow', ops: 'deny', platform: 'deny' },
+      },
+      {
+        name: 'case list',
+        run: (caller) => stack.as(caller).query('{ cases(first: 5) { totalCount } }'),
+        expect: { receivingStaff: 'allow', otherWindowStaff: 'allow', jurisdictionStaffSC: 'allow', jurisdictionStaffCQ: 'allow', supervisorCQ: 'allow', ops: 'deny', platform: 'deny' },
+      },
+      {
+        name: 'receipt at the receiving window',
+        run: (caller) =>
+          stack.as(caller).query('mutation ($i: ReceiveApplicationInput!) { receiveApplication(input: $i) { kind } }', {
+            i: { windowId: 'W-500000-01', itemCode: '510000-99999', applicant: PERSON, contact: { name: '王', phone: '13812345678' }, delivery: { method: 'PICKUP' }, materials: [{ name: 'x', form: 'COPY', copies: 1 }], handler: '李四' },
+          }),
+        expect: { receivingStaff: 'allow', otherWindowStaff: 'deny', jurisdictionStaffSC: 'deny', jurisdictionStaffCQ: 'deny', supervisorCQ: 'deny', ops: 'deny', platform: 'deny' },
+      },
+      {
+        name: 'jurisdiction acts',
+        run: (caller) => stack.as(caller).query('mutation ($no: ID!) { confirmMaterialsReceived(businessNo: $no) { stage } }', { no: businessNo }),
+        expect: { receivingStaff: 'deny', otherWindowStaff: 'deny', jurisdictionStaffSC: 'allow', jurisdictionStaffCQ: 'deny', supervisorCQ: 'deny', ops: 'deny', platform: 'deny' },
+      },
+      {
+        name: 'receiving-window acts',
+        run: (caller) => stack.as(caller).query('mutation ($no: ID!) { evaluate(businessNo: $no, score: 9) { score } }', { no: businessNo }),
+        expect: { receivingStaff: 'allow', otherWindowStaff: 'deny', jurisdictionStaffSC: 'deny', jurisdictionStaffCQ: 'deny', supervisorCQ: 'deny', ops: 'deny', platform: 'deny' },
+      },
+      {
+        name: 'unmasked personal data',
+        run: (caller) => stack.as(caller).query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: "核对申请人身份") { idNumber } } }', { no: businessNo }),
+        expect: { receivingStaff: 'allow', otherWindowStaff: 'deny', jurisdictionStaffSC: 'allow', jurisdictionStaffCQ: 'deny', supervisorCQ: 'deny', ops: 'deny', platform: 'deny' },
+      },
+      {
+        name: 'audit log',
+        run: (caller) => stack.as(caller).query('query ($no: ID!) { auditLog(businessNo: $no) { actor } }', { no: businessNo }),
+        expect: { receivingStaff: 'deny', otherWindowStaff: 'deny', jurisdictionStaffSC: 'deny', jurisdictionStaffCQ: 'deny', supervisorCQ: 'allow', ops: 'deny', platform: 'deny' },
+      },
+    ];
+
+    /** Allowed means the call got past authorisation: it may still fail on its input (e.g. a bad score). */
+    const outcome = (result: { errors?: { extensions?: { code?: string } }[] }): Outcome =>
+      result.errors?.some((e) => e.extensions?.code === 'AUTH.FORBIDDEN') ? 'deny' : 'allow';
+
+    for (const family of families) {
+      it(family.name, async () => {
+        const seen: Record<string, Outcome> = {};
+        for (const [name, caller] of Object.entries(CALLERS)) seen[name] = outcome(await family.run(caller));
+        expect(seen).toEqual(family.expect);
+      });
+    }
+
+    it('says nothing in a refusal', async () => {
+      const result = await stack.as(CALLERS.otherWindowStaff!).query('query ($no: ID!) { case(businessNo: $no) { stage } }', { no: businessNo });
+      expect(result).toEqual({ data: { case: null }, errors: [expect.objectContaining({ message: '无权执行该操作', extensions: expect.objectContaining({ code: 'AUTH.FORBIDDEN' }) })] });
+      expect(JSON.stringify(result)).not.toContain('王小明');
+    });
+  });
+
+  it('masks personal data by default and audits every unmasked read', async () => {
+    const masked = await stack.query('query ($no: ID!) { case(businessNo: $no) { applicant { name idNumber } contact { phone } } }', { no: businessNo });
+    expect(masked.data).toEqual({ case: { applicant: { name: '王小明', idNumber: '1101**********002X' }, contact: { phone: '138****5678' } } });
+
+    const noReason = await stack.query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: " ") { idNumber } } }', { no: businessNo });
+    expect(noReason.errors?.[0]?.extensions?.code).toBe('INPUT.REASON_REQUIRED');
+
+    const revealed = await stack.query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: "电话联系申请人补正") { idNumber contactPhone } } }', { no: businessNo });
+    expect(revealed.data).toEqual({ case: { personalData: { idNumber: '11010519491231002X', contactPhone: '13812345678' } } });
+
+    const audit = await stack.as(CALLERS.supervisorCQ!).query('query ($no: ID!) { auditLog(businessNo: $no) { actor fields reason } }', { no: businessNo });
+    expect(audit.data).toMatchObject({
+      auditLog: expect.arrayContaining([
+        { actor: 'WINDOW_STAFF:staff-cq-01', fields: expect.arrayContaining(['applicant.idNumber', 'contact.phone']), reason: '电话联系申请人补正' },
+      ]),
+    });
+  });
+
+  it('refuses over-deep, over-costly and alias-flooded operations before any subgraph is asked', async () => {
+    const deep = `{ case(businessNo: "x") { ${'notices { case { '.repeat(6)} stage ${'} } '.repeat(6)} } }`;
+    expect((await stack.query(deep)).errors?.[0]?.extensions?.code).toBe('LIMIT.DEPTH');
+    const aliases = `{ ${Array.from({ length: 25 }, (_, i) => `a${i}: isWorkingDay(date: "2025-11-24")`).join(' ')} }`;
+    expect((await stack.query(aliases)).errors?.[0]?.extensions?.code).toBe('LIMIT.ALIASES');
+    const costly = '{ cases(first: 100) { edges { node { notices { case { timeline { type } materials { name } deadlines { kind } } } } } } serviceItems(first: 100) { edges { node { code } } } }';
+    const costlyNested = `{ ${Array.from({ length: 3 }, (_, i) => `c${i}: cases(first: 100) { edges { node { timeline { type at actor data } materials { name form copies verdict opinion } } } }`).join(' ')} }`;
+    const costs = [(await stack.query(costly)).errors?.[0]?.extensions?.code, (await stack.query(costlyNested)).errors?.[0]?.extensions?.code];
+    expect(costs).toContain('LIMIT.COST');
+    const tokens = `{ ${'isWorkingDay(date: "2025-11-24") '.repeat(800)} }`;
+    expect((await stack.query(tokens)).errors?.[0]?.message).toMatch(/more th\w+ 3000 tokens/);
+  });
+
+  it('limits mutations per caller, turns off introspection and suggestions in production', async () => {
+    const gateway = await startGateway({ ...stack.gatewayOptions, production: true, mutationsPerMinute: 2, subgraphUrls: stack.gateway.subgraphs, subgraphTimeoutMs: 5000 });
+    try {
+      // A caller of its own, so the budget spent by other tests does not count.
+      const headers = await bearer({ ...DEFAULT_CALLER, subject: 'staff-cq-rate-limited' });
+      const url = `${gateway.url}/graphql`;
+      const mutation = { query: 'mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }', variables: { no: businessNo } };
+      const codes = [];
+      for (let i = 0; i < 3; i++) codes.push((await post(mutation, headers, url)).body.errors?.[0]?.extensions?.code);
+      expect(codes).toEqual(['CASE.INVALID_TRANSITION', 'CASE.INVALID_TRANSITION', 'LIMIT.RATE']);
+
+      const introspection = await post({ query: '{ __schema { types { name } } }' }, headers, url);
+      expect(introspection.body.errors?.[0]?.message).toMatch(/introspection/i);
+      const typo = await post({ query: '{ windowz { id } }' }, headers, url);
+      expect(typo.body.errors?.[0]?.message).toBe('Cannot query field "windowz" on type "Query".');
+
+      const batched = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify([{ query: '{ windows { id } }' }, { query: '{ windows { id } }' }]) });
+      expect(batched.status).toBe(400);
+      const csrf = await fetch(`${url}?query=${encodeURIComponent('{ windows { id } }')}`, { headers });
+      expect(csrf.status).toBe(400);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses a replayed platform push', async () => {
+    const body = JSON.stringify({ eventId: 'e-replay-1', caseId: 'SC-NONE', businessNo, itemCode: ITEM.code, status: 'SL', statusTime: formatWireTime(Date.now()), reasonList: [], decisionResult: null });
+    const head = { appId: stack.config.platforms.sichuan.appId, requestTime: formatWireTime(Date.now()), nonce: 'replaynonce00000000000001', signType: 'SM3' };
+    const envelope = JSON.stringify({ head: { ...head, sign: sm3Sign(stack.config.platforms.sichuan.appSecret, requestCanonical(head, body)) }, body });
+    const send = () => fetch(`${stack.subgraphs.sichuan.url}/webhooks/sichuan`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: envelope });
+    const first = await send();
+    const second = await send();
+    expect([first.status, second.status]).toEqual([200, 409]);
+    expect(await second.json()).toMatchObject({ code: 'WEBHOOK.REPLAYED' });
+  });
+
+  it('never writes secrets or identity numbers to the logs', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+    const logger = createLogger({ level: 'info', service: 'test' }, sink);
+    logger.info({ headers: { authorization: 'Bearer eyJsecret' }, client: { appSecret: 'app-secret-1', token: 'tok' }, applicant: { idNumber: '11010519491231002X', phone: '13812345678' } }, 'call');
+    const text = lines.join('');
+    for (const secret of ['eyJsecret', 'app-secret-1', 'tok"', '11010519491231002X', '13812345678']) expect(text).not.toContain(secret);
+    expect(text).toContain('[redacted]');
+  });
+});
