@@ -3,6 +3,7 @@ import { CalendarYearNotPublishedError, endOfShanghaiDay, shanghaiDateOf, type W
 import { evaluateClock, type ClockStatus } from '../../domain/clock/index.js';
 import { regionOfDivision, type Region } from '../../domain/region.js';
 import type { CaseEvent, CaseRecord, CaseStage } from './case.model.js';
+import { statisticsDeltas, statisticsKey } from './case-statistics.js';
 
 const caseKey = (businessNo: string) => `case:${businessNo}`;
 const eventsKey = (businessNo: string) => `case:${businessNo}:events`;
@@ -20,19 +21,17 @@ const UNKNOWN_DUE = Number.MAX_SAFE_INTEGER;
 const idempotencyKey = (key: string) => `idem:receive:${key}`;
 const sequenceKey = (divisionCode: string, date: string) => `seq:business-no:${divisionCode}:${date}`;
 
-interface IndexOp {
-  op: 'ZADD' | 'ZREM';
-  key: string;
-  score: number;
-}
+type WriteOp = { op: 'ZADD'; key: string; score: number } | { op: 'ZREM'; key: string } | { op: 'HINCRBY'; key: string; field: string; amount: number };
 
 /**
  * Writes a case, its event and its index changes as one Lua script: either all
  * happen or none, and only over the version the change was computed from (an
  * optimistic lock), so two workers can never both apply a transition.
- * KEYS: case, events, idempotency, ...indexes. ARGV: expected version (-1: must
- * not exist), record, event type/at/actor/data, (unused), member, whether the
- * idempotency key applies, then an (op, score) pair per index.
+ * Statistics counters move in the same write. KEYS: case, events, idempotency,
+ * ...index and counter keys. ARGV: expected version (-1: must not exist),
+ * record, event type/at/actor/data, (unused), member, whether the idempotency
+ * key applies, then an (op, a, b) triple per further key: ZADD score, ZREM, or
+ * HINCRBY field amount.
  */
 const WRITE_CASE = `
 local current = redis.call('GET', KEYS[1])
@@ -52,8 +51,10 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('XADD', KEYS[2], '*', 'type', ARGV[3], 'at', ARGV[4], 'actor', ARGV[5], 'data', ARGV[6])
 if expected == -1 and idempotent then redis.call('SET', KEYS[3], ARGV[8], 'EX', 604800) end
 for i = 4, #KEYS do
-  local op = ARGV[2 * i + 2]
-  if op == 'ZADD' then redis.call('ZADD', KEYS[i], ARGV[2 * i + 3], ARGV[8]) else redis.call('ZREM', KEYS[i], ARGV[8]) end
+  local op, a, b = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  if op == 'ZADD' then redis.call('ZADD', KEYS[i], a, ARGV[8])
+  elseif op == 'ZREM' then redis.call('ZREM', KEYS[i], ARGV[8])
+  else redis.call('HINCRBY', KEYS[i], a, b) end
 end
 return {1, ARGV[8]}
 `;
@@ -133,22 +134,37 @@ export class CaseStore {
 
   /** A new case; with `requestKey`, a retried submission returns the case the first one created. */
   async create(record: CaseRecord, event: CaseEvent, requestKey?: string): Promise<WriteResult> {
-    const ops = [...this.indexEntries(record)].map(([key, score]) => ({ op: 'ZADD' as const, key, score }));
-    return this.write(record, event, -1, ops, requestKey);
+    const ops: WriteOp[] = [...this.indexEntries(record)].map(([key, score]) => ({ op: 'ZADD', key, score }));
+    return this.write(record, event, -1, [...ops, ...this.counters(null, record)], requestKey);
   }
 
   /** Replaces `previous` by `next` if nobody changed the case in between. */
   async update(previous: CaseRecord, next: CaseRecord, event: CaseEvent): Promise<WriteResult> {
     const before = this.indexEntries(previous);
     const after = this.indexEntries(next);
-    const ops: IndexOp[] = [
-      ...[...before.keys()].filter((key) => !after.has(key)).map((key) => ({ op: 'ZREM' as const, key, score: 0 })),
+    const ops: WriteOp[] = [
+      ...[...before.keys()].filter((key) => !after.has(key)).map((key) => ({ op: 'ZREM' as const, key })),
       ...[...after].filter(([key, score]) => before.get(key) !== score).map(([key, score]) => ({ op: 'ZADD' as const, key, score })),
+      ...this.counters(previous, next),
     ];
     return this.write(next, event, previous.version, ops);
   }
 
-  private async write(record: CaseRecord, event: CaseEvent, expectedVersion: number, ops: IndexOp[], requestKey?: string): Promise<WriteResult> {
+  private counters(previous: CaseRecord | null, next: CaseRecord): WriteOp[] {
+    return statisticsDeltas(previous, next, this.calendar).map((delta) => ({ op: 'HINCRBY' as const, ...delta }));
+  }
+
+  /** The day's counters, one round trip for all the days asked. */
+  async statistics(dates: readonly string[]): Promise<Record<string, string>[]> {
+    const pipeline = this.redis.pipeline();
+    for (const date of dates) pipeline.hgetall(statisticsKey(date));
+    return ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as Record<string, string>;
+    });
+  }
+
+  private async write(record: CaseRecord, event: CaseEvent, expectedVersion: number, ops: WriteOp[], requestKey?: string): Promise<WriteResult> {
     const [status, value] = (await this.redis.eval(
       WRITE_CASE,
       3 + ops.length,
@@ -165,7 +181,9 @@ export class CaseStore {
       '',
       record.businessNo,
       requestKey ? '1' : '0',
-      ...ops.flatMap((op) => [op.op, String(op.score)]),
+      ...ops.flatMap((op) =>
+        op.op === 'ZADD' ? [op.op, String(op.score), ''] : op.op === 'ZREM' ? [op.op, '', ''] : [op.op, op.field, String(op.amount)],
+      ),
     )) as [number, string];
     if (status === 1) return { status: 'WRITTEN' };
     if (status === 2) return { status: 'DUPLICATE', businessNo: value };

@@ -9,6 +9,7 @@ import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSuper
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from './case-workflow.service.js';
 import { searchCatalog } from './catalog.source.js';
+import { periodStatistics } from './statistics.service.js';
 import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from './case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
@@ -62,6 +63,21 @@ export const resolvers = {
       const record = await ctx.cases.load(args.businessNo);
       if (record && !canSeeCase(ctx.caller, record)) throw new ForbiddenError();
       return record;
+    },
+    statistics: (
+      _: unknown,
+      args: { period: { from: string; to: string }; region?: Region | null; department?: string | null; itemCode?: string | null },
+      ctx: CasesContext,
+    ) => {
+      const { caller } = ctx;
+      if (caller.role !== 'SUPERVISOR' && caller.role !== 'OPS') throw new ForbiddenError();
+      const region = args.region ?? (caller.role === 'SUPERVISOR' ? caller.region : undefined);
+      if (caller.role === 'SUPERVISOR' && region !== caller.region) throw new ForbiddenError();
+      return periodStatistics(
+        ctx.store,
+        { ...args.period, region, department: args.department ?? undefined, itemCode: args.itemCode ?? undefined },
+        ctx.now(),
+      );
     },
     auditLog: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
       assertSupervisorOf(ctx.caller, await visibleCase(ctx, args.businessNo));

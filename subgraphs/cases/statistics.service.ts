@@ -1,0 +1,71 @@
+import { InputError } from '../../domain/errors.js';
+import type { Region } from '../../domain/region.js';
+import { parseStatisticsField, type Metric } from './case-statistics.js';
+import type { CaseStore } from './case.store.js';
+
+export interface StatisticsQuery {
+  from: string;
+  to: string;
+  region?: Region;
+  department?: string;
+  itemCode?: string;
+}
+
+const MAX_DAYS = 366;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The supervision figures of seed 003 for a period, summed from the daily counters. */
+export async function periodStatistics(store: CaseStore, query: StatisticsQuery, now: Date) {
+  const dates = daysOf(query.from, query.to);
+  const totals = new Map<Metric, number>();
+  for (const day of await store.statistics(dates)) {
+    for (const [field, value] of Object.entries(day)) {
+      const key = parseStatisticsField(field);
+      if (query.region && key.region !== query.region) continue;
+      if (query.department && key.department !== query.department) continue;
+      if (query.itemCode && key.itemCode !== query.itemCode) continue;
+      totals.set(key.metric, (totals.get(key.metric) ?? 0) + Number(value));
+    }
+  }
+  const get = (metric: Metric) => totals.get(metric) ?? 0;
+  const ratio = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
+  const average = (stage: 'RECEIVING' | 'TRANSFER' | 'JURISDICTION') =>
+    get(`stageCount:${stage}`) === 0 ? null : Math.round((get(`stageDays:${stage}`) / get(`stageCount:${stage}`)) * 100) / 100;
+
+  const overdue = await store.list({ clockStatus: 'OVERDUE', region: query.region }, 0, Number.MAX_SAFE_INTEGER, now);
+  const overdueNow = overdue.cases.filter(
+    (c) => (!query.department || c.item.department === query.department) && (!query.itemCode || c.itemCode === query.itemCode),
+  ).length;
+
+  return {
+    from: query.from,
+    to: query.to,
+    region: query.region ?? null,
+    department: query.department ?? null,
+    itemCode: query.itemCode ?? null,
+    received: get('received'),
+    deficient: get('deficient'),
+    forwarded: get('forwarded'),
+    finished: get('finished'),
+    finishedWithinLimit: get('finishedWithinLimit'),
+    finishedWithinLimitRate: ratio(get('finishedWithinLimit'), get('finished')),
+    refused: get('refused'),
+    overdueNow,
+    evaluations: get('evaluations'),
+    goodEvaluations: get('goodEvaluations'),
+    goodRate: ratio(get('goodEvaluations'), get('evaluations')),
+    averageScore: get('evaluations') === 0 ? null : Math.round((get('evaluationScore') / get('evaluations')) * 100) / 100,
+    averageWorkingDays: { receiving: average('RECEIVING'), transfer: average('TRANSFER'), jurisdiction: average('JURISDICTION') },
+  };
+}
+
+function daysOf(from: string, to: string): string[] {
+  if (!DATE.test(from) || !DATE.test(to) || Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to))) {
+    throw new InputError('INPUT.INVALID_DATE', '统计期间应为 YYYY-MM-DD');
+  }
+  const start = Date.parse(`${from}T00:00:00Z`);
+  const end = Date.parse(`${to}T00:00:00Z`);
+  const days = Math.round((end - start) / 86_400_000) + 1;
+  if (days < 1 || days > MAX_DAYS) throw new InputError('INPUT.INVALID_PERIOD', `统计期间应为 1 至 ${MAX_DAYS} 天`);
+  return Array.from({ length: days }, (_, i) => new Date(start + i * 86_400_000).toISOString().slice(0, 10));
+}

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import type { Caller } from '../../lib/auth/caller.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+
+const WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
+const MINING = SICHUAN_CATALOG.find((item) => item.code === '510000-00002')!;
+const SUPERVISOR_SC: Caller = { subject: 'sup-sc', role: 'SUPERVISOR', region: 'SICHUAN', windowId: null };
+
+describe('supervision statistics from counters', () => {
+  let stack: TestStack;
+  let now = new Date('2025-11-24T10:00:00+08:00');
+
+  const receive = async (item: typeof WATER, complete = true) => {
+    const materials = item.materials.map(({ name, form, copies }) => ({ name, form, copies }));
+    const { record } = await stack.workflow.receiveApplication(
+      {
+        windowId: 'W-500000-01',
+        itemCode: item.code,
+        applicant: { kind: 'ORGANISATION', name: '某某有限公司', idNumber: '91350100M000100Y43' },
+        contact: { name: '赵工', phone: '13812345678' },
+        delivery: { method: 'PICKUP' },
+        materials: complete ? materials : materials.slice(1),
+        handler: '李四',
+      },
+      'test',
+    );
+    return record.businessNo;
+  };
+
+  const forwarded = async (no: string) => {
+    await stack.workflow.dispatchMaterials(no, 'ONLINE', 'test');
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      const record = await stack.workflow.get(no);
+      if (record.platformCaseId) return record.platformCaseId;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('not forwarded');
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack({ now: () => now, sichuanRejects: [MINING.code] });
+
+    // Finished in 3 working days and rated 5.
+    const done = await receive(WATER);
+    now = new Date('2025-11-25T10:00:00+08:00');
+    await stack.workflow.dispatchMaterials(done, 'OFFLINE', 'test');
+    now = new Date('2025-11-26T10:00:00+08:00');
+    await stack.workflow.confirmMaterialsReceived(done, 'test');
+    await stack.workflow.applyPlatformEvent(
+      { eventId: 'd1', region: 'SICHUAN', platformCaseId: await waitForward(done), businessNo: done, stage: 'DECIDED', decision: 'APPROVED', reasons: [], at: now.toISOString() },
+      'test',
+    );
+    now = new Date('2025-11-28T10:00:00+08:00');
+    await stack.workflow.recordResultDispatched(done, { method: 'MAIL', waybillNo: '1100000000024' }, 'test');
+    await stack.workflow.evaluate(done, 5, null, 'test');
+
+    // One deficient application, one refusal rated 2.
+    now = new Date('2025-11-24T11:00:00+08:00');
+    await receive(WATER, false);
+    const refused = await receive(MINING);
+    const platformCaseId = await forwarded(refused);
+    await stack.sichuan.advance(platformCaseId);
+    for (const deadline = Date.now() + 10_000; (await stack.workflow.get(refused)).stage !== 'REFUSED'; ) {
+      if (Date.now() > deadline) throw new Error('not refused');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await stack.workflow.evaluate(refused, 2, '材料要求不清楚', 'test');
+
+    async function waitForward(no: string) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+        const record = await stack.workflow.get(no);
+        if (record.platformCaseId) return record.platformCaseId;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('not forwarded');
+    }
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const STATS = /* GraphQL */ `
+    query ($p: PeriodInput!, $item: ID) {
+      statistics(period: $p, itemCode: $item) {
+        received deficient forwarded finished finishedWithinLimit finishedWithinLimitRate refused overdueNow
+        evaluations goodEvaluations goodRate averageScore averageWorkingDays { receiving transfer jurisdiction }
+      }
+    }
+  `;
+
+  it('counts a week of the region, and one item of it', async () => {
+    const week = await stack.as(SUPERVISOR_SC).query(STATS, { p: { from: '2025-11-24', to: '2025-11-30' } });
+    expect(week.errors).toBeUndefined();
+    expect(week.data).toEqual({
+      statistics: {
+        received: 2,
+        deficient: 1,
+        forwarded: 2,
+        finished: 2,
+        finishedWithinLimit: 2,
+        finishedWithinLimitRate: 1,
+        refused: 1,
+        overdueNow: 0,
+        evaluations: 2,
+        goodEvaluations: 1,
+        goodRate: 0.5,
+        averageScore: 3.5,
+        // Finished case: (11-24, 11-25] = 1 at the window, (11-25, 11-26] = 1 in transfer, (11-26, 11-28] = 2 at the
+        // jurisdiction. The refused one was dispatched and accepted on the day it was received: 0 and 0.
+        averageWorkingDays: { receiving: 0.5, transfer: 0.5, jurisdiction: 2 },
+      },
+    });
+    const item = await stack.as(SUPERVISOR_SC).query(STATS, { p: { from: '2025-11-24', to: '2025-11-30' }, item: MINING.code });
+    expect(item.data).toMatchObject({ statistics: { received: 1, refused: 1, finished: 1, goodRate: 0, deficient: 0 } });
+  });
+
+  it('is for supervisors of the region and ops only', async () => {
+    const other = await stack.as({ ...SUPERVISOR_SC, region: 'CHONGQING' }).query(
+      'query ($p: PeriodInput!) { statistics(period: $p, region: SICHUAN) { received } }',
+      { p: { from: '2025-11-24', to: '2025-11-30' } },
+    );
+    expect(other.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
+    const staff = await stack.query('query ($p: PeriodInput!) { statistics(period: $p) { received } }', { p: { from: '2025-11-24', to: '2025-11-30' } });
+    expect(staff.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
+    const tooLong = await stack.as(SUPERVISOR_SC).query('query ($p: PeriodInput!) { statistics(period: $p) { received } }', { p: { from: '2024-01-01', to: '2025-11-30' } });
+    expect(tooLong.errors?.[0]?.extensions?.code).toBe('INPUT.INVALID_PERIOD');
+  });
+});
