@@ -432,7 +432,7 @@ export class CaseWorkflow {
       return window;
     }
     const candidates = (await this.deps.windows.list({ region: item.region })).filter(
-      (w) => w.active && w.roles.includes('JURISDICTION'),
+      (w) => w.active && w.roles.includes('JURISDICTION') && (w.itemCodes.length === 0 || w.itemCodes.includes(item.code)),
     );
     const provincial = `${item.divisionCode.slice(0, 2)}0000`;
     const chosen =

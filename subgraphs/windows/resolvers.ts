@@ -1,19 +1,28 @@
-import type { Region } from '../../domain/region.js';
-import type { Weekday } from '../../domain/hours/index.js';
-import type { WindowRecord } from './window.model.js';
+import type { TimeRange } from '../../domain/hours/index.js';
+import { requireRole } from '../../lib/auth/caller.js';
 import type { WindowsContext } from './server.js';
+import type { WindowQuery } from './window-directory.service.js';
+import { draftFromInput, WEEKDAYS, type WindowInput } from './window-input.validator.js';
+import type { WindowRecord } from './window.model.js';
 
-const WEEKDAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const formatRanges = (ranges: readonly TimeRange[]) => ranges.map(([start, end]) => `${start}-${end}`);
 
 export const resolvers = {
   Query: {
     window: (_: unknown, args: { id: string }, ctx: WindowsContext) => ctx.windows.load(args.id),
-    windows: (_: unknown, args: { region?: Region; divisionCode?: string }, ctx: WindowsContext) =>
-      ctx.store.list({ region: args.region, divisionCode: args.divisionCode }),
+    windows: (_: unknown, args: WindowQuery, ctx: WindowsContext) => ctx.directory.find(ctx.reader, args),
+  },
+  Mutation: {
+    upsertWindow: (_: unknown, args: { input: WindowInput }, ctx: WindowsContext) => {
+      requireRole(ctx.caller, 'OPS', 'SUPERVISOR');
+      return ctx.directory.upsert(draftFromInput(args.input), ctx.actor, args.input.expectedVersion);
+    },
   },
   Window: {
     __resolveReference: (ref: { id: string }, ctx: WindowsContext) => ctx.windows.load(ref.id),
-    hours: (window: WindowRecord) =>
-      WEEKDAYS.map((day) => ({ day: day.toUpperCase(), ranges: window.hours[day].map(([start, end]) => `${start}-${end}`) })),
+    hours: (window: WindowRecord) => WEEKDAYS.map((day) => ({ day: day.toUpperCase(), ranges: formatRanges(window.hours[day]) })),
+    makeupDayHours: (window: WindowRecord) => formatRanges(window.hours.makeupDayHours ?? window.hours.mon),
+    history: (window: WindowRecord, _: unknown, ctx: WindowsContext) => ctx.histories.load(window.id),
+    openAt: (window: WindowRecord, args: { instant: string }, ctx: WindowsContext) => ctx.directory.isOpen(window, args.instant),
   },
 };

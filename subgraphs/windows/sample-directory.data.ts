@@ -1,10 +1,13 @@
 import type { OfficeHours } from '../../domain/hours/index.js';
-import type { WindowRecord } from './window.model.js';
+import type { WindowDraft } from './window.model.js';
 
 /**
- * Sample 通办 window directory. Halls and division codes are real; contact
- * people, phones, e-mails and street numbers are invented (sampleData: true)
- * until the regions hand over their official 联络清单.
+ * Sample 通办 window directory: the provincial halls of both regions and city,
+ * district and county halls (川渝通办, 跨区县通办, 省内通办). Division codes are
+ * real and halls carry their usual short names; contact people, phones, e-mails,
+ * street numbers and weekend hours are invented — marked （示例）, example.gov.cn
+ * and sampleData: true — until the regions hand over their official 联络清单
+ * (seed 000 一(三)3, seed 002 第五条(四)).
  */
 const WEEKDAY: OfficeHours['mon'] = [
   ['09:00', '12:00'],
@@ -12,16 +15,23 @@ const WEEKDAY: OfficeHours['mon'] = [
 ];
 const HALL_HOURS: OfficeHours = { mon: WEEKDAY, tue: WEEKDAY, wed: WEEKDAY, thu: WEEKDAY, fri: WEEKDAY, sat: [], sun: [] };
 
-/** 阿坝州's hall keeps a longer midday break. */
+/** The halls of 阿坝州 keep a longer midday break. */
 const ABA_WEEKDAY: OfficeHours['mon'] = [
   ['09:00', '12:00'],
   ['14:00', '17:30'],
 ];
 const ABA_HOURS: OfficeHours = { mon: ABA_WEEKDAY, tue: ABA_WEEKDAY, wed: ABA_WEEKDAY, thu: ABA_WEEKDAY, fri: ABA_WEEKDAY, sat: [], sun: [] };
 
-const BOTH = ['RECEIVING', 'JURISDICTION'] as WindowRecord['roles'];
+/**
+ * Halls that also open on weekend mornings (周末不打烊); on a make-up working day
+ * they keep weekday hours, as the default for make-up days already says.
+ */
+const WEEKEND_MORNING: OfficeHours['mon'] = [['09:00', '12:00']];
+const WEEKEND_MORNING_HOURS: OfficeHours = { ...HALL_HOURS, sat: WEEKEND_MORNING, sun: WEEKEND_MORNING };
 
-export const SAMPLE_WINDOWS: WindowRecord[] = [
+const BOTH: WindowDraft['roles'] = ['RECEIVING', 'JURISDICTION'];
+
+export const SAMPLE_WINDOWS: WindowDraft[] = [
   {
     id: 'W-500000-01',
     name: '重庆市政务服务中心川渝通办窗口',
@@ -34,6 +44,7 @@ export const SAMPLE_WINDOWS: WindowRecord[] = [
     roles: BOTH,
     scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
     departments: [],
+    itemCodes: [],
     active: true,
     sampleData: true,
   },
@@ -49,6 +60,7 @@ export const SAMPLE_WINDOWS: WindowRecord[] = [
     roles: BOTH,
     scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
     departments: [],
+    itemCodes: [],
     active: true,
     sampleData: true,
   },
@@ -64,6 +76,103 @@ export const SAMPLE_WINDOWS: WindowRecord[] = [
     roles: BOTH,
     scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
     departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-500105-01',
+    name: '江北区政务服务中心跨区县通办窗口',
+    region: 'CHONGQING',
+    divisionCode: '500105',
+    hall: '江北区政务服务中心',
+    address: '重庆市江北区建新北路1号（示例）',
+    contact: { person: '赵婷（示例）', phone: '023-67000008', email: 'tb.jiangbei@example.gov.cn', mailingAddress: '重庆市江北区建新北路1号', postcode: '400020' },
+    hours: HALL_HOURS,
+    roles: BOTH,
+    scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-500106-01',
+    name: '沙坪坝区政务服务中心跨区县通办窗口',
+    region: 'CHONGQING',
+    divisionCode: '500106',
+    hall: '沙坪坝区政务服务中心',
+    address: '重庆市沙坪坝区天星桥正街1号（示例）',
+    contact: { person: '钱勇（示例）', phone: '023-65000009', email: 'tb.shapingba@example.gov.cn', mailingAddress: '重庆市沙坪坝区天星桥正街1号', postcode: '400030' },
+    hours: HALL_HOURS,
+    roles: BOTH,
+    scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-500107-01',
+    name: '九龙坡区政务服务中心跨区县通办窗口',
+    region: 'CHONGQING',
+    divisionCode: '500107',
+    hall: '九龙坡区政务服务中心',
+    address: '重庆市九龙坡区杨家坪正街1号（示例）',
+    contact: { person: '孙丽（示例）', phone: '023-68000010', email: 'tb.jiulongpo@example.gov.cn', mailingAddress: '重庆市九龙坡区杨家坪正街1号', postcode: '400050' },
+    hours: HALL_HOURS,
+    roles: BOTH,
+    scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-500108-01',
+    name: '南岸区政务服务中心跨区县通办窗口',
+    region: 'CHONGQING',
+    divisionCode: '500108',
+    hall: '南岸区政务服务中心',
+    address: '重庆市南岸区南坪东路1号（示例）',
+    contact: { person: '吴斌（示例）', phone: '023-62000011', email: 'tb.nanan@example.gov.cn', mailingAddress: '重庆市南岸区南坪东路1号', postcode: '400060' },
+    hours: HALL_HOURS,
+    roles: BOTH,
+    scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-500112-01',
+    name: '渝北区政务服务中心川渝通办窗口',
+    region: 'CHONGQING',
+    divisionCode: '500112',
+    hall: '渝北区政务服务中心',
+    address: '重庆市渝北区双龙大道1号（示例）',
+    contact: { person: '郑洁（示例）', phone: '023-67800012', email: 'cytb.yubei@example.gov.cn', mailingAddress: '重庆市渝北区双龙大道1号 川渝通办窗口', postcode: '401120' },
+    hours: WEEKEND_MORNING_HOURS,
+    roles: BOTH,
+    scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-500118-01',
+    name: '永川区政务服务中心川渝通办窗口',
+    region: 'CHONGQING',
+    divisionCode: '500118',
+    hall: '永川区政务服务中心',
+    address: '重庆市永川区人民大道1号（示例）',
+    contact: { person: '冯涛（示例）', phone: '023-49000013', email: 'cytb.yongchuan@example.gov.cn', mailingAddress: '重庆市永川区人民大道1号 川渝通办窗口', postcode: '402160' },
+    hours: HALL_HOURS,
+    roles: BOTH,
+    scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
+    departments: [],
+    itemCodes: [],
     active: true,
     sampleData: true,
   },
@@ -79,6 +188,7 @@ export const SAMPLE_WINDOWS: WindowRecord[] = [
     roles: BOTH,
     scopes: ['SICHUAN_CHONGQING', 'IN_PROVINCE'],
     departments: [],
+    itemCodes: [],
     active: true,
     sampleData: true,
   },
@@ -94,6 +204,7 @@ export const SAMPLE_WINDOWS: WindowRecord[] = [
     roles: BOTH,
     scopes: ['SICHUAN_CHONGQING', 'IN_PROVINCE'],
     departments: [],
+    itemCodes: [],
     active: true,
     sampleData: true,
   },
@@ -109,6 +220,7 @@ export const SAMPLE_WINDOWS: WindowRecord[] = [
     roles: BOTH,
     scopes: ['IN_PROVINCE', 'SICHUAN_CHONGQING'],
     departments: [],
+    itemCodes: [],
     active: true,
     sampleData: true,
   },
@@ -124,6 +236,87 @@ export const SAMPLE_WINDOWS: WindowRecord[] = [
     roles: BOTH,
     scopes: ['SICHUAN_CHONGQING', 'IN_PROVINCE'],
     departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-510104-01',
+    name: '锦江区政务服务中心省内通办窗口',
+    region: 'SICHUAN',
+    divisionCode: '510104',
+    hall: '成都市锦江区政务服务中心',
+    address: '四川省成都市锦江区东大街1号（示例）',
+    contact: { person: '蒋欣（示例）', phone: '028-86600014', email: 'tb.jinjiang@example.gov.cn', mailingAddress: '四川省成都市锦江区东大街1号', postcode: '610021' },
+    hours: WEEKEND_MORNING_HOURS,
+    roles: BOTH,
+    scopes: ['IN_PROVINCE', 'SICHUAN_CHONGQING'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-511700-01',
+    name: '达州市政务服务中心川渝通办窗口',
+    region: 'SICHUAN',
+    divisionCode: '511700',
+    hall: '达州市政务服务中心',
+    address: '四川省达州市通川区通川中路1号（示例）',
+    contact: { person: '韩雪（示例）', phone: '0818-2100015', email: 'cytb.dazhou@example.gov.cn', mailingAddress: '四川省达州市通川区通川中路1号 川渝通办窗口', postcode: '635000' },
+    hours: HALL_HOURS,
+    roles: BOTH,
+    scopes: ['SICHUAN_CHONGQING', 'IN_PROVINCE'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-510500-01',
+    name: '泸州市政务服务中心川渝通办窗口',
+    region: 'SICHUAN',
+    divisionCode: '510500',
+    hall: '泸州市政务服务中心',
+    address: '四川省泸州市江阳区酒城大道1号（示例）',
+    contact: { person: '曹亮（示例）', phone: '0830-3100016', email: 'cytb.luzhou@example.gov.cn', mailingAddress: '四川省泸州市江阳区酒城大道1号 川渝通办窗口', postcode: '646000' },
+    hours: HALL_HOURS,
+    roles: BOTH,
+    scopes: ['SICHUAN_CHONGQING', 'IN_PROVINCE'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-513201-01',
+    name: '马尔康市政务服务中心省内通办窗口',
+    region: 'SICHUAN',
+    divisionCode: '513201',
+    hall: '马尔康市政务服务中心',
+    address: '四川省阿坝州马尔康市马尔康镇达萨街1号（示例）',
+    contact: { person: '泽郎措（示例）', phone: '0837-2810017', email: 'tb.maerkang@example.gov.cn', mailingAddress: '四川省阿坝州马尔康市马尔康镇达萨街1号', postcode: '624000' },
+    hours: ABA_HOURS,
+    roles: BOTH,
+    scopes: ['IN_PROVINCE', 'SICHUAN_CHONGQING'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+  {
+    id: 'W-513221-01',
+    name: '汶川县政务服务中心省内通办窗口',
+    region: 'SICHUAN',
+    divisionCode: '513221',
+    hall: '汶川县政务服务中心',
+    address: '四川省阿坝州汶川县威州镇新桥街1号（示例）',
+    contact: { person: '余强（示例）', phone: '0837-6200018', email: 'tb.wenchuan@example.gov.cn', mailingAddress: '四川省阿坝州汶川县威州镇新桥街1号', postcode: '623000' },
+    hours: ABA_HOURS,
+    roles: BOTH,
+    scopes: ['IN_PROVINCE', 'SICHUAN_CHONGQING'],
+    departments: [],
+    itemCodes: [],
     active: true,
     sampleData: true,
   },

@@ -1,31 +1,63 @@
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../lib/logger.js';
+import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/index.js';
+import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { resolvers } from './resolvers.js';
 import { SAMPLE_WINDOWS } from './sample-directory.data.js';
-import type { WindowRecord } from './window.model.js';
+import { WindowCache, type WindowReader } from './window.cache.js';
+import { WindowDirectory } from './window-directory.service.js';
+import type { WindowChange, WindowRecord } from './window.model.js';
 import { WindowStore } from './window.store.js';
 
 export interface WindowsContext {
-  store: WindowStore;
+  directory: WindowDirectory;
+  /** This request's view of the process-wide window cache. */
+  reader: WindowReader;
   windows: DataLoader<string, WindowRecord | null>;
+  histories: DataLoader<string, WindowChange[]>;
+  caller: Caller;
+  /** How the caller appears in window history. */
+  actor: string;
 }
 
-export function windowsSubgraph(deps: { redis: Redis }): SubgraphDefinition<WindowsContext> {
+export interface WindowsDeps {
+  redis: Redis;
+  calendar?: WorkingCalendar;
+  now?: () => Date;
+}
+
+function createDirectory(deps: WindowsDeps) {
   const store = new WindowStore(deps.redis);
+  const directory = new WindowDirectory({ store, calendar: deps.calendar ?? getDefaultCalendar(), now: deps.now ?? (() => new Date()) });
+  return { store, directory };
+}
+
+export function windowsSubgraph(deps: WindowsDeps): SubgraphDefinition<WindowsContext> {
+  const { store, directory } = createDirectory(deps);
+  const cache = new WindowCache(store);
   return {
     name: 'windows',
     schemaFile: new URL('./schema.graphql', import.meta.url),
     resolvers,
-    context: async () => ({ store, windows: new DataLoader((ids) => store.getMany(ids)) }),
+    context: async (_request, caller) => {
+      const reader = cache.reader();
+      return {
+        directory,
+        reader,
+        windows: new DataLoader((ids) => reader.getMany(ids)),
+        histories: new DataLoader((ids) => directory.histories(ids)),
+        caller,
+        actor: `${caller.role}:${caller.subject}`,
+      };
+    },
     healthCheck: async () => {
       await deps.redis.ping();
     },
   };
 }
 
-export async function startWindowsSubgraph(deps: { redis: Redis } & SubgraphRuntime) {
-  await new WindowStore(deps.redis).seedIfEmpty(SAMPLE_WINDOWS);
+export async function startWindowsSubgraph(deps: WindowsDeps & SubgraphRuntime) {
+  await createDirectory(deps).directory.seed(SAMPLE_WINDOWS);
   return startSubgraph(windowsSubgraph(deps), deps);
 }

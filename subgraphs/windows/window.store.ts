@@ -1,11 +1,43 @@
 import type { Redis } from 'ioredis';
 import type { Region } from '../../domain/region.js';
-import type { WindowRecord } from './window.model.js';
+import type { WindowChange, WindowRecord } from './window.model.js';
 
 const windowKey = (id: string) => `window:${id}`;
+const historyKey = (id: string) => `window:${id}:history`;
 const ALL = 'windows:all';
 const byRegion = (region: Region) => `windows:region:${region}`;
 const byDivision = (divisionCode: string) => `windows:division:${divisionCode}`;
+/** Bumped by every write: readers that cache windows compare it to know whether they still may. */
+const GENERATION = 'windows:generation';
+const SEEDED = 'windows:seeded';
+
+/**
+ * Replaces a window, appends its history entry, moves its index entries and bumps
+ * the directory generation, all or nothing, and only over the version the change
+ * was computed from: a concurrent writer makes it return 0 rather than overwrite
+ * what it has not seen. A window that does not exist counts as version 0.
+ * KEYS: window, history, generation, all, new region, new division, old region,
+ * old division. ARGV: expected version, record, history entry, id.
+ */
+const WRITE_WINDOW = `
+local current = redis.call('GET', KEYS[1])
+local version = 0
+if current then version = tonumber(cjson.decode(current)['version']) or 0 end
+if version ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('SREM', KEYS[7], ARGV[4])
+redis.call('SREM', KEYS[8], ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[4])
+redis.call('SADD', KEYS[5], ARGV[4])
+redis.call('SADD', KEYS[6], ARGV[4])
+return redis.call('INCR', KEYS[3])
+`;
+
+export interface WindowFilter {
+  region?: Region;
+  divisionCode?: string;
+}
 
 export class WindowStore {
   constructor(private readonly redis: Redis) {}
@@ -14,36 +46,81 @@ export class WindowStore {
   async getMany(ids: readonly string[]): Promise<(WindowRecord | null)[]> {
     if (ids.length === 0) return [];
     const values = await this.redis.mget(ids.map(windowKey));
-    return values.map((value) => (value ? (JSON.parse(value) as WindowRecord) : null));
+    return values.map(decode);
   }
 
-  async list(filter: { region?: Region; divisionCode?: string }): Promise<WindowRecord[]> {
+  /**
+   * The windows together with the generation they belong to, read in one command
+   * so that the pair is consistent: a cache may keep them exactly as long as the
+   * generation stays the same.
+   */
+  async snapshot(ids: readonly string[]): Promise<{ generation: string; windows: (WindowRecord | null)[] }> {
+    const [generation, ...values] = await this.redis.mget(GENERATION, ...ids.map(windowKey));
+    return { generation: generation ?? '0', windows: values.map(decode) };
+  }
+
+  async generation(): Promise<string> {
+    return (await this.redis.get(GENERATION)) ?? '0';
+  }
+
+  /** Ids in the indexes, sorted, without reading a single window. */
+  async ids(filter: WindowFilter): Promise<string[]> {
     const sets = [ALL];
     if (filter.region) sets.push(byRegion(filter.region));
     if (filter.divisionCode) sets.push(byDivision(filter.divisionCode));
-    const ids = (await this.redis.sinter(...sets)).sort();
-    return (await this.getMany(ids)).filter((window): window is WindowRecord => window !== null);
+    return (await this.redis.sinter(...sets)).sort();
   }
 
-  /** Writes the record and its index entries in one transaction, so an index never points at nothing. */
-  async put(window: WindowRecord): Promise<void> {
-    const previous = (await this.getMany([window.id]))[0];
-    const tx = this.redis.multi().set(windowKey(window.id), JSON.stringify(window));
-    if (previous) {
-      tx.srem(byRegion(previous.region), window.id).srem(byDivision(previous.divisionCode), window.id);
-    }
-    await tx
-      .sadd(ALL, window.id)
-      .sadd(byRegion(window.region), window.id)
-      .sadd(byDivision(window.divisionCode), window.id)
-      .exec();
+  async list(filter: WindowFilter): Promise<WindowRecord[]> {
+    return (await this.getMany(await this.ids(filter))).filter((window): window is WindowRecord => window !== null);
   }
 
-  /** Loads the sample directory into an empty store; a directory already kept current is left alone. */
-  async seedIfEmpty(windows: readonly WindowRecord[]): Promise<boolean> {
-    const claimed = await this.redis.set('windows:seeded', new Date().toISOString(), 'NX');
-    if (claimed !== 'OK') return false;
-    for (const window of windows) await this.put(window);
-    return true;
+  /**
+   * Writes `next` over `previous` (null: a new window) with its history entry.
+   * False when someone else changed the window since `previous` was read.
+   */
+  async write(previous: WindowRecord | null, next: WindowRecord, change: WindowChange): Promise<boolean> {
+    const old = previous ?? next;
+    const generation = await this.redis.eval(
+      WRITE_WINDOW,
+      8,
+      windowKey(next.id),
+      historyKey(next.id),
+      GENERATION,
+      ALL,
+      byRegion(next.region),
+      byDivision(next.divisionCode),
+      byRegion(old.region),
+      byDivision(old.divisionCode),
+      String(previous?.version ?? 0),
+      JSON.stringify(next),
+      JSON.stringify(change),
+      next.id,
+    );
+    return generation !== 0;
   }
+
+  /** Each window's changes, oldest first; aligned with `ids`. */
+  async histories(ids: readonly string[]): Promise<WindowChange[][]> {
+    const lists = await Promise.all(ids.map((id) => this.redis.lrange(historyKey(id), 0, -1)));
+    return lists.map((entries) => entries.map((entry) => JSON.parse(entry) as WindowChange));
+  }
+
+  async isSeeded(): Promise<boolean> {
+    return (await this.redis.exists(SEEDED)) === 1;
+  }
+
+  async markSeeded(at: string): Promise<void> {
+    await this.redis.set(SEEDED, at);
+  }
+}
+
+/**
+ * Windows stored before the directory became editable have no version, update
+ * time or item list: they read as version 0, never updated, accepting every item.
+ */
+function decode(value: string | null): WindowRecord | null {
+  if (!value) return null;
+  const stored = JSON.parse(value) as Omit<WindowRecord, 'itemCodes' | 'version' | 'updatedAt'> & Partial<WindowRecord>;
+  return { ...stored, itemCodes: stored.itemCodes ?? [], version: stored.version ?? 0, updatedAt: stored.updatedAt ?? null };
 }
