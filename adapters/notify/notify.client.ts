@@ -1,0 +1,227 @@
+/**
+ * NotificationPort over the notification gateway's REST API (CONTRACT.md). Messages are checked
+ * and rendered here before anything is sent; every request is signed; every answer is validated
+ * before it is believed; failures leave as the platform error classes with system NOTIFY, so
+ * callers branch on `PLATFORM.NOTIFY_UNAVAILABLE` / `_REJECTED` / `_BAD_RESPONSE`.
+ */
+import type { z } from 'zod';
+import { InputError } from '../../domain/errors.js';
+import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../circuit-breaker.js';
+import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
+import type { DeliveryReport, NotificationPort, OutboundMessage, SentReceipt } from './notify.port.js';
+import { newNotifyNonce, signedNotifyHeaders } from './notify.signature.js';
+import { renderNotification } from './notify.templates.js';
+import {
+  describeIssues,
+  MESSAGE_ID,
+  NOTIFY_API,
+  NOTIFY_CODE,
+  NOTIFY_UNAVAILABLE_CODES,
+  notifyEnvelopeSchema,
+  notifySendRequestSchema,
+  notifySendResultSchema,
+  notifyStatusResultSchema,
+  REQUEST_ID,
+  type NotifyEnvelope,
+  type NotifySendRequest,
+} from './notify.wire.js';
+
+const SYSTEM = 'NOTIFY';
+
+export interface NotifyClientOptions {
+  /** e.g. `https://notify.example.gov.cn` or with a path prefix; no trailing slash needed. */
+  baseUrl: string;
+  appId: string;
+  secret: string;
+  /** From sending the request to having read the whole answer. */
+  timeoutMs: number;
+  fetch?: typeof fetch;
+  /** Defaults: 5 consecutive failures open the circuit for 30 s; `now` defaults to the client's. */
+  circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /** Clock for the signature timestamp, unix ms. */
+  now?: () => number;
+  nonce?: () => string;
+}
+
+export class NotifyClient implements NotificationPort {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  private readonly nonce: () => string;
+  private readonly breaker: CircuitBreaker;
+
+  constructor(private readonly options: NotifyClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.now = options.now ?? Date.now;
+    this.nonce = options.nonce ?? newNotifyNonce;
+    this.breaker = new CircuitBreaker({ failureThreshold: 5, resetAfterMs: 30_000, now: this.now, ...options.circuitBreaker });
+  }
+
+  get circuitState() {
+    return this.breaker.state;
+  }
+
+  /**
+   * One attempt, never retried here: the notifications job retries with backoff, and because it
+   * resends the same idempotency key a retry after a lost answer (timeout, 5xx, garbage) comes
+   * back as `duplicate: true` instead of a second SMS on the applicant's phone.
+   */
+  async send(message: OutboundMessage): Promise<SentReceipt> {
+    if (!REQUEST_ID.test(message.idempotencyKey)) {
+      throw new InputError('INPUT.INVALID_IDEMPOTENCY_KEY', '幂等键须为 1–128 个可见 ASCII 字符');
+    }
+    const rendering = renderNotification(message);
+    if (!rendering.ok) throw new InputError('INPUT.INVALID_NOTIFICATION', `通知不正确：${rendering.detail}`);
+    const request: NotifySendRequest = {
+      requestId: message.idempotencyKey,
+      channel: message.channel,
+      to: message.to,
+      templateCode: message.template,
+      params: message.params,
+      ...(message.businessNo === undefined ? {} : { businessNo: message.businessNo }),
+      ...(rendering.subject === undefined ? {} : { subject: rendering.subject }),
+      content: rendering.content,
+    };
+    // The gateway's own limits (e.g. businessNo ≤ 64) fail here with a field name, not as an opaque 40001.
+    const body = notifySendRequestSchema.safeParse(request);
+    if (!body.success) throw new InputError('INPUT.INVALID_NOTIFICATION', `通知不正确：${describeIssues(body.error)}`);
+
+    const label = `POST ${NOTIFY_API.messages}`;
+    const result = parseData(notifySendResultSchema, await this.call('POST', NOTIFY_API.messages, JSON.stringify(body.data)), label);
+    if (result.requestId !== message.idempotencyKey) {
+      throw badResponse(`${label} 返回的 requestId ${result.requestId} 不是发送的 ${message.idempotencyKey}`);
+    }
+    return { messageId: result.messageId, acceptedAt: result.acceptedAt, duplicate: result.duplicate };
+  }
+
+  /** Where one message stands at the gateway; null for an id it does not know. */
+  async status(messageId: string): Promise<DeliveryReport | null> {
+    if (!MESSAGE_ID.test(messageId)) return null;
+    const path = NOTIFY_API.message(messageId);
+    const label = `GET ${path}`;
+    let data: unknown;
+    try {
+      data = await this.call('GET', path, '');
+    } catch (error) {
+      if (error instanceof PlatformRejectedError && error.platformCode === String(NOTIFY_CODE.messageNotFound)) return null;
+      throw error;
+    }
+    const result = parseData(notifyStatusResultSchema, data, label);
+    if (result.messageId !== messageId) throw badResponse(`${label} 返回了另一条消息 ${result.messageId}`);
+    return {
+      messageId: result.messageId,
+      idempotencyKey: result.requestId,
+      channel: result.channel,
+      status: result.status,
+      acceptedAt: result.acceptedAt,
+      updatedAt: result.updatedAt,
+      ...(result.failureReason === undefined ? {} : { failureReason: result.failureReason }),
+    };
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body: string): Promise<unknown> {
+    try {
+      return await this.breaker.run(
+        () => this.request(method, path, body),
+        (error) => error instanceof PlatformUnavailableError,
+      );
+    } catch (error) {
+      if (error instanceof CircuitOpenError) {
+        throw new PlatformUnavailableError(SYSTEM, `通知网关连续失败，已熔断：${error.message}`, {
+          cause: error,
+          retryAfterMs: error.retryAfterMs,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, body: string): Promise<unknown> {
+    const label = `${method} ${path}`;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(method === 'POST' ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+      ...signedNotifyHeaders({ appId: this.options.appId, secret: this.options.secret, body, now: this.now(), nonce: this.nonce() }),
+    };
+    let status: number;
+    let retryAfter: string | null;
+    let text: string;
+    try {
+      const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        ...(method === 'POST' ? { body } : {}),
+        // Redirects are not part of the contract; following one would hand a signed message to someone else.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      status = response.status;
+      retryAfter = response.headers.get('retry-after');
+      text = await response.text();
+    } catch (error) {
+      if (error instanceof Error && error.name === 'TimeoutError') {
+        throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 超时（${this.options.timeoutMs} ms）`, { cause: error });
+      }
+      throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 网络错误：${errorMessage(error)}`, { cause: error });
+    }
+    return this.interpret(label, status, retryAfter, text);
+  }
+
+  private interpret(label: string, status: number, retryAfter: string | null, text: string): unknown {
+    const parsed = parseEnvelope(text);
+    const envelope = 'envelope' in parsed ? parsed.envelope : null;
+    const failed = envelope !== null && envelope.code !== NOTIFY_CODE.ok;
+    const said = failed ? `${envelope.code} ${envelope.message}`.trim() : `HTTP ${status}`;
+    if (status === 429) {
+      throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 限流（${said}）`, { retryAfterMs: parseRetryAfter(retryAfter, this.now()) });
+    }
+    if (status >= 500) throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 服务端错误 HTTP ${status}（${said}）`);
+    if (status >= 400) {
+      throw new PlatformRejectedError(SYSTEM, failed ? String(envelope.code) : `HTTP_${status}`, `通知网关 ${label} 拒绝请求（${said}）`);
+    }
+    if (status !== 200) throw badResponse(`${label} 返回了契约外的 HTTP ${status}`);
+    if (!envelope) throw badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
+    if (failed) {
+      if (NOTIFY_UNAVAILABLE_CODES.has(envelope.code)) throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 业务错误（${said}）`);
+      throw new PlatformRejectedError(SYSTEM, String(envelope.code), `通知网关 ${label} 业务错误（${said}）`);
+    }
+    return envelope.data;
+  }
+}
+
+function parseEnvelope(text: string): { envelope: NotifyEnvelope } | { problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { problem: `返回的不是 JSON（${text.length} 字节：${JSON.stringify(text.slice(0, 80))}）` };
+  }
+  const result = notifyEnvelopeSchema.safeParse(json);
+  return result.success ? { envelope: result.data } : { problem: `返回的不是 {code,message,data} 信封：${describeIssues(result.error)}` };
+}
+
+function parseData<S extends z.ZodType>(schema: S, data: unknown, label: string): z.infer<S> {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw badResponse(`${label} 的 data 不符合契约：${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+function badResponse(message: string): PlatformBadResponseError {
+  return new PlatformBadResponseError(SYSTEM, `通知网关 ${message}`);
+}
+
+/** Retry-After is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `（${error.cause.message}）` : '';
+  return `${error.message}${cause}`;
+}
