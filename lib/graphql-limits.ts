@@ -18,7 +18,11 @@ export interface OperationLimits {
   maxCost: number;
 }
 
-export const DEFAULT_LIMITS: OperationLimits = { maxDepth: 12, maxAliases: 20, maxCost: 20_000 };
+/**
+ * The cost ceiling admits the deep nested query of the public federation benchmark
+ * (about 110,000 by this count) and refuses list-in-list-in-list fan-outs beyond it.
+ */
+export const DEFAULT_LIMITS: OperationLimits = { maxDepth: 12, maxAliases: 20, maxCost: 250_000 };
 /** Also bounds the parser's work before validation even starts. */
 export const MAX_TOKENS = 3_000;
 const DEFAULT_LIST_SIZE = 10;
