@@ -15,6 +15,10 @@ import { MAX_TOKENS, operationLimitRule } from '../lib/graphql-limits.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { headerValue, json, startHttpServer, type HttpRequest, type RunningServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
+import { graphqlMetricsPlugin, metricsRoute } from '../lib/metrics.js';
+import { QueueAdmin } from '../jobs/queue-admin.js';
+import { exceptIntrospection, graphiqlRoutes } from './graphiql.page.js';
+import { gatewayMetrics, opsRoutes } from './ops.routes.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
 
 export interface GatewayOptions {
@@ -30,6 +34,8 @@ export interface GatewayOptions {
   /** Shared state of the gateway replicas (mutation budgets). */
   redis: Redis;
   mutationsPerMinute: number;
+  /** Serve /metrics on this listener (an internal interface) instead of on the API port. */
+  metricsListener?: { host: string; port: number };
 }
 
 export interface RunningGateway extends RunningServer {
@@ -39,6 +45,12 @@ export interface RunningGateway extends RunningServer {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const subgraphs: Record<string, string> = {};
+  const queues = QueueAdmin.over(options.redis);
+  const metrics = gatewayMetrics({ redis: options.redis, queues, logger: options.logger });
+  // Unless told not to, @apollo/gateway probes the AWS, GCP, Azure and Alibaba metadata
+  // endpoints and reports usage to Apollo: outbound traffic a government gateway must not
+  // make. Its only switch is this variable; tongban's own metrics are /metrics.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger: options.logger,
@@ -46,7 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const target = options.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`no URL for subgraph ${name}`);
       subgraphs[name] = target;
-      return new SubgraphDataSource(name, target, options.subgraphTimeoutMs, options.logger);
+      return new SubgraphDataSource(name, target, options.subgraphTimeoutMs, options.logger, metrics);
     },
   });
 
@@ -55,7 +67,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     gateway,
     formatError: options.production ? (formatted, error) => hideSuggestions(formatError(formatted, error)) : formatError,
     introspection: !options.production,
-    validationRules: [operationLimitRule()],
+    validationRules: [options.production ? operationLimitRule() : exceptIntrospection(operationLimitRule())],
     parseOptions: { maxTokens: MAX_TOKENS },
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
@@ -63,6 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Shutdown is ours (lib/shutdown.ts): Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     plugins: [
+      graphqlMetricsPlugin(metrics),
       mutationBudget(limiter),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
@@ -86,6 +99,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     routes: [
       { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok' }) },
+      ...(options.metricsListener ? [] : [metricsRoute(metrics.registry)]),
+      ...opsRoutes({ tokens: options.tokens, queues, production: options.production }),
+      ...(options.production ? [] : graphiqlRoutes()),
       {
         // Printable notices live with the cases ledger; front ends reach them through the one gateway origin.
         method: 'GET',
@@ -120,13 +136,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ],
   });
 
+  const metricsHttp = options.metricsListener
+    ? await startHttpServer({ ...options.metricsListener, logger: options.logger, routes: [metricsRoute(metrics.registry)] })
+    : undefined;
+
   return {
     url: http.url,
     port: http.port,
     subgraphs,
     close: async () => {
-      await http.close();
+      await Promise.all([http.close(), metricsHttp?.close()]);
       await server.stop();
+      await queues.close();
     },
   };
 }

@@ -24,6 +24,7 @@ const gateway = await startGateway({
   tokens: createTokenVerifier(config.auth),
   redis,
   mutationsPerMinute: config.auth.mutationsPerMinute,
+  metricsListener: config.metrics.gatewayPort === undefined ? undefined : { host: config.metrics.host, port: config.metrics.gatewayPort },
 });
 logger.info({ url: `${gateway.url}/graphql` }, 'gateway listening');
 onShutdown(logger, async () => {

@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { Kind, parse, type FieldNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Caller } from '../lib/auth/caller.js';
 import type { Logger } from '../lib/logger.js';
+import type { GatewayMetrics } from '../lib/metrics.js';
 
 export interface GatewayContext {
   requestId: string;
@@ -21,6 +22,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     url: string,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {
     super({
       url,
@@ -37,10 +39,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
     try {
-      return await super.process(options);
+      const response = await super.process(options);
+      this.metrics.recordSubgraphFetch(this.name, 'ok', elapsed());
+      return response;
     } catch (error) {
       const timedOut = isTimeout(error);
+      this.metrics.recordSubgraphFetch(this.name, timedOut ? 'timeout' : 'error', elapsed());
       const code = timedOut ? 'SUBGRAPH.TIMEOUT' : 'SUBGRAPH.UNAVAILABLE';
       const message = timedOut
         ? `subgraph "${this.name}" did not answer within ${this.timeoutMs} ms`

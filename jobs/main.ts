@@ -1,11 +1,17 @@
 /** `npm run start:workers`: the BullMQ workers as their own process. */
 import { loadConfig } from '../lib/config.js';
+import { startHttpServer } from '../lib/http-server.js';
 import { createLogger } from '../lib/logger.js';
-import { createPlatformClients } from '../lib/platforms.js';
+import { createRegistry, JobMetrics, metricsRoute } from '../lib/metrics.js';
+import { createCourierClient, createNotifyClient, createPlatformClients } from '../lib/platforms.js';
+import { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
+import { courierCaseEffects } from './courier-case-effects.js';
 import { createQueueConnection, createRedis } from '../lib/redis.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { createCaseWorkflow } from '../subgraphs/cases/server.js';
-import { MaterialTransferQueue } from './material-transfer.queue.js';
+import { getDefaultCalendar } from '../domain/calendar/index.js';
+import { AlertStore } from '../subgraphs/cases/alert.store.js';
+import { createJobQueues } from './job-queues.js';
 import { createProcessors } from './processors.js';
 import { bullPrefix } from './queues.js';
 import { scheduleRecurringJobs } from './schedules.js';
@@ -17,16 +23,34 @@ const redisUrl = config.redis.url ?? 'redis://127.0.0.1:6379';
 const prefix = bullPrefix(config.redis.keyPrefix);
 const redis = createRedis(redisUrl, config.redis.keyPrefix);
 const connection = createQueueConnection(redisUrl);
-const transfers = new MaterialTransferQueue(connection, prefix);
+const calendar = getDefaultCalendar();
+const queues = createJobQueues(connection, config.redis.keyPrefix, calendar);
 const platforms = createPlatformClients(config);
-const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers });
-const processors = createProcessors({ workflow, store, platforms, transfers });
-await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs });
-const host = startWorkers({ connection, prefix, processors, logger });
-logger.info({ queues: Object.keys(processors) }, `workers running for ${host.workers.length} queue(s)`);
+const { workflow, store, directory, now } = createCaseWorkflow({ redis, platforms, transfers: queues.transfers, alerts: queues.alerts, calendar });
+const processors = createProcessors({
+  workflow,
+  store,
+  alerts: new AlertStore(redis),
+  directory,
+  calendar,
+  platforms,
+  notify: createNotifyClient(config),
+  courier: createCourierClient(config),
+  shipments: new ShipmentStore(redis),
+  caseEffects: courierCaseEffects(workflow),
+  queues,
+  now,
+});
+await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs, courierPollMs: config.jobs.courierPollMs });
+// Job metrics live where the jobs run; Prometheus scrapes each worker process on its own port.
+const registry = createRegistry();
+const host = startWorkers({ connection, prefix, processors, logger, metrics: new JobMetrics(registry) });
+const metricsHttp = await startHttpServer({ host: config.metrics.host, port: config.metrics.workersPort, logger, routes: [metricsRoute(registry)] });
+logger.info({ queues: Object.keys(processors), metrics: `${metricsHttp.url}/metrics` }, `workers running for ${host.workers.length} queue(s)`);
 onShutdown(logger, async () => {
+  await metricsHttp.close();
   await host.close();
-  await transfers.close();
+  await queues.close();
   connection.disconnect();
   redis.disconnect();
 });

@@ -1,13 +1,18 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { PlatformRejectedError } from '../adapters/platform.errors.js';
+import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../adapters/platform.errors.js';
 import type { PlatformPort } from '../adapters/platform.port.js';
-import { NotFoundError } from '../domain/errors.js';
+import { DomainError, NotFoundError } from '../domain/errors.js';
 import type { Region } from '../domain/region.js';
 import type { CaseWorkflow } from '../subgraphs/cases/case-workflow.service.js';
+import type { CaseRecord } from '../subgraphs/cases/case.model.js';
+import { ShipmentConflictError } from '../subgraphs/courier/shipment.store.js';
 import type { MaterialTransferJob } from './material-transfer.queue.js';
+import { dispatchPaper, type PaperDispatchDeps } from './paper-dispatch.js';
 
 export interface MaterialTransferResult {
   platformCaseId: string;
+  /** The 政务专递 waybill of the paper materials; null when they travel online only. */
+  waybillNo: string | null;
 }
 
 const ACTOR = 'system:material-transfer';
@@ -18,7 +23,7 @@ const ACTOR = 'system:material-transfer';
  * after a timeout or a crash finds the case the first attempt created instead
  * of creating a second one.
  */
-export function materialTransferProcessor(deps: { workflow: CaseWorkflow; platforms: Record<Region, PlatformPort> }) {
+export function materialTransferProcessor(deps: { workflow: CaseWorkflow; platforms: Record<Region, PlatformPort> } & PaperDispatchDeps) {
   return async (job: Job<MaterialTransferJob>): Promise<MaterialTransferResult> => {
     const { businessNo } = job.data;
     let record;
@@ -28,38 +33,55 @@ export function materialTransferProcessor(deps: { workflow: CaseWorkflow; platfo
       if (error instanceof NotFoundError) throw new UnrecoverableError(`case ${businessNo} does not exist`);
       throw error;
     }
-    if (record.platformCaseId) return { platformCaseId: record.platformCaseId };
-    if (record.stage !== 'IN_TRANSFER') {
+    if (!record.platformCaseId && record.stage !== 'IN_TRANSFER') {
       throw new UnrecoverableError(`case ${businessNo} is ${record.stage}, not in transfer`);
     }
-
-    let forwarded;
-    try {
-      forwarded = await deps.platforms[record.jurisdictionRegion].submitCase({
-        idempotencyKey: record.businessNo,
-        businessNo: record.businessNo,
-        itemCode: record.itemCode,
-        applicant: record.applicant,
-        contact: record.contact,
-        receivingWindowId: record.receivingWindowId,
-        receivingDivisionCode: record.receivingDivisionCode,
-        materials: record.materials
-          .filter((material) => material.verdict === 'QUALIFIED')
-          .map((material, index) => ({
-            name: material.name,
-            form: material.form,
-            copies: material.copies,
-            electronicRef: `${record.businessNo}/M${index + 1}`,
-          })),
-        submittedAt: record.transfer?.dispatchedAt ?? record.appliedAt,
-      });
-    } catch (error) {
-      if (error instanceof PlatformRejectedError) {
-        throw new UnrecoverableError(`${error.code}: ${error.message}`);
-      }
-      throw error;
-    }
-    await deps.workflow.recordForwarded(businessNo, forwarded.platformCaseId, ACTOR);
-    return { platformCaseId: forwarded.platformCaseId };
+    const platformCaseId = record.platformCaseId ?? (await forward(deps, record));
+    // After the forward, so a courier outage never holds up the 1-working-day online transfer; a retry finds the case forwarded and comes straight here.
+    const paper = record.transfer?.channel === 'OFFLINE' || record.transfer?.channel === 'BOTH';
+    const waybillNo = paper ? (await sendPaper(deps, record)).waybillNo : null;
+    return { platformCaseId, waybillNo };
   };
+}
+
+async function forward(deps: { workflow: CaseWorkflow; platforms: Record<Region, PlatformPort> }, record: CaseRecord): Promise<string> {
+  let forwarded;
+  try {
+    forwarded = await deps.platforms[record.jurisdictionRegion].submitCase({
+      idempotencyKey: record.businessNo,
+      businessNo: record.businessNo,
+      itemCode: record.itemCode,
+      applicant: record.applicant,
+      contact: record.contact,
+      receivingWindowId: record.receivingWindowId,
+      receivingDivisionCode: record.receivingDivisionCode,
+      materials: record.materials
+        .filter((material) => material.verdict === 'QUALIFIED')
+        .map((material, index) => ({
+          name: material.name,
+          form: material.form,
+          copies: material.copies,
+          electronicRef: `${record.businessNo}/M${index + 1}`,
+        })),
+      submittedAt: record.transfer?.dispatchedAt ?? record.appliedAt,
+    });
+  } catch (error) {
+    if (error instanceof PlatformRejectedError) {
+      throw new UnrecoverableError(`${error.code}: ${error.message}`);
+    }
+    throw error;
+  }
+  await deps.workflow.recordForwarded(record.businessNo, forwarded.platformCaseId, ACTOR);
+  return forwarded.platformCaseId;
+}
+
+/** A refused order (bad address, no cost rule, unknown window) fails the same way on every retry; an unavailable courier may not. */
+async function sendPaper(deps: PaperDispatchDeps, record: CaseRecord) {
+  try {
+    return await dispatchPaper(deps, record);
+  } catch (error) {
+    const retryable = error instanceof PlatformUnavailableError || error instanceof PlatformBadResponseError || error instanceof ShipmentConflictError;
+    if (error instanceof DomainError && !retryable) throw new UnrecoverableError(`${error.code}: ${error.message}`);
+    throw error;
+  }
 }

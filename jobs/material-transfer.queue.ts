@@ -1,11 +1,14 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { currentRequestId } from '../lib/logger.js';
 import type { TransferChannel } from '../subgraphs/cases/case.model.js';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues.js';
 
 export interface MaterialTransferJob {
   businessNo: string;
   channel: TransferChannel;
+  /** The request that queued the transfer: the worker logs under it (jobs/worker-host.ts). */
+  requestId?: string;
 }
 
 /** One transfer job per case: its id is the business number, so dispatching twice queues once. */
@@ -17,7 +20,7 @@ export class MaterialTransferQueue {
   }
 
   async enqueue(businessNo: string, channel: TransferChannel): Promise<void> {
-    await this.queue.add('transfer', { businessNo, channel }, { jobId: `transfer-${businessNo}` });
+    await this.queue.add('transfer', { businessNo, channel, requestId: currentRequestId() }, { jobId: `transfer-${businessNo}` });
   }
 
   close(): Promise<void> {

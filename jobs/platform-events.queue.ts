@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PlatformEvent } from '../adapters/platform.port.js';
+import { currentRequestId } from '../lib/logger.js';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues.js';
 
 /**
@@ -15,7 +16,8 @@ export class PlatformEventQueue {
   }
 
   async enqueue(event: PlatformEvent): Promise<void> {
-    await this.queue.add('platform-event', event, { jobId: `event-${event.region}-${event.eventId}` });
+    // The webhook's request id goes along, so the worker that applies the push logs under it.
+    await this.queue.add('platform-event', { ...event, requestId: currentRequestId() }, { jobId: `event-${event.region}-${event.eventId}` });
   }
 
   close(): Promise<void> {

@@ -1,6 +1,16 @@
 import type { PlatformPort } from '../adapters/platform.port.js';
 import type { Region } from '../domain/region.js';
-import type { CaseWorkflow, TransferQueue } from '../subgraphs/cases/case-workflow.service.js';
+import type { CourierPort } from '../adapters/courier/courier.port.js';
+import type { NotificationPort } from '../adapters/notify/notify.port.js';
+import type { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
+import { courierPollProcessor } from './courier-poll.processor.js';
+import { courierSyncProcessor, type CaseEffects } from './courier-sync.processor.js';
+import type { WorkingCalendar } from '../domain/calendar/index.js';
+import type { AlertStore } from '../subgraphs/cases/alert.store.js';
+import type { CaseWorkflow, WindowDirectory } from '../subgraphs/cases/case-workflow.service.js';
+import { deadlineAlertProcessor } from './deadline-alert.processor.js';
+import type { JobQueues } from './job-queues.js';
+import { notificationProcessor } from './notification.processor.js';
 import type { CaseStore } from '../subgraphs/cases/case.store.js';
 import { materialTransferProcessor } from './material-transfer.processor.js';
 import { platformPollProcessor } from './platform-poll.processor.js';
@@ -11,8 +21,16 @@ import type { Processor } from './worker-host.js';
 export interface ProcessorDeps {
   workflow: CaseWorkflow;
   store: CaseStore;
+  alerts: AlertStore;
+  directory: WindowDirectory;
+  calendar: WorkingCalendar;
   platforms: Record<Region, PlatformPort>;
-  transfers: TransferQueue;
+  notify: NotificationPort;
+  queues: Pick<JobQueues, 'transfers' | 'notifications' | 'courierEvents'>;
+  courier: CourierPort;
+  shipments: ShipmentStore;
+  caseEffects: CaseEffects;
+  now: () => Date;
 }
 
 /** The processor of each queue; a queue without one is not consumed by this process. */
@@ -20,6 +38,10 @@ export function createProcessors(deps: ProcessorDeps): Partial<Record<QueueName,
   return {
     [QUEUES.materialTransfer]: materialTransferProcessor(deps) as Processor,
     [QUEUES.platformSync]: platformSyncProcessor(deps) as Processor,
-    [QUEUES.platformPoll]: platformPollProcessor(deps) as Processor,
+    [QUEUES.platformPoll]: platformPollProcessor({ ...deps, transfers: deps.queues.transfers }) as Processor,
+    [QUEUES.deadlineAlerts]: deadlineAlertProcessor({ ...deps, notifications: deps.queues.notifications }) as Processor,
+    [QUEUES.notifications]: notificationProcessor(deps) as Processor,
+    [QUEUES.courierSync]: courierSyncProcessor({ shipments: deps.shipments, effects: deps.caseEffects }) as Processor,
+    [QUEUES.courierPoll]: courierPollProcessor({ ...deps, events: deps.queues.courierEvents }) as Processor,
   };
 }

@@ -10,6 +10,8 @@ export const QUEUES = {
   platformPoll: '{platform-poll}',
   deadlineAlerts: '{deadline-alerts}',
   notifications: '{notifications}',
+  courierSync: '{courier-sync}',
+  courierPoll: '{courier-poll}',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -6,15 +6,21 @@ import { QUEUES } from './queues.js';
  * Recurring jobs. A scheduler id names each, so every worker process may
  * register them at start and there is still one schedule, not one per process.
  */
-export async function scheduleRecurringJobs(connection: Redis, prefix: string, options: { platformPollMs: number }): Promise<void> {
-  const poll = new Queue(QUEUES.platformPoll, { connection, prefix });
-  try {
-    await poll.upsertJobScheduler(
-      'platform-poll',
-      { every: options.platformPollMs },
-      { name: 'poll', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } },
-    );
-  } finally {
-    await poll.close();
+export async function scheduleRecurringJobs(
+  connection: Redis,
+  prefix: string,
+  options: { platformPollMs: number; courierPollMs: number },
+): Promise<void> {
+  const schedules = [
+    { queue: QUEUES.platformPoll, id: 'platform-poll', every: options.platformPollMs },
+    { queue: QUEUES.courierPoll, id: 'courier-poll', every: options.courierPollMs },
+  ];
+  for (const { queue, id, every } of schedules) {
+    const poll = new Queue(queue, { connection, prefix });
+    try {
+      await poll.upsertJobScheduler(id, { every }, { name: 'poll', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } });
+    } finally {
+      await poll.close();
+    }
   }
 }

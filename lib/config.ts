@@ -20,6 +20,7 @@ const DEV_SECRETS = {
   SICHUAN_APP_SECRET: 'dev-sichuan-secret-change-me',
   COURIER_SECRET: 'dev-courier-secret-change-me',
   JWT_SECRET: 'dev-jwt-secret-change-me-0123456789abcdef',
+  NOTIFY_SECRET: 'dev-notify-secret-change-me',
 } as const;
 
 const EnvSchema = z
@@ -54,15 +55,24 @@ const EnvSchema = z
     SICHUAN_APP_SECRET: secret.default(DEV_SECRETS.SICHUAN_APP_SECRET),
     SICHUAN_SANDBOX_PORT: port.default(4102),
     COURIER_BASE_URL: optionalUrl,
+    COURIER_PARTNER_ID: z.string().min(1).default('tongban-dev'),
     COURIER_SECRET: secret.default(DEV_SECRETS.COURIER_SECRET),
     COURIER_SANDBOX_PORT: port.default(4103),
+    NOTIFY_BASE_URL: optionalUrl,
+    NOTIFY_APP_ID: z.string().min(1).default('tongban-dev'),
+    NOTIFY_SECRET: secret.default(DEV_SECRETS.NOTIFY_SECRET),
+    NOTIFY_SANDBOX_PORT: port.default(4104),
     SANDBOX_STEP_MS: z.coerce.number().int().min(0).default(3000),
     PLATFORM_POLL_MS: positiveMs.default(60_000),
+    COURIER_POLL_MS: positiveMs.default(5 * 60_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRETS.JWT_SECRET),
     JWT_JWKS_URL: optionalUrl,
     JWT_ISSUER: z.string().min(1).default('tongban'),
     JWT_AUDIENCE: z.string().min(1).default('tongban-api'),
     MUTATIONS_PER_MINUTE: z.coerce.number().int().positive().default(120),
+    METRICS_HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
+    GATEWAY_METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), port.optional()),
+    WORKERS_METRICS_PORT: port.default(4010),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -88,11 +98,18 @@ export interface Config {
     timeoutMs: number;
     yukuaiban: { baseUrl: string | undefined; appKey: string; appSecret: string; sandboxPort: number };
     sichuan: { baseUrl: string | undefined; appId: string; appSecret: string; sandboxPort: number };
-    courier: { baseUrl: string | undefined; secret: string; sandboxPort: number };
+    courier: { baseUrl: string | undefined; partnerId: string; secret: string; sandboxPort: number };
+    notify: { baseUrl: string | undefined; appId: string; secret: string; sandboxPort: number };
   };
   sandbox: { stepMs: number };
-  jobs: { platformPollMs: number };
+  jobs: { platformPollMs: number; courierPollMs: number };
   auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number };
+  /**
+   * Where Prometheus scrapes. The gateway serves /metrics on its API port unless
+   * `gatewayPort` is set, in which case only a listener on `host` (an internal
+   * interface) serves it; the workers always serve it on `host`:`workersPort`.
+   */
+  metrics: { host: string; gatewayPort: number | undefined; workersPort: number };
 }
 
 export class ConfigError extends Error {
@@ -139,10 +156,11 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
         appSecret: e.SICHUAN_APP_SECRET,
         sandboxPort: e.SICHUAN_SANDBOX_PORT,
       },
-      courier: { baseUrl: e.COURIER_BASE_URL, secret: e.COURIER_SECRET, sandboxPort: e.COURIER_SANDBOX_PORT },
+      courier: { baseUrl: e.COURIER_BASE_URL, partnerId: e.COURIER_PARTNER_ID, secret: e.COURIER_SECRET, sandboxPort: e.COURIER_SANDBOX_PORT },
+      notify: { baseUrl: e.NOTIFY_BASE_URL, appId: e.NOTIFY_APP_ID, secret: e.NOTIFY_SECRET, sandboxPort: e.NOTIFY_SANDBOX_PORT },
     },
     sandbox: { stepMs: e.SANDBOX_STEP_MS },
-    jobs: { platformPollMs: e.PLATFORM_POLL_MS },
+    jobs: { platformPollMs: e.PLATFORM_POLL_MS, courierPollMs: e.COURIER_POLL_MS },
     auth: {
       secret: e.JWT_SECRET,
       jwksUrl: e.JWT_JWKS_URL,
@@ -150,6 +168,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       audience: e.JWT_AUDIENCE,
       mutationsPerMinute: e.MUTATIONS_PER_MINUTE,
     },
+    metrics: { host: e.METRICS_HOST ?? e.HOST, gatewayPort: e.GATEWAY_METRICS_PORT, workersPort: e.WORKERS_METRICS_PORT },
   };
 }
 

@@ -1,3 +1,5 @@
+import { CourierClient } from '../adapters/courier/courier.client.js';
+import { NotifyClient } from '../adapters/notify/notify.client.js';
 import type { PlatformPort } from '../adapters/platform.port.js';
 import { SichuanClient } from '../adapters/sichuan/sichuan.client.js';
 import { YukuaibanClient } from '../adapters/yukuaiban/yukuaiban.client.js';
@@ -19,4 +21,14 @@ export function createPlatformClients(config: Config, urls = platformBaseUrls(co
     CHONGQING: new YukuaibanClient({ baseUrl: urls.CHONGQING, appKey: yukuaiban.appKey, appSecret: yukuaiban.appSecret, timeoutMs }),
     SICHUAN: new SichuanClient({ baseUrl: urls.SICHUAN, appId: sichuan.appId, appSecret: sichuan.appSecret, timeoutMs }),
   };
+}
+
+export function createNotifyClient(config: Config, baseUrl = config.platforms.notify.baseUrl ?? `http://${config.host}:${config.platforms.notify.sandboxPort}`) {
+  const { appId, secret } = config.platforms.notify;
+  return new NotifyClient({ baseUrl, appId, secret, timeoutMs: config.platforms.timeoutMs });
+}
+
+export function createCourierClient(config: Config, baseUrl = config.platforms.courier.baseUrl ?? `http://${config.host}:${config.platforms.courier.sandboxPort}`) {
+  const { partnerId, secret } = config.platforms.courier;
+  return new CourierClient({ baseUrl, partnerId, secret, timeoutMs: config.platforms.timeoutMs });
 }

@@ -8,7 +8,10 @@ import { createLogger } from '../lib/logger.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { SICHUAN_WEBHOOK_PATH } from '../subgraphs/sichuan/server.js';
 import { YUKUAIBAN_WEBHOOK_PATH } from '../subgraphs/chongqing/server.js';
+import { startCourierSandbox } from '../adapters/courier/courier.sandbox.js';
+import { startNotifySandbox } from '../adapters/notify/notify.sandbox.js';
 import { startSichuanSandbox } from '../adapters/sichuan/sichuan.sandbox.js';
+import { COURIER_WEBHOOK_PATH } from '../subgraphs/courier/server.js';
 import { startYukuaibanSandbox } from '../adapters/yukuaiban/yukuaiban.sandbox.js';
 
 const config = loadConfig();
@@ -32,7 +35,21 @@ const sichuan = await startSichuanSandbox({
   webhookUrl: `${subgraphBase(config.subgraphs.sichuan.port)}${SICHUAN_WEBHOOK_PATH}`,
   stepMs,
 });
-logger.info({ yukuaiban: yukuaiban.url, sichuan: sichuan.url }, 'platform sandboxes listening');
+const courier = await startCourierSandbox({
+  host: config.host,
+  port: config.platforms.courier.sandboxPort,
+  partnerId: config.platforms.courier.partnerId,
+  secret: config.platforms.courier.secret,
+  pushUrl: `${subgraphBase(config.subgraphs.courier.port)}${COURIER_WEBHOOK_PATH}`,
+  stepMs,
+});
+const notify = await startNotifySandbox({
+  host: config.host,
+  port: config.platforms.notify.sandboxPort,
+  appId: config.platforms.notify.appId,
+  secret: config.platforms.notify.secret,
+});
+logger.info({ yukuaiban: yukuaiban.url, sichuan: sichuan.url, courier: courier.url, notify: notify.url }, 'sandboxes listening');
 onShutdown(logger, async () => {
-  await Promise.all([yukuaiban.close(), sichuan.close()]);
+  await Promise.all([yukuaiban.close(), sichuan.close(), courier.close(), notify.close()]);
 });

@@ -101,6 +101,8 @@ const base = (port: number) => `http://${config.host}:${port}`;
 run('sandboxes', 'scripts/sandboxes.ts');
 await waitFor(tcpOpen(config.platforms.yukuaiban.sandboxPort), '渝快办 sandbox');
 await waitFor(tcpOpen(config.platforms.sichuan.sandboxPort), '四川一体化 sandbox');
+await waitFor(tcpOpen(config.platforms.courier.sandboxPort), '政务专递 sandbox');
+await waitFor(tcpOpen(config.platforms.notify.sandboxPort), 'notification sandbox');
 
 for (const name of SUBGRAPH_NAMES) run(`subgraph ${name}`, 'subgraphs/main.ts', [name]);
 for (const name of SUBGRAPH_NAMES) {
@@ -136,6 +138,11 @@ tongban is running (Redis: ${redis.url}, ${redis.origin})
 ${SUBGRAPH_NAMES.map((name) => `  subgraph ${name.padEnd(10)}${base(config.subgraphs[name].port)}/graphql`).join('\n')}
   渝快办 sandbox     ${base(config.platforms.yukuaiban.sandboxPort)}
   四川一体化 sandbox  ${base(config.platforms.sichuan.sandboxPort)}
+  政务专递 sandbox    ${base(config.platforms.courier.sandboxPort)}
+  SMS/e-mail sandbox ${base(config.platforms.notify.sandboxPort)}
+  GraphiQL (dev)     ${base(config.gateway.port)}/graphiql
+  queue dashboard    ${base(config.gateway.port)}/ops/login?token=<OPS token>
+  metrics            ${base(config.gateway.port)}/metrics
 
 Press Ctrl-C to stop.
 `);

@@ -6,11 +6,10 @@ import type { RunningServer } from '../lib/http-server.js';
 import type { TokenVerifier } from '../lib/auth/access-token.js';
 import type { Logger } from '../lib/logger.js';
 import { RedisNonceStore } from '../lib/nonce-store.js';
-import type { TransferQueue } from './cases/case-workflow.service.js';
+import type { JobQueues } from '../jobs/job-queues.js';
 import { startCasesSubgraph } from './cases/server.js';
 import { startChongqingSubgraph } from './chongqing/server.js';
 import { startCourierSubgraph } from './courier/server.js';
-import type { PlatformEventSink } from './platform/platform.server.js';
 import { startSichuanSubgraph } from './sichuan/server.js';
 import { startWindowsSubgraph } from './windows/server.js';
 
@@ -18,8 +17,7 @@ export interface SubgraphDeps {
   config: Config;
   redis: Redis;
   platforms: Record<Region, PlatformPort>;
-  platformEvents: PlatformEventSink;
-  transfers: TransferQueue;
+  queues: Pick<JobQueues, 'platformEvents' | 'transfers' | 'alerts' | 'courierEvents'>;
   logger: Logger;
   tokens: TokenVerifier;
   now?: () => Date;
@@ -30,14 +28,21 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
   const { platforms } = deps.config;
   switch (name) {
     case 'cases':
-      return startCasesSubgraph({ ...common, redis: deps.redis, platforms: deps.platforms, transfers: deps.transfers, now: deps.now });
+      return startCasesSubgraph({
+        ...common,
+        redis: deps.redis,
+        platforms: deps.platforms,
+        transfers: deps.queues.transfers,
+        alerts: deps.queues.alerts,
+        now: deps.now,
+      });
     case 'chongqing':
       return startChongqingSubgraph({
         ...common,
         yukuaiban: deps.platforms.CHONGQING,
         appSecret: platforms.yukuaiban.appSecret,
         nonceStore: new RedisNonceStore(deps.redis, 'yukuaiban'),
-        events: deps.platformEvents,
+        events: deps.queues.platformEvents,
       });
     case 'sichuan':
       return startSichuanSubgraph({
@@ -45,11 +50,18 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
         sichuan: deps.platforms.SICHUAN,
         appSecret: platforms.sichuan.appSecret,
         nonceStore: new RedisNonceStore(deps.redis, 'sichuan'),
-        events: deps.platformEvents,
+        events: deps.queues.platformEvents,
       });
     case 'windows':
       return startWindowsSubgraph({ ...common, redis: deps.redis });
     case 'courier':
-      return startCourierSubgraph({ ...common, redis: deps.redis });
+      return startCourierSubgraph({
+        ...common,
+        redis: deps.redis,
+        secret: platforms.courier.secret,
+        nonceStore: new RedisNonceStore(deps.redis, 'courier'),
+        events: deps.queues.courierEvents,
+        now: deps.now,
+      });
   }
 }

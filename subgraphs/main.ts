@@ -4,9 +4,8 @@ import { createTokenVerifier } from '../lib/auth/access-token.js';
 import { createLogger } from '../lib/logger.js';
 import { createPlatformClients } from '../lib/platforms.js';
 import { createQueueConnection, createRedis } from '../lib/redis.js';
-import { MaterialTransferQueue } from '../jobs/material-transfer.queue.js';
-import { PlatformEventQueue } from '../jobs/platform-events.queue.js';
-import { bullPrefix } from '../jobs/queues.js';
+import { getDefaultCalendar } from '../domain/calendar/index.js';
+import { createJobQueues } from '../jobs/job-queues.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { startSubgraphByName } from './index.js';
 
@@ -20,21 +19,19 @@ const logger = createLogger({ level: config.logLevel, service: `subgraph-${name}
 const redisUrl = config.redis.url ?? 'redis://127.0.0.1:6379';
 const redis = createRedis(redisUrl, config.redis.keyPrefix);
 const queueConnection = createQueueConnection(redisUrl);
-const platformEvents = new PlatformEventQueue(queueConnection, bullPrefix(config.redis.keyPrefix));
-const transfers = new MaterialTransferQueue(queueConnection, bullPrefix(config.redis.keyPrefix));
+const queues = createJobQueues(queueConnection, config.redis.keyPrefix, getDefaultCalendar());
 const server = await startSubgraphByName(name, config.subgraphs[name].port, {
   config,
   redis,
   platforms: createPlatformClients(config),
-  platformEvents,
-  transfers,
+  queues,
   tokens: createTokenVerifier(config.auth),
   logger,
 });
 logger.info({ url: `${server.url}/graphql` }, `subgraph ${name} listening`);
 onShutdown(logger, async () => {
   await server.close();
-  await Promise.all([platformEvents.close(), transfers.close()]);
+  await queues.close();
   redis.disconnect();
   queueConnection.disconnect();
 });

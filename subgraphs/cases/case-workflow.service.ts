@@ -24,6 +24,11 @@ export interface TransferQueue {
   enqueue(businessNo: string, channel: TransferChannel): Promise<void>;
 }
 
+/** Keeps a case's deadline alerts scheduled as its state requires (jobs/deadline-alerts.queue.ts). */
+export interface AlertScheduler {
+  sync(previous: CaseRecord | null, next: CaseRecord): Promise<void>;
+}
+
 export interface ReceiveApplicationInput {
   /** Client-chosen key: the same key twice returns the case the first call created. */
   requestKey?: string | null;
@@ -66,6 +71,7 @@ export class CaseWorkflow {
       platforms: Record<Region, PlatformPort>;
       calendar: WorkingCalendar;
       transfers: TransferQueue;
+      alerts: AlertScheduler;
       now: () => Date;
     },
   ) {}
@@ -145,6 +151,7 @@ export class CaseWorkflow {
       return { record: existing, noticeId: existing.notices.at(-1)!.id };
     }
     if (written.status !== 'WRITTEN') throw new DomainError('CASE.CONFLICT', `业务编号 ${businessNo} 已被占用，请重试`);
+    await this.deps.alerts.sync(null, record);
     return { record, noticeId: 'N1' };
   }
 
@@ -221,6 +228,14 @@ export class CaseWorkflow {
     });
     await this.deps.transfers.enqueue(businessNo, channel);
     return updated;
+  }
+
+  /** The paper left the receiving window: the courier collected the waybill (揽收). */
+  recordPaperSent(businessNo: string, at: string, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'PLATFORM_PROGRESS', actor, (record) => {
+      if (!record.transfer || record.transfer.paperSentAt) return null;
+      return { record: { ...record, transfer: { ...record.transfer, paperSentAt: at } }, type: 'PAPER_COLLECTED', data: { at } };
+    });
   }
 
   /** Records the platform's case id once the transfer job has forwarded the case. */
@@ -391,7 +406,10 @@ export class CaseWorkflow {
       if (!change) return current;
       const next: CaseRecord = { ...change.record, version: current.version + 1, updatedAt: now };
       const written = await this.deps.store.update(current, next, this.event(change.type, now, actor, change.data));
-      if (written.status === 'WRITTEN') return next;
+      if (written.status === 'WRITTEN') {
+        await this.deps.alerts.sync(current, next);
+        return next;
+      }
       if (written.status === 'MISSING') throw new NotFoundError('CASE.NOT_FOUND', `办件 ${businessNo} 不存在`);
     }
     throw new DomainError('CASE.CONFLICT', `办件 ${businessNo} 正被同时修改，请重试`);

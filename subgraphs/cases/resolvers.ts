@@ -10,6 +10,7 @@ import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from './case-workflow.service.js';
 import { searchCatalog } from './catalog.source.js';
 import { periodStatistics } from './statistics.service.js';
+import type { AlertRecord, AlertStatus } from './alert.store.js';
 import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from './case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
@@ -63,6 +64,13 @@ export const resolvers = {
       const record = await ctx.cases.load(args.businessNo);
       if (record && !canSeeCase(ctx.caller, record)) throw new ForbiddenError();
       return record;
+    },
+    alerts: (_: unknown, args: { status?: AlertStatus | null; windowId?: string | null }, ctx: CasesContext) => {
+      const { caller } = ctx;
+      if (caller.role === 'OPS') return ctx.alerts.list({ status: args.status ?? undefined, windowId: args.windowId ?? undefined });
+      if ((caller.role !== 'WINDOW_STAFF' && caller.role !== 'JURISDICTION_STAFF') || !caller.windowId) throw new ForbiddenError();
+      if (args.windowId && args.windowId !== caller.windowId) throw new ForbiddenError();
+      return ctx.alerts.list({ status: args.status ?? undefined, windowId: caller.windowId });
     },
     statistics: (
       _: unknown,
@@ -157,6 +165,13 @@ export const resolvers = {
       assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
       return ctx.workflow.recordDelivered(args.businessNo, ctx.actor);
     },
+    acknowledgeAlert: async (_: unknown, args: { id: string }, ctx: CasesContext) => {
+      const alert = await ctx.alerts.get(args.id);
+      if (!alert) throw new NotFoundError('ALERT.NOT_FOUND', `告警 ${args.id} 不存在`);
+      const { caller } = ctx;
+      if (caller.role !== 'OPS' && !(caller.windowId && alert.windowIds.includes(caller.windowId))) throw new ForbiddenError();
+      return ctx.alerts.acknowledge(args.id, ctx.actor, ctx.now().toISOString());
+    },
     evaluate: async (_: unknown, args: { businessNo: string; score: number; comment?: string | null }, ctx: CasesContext) => {
       assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
       const record = await ctx.workflow.evaluate(args.businessNo, args.score, args.comment, ctx.actor);
@@ -178,6 +193,12 @@ export const resolvers = {
   },
   PlatformCase: {
     __resolveType: (ref: { region: Region }) => PLATFORM_CASE_TYPE[ref.region],
+  },
+  Alert: {
+    case: async (alert: AlertRecord, _: unknown, ctx: CasesContext) => {
+      const record = await ctx.cases.load(alert.businessNo);
+      return record && canSeeCase(ctx.caller, record) ? record : null;
+    },
   },
   Case: {
     __resolveReference: async (ref: { businessNo: string }, ctx: CasesContext) => {

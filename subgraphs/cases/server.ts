@@ -5,21 +5,25 @@ import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/
 import type { Region } from '../../domain/region.js';
 import { DomainError } from '../../domain/errors.js';
 import type { TokenVerifier } from '../../lib/auth/access-token.js';
-import { headerValue, json, type HttpResponse, type Route } from '../../lib/http-server.js';
+import { headerValue, json, type HttpResponse, type Route, type RunningServer } from '../../lib/http-server.js';
 import { canSeeCase } from './case-access.policy.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { createPlatformLoaders, type PlatformLoaders } from '../platform/platform.source.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import { WindowStore } from '../windows/window.store.js';
-import { CaseWorkflow, type TransferQueue } from './case-workflow.service.js';
+import { CaseWorkflow, type AlertScheduler, type TransferQueue } from './case-workflow.service.js';
 import type { CaseEvent, CaseRecord } from './case.model.js';
 import { CaseStore } from './case.store.js';
+import { AlertStore } from './alert.store.js';
 import { renderNotice } from './case.view.js';
 import { resolvers } from './resolvers.js';
+import { QueueAdmin } from '../../jobs/queue-admin.js';
+import { opsResolvers } from './ops.resolvers.js';
 
 export interface CasesContext {
   store: CaseStore;
+  alerts: AlertStore;
   workflow: CaseWorkflow;
   calendar: WorkingCalendar;
   now: () => Date;
@@ -31,12 +35,15 @@ export interface CasesContext {
   timelines: DataLoader<string, CaseEvent[]>;
   windows: DataLoader<string, WindowRecord | null>;
   platformLoaders: Record<Region, PlatformLoaders>;
+  /** For the OPS role's queue fields (ops.resolvers.ts). */
+  queues: QueueAdmin;
 }
 
 export interface CasesDeps {
   redis: Redis;
   platforms: Record<Region, PlatformPort>;
   transfers: TransferQueue;
+  alerts: AlertScheduler;
   /** Defaults to the official calendar with the shipped overrides. */
   calendar?: WorkingCalendar;
   now?: () => Date;
@@ -48,12 +55,21 @@ export function createCaseWorkflow(deps: CasesDeps) {
   const store = new CaseStore(deps.redis, calendar);
   const directory = new WindowStore(deps.redis);
   const now = deps.now ?? (() => new Date());
-  const workflow = new CaseWorkflow({ store, windows: directory, platforms: deps.platforms, calendar, transfers: deps.transfers, now });
+  const workflow = new CaseWorkflow({
+    store,
+    windows: directory,
+    platforms: deps.platforms,
+    calendar,
+    transfers: deps.transfers,
+    alerts: deps.alerts,
+    now,
+  });
   return { store, directory, calendar, now, workflow };
 }
 
-export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier }): SubgraphDefinition<CasesContext> {
+export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier; queues: QueueAdmin }): SubgraphDefinition<CasesContext> {
   const { store, directory, calendar, now, workflow } = createCaseWorkflow(deps);
+  const alerts = new AlertStore(deps.redis);
 
   const notices: Route = {
     method: 'GET',
@@ -86,10 +102,16 @@ export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier }): Subg
   return {
     name: 'cases',
     schemaFile: new URL('./schema.graphql', import.meta.url),
-    resolvers,
+    resolvers: {
+      ...resolvers,
+      ...opsResolvers,
+      Query: { ...resolvers.Query, ...opsResolvers.Query },
+      Mutation: { ...resolvers.Mutation, ...opsResolvers.Mutation },
+    },
     routes: [notices],
     context: async (_request, caller) => ({
       store,
+      alerts,
       workflow,
       calendar,
       now,
@@ -103,6 +125,7 @@ export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier }): Subg
         CHONGQING: createPlatformLoaders(deps.platforms.CHONGQING),
         SICHUAN: createPlatformLoaders(deps.platforms.SICHUAN),
       },
+      queues: deps.queues,
     }),
     healthCheck: async () => {
       await deps.redis.ping();
@@ -110,6 +133,14 @@ export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier }): Subg
   };
 }
 
-export function startCasesSubgraph(deps: CasesDeps & SubgraphRuntime) {
-  return startSubgraph(casesSubgraph(deps), deps);
+/** The subgraph owns the queue admin it opens, and closes it with the server. */
+export async function startCasesSubgraph(deps: CasesDeps & SubgraphRuntime): Promise<RunningServer> {
+  const queues = QueueAdmin.over(deps.redis);
+  try {
+    const server = await startSubgraph(casesSubgraph({ ...deps, queues }), deps);
+    return { ...server, close: () => server.close().finally(() => queues.close()) };
+  } catch (error) {
+    await queues.close();
+    throw error;
+  }
 }

@@ -57,16 +57,25 @@ describe('the federated stack', () => {
     expect(record.businessNo).toBe(CASE.businessNo);
     await stack.workflow.dispatchMaterials(CASE.businessNo, 'ONLINE', 'test');
     platformCaseId = await waitFor(async () => (await stack.workflow.get(CASE.businessNo)).platformCaseId);
-    expect(
-      await new ShipmentStore(stack.redis).create({
+    const shipments = new ShipmentStore(stack.redis);
+    await shipments.create(
+      {
         waybillNo: CASE.waybillNo,
         businessNo: CASE.businessNo,
         purpose: 'MATERIALS',
-        state: 'IN_TRANSIT',
-        events: [{ state: 'IN_TRANSIT', at: '2025-11-24T15:00:00+08:00', place: '重庆邮区中心' }],
+        fromWindowId: 'W-500000-01',
+        toWindowId: 'W-510000-01',
+        toAddress: '四川省成都市',
+        contents: ['水利工程质量检测单位资质申请表'],
+        costBearer: 'JURISDICTION',
+        sendBy: null,
         createdAt: '2025-11-24T11:00:00+08:00',
-      }),
-    ).toBe(true);
+      },
+      { seq: 1, state: 'ORDERED', at: '2025-11-24T11:00:00+08:00', place: '网上下单' },
+    );
+    expect(
+      (await shipments.track(CASE.waybillNo, [{ seq: 3, state: 'IN_TRANSIT', at: '2025-11-24T15:00:00+08:00', place: '重庆邮区中心' }], 'test'))?.record.state,
+    ).toBe('IN_TRANSIT');
   });
 
   afterAll(async () => {

@@ -10,10 +10,19 @@ import { loadConfig, SUBGRAPH_NAMES, type Config, type SubgraphName } from '../.
 import type { RunningServer } from '../../lib/http-server.js';
 import { createLogger } from '../../lib/logger.js';
 import { createPlatformClients } from '../../lib/platforms.js';
+import type { PlatformPort } from '../../adapters/platform.port.js';
+import type { Region } from '../../domain/region.js';
 import { freePort } from '../../lib/local-redis.js';
 import { createQueueConnection, createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
-import { MaterialTransferQueue } from '../../jobs/material-transfer.queue.js';
-import { PlatformEventQueue } from '../../jobs/platform-events.queue.js';
+import { startNotifySandbox, type NotifySandbox } from '../../adapters/notify/notify.sandbox.js';
+import { getDefaultCalendar } from '../../domain/calendar/index.js';
+import { createJobQueues, type JobQueues } from '../../jobs/job-queues.js';
+import { createCourierClient, createNotifyClient } from '../../lib/platforms.js';
+import { startCourierSandbox, type CourierSandbox } from '../../adapters/courier/courier.sandbox.js';
+import { courierCaseEffects } from '../../jobs/courier-case-effects.js';
+import { COURIER_WEBHOOK_PATH } from '../../subgraphs/courier/server.js';
+import { ShipmentStore } from '../../subgraphs/courier/shipment.store.js';
+import { AlertStore } from '../../subgraphs/cases/alert.store.js';
 import { createProcessors } from '../../jobs/processors.js';
 import { startWorkers, type WorkerHost } from '../../jobs/worker-host.js';
 import type { CaseWorkflow } from '../../subgraphs/cases/case-workflow.service.js';
@@ -50,6 +59,11 @@ export interface TestStack {
   workers: WorkerHost;
   workflow: CaseWorkflow;
   store: CaseStore;
+  alerts: AlertStore;
+  queues: JobQueues;
+  notify: NotifySandbox;
+  courier: CourierSandbox;
+  shipments: ShipmentStore;
   /** The time every part of the stack reads; tests move it to cross days and holidays. */
   clock: { now: () => Date };
   close(): Promise<void>;
@@ -84,21 +98,30 @@ export interface TestStackOptions {
   sichuanRejects?: string[];
   /** False: the sandboxes push no webhooks, as a platform that has fallen silent. */
   webhooks?: boolean;
+  /** Default: the shared test Redis (testRedisUrl()); chaos tests bring a private redis-server. */
+  redisUrl?: string;
+  /** Further configuration variables as lib/config.ts reads them, e.g. PLATFORM_TIMEOUT_MS or MUTATIONS_PER_MINUTE. */
+  env?: Record<string, string>;
+  /** Builds the platform clients instead of lib/platforms.ts, e.g. with a shorter circuit-breaker cool-down. */
+  platforms?: (config: Config, urls: Record<Region, string>) => Record<Region, PlatformPort>;
+  /** False: no in-process workers, for tests that run them in a process of their own. */
+  workers?: boolean;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
-  const redisUrl = testRedisUrl();
+  const redisUrl = options.redisUrl ?? testRedisUrl();
   const prefix = testPrefix();
-  const config = loadConfig({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
+  const config = loadConfig({ ...options.env, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   const redis = createRedis(redisUrl, prefix);
   const tokens = createTokenVerifier(config.auth);
   const token = (caller: Caller) => issueToken(config.auth, caller);
   const defaultToken = await token(DEFAULT_CALLER);
 
   const queueConnection = createQueueConnection(redisUrl);
-  const platformEvents = new PlatformEventQueue(queueConnection, bullPrefix(prefix));
-  const transfers = new MaterialTransferQueue(queueConnection, bullPrefix(prefix));
+  const calendar = getDefaultCalendar();
   const clock = { now: options.now ?? (() => new Date()) };
+  const queues = createJobQueues(queueConnection, prefix, calendar, () => clock.now());
+  const notify = await startNotifySandbox({ port: 0, appId: config.platforms.notify.appId, secret: config.platforms.notify.secret });
 
   // The sandboxes push to the platform subgraphs, which need the sandboxes' URLs: their ports are chosen first.
   const ports: Record<SubgraphName, number> = {
@@ -106,7 +129,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     chongqing: await freePort(),
     sichuan: await freePort(),
     windows: 0,
-    courier: 0,
+    courier: await freePort(),
   };
   const yukuaiban = await startYukuaibanSandbox({
     port: 0,
@@ -121,7 +144,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     webhookUrl: options.webhooks === false ? undefined : `http://127.0.0.1:${ports.sichuan}${SICHUAN_WEBHOOK_PATH}`,
     rejectItemCodes: options.sichuanRejects,
   });
-  const platforms = createPlatformClients(config, { CHONGQING: yukuaiban.url, SICHUAN: sichuan.url });
+  const platformUrls = { CHONGQING: yukuaiban.url, SICHUAN: sichuan.url };
+  const courier = await startCourierSandbox({
+    partnerId: config.platforms.courier.partnerId,
+    secret: config.platforms.courier.secret,
+    pushUrl: options.webhooks === false ? undefined : `http://127.0.0.1:${ports.courier}${COURIER_WEBHOOK_PATH}`,
+  });
+  const shipments = new ShipmentStore(redis);
+  const platforms = options.platforms?.(config, platformUrls) ?? createPlatformClients(config, platformUrls);
 
   const subgraphs = {} as Record<SubgraphName, RunningServer>;
   for (const name of SUBGRAPH_NAMES) {
@@ -129,18 +159,38 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       config,
       redis,
       platforms,
-      platformEvents,
-      transfers,
+      queues,
       logger: testLogger,
       tokens,
       now: () => clock.now(),
     });
   }
-  const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers, now: () => clock.now() });
+  const { workflow, store, directory } = createCaseWorkflow({
+    redis,
+    platforms,
+    transfers: queues.transfers,
+    alerts: queues.alerts,
+    calendar,
+    now: () => clock.now(),
+  });
+  const alerts = new AlertStore(redis);
   const workers = startWorkers({
     connection: queueConnection,
     prefix: bullPrefix(prefix),
-    processors: createProcessors({ workflow, store, platforms, transfers }),
+    processors: options.workers === false ? {} : createProcessors({
+      workflow,
+      store,
+      alerts,
+      directory,
+      calendar,
+      platforms,
+      notify: createNotifyClient(config, notify.url),
+      courier: createCourierClient(config, courier.url),
+      shipments,
+      caseEffects: courierCaseEffects(workflow),
+      queues,
+      now: () => clock.now(),
+    }),
     logger: testLogger,
     workerOptions: { drainDelay: 1 },
   });
@@ -182,6 +232,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     workers,
     workflow,
     store,
+    alerts,
+    queues,
+    notify,
+    courier,
+    shipments,
     clock,
     query: (query, variables, headers) => post(`${gateway.url}/graphql`, query, variables, headers),
     as: (caller) => ({
@@ -199,8 +254,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await gateway.close();
       for (const name of SUBGRAPH_NAMES) if (!stopped.has(name)) await subgraphs[name].close();
       await workers.close();
-      await Promise.all([yukuaiban.close(), sichuan.close()]);
-      await Promise.all([platformEvents.close(), transfers.close()]);
+      await Promise.all([yukuaiban.close(), sichuan.close(), courier.close()]);
+      await notify.close();
+      await queues.close();
       queueConnection.disconnect();
       redis.disconnect();
       await deleteKeysWithPrefix(redisUrl, prefix);

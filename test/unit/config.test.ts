@@ -37,6 +37,7 @@ describe('config', () => {
       SICHUAN_APP_SECRET: 'another-real-secret-of-length',
       COURIER_SECRET: 'a-third-real-secret-of-length',
       JWT_SECRET: 'a-production-jwt-secret-of-32-characters',
+      NOTIFY_SECRET: 'a-fourth-real-secret-of-length',
     };
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).env).toBe('production');
   });

@@ -1,0 +1,105 @@
+import { DelayedError, type Job } from 'bullmq';
+import type { OutboundMessage } from '../adapters/notify/notify.port.js';
+import { shanghaiDateOf, type WorkingCalendar } from '../domain/calendar/index.js';
+import { CaseTransitionError } from '../domain/workflow/case-stages.js';
+import type { AlertStore } from '../subgraphs/cases/alert.store.js';
+import { plannedAlerts, type AlertKind, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
+import type { CaseWorkflow, WindowDirectory } from '../subgraphs/cases/case-workflow.service.js';
+import type { CaseRecord } from '../subgraphs/cases/case.model.js';
+
+const ACTOR = 'system:deadline-alerts';
+
+const STAGE_NAME: Record<AlertKind, string> = {
+  PROMISED_LIMIT: '承诺时限',
+  PAPER_MAIL: '纸质材料寄出',
+  ONLINE_TRANSFER: '电子材料传输',
+  APPLICANT_PICKUP_NOTICE: '通知申请人领取',
+  CORRECTION: '材料补正',
+};
+
+export type AlertOutcome = 'RAISED' | 'ALREADY_RAISED' | 'STALE' | 'CASE_GONE';
+
+/**
+ * Fires one planned alert, exactly once: it is raised only if the case still
+ * plans it (a met deadline or a paused clock makes it stale), and the alert id
+ * is written with SET NX, so a worker restarted mid-job or the same job run
+ * twice raises and notifies once. An overdue correction ends the application
+ * (视为放弃).
+ */
+export function deadlineAlertProcessor(deps: {
+  workflow: CaseWorkflow;
+  alerts: AlertStore;
+  directory: WindowDirectory;
+  calendar: WorkingCalendar;
+  notifications: { enqueue(message: OutboundMessage): Promise<void> };
+  now: () => Date;
+}) {
+  return async (job: Job<AlertPlan>, token?: string): Promise<AlertOutcome> => {
+    const plan = job.data;
+    let record: CaseRecord;
+    try {
+      record = await deps.workflow.get(plan.businessNo);
+    } catch {
+      return 'CASE_GONE';
+    }
+    if (!plannedAlerts(record, deps.calendar).some((p) => p.id === plan.id)) return 'STALE';
+    const now = deps.now();
+    const early = Date.parse(plan.fireAt) - now.getTime();
+    if (early > 0 && token) {
+      await job.moveToDelayed(Date.now() + early, token);
+      throw new DelayedError();
+    }
+
+    const raised = await deps.alerts.raise({
+      id: plan.id,
+      businessNo: plan.businessNo,
+      kind: plan.kind,
+      level: plan.level,
+      dueAt: plan.dueAt,
+      raisedAt: now.toISOString(),
+      windowIds: [...new Set([record.receivingWindowId, record.jurisdictionWindowId])],
+      status: 'OPEN',
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+    });
+    if (raised) await notify(deps, record, plan);
+    if (plan.kind === 'CORRECTION' && plan.level === 'OVERDUE') {
+      await deps.workflow.abandon(plan.businessNo, ACTOR).catch((error: unknown) => {
+        if (!(error instanceof CaseTransitionError)) throw error;
+      });
+    }
+    return raised ? 'RAISED' : 'ALREADY_RAISED';
+  };
+}
+
+/** The responsible window hears of it by e-mail; the applicant is reminded to correct by SMS. */
+async function notify(
+  deps: { directory: WindowDirectory; notifications: { enqueue(message: OutboundMessage): Promise<void> } },
+  record: CaseRecord,
+  plan: AlertPlan,
+): Promise<void> {
+  const atJurisdiction = plan.kind === 'PROMISED_LIMIT' && ['AT_JURISDICTION', 'DECIDED'].includes(record.stage);
+  const [window] = await deps.directory.getMany([atJurisdiction ? record.jurisdictionWindowId : record.receivingWindowId]);
+  const dueAt = `${shanghaiDateOf(plan.dueAt)}`;
+  if (window?.contact.email) {
+    await deps.notifications.enqueue({
+      idempotencyKey: `${plan.id}-window`,
+      channel: 'EMAIL',
+      to: window.contact.email,
+      template: plan.level === 'AT_RISK' ? 'DEADLINE_AT_RISK' : 'DEADLINE_OVERDUE',
+      params: { businessNo: record.businessNo, stage: STAGE_NAME[plan.kind], dueAt },
+      businessNo: record.businessNo,
+    });
+  }
+  if (plan.kind === 'CORRECTION' && plan.level === 'AT_RISK' && /^1[3-9]\d{9}$/.test(record.contact.phone)) {
+    const [receiving] = await deps.directory.getMany([record.receivingWindowId]);
+    await deps.notifications.enqueue({
+      idempotencyKey: `${plan.id}-applicant`,
+      channel: 'SMS',
+      to: record.contact.phone,
+      template: 'CORRECTION_REMINDER',
+      params: { itemName: record.item.name, deadline: record.correction!.deadline, windowName: receiving?.name ?? record.receivingWindowId, businessNo: record.businessNo },
+      businessNo: record.businessNo,
+    });
+  }
+}

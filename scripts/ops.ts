@@ -1,0 +1,106 @@
+/**
+ * `npm run ops -- <command>`: what ops do by hand, from a shell on a machine
+ * that reaches Redis (settings from the environment or .env, as every service).
+ *
+ *   queues                      depth of every queue and its latest dead letters
+ *   retry <queue> <jobId>       put one failed job back
+ *   replay <queue> [limit]      put up to limit (default 100) failed jobs back
+ *   calendar-load <file.json>   validate a State Council holiday notice and install it as the calendar overrides
+ *   compose-check               check that supergraph.graphql matches the subgraph schemas
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { validateCalendarOverrides } from '../domain/calendar/index.js';
+import { DomainError } from '../domain/errors.js';
+import { JOB_STATES, overdueCases, QueueAdmin } from '../jobs/queue-admin.js';
+import { ConfigError, loadConfig } from '../lib/config.js';
+import { createRedis } from '../lib/redis.js';
+
+const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const OVERRIDES = new URL('../domain/data/calendar-overrides.json', import.meta.url);
+
+const [command, ...args] = process.argv.slice(2);
+
+async function withQueues<T>(run: (admin: QueueAdmin, redis: ReturnType<typeof createRedis>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const redis = createRedis(config.redis.url ?? 'redis://127.0.0.1:6379', config.redis.keyPrefix, { maxRetriesPerRequest: 1 });
+  const admin = QueueAdmin.over(redis);
+  try {
+    return await run(admin, redis);
+  } finally {
+    await admin.close();
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<number> {
+  switch (command) {
+    case 'queues':
+      return withQueues(async (admin, redis) => {
+        const rows = await admin.counts();
+        const header = ['queue', ...JOB_STATES, 'paused'];
+        const table = [header, ...rows.map(({ queue, counts, paused }) => [queue, ...JOB_STATES.map((state) => String(counts[state])), paused ? 'yes' : ''])];
+        const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+        for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+        for (const { queue, counts } of rows) {
+          if (counts.failed === 0) continue;
+          console.log(`\nlatest failed in ${queue}:`);
+          for (const job of await admin.latestFailed(queue, 5)) {
+            console.log(`  ${job.id}  ${job.name}  attempts ${job.attemptsMade}  ${new Date(job.finishedOn ?? job.timestamp).toISOString()}  ${job.failedReason ?? ''}`);
+          }
+        }
+        const overdue = await overdueCases(redis, new Date());
+        console.log(`\noverdue cases: ${overdue.running} running, ${overdue.paused} paused`);
+        return 0;
+      });
+    case 'retry': {
+      const [queue, jobId] = args;
+      if (!queue || !jobId) return usage();
+      return withQueues(async (admin) => {
+        const job = await admin.retry(queue, jobId);
+        console.log(`job ${job.id} of ${job.queue} is ${job.state} again`);
+        return 0;
+      });
+    }
+    case 'replay': {
+      const [queue, limit = '100'] = args;
+      if (!queue || !/^\d+$/.test(limit)) return usage();
+      return withQueues(async (admin) => {
+        console.log(`${await admin.replayFailed(queue, Number(limit))} failed job(s) of ${queue} put back`);
+        return 0;
+      });
+    }
+    case 'calendar-load': {
+      const [file] = args;
+      if (!file) return usage();
+      const notices = validateCalendarOverrides(JSON.parse(readFileSync(file, 'utf8')));
+      writeFileSync(OVERRIDES, `${JSON.stringify(notices, null, 2)}\n`);
+      const years = notices.map((notice) => notice.year).sort((a, b) => a - b);
+      console.log(`wrote ${fileURLToPath(OVERRIDES)}: ${years.length ? `years ${years.join(', ')}` : 'no years'}`);
+      // Every service builds its calendar once at start-up.
+      console.log('restart the subgraphs and workers to use it');
+      return 0;
+    }
+    case 'compose-check':
+      return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/compose.ts', '--check'], { cwd: root, stdio: 'inherit' }).status ?? 1;
+    default:
+      return usage();
+  }
+}
+
+function usage(): number {
+  console.error(USAGE);
+  return 2;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (error instanceof DomainError) console.error(`${error.code}: ${error.message}`);
+  else if (error instanceof ConfigError) console.error(error.message);
+  else if (error instanceof SyntaxError) console.error(`not valid JSON: ${error.message}`);
+  else throw error;
+  process.exitCode = 1;
+}

@@ -1,0 +1,62 @@
+import { shanghaiDateOf, CalendarYearNotPublishedError, type WorkingCalendar } from '../../domain/calendar/index.js';
+import { evaluateClock } from '../../domain/clock/index.js';
+import type { CaseRecord } from './case.model.js';
+
+export type AlertKind = 'PROMISED_LIMIT' | 'PAPER_MAIL' | 'ONLINE_TRANSFER' | 'APPLICANT_PICKUP_NOTICE' | 'CORRECTION';
+export type AlertLevel = 'AT_RISK' | 'OVERDUE';
+
+export interface AlertPlan {
+  /** Deterministic, so a plan computed twice — or by two workers — names the same job and the same alert. */
+  id: string;
+  businessNo: string;
+  kind: AlertKind;
+  level: AlertLevel;
+  dueAt: string;
+  fireAt: string;
+}
+
+const startOfDay = (date: string) => `${date}T00:00:00+08:00`;
+
+/**
+ * The alerts a case should have scheduled as it stands: for every deadline still
+ * running, one when it becomes at risk and one when it is overdue. A paused clock
+ * has none (its due day is unknown until the materials arrive); a met deadline
+ * has none. Comparing the plans before and after a change says what to cancel
+ * and what to schedule.
+ */
+export function plannedAlerts(record: CaseRecord | null, calendar: WorkingCalendar): AlertPlan[] {
+  if (!record) return [];
+  const plans: AlertPlan[] = [];
+  const add = (kind: AlertKind, dueAt: string, atRiskDay: string) => {
+    const overdueAt = new Date(Date.parse(dueAt) + 1000).toISOString();
+    for (const [level, fireAt] of [['AT_RISK', startOfDay(atRiskDay)], ['OVERDUE', overdueAt]] as const) {
+      plans.push({ id: `alert-${record.businessNo}-${kind}-${level}-${Date.parse(dueAt)}`, businessNo: record.businessNo, kind, level, dueAt, fireAt });
+    }
+  };
+  // A step of one or two working days is at risk on its due day only (stageStatus's rule).
+  const stage = (kind: AlertKind, dueAt: string | null | undefined, done: unknown) => {
+    if (dueAt && !done) add(kind, dueAt, shanghaiDateOf(dueAt));
+  };
+
+  if (record.stage === 'DEFICIENT') stage('CORRECTION', record.correction?.dueAt, null);
+  stage('ONLINE_TRANSFER', record.transfer?.onlineDueAt, record.transfer?.forwardedAt);
+  stage('PAPER_MAIL', record.transfer?.paperDueAt, record.transfer?.paperSentAt);
+  if (record.stage === 'AWAITING_PICKUP') stage('APPLICANT_PICKUP_NOTICE', record.result?.pickupNoticeDueAt, record.result?.applicantNotifiedAt);
+
+  if (record.clock.phase === 'RUNNING') {
+    const last = record.clock.events.at(-1)!.at;
+    try {
+      const clock = evaluateClock(record.clock, record.item.promisedLimitDays, last, calendar);
+      if (clock.dueAt) {
+        // ≤ 1 working day left from the working day before the due day on.
+        const lastDay = shanghaiDateOf(last);
+        const atRisk = clock.remainingWorkingDays <= 1 ? lastDay : calendar.addWorkingDays(lastDay, clock.remainingWorkingDays - 1);
+        add('PROMISED_LIMIT', clock.dueAt, atRisk);
+      }
+    } catch (error) {
+      // A due day in a year without a published calendar cannot be scheduled yet; the reconciler retries.
+      if (!(error instanceof CalendarYearNotPublishedError)) throw error;
+    }
+  }
+  return plans;
+}

@@ -1,0 +1,158 @@
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import { getDefaultCalendar } from '../../domain/calendar/index.js';
+import { deadlineAlertProcessor } from '../../jobs/deadline-alert.processor.js';
+import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import type { AlertPlan } from '../../subgraphs/cases/case-alerts.js';
+import { DEFAULT_CALLER, startTestStack, type TestStack } from '../support/stack.js';
+
+const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
+const calendar = getDefaultCalendar();
+
+describe('deadline alerts', () => {
+  let stack: TestStack;
+  let queue: Queue<AlertPlan>;
+  let now = new Date('2025-09-26T10:00:00+08:00');
+
+  const receive = async (complete = true) => {
+    const materials = ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies }));
+    const { record } = await stack.workflow.receiveApplication(
+      {
+        windowId: 'W-500000-01',
+        itemCode: ITEM.code,
+        applicant: { kind: 'ORGANISATION', name: '某某有限公司', idNumber: '91350100M000100Y43' },
+        contact: { name: '赵工', phone: '13812345678' },
+        delivery: { method: 'PICKUP' },
+        materials: complete ? materials : materials.slice(1),
+        handler: '李四',
+      },
+      'test',
+    );
+    return record.businessNo;
+  };
+
+  const scheduled = async (no: string) =>
+    (await stack.queues.alerts.scheduled(no)).map((plan) => [plan.kind, plan.level, plan.dueAt, plan.fireAt]).sort();
+
+  const fire = async (id: string) => {
+    const job = await queue.getJob(id);
+    await job!.promote();
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      const state = await queue.getJobState(id);
+      if (state === 'completed' || state === 'failed') return (await queue.getJob(id))!.returnvalue;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`alert job ${id} did not run`);
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack({ now: () => now });
+    queue = new Queue(QUEUES.deadlineAlerts, { connection: stack.redis.duplicate({ keyPrefix: '' }), prefix: bullPrefix(stack.prefix) });
+  });
+
+  afterAll(async () => {
+    await queue?.close();
+    await stack?.close();
+  });
+
+  it('schedules the promised limit across National Day, drops it while paused and reschedules on resume', async () => {
+    const no = await receive();
+    const limit = ITEM.promisedLimitDays;
+    const due = calendar.addWorkingDays('2025-09-26', limit);
+    const atRisk = calendar.addWorkingDays('2025-09-26', limit - 1);
+    expect(await scheduled(no)).toEqual(
+      [
+        ['PROMISED_LIMIT', 'AT_RISK', `${due}T23:59:59+08:00`, `${atRisk}T00:00:00+08:00`],
+        ['PROMISED_LIMIT', 'OVERDUE', `${due}T23:59:59+08:00`, new Date(Date.parse(`${due}T23:59:59+08:00`) + 1000).toISOString()],
+      ].sort(),
+    );
+    // 09-28 (Sunday) and 10-11 (Saturday) are make-up working days; 10-01..10-08 are not.
+    expect(due > '2025-10-08').toBe(true);
+
+    now = new Date('2025-09-28T16:00:00+08:00');
+    await stack.workflow.dispatchMaterials(no, 'ONLINE', 'test');
+    for (const deadline = Date.now() + 10_000; !(await stack.workflow.get(no)).platformCaseId; ) {
+      if (Date.now() > deadline) throw new Error('not forwarded');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Paused, and the online transfer met on time: nothing left to warn about.
+    expect(await scheduled(no)).toEqual([]);
+
+    now = new Date('2025-10-09T09:00:00+08:00');
+    await stack.workflow.confirmMaterialsReceived(no, 'test');
+    // One working day used before the pause (09-28); the rest counts from 10-09.
+    const resumedDue = calendar.addWorkingDays('2025-10-09', limit - 1);
+    expect((await scheduled(no)).map(([kind, level, dueAt]) => [kind, level, dueAt])).toEqual([
+      ['PROMISED_LIMIT', 'AT_RISK', `${resumedDue}T23:59:59+08:00`],
+      ['PROMISED_LIMIT', 'OVERDUE', `${resumedDue}T23:59:59+08:00`],
+    ]);
+  });
+
+  it('raises each alert once, notifies the window, and lets its staff acknowledge it', async () => {
+    now = new Date('2025-11-24T10:00:00+08:00');
+    const no = await receive();
+    const [plan] = (await stack.queues.alerts.scheduled(no)).filter((p) => p.level === 'AT_RISK');
+    now = new Date(Date.parse(plan!.fireAt) + 3_600_000);
+    stack.notify.clearOutbox();
+
+    expect(await fire(plan!.id)).toBe('RAISED');
+    // The same alert again — a retried job or a restarted worker — raises nothing new.
+    const processor = deadlineAlertProcessor({
+      workflow: stack.workflow,
+      alerts: stack.alerts,
+      directory: { getMany: async () => [], list: async () => [] },
+      calendar,
+      notifications: stack.queues.notifications,
+      now: () => now,
+    });
+    const again = await Promise.all([processor({ data: plan } as never), processor({ data: plan } as never)]);
+    expect(again).toEqual(['ALREADY_RAISED', 'ALREADY_RAISED']);
+
+    for (const deadline = Date.now() + 10_000; stack.notify.outbox().length === 0; ) {
+      if (Date.now() > deadline) throw new Error('no notification sent');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(stack.notify.outbox()).toEqual([
+      expect.objectContaining({ channel: 'EMAIL', to: 'cytb.cq@example.gov.cn', template: 'DEADLINE_AT_RISK', businessNo: no }),
+    ]);
+
+    const listed = await stack.query<{ alerts: { id: string; kind: string; level: string; case: { businessNo: string } }[] }>(
+      '{ alerts(status: OPEN) { id kind level case { businessNo } } }',
+    );
+    expect(listed.data!.alerts).toContainEqual({ id: plan!.id, kind: 'PROMISED_LIMIT', level: 'AT_RISK', case: { businessNo: no } });
+    const ack = await stack.query('mutation ($id: ID!) { acknowledgeAlert(id: $id) { status acknowledgedBy } }', { id: plan!.id });
+    expect(ack.data).toEqual({ acknowledgeAlert: { status: 'ACKNOWLEDGED', acknowledgedBy: `${DEFAULT_CALLER.role}:${DEFAULT_CALLER.subject}` } });
+    const other = await stack.as({ subject: 'x', role: 'WINDOW_STAFF', region: 'SICHUAN', windowId: 'W-513200-01' }).query('{ alerts { id } }');
+    expect(other.data).toEqual({ alerts: [] });
+  });
+
+  it('treats an application not corrected by the deadline as abandoned, and ignores met deadlines', async () => {
+    now = new Date('2025-11-24T10:00:00+08:00');
+    const deficient = await receive(false);
+    const plans = await stack.queues.alerts.scheduled(deficient);
+    expect(plans.map((p) => [p.kind, p.level]).sort()).toEqual([
+      ['CORRECTION', 'AT_RISK'],
+      ['CORRECTION', 'OVERDUE'],
+    ]);
+    const overdue = plans.find((p) => p.level === 'OVERDUE')!;
+    now = new Date(Date.parse(overdue.fireAt) + 60_000);
+    expect(await fire(overdue.id)).toBe('RAISED');
+    expect((await stack.workflow.get(deficient)).stage).toBe('ABANDONED');
+
+    // A deadline met before its alert fires: the job finds nothing to raise.
+    now = new Date('2025-11-24T10:00:00+08:00');
+    const met = await receive();
+    const [stale] = await stack.queues.alerts.scheduled(met);
+    await stack.workflow.dispatchMaterials(met, 'ONLINE', 'test');
+    const processor = deadlineAlertProcessor({
+      workflow: stack.workflow,
+      alerts: stack.alerts,
+      directory: { getMany: async () => [], list: async () => [] },
+      calendar,
+      notifications: stack.queues.notifications,
+      now: () => new Date('2026-06-01T10:00:00+08:00'),
+    });
+    expect(await processor({ data: stale } as never)).toBe('STALE');
+  });
+});

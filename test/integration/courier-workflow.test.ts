@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+
+const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
+
+async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('paper materials through the whole stack', () => {
+  let stack: TestStack;
+  const now = new Date('2025-11-24T10:00:00+08:00');
+
+  beforeAll(async () => {
+    stack = await startTestStack({ now: () => now });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('mails the paper on an offline transfer; 揽收 records paperSentAt, 签收 resumes the clock', async () => {
+    const { record } = await stack.workflow.receiveApplication(
+      {
+        windowId: 'W-500000-01',
+        itemCode: SICHUAN_WATER.code,
+        applicant: { kind: 'ORGANISATION', name: '某某有限公司', idNumber: '91350100M000100Y43' },
+        contact: { name: '赵工', phone: '13812345678' },
+        delivery: { method: 'PICKUP' },
+        materials: SICHUAN_WATER.materials.map(({ name, form, copies }) => ({ name, form, copies })),
+        handler: '李四',
+      },
+      'test',
+    );
+    const no = record.businessNo;
+    // Keep the platform quiet so only the courier can move the case on.
+    await stack.workflow.dispatchMaterials(no, 'OFFLINE', 'test');
+    const waybill = await until(async () => stack.courier.waybills().find((w) => w.businessNo === no));
+    const query = `query ($no: ID!) { case(businessNo: $no) { stage shipments { waybillNo purpose state costBearer sendBy late toAddress } } }`;
+    const before = await stack.query<any>(query, { no });
+    expect(before.errors).toBeUndefined();
+    expect(before.data.case.shipments).toEqual([
+      expect.objectContaining({ waybillNo: waybill.waybillNo, purpose: 'MATERIALS', state: 'ORDERED', costBearer: 'JURISDICTION', toAddress: '四川省成都市', late: false }),
+    ]);
+    await stack.courier.advance(waybill.waybillNo);
+    const sent = await until(async () => (await stack.workflow.get(no)).transfer?.paperSentAt);
+    expect(sent).toMatch(/\+08:00$/);
+    for (let i = 0; i < 3; i++) await stack.courier.advance(waybill.waybillNo);
+    const received = await until(async () => {
+      const current = await stack.workflow.get(no);
+      return current.stage !== 'IN_TRANSFER' && current;
+    });
+    expect(received.transfer?.receivedAt).not.toBeNull();
+    const after = await stack.query<any>(query, { no });
+    expect(after.data.case.shipments[0].state).toBe('DELIVERED');
+  });
+});
