@@ -19,6 +19,7 @@ import { graphqlMetricsPlugin, metricsRoute } from '../lib/metrics.js';
 import { QueueAdmin } from '../jobs/queue-admin.js';
 import { exceptIntrospection, graphiqlRoutes } from './graphiql.page.js';
 import { gatewayMetrics, opsRoutes } from './ops.routes.js';
+import { inflightKey } from './inflight-dedup.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
 
 export interface GatewayOptions {
@@ -96,6 +97,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         authorization: headerValue(request.headers.authorization),
         caller: await authenticate(options.tokens, request),
       }),
+      // Identical queries from the same caller while one is running share its execution.
+      shareKey: inflightKey(),
     },
     routes: [
       { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok' }) },

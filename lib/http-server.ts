@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
 import type { Logger } from './logger.js';
 import { withRequestId } from './logger.js';
 
@@ -21,7 +21,7 @@ export interface HttpResponse {
 }
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   /** An exact path, or a prefix ending in `/*`. */
   path: string;
   handler: (request: HttpRequest) => Promise<HttpResponse>;
@@ -31,7 +31,11 @@ export interface GraphQLMount<TContext extends BaseContext> {
   path: string;
   server: ApolloServer<TContext>;
   context: (request: HttpRequest) => Promise<TContext>;
+  /** Requests with the same key while one is executing receive its answer instead of executing again. */
+  shareKey?: (request: HttpRequest, body: unknown) => string | undefined;
 }
+
+type CompleteResponse = { status: number; headers: [string, string][]; body: string };
 
 export interface RunningServer {
   url: string;
@@ -151,10 +155,20 @@ async function serveGraphQL<TContext extends BaseContext>(
       body = text;
     }
   }
-  const response = await mount.server.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: request.method, headers, search: request.search, body },
-    context: () => mount.context(request),
-  });
+  const execute = () =>
+    mount.server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method, headers, search: request.search, body },
+      context: () => mount.context(request),
+    });
+  const key = mount.shareKey?.(request, body);
+  if (key !== undefined) {
+    const shared = await share(mount as object, key, execute);
+    for (const [name, value] of shared.headers) res.setHeader(name, value);
+    res.statusCode = shared.status;
+    res.end(shared.body);
+    return;
+  }
+  const response = await execute();
   for (const [name, value] of response.headers) res.setHeader(name, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
@@ -163,6 +177,29 @@ async function serveGraphQL<TContext extends BaseContext>(
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+const inflight = new WeakMap<object, Map<string, Promise<CompleteResponse>>>();
+
+/**
+ * The first request with a key executes; the ones arriving while it runs wait
+ * for its answer, which is buffered so every waiter can send it whole.
+ */
+async function share(mount: object, key: string, execute: () => Promise<HTTPGraphQLResponse>): Promise<CompleteResponse> {
+  let pending = inflight.get(mount);
+  if (!pending) inflight.set(mount, (pending = new Map()));
+  const running = pending.get(key);
+  if (running) return running;
+  const started = execute()
+    .then(async (response) => {
+      let text = '';
+      if (response.body.kind === 'complete') text = response.body.string;
+      else for await (const chunk of response.body.asyncIterator) text += chunk;
+      return { status: response.status ?? 200, headers: [...response.headers], body: text };
+    })
+    .finally(() => pending!.delete(key));
+  pending.set(key, started);
+  return started;
 }
 
 function send(res: ServerResponse, response: HttpResponse): void {

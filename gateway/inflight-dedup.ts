@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { Kind, parse, type DocumentNode, type OperationTypeNode } from 'graphql';
+import { headerValue, type HttpRequest } from '../lib/http-server.js';
+
+const MAX_DOCUMENTS = 1_000;
+
+/**
+ * Which requests may share one execution: identical queries (never mutations)
+ * with the same variables, sent with the same credentials, while the first is
+ * still in flight. The credentials are part of the key, so no answer ever
+ * reaches a caller it was not computed for.
+ */
+export function inflightKey(): (request: HttpRequest, body: unknown) => string | undefined {
+  const operationTypes = new Map<string, Map<string | null, OperationTypeNode> | null>();
+
+  const typeOf = (query: string, operationName: string | null): OperationTypeNode | undefined => {
+    let byName = operationTypes.get(query);
+    if (byName === undefined) {
+      let document: DocumentNode | null = null;
+      try {
+        document = parse(query);
+      } catch {
+        // Unparseable: Apollo Server answers it, undeduplicated.
+      }
+      byName = document ? new Map() : null;
+      for (const definition of document?.definitions ?? []) {
+        if (definition.kind === Kind.OPERATION_DEFINITION) byName!.set(definition.name?.value ?? null, definition.operation);
+      }
+      if (operationTypes.size >= MAX_DOCUMENTS) operationTypes.clear();
+      operationTypes.set(query, byName);
+    }
+    if (!byName) return undefined;
+    if (operationName === null && byName.size === 1) return [...byName.values()][0];
+    return byName.get(operationName);
+  };
+
+  return (request, body) => {
+    if (request.method !== 'POST' || !body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+    const { query, variables, operationName } = body as { query?: unknown; variables?: unknown; operationName?: unknown };
+    if (typeof query !== 'string') return undefined;
+    const name = typeof operationName === 'string' ? operationName : null;
+    if (typeOf(query, name) !== 'query') return undefined;
+    return createHash('sha256')
+      .update(headerValue(request.headers.authorization) ?? '')
+      .update('\0')
+      .update(query)
+      .update('\0')
+      .update(name ?? '')
+      .update('\0')
+      .update(JSON.stringify(variables ?? null))
+      .digest('base64url');
+  };
+}

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
+
+describe('in-flight deduplication at the gateway', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    // Slow platform answers keep the first request in flight while the others arrive.
+    stack.yukuaiban.setFaults({ latencyMs: 300 });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const calls = () => Object.values(stack.yukuaiban.requestCounts()).reduce((sum, n) => sum + n, 0);
+  const QUERY = '{ serviceItem(code: "500000-00016") { name department } }';
+
+  it('runs identical concurrent queries of one caller once, and answers each of them', async () => {
+    stack.yukuaiban.resetCounts();
+    const results = await Promise.all(Array.from({ length: 8 }, () => stack.query(QUERY)));
+    for (const result of results) expect(result).toEqual(results[0]);
+    expect(results[0]!.data).toMatchObject({ serviceItem: { name: '律师事务所分所设立许可' } });
+    // One search-free lookup from the cases subgraph, one entity fetch from chongqing: two platform calls in all.
+    expect(calls()).toBe(2);
+  });
+
+  it('never shares an answer between callers, and never shares mutations', async () => {
+    stack.yukuaiban.resetCounts();
+    const other = stack.as(staffAt('W-510000-01'));
+    await Promise.all([stack.query(QUERY), other.query(QUERY)]);
+    expect(calls()).toBe(4);
+
+    const mutation = 'mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }';
+    const refusals = await Promise.all([stack.query(mutation, { no: 'TB-X' }), stack.query(mutation, { no: 'TB-Y' })]);
+    expect(refusals.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['CASE.NOT_FOUND', 'CASE.NOT_FOUND']);
+  });
+
+  it('does not share across different variables', async () => {
+    stack.yukuaiban.resetCounts();
+    const byCode = 'query ($code: ID!) { serviceItem(code: $code) { name } }';
+    const [a, b] = await Promise.all([stack.query(byCode, { code: '500000-00016' }), stack.query(byCode, { code: '500000-00017' })]);
+    expect(a.data).not.toEqual(b.data);
+    expect(calls()).toBe(4);
+  });
+});
