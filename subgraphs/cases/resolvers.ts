@@ -1,6 +1,7 @@
 import { maskIdNumber, maskPhone } from '../../domain/masking.js';
 import { regionOfItemCode, type Region } from '../../domain/region.js';
 import type { HandedInMaterial } from '../../domain/workflow/formal-review.js';
+import { shanghaiDateOf } from '../../domain/calendar/index.js';
 import type { ClockStatus } from '../../domain/clock/index.js';
 import { InputError, NotFoundError } from '../../domain/errors.js';
 import { isSoleTraderUscc } from '../../domain/identifiers/index.js';
@@ -9,7 +10,8 @@ import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSuper
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from './case-workflow.service.js';
 import { searchCatalog } from './catalog.source.js';
-import { periodStatistics } from './statistics.service.js';
+import { departmentStatistics, periodStatistics, weekOf } from './statistics.service.js';
+import { renderWeeklyReport } from './weekly-report.renderer.js';
 import type { AlertRecord, AlertStatus } from './alert.store.js';
 import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from './case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
@@ -71,6 +73,17 @@ export const resolvers = {
       if ((caller.role !== 'WINDOW_STAFF' && caller.role !== 'JURISDICTION_STAFF') || !caller.windowId) throw new ForbiddenError();
       if (args.windowId && args.windowId !== caller.windowId) throw new ForbiddenError();
       return ctx.alerts.list({ status: args.status ?? undefined, windowId: caller.windowId });
+    },
+    weeklyReport: async (_: unknown, args: { weekOf: string; region: Region }, ctx: CasesContext) => {
+      const { caller } = ctx;
+      if (caller.role !== 'OPS' && !(caller.role === 'SUPERVISOR' && caller.region === args.region)) throw new ForbiddenError();
+      const { from, to } = weekOf(args.weekOf);
+      const query = { from, to, region: args.region };
+      const [totals, departments] = await Promise.all([
+        periodStatistics(ctx.store, query, ctx.now()),
+        departmentStatistics(ctx.store, query),
+      ]);
+      return renderWeeklyReport({ region: args.region, from, to, issuedOn: shanghaiDateOf(ctx.now()), totals, departments });
     },
     statistics: (
       _: unknown,

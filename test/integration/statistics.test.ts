@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { ARTIFACTS, launchChromium } from '../support/browser.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 const WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
@@ -126,5 +127,29 @@ describe('supervision statistics from counters', () => {
     expect(staff.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
     const tooLong = await stack.as(SUPERVISOR_SC).query('query ($p: PeriodInput!) { statistics(period: $p) { received } }', { p: { from: '2024-01-01', to: '2025-11-30' } });
     expect(tooLong.errors?.[0]?.extensions?.code).toBe('INPUT.INVALID_PERIOD');
+  });
+
+  it('prints the 窗口工作周报 of the week, per department', async () => {
+    const result = await stack.as(SUPERVISOR_SC).query<{ weeklyReport: string }>('{ weeklyReport(weekOf: "2025-11-26", region: SICHUAN) }');
+    expect(result.errors).toBeUndefined();
+    const page = result.data!.weeklyReport;
+    expect(page).toContain('窗口工作周报');
+    expect(page).toContain('（11月24日—11月30日）');
+    expect(page).toContain('本周受理通办件2件（另出具一次性告知书1件）');
+    expect(page).toContain('好评率50.0%');
+    expect(page).toMatch(/<td class="name">四川省水利厅<\/td><td>1<\/td>/);
+    expect(page).toMatch(/<td class="name">四川省自然资源厅<\/td><td>1<\/td>/);
+
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      await tab.setContent(page);
+      expect(await tab.locator('tbody tr').count()).toBe(2);
+      await tab.screenshot({ path: `${ARTIFACTS}/weekly-report.png`, fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    const other = await stack.as({ ...SUPERVISOR_SC, region: 'CHONGQING' }).query('{ weeklyReport(weekOf: "2025-11-26", region: SICHUAN) }');
+    expect(other.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
   });
 });
