@@ -1,9 +1,12 @@
 import { Writable } from 'node:stream';
-import { SignJWT, UnsecuredJWT } from 'jose';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichuan/sichuan.signature.js';
 import { startGateway } from '../../gateway/gateway.server.js';
+import { createTokenVerifier } from '../../lib/auth/access-token.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
@@ -241,5 +244,39 @@ describe('security', () => {
     const text = lines.join('');
     for (const secret of ['eyJsecret', 'app-secret-1', 'tok"', '11010519491231002X', '13812345678']) expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');
+  });
+
+  it('accepts RS256 tokens from the identity provider JWKS in production, and refuses HS256 ones there', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
+    const jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const settings = { ...stack.config.auth, jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json` };
+    try {
+      const verifier = createTokenVerifier(settings);
+      const token = await new SignJWT({ role: 'OPS', region: 'SICHUAN', window: null })
+        .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+        .setSubject('ops-from-idp')
+        .setIssuer(settings.issuer)
+        .setAudience(settings.audience)
+        .setExpirationTime('10m')
+        .sign(privateKey);
+      expect(await verifier.verify(`Bearer ${token}`)).toEqual({ subject: 'ops-from-idp', role: 'OPS', region: 'SICHUAN', windowId: null });
+      const hs256 = await stack.token(DEFAULT_CALLER);
+      await expect(verifier.verify(`Bearer ${hs256}`)).rejects.toMatchObject({ code: 'AUTH.UNAUTHENTICATED' });
+    } finally {
+      await new Promise((resolve) => jwks.close(resolve));
+    }
+  });
+
+  it('refuses a request body over 1 MB before parsing it', async () => {
+    const huge = JSON.stringify({ query: `{ windows { id } }`, variables: { padding: 'x'.repeat(1_100_000) } });
+    const response = await fetch(`${stack.gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await bearer(DEFAULT_CALLER)) },
+      body: huge,
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: { code: 'INPUT.PAYLOAD_TOO_LARGE' } });
   });
 });
