@@ -1,0 +1,20 @@
+export interface LoadSpec {
+  url: string;
+  /** Besides content-type. */
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  durationSec: number;
+  /** Every response must be exactly this, byte for byte; any other counts as an error. */
+  expectBody: string;
+}
+
+export interface LoadResult {
+  requests: number;
+  durationSec: number;
+  requestsPerSec: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Connection errors, time-outs, non-2xx answers and wrong bodies, together. */
+  errors: number;
+}

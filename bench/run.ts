@@ -1,0 +1,82 @@
+/**
+ * `npm run bench`: runs the scenarios one after the other and writes BENCHMARKS.md.
+ * `-- --quick` is a smoke run (seconds per target, report to the temporary directory);
+ * `-- --profile` runs the federation scenario once with the gateways under --cpu-prof;
+ * `-- --rounds N` measures each gateway N times.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderBenchmarks } from './benchmarks.report.js';
+import { federationScenario } from './federation/federation.scenario.js';
+import { installedVersions, loadAverage, machineInfo } from './machine.info.js';
+import type { BenchSettings, Scenario, ScenarioReport } from './scenario.types.js';
+import { workingDaysScenario } from './working-days.scenario.js';
+
+const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario];
+
+const PACKAGES = [
+  '@apollo/gateway',
+  '@apollo/server',
+  '@apollo/subgraph',
+  '@apollo/composition',
+  'graphql',
+  '@graphql-hive/gateway',
+  '@graphql-hive/gateway-runtime',
+  '@graphql-mesh/fusion-runtime',
+  '@graphql-mesh/plugin-jit',
+  'graphql-jit',
+  'autocannon',
+  'tsx',
+] as const;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+  },
+});
+
+const rounds = Number(args.rounds ?? (args.quick || args.profile ? 1 : 3));
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) throw new Error(`--rounds must be an integer from 1 to 10, not ${args.rounds}`);
+const workDir = args.quick || args.profile ? mkdtempSync(join(tmpdir(), 'tongban-bench-')) : undefined;
+const settings: BenchSettings = {
+  quick: args.quick,
+  rounds,
+  warmUpSec: args.quick ? 2 : 10,
+  measureSec: args.quick ? 3 : 20,
+  connections: 50,
+  ...(args.profile && workDir ? { profileDir: join(workDir, 'profiles') } : {}),
+};
+
+const scenarios = args.profile ? [federationScenario] : SCENARIOS;
+const loadAtStart = loadAverage();
+const reports: ScenarioReport[] = [];
+for (const scenario of scenarios) {
+  console.error(`bench: ${scenario.id}`);
+  reports.push(await scenario.run(settings));
+}
+
+const document = renderBenchmarks({
+  date: new Date(),
+  command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+  machine: machineInfo(),
+  load: { start: loadAtStart, end: loadAverage() },
+  versions: installedVersions(PACKAGES),
+  quick: settings.quick,
+  scenarios: reports,
+});
+const out = workDir ? join(workDir, 'BENCHMARKS.md') : fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, document);
+
+console.log(reports.flatMap((report) => report.summary).join('\n'));
+console.log(`report: ${out}`);
+const problems = reports.flatMap((report) => report.problems);
+if (problems.length) {
+  console.error(`bench: ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  process.exitCode = 1;
+}
