@@ -6,7 +6,8 @@
  */
 import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../circuit-breaker.js';
+import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
+import { clientBasics, fetchText, forEachChunk, guardedCall, httpStatusFailure, parseJsonEnvelope } from '../http-client.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import { createToWire, waybillFromWire } from './courier.mapper.js';
 import type { CourierPort, CreateWaybillRequest, Waybill } from './courier.port.js';
@@ -69,18 +70,15 @@ export class CourierClient implements CourierPort {
   private readonly breaker: CircuitBreaker;
 
   constructor(private readonly options: CourierClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
-    this.retries = options.retries ?? 2;
-    this.retryBaseMs = options.retryBaseMs ?? 100;
-    this.now = options.now ?? Date.now;
-    this.nonce = options.nonce ?? newCourierNonce;
-    this.breaker = new CircuitBreaker({
-      failureThreshold: 5,
-      resetAfterMs: 30_000,
+    ({
+      baseUrl: this.baseUrl,
+      fetchImpl: this.fetchImpl,
+      retries: this.retries,
+      retryBaseMs: this.retryBaseMs,
       now: this.now,
-      ...options.circuitBreaker,
-    });
+      nonce: this.nonce,
+      breaker: this.breaker,
+    } = clientBasics(options, newCourierNonce));
   }
 
   get circuitState() {
@@ -125,7 +123,7 @@ export class CourierClient implements CourierPort {
     const label = `POST ${COURIER_API.track}`;
     const found = new Map<string, Waybill>();
     const wanted = [...new Set(waybillNos)].filter((no) => WAYBILL_NO.test(no));
-    await forEachChunk(wanted, async (chunk) => {
+    await forEachChunk(wanted, COURIER_MAX_TRACK, TRACK_CONCURRENCY, async (chunk) => {
       const result = await this.call({ path: COURIER_API.track, body: { waybillNos: chunk }, idempotent: true });
       const { waybills } = parseResult(courierTrackResultSchema, result, label);
       const asked = new Set(chunk);
@@ -151,24 +149,14 @@ export class CourierClient implements CourierPort {
   }
 
   private async call(spec: CallSpec): Promise<unknown> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await this.breaker.run(
-          () => this.send(spec),
-          (error) => error instanceof PlatformUnavailableError,
-        );
-      } catch (caught) {
-        const error =
-          caught instanceof CircuitOpenError
-            ? new PlatformUnavailableError(SYSTEM, `政务专递连续失败，已熔断：${caught.message}`, { cause: caught, retryAfterMs: caught.retryAfterMs })
-            : caught;
-        // When the courier (429) or the breaker says how long to wait, a short backoff here would only be refused again.
-        const retryable = error instanceof PlatformUnavailableError && error.retryAfterMs === undefined;
-        if (!spec.idempotent || !retryable || attempt >= this.retries) throw error;
-        const backoff = this.retryBaseMs * 2 ** attempt;
-        await sleep(backoff / 2 + Math.random() * (backoff / 2));
-      }
-    }
+    return guardedCall(() => this.send(spec), {
+      breaker: this.breaker,
+      circuitOpen: (error) =>
+        new PlatformUnavailableError(SYSTEM, `政务专递连续失败，已熔断：${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs }),
+      idempotent: spec.idempotent,
+      retries: this.retries,
+      retryBaseMs: this.retryBaseMs,
+    });
   }
 
   private async send(spec: CallSpec): Promise<unknown> {
@@ -186,27 +174,12 @@ export class CourierClient implements CourierPort {
       }),
       ...spec.headers,
     };
-    let status: number;
-    let retryAfter: string | null;
-    let text: string;
-    try {
-      const response = await this.fetchImpl(`${this.baseUrl}${spec.path}`, {
-        method: 'POST',
-        headers,
-        body,
-        // Redirects are not part of the contract; following one would send a signed order elsewhere.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      text = await response.text();
-    } catch (error) {
-      if (isTimeout(error)) {
-        throw new PlatformUnavailableError(SYSTEM, `政务专递 ${label} 超时（${this.options.timeoutMs} ms）`, { cause: error });
-      }
-      throw new PlatformUnavailableError(SYSTEM, `政务专递 ${label} 网络错误：${errorMessage(error)}`, { cause: error });
-    }
+    const { status, retryAfter, text } = await fetchText(
+      `${this.baseUrl}${spec.path}`,
+      // Redirects are not part of the contract; following one would send a signed order elsewhere (fetchText never does).
+      { method: 'POST', headers, body },
+      { fetch: this.fetchImpl, system: SYSTEM, displayName: '政务专递', label, timeoutMs: this.options.timeoutMs },
+    );
     return this.interpret(label, status, retryAfter, text);
   }
 
@@ -214,16 +187,17 @@ export class CourierClient implements CourierPort {
     const parsed = parseEnvelope(text);
     const envelope = 'envelope' in parsed ? parsed.envelope : null;
     const said = envelope && !envelope.success ? `${envelope.errorCode} ${envelope.errorMsg ?? ''}`.trim() : `HTTP ${status}`;
-    if (status === 429) {
-      throw new PlatformUnavailableError(SYSTEM, `政务专递 ${label} 限流（${said}）`, {
-        retryAfterMs: parseRetryAfter(retryAfter, this.now()),
-      });
-    }
-    if (status >= 500) throw new PlatformUnavailableError(SYSTEM, `政务专递 ${label} 服务端错误 HTTP ${status}（${said}）`);
-    if (status >= 400) {
-      const code = envelope && !envelope.success ? envelope.errorCode : `HTTP_${status}`;
-      throw new PlatformRejectedError(SYSTEM, code, `政务专递 ${label} 拒绝请求（${said}）`);
-    }
+    const failure = httpStatusFailure({
+      system: SYSTEM,
+      displayName: '政务专递',
+      label,
+      status,
+      said,
+      rejectCode: () => (envelope && !envelope.success ? envelope.errorCode : `HTTP_${status}`),
+      retryAfter,
+      now: this.now,
+    });
+    if (failure) throw failure;
     if (status !== 200 && status !== 201) throw badResponse(`${label} 返回了契约外的 HTTP ${status}`);
     if (!envelope) throw badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
     if (!envelope.success) {
@@ -237,16 +211,7 @@ export class CourierClient implements CourierPort {
 }
 
 function parseEnvelope(text: string): { envelope: CourierEnvelope } | { problem: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { problem: `返回的不是 JSON（${text.length} 字节：${JSON.stringify(text.slice(0, 80))}）` };
-  }
-  const result = courierEnvelopeSchema.safeParse(json);
-  return result.success
-    ? { envelope: result.data }
-    : { problem: `返回的不是 {success,errorCode,errorMsg,result} 信封：${describeIssues(result.error)}` };
+  return parseJsonEnvelope(text, courierEnvelopeSchema, '{success,errorCode,errorMsg,result}');
 }
 
 function parseResult<S extends z.ZodType>(schema: S, result: unknown, label: string): z.infer<S> {
@@ -257,48 +222,4 @@ function parseResult<S extends z.ZodType>(schema: S, result: unknown, label: str
 
 function badResponse(message: string): PlatformBadResponseError {
   return new PlatformBadResponseError(SYSTEM, `政务专递 ${message}`);
-}
-
-/** Retry-After is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
-function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError';
-}
-
-function errorMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `（${error.cause.message}）` : '';
-  return `${error.message}${cause}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** One call per chunk of at most COURIER_MAX_TRACK; stops taking chunks after the first failure. */
-async function forEachChunk(values: string[], run: (chunk: string[]) => Promise<void>): Promise<void> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < values.length; i += COURIER_MAX_TRACK) chunks.push(values.slice(i, i + COURIER_MAX_TRACK));
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < chunks.length) {
-      const chunk = chunks[next]!;
-      next += 1;
-      try {
-        await run(chunk);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(TRACK_CONCURRENCY, chunks.length) }, worker));
 }

@@ -8,9 +8,10 @@
  * `stepMs` is set, so a test sees the same behaviour on every run.
  */
 import { randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InputError, NotFoundError } from '../../domain/errors.js';
+import { createNonceMemory, createSandboxRuntime, listen, sendJsonReply, serveApiRequest, type SandboxFaults } from '../sandbox.kit.js';
+import { canonicalJson } from '../wire.kit.js';
 import { STATE_CODES } from './courier.mapper.js';
 import type { WaybillState } from './courier.port.js';
 import {
@@ -38,19 +39,8 @@ import {
   type CourierWireParty,
 } from './courier.wire.js';
 
-export interface CourierSandboxFaults {
-  /** Share of API requests answered 500 SYSTEM_ERROR or 503 SYSTEM_BUSY. */
-  errorRate?: number;
-  /** Delay before every API answer. */
-  latencyMs?: number;
-  /** Share of API requests never answered (the connection stays open until the client gives up or close()). */
-  timeoutRate?: number;
-  /** Share of API requests processed normally but answered with truncated JSON. */
-  malformedRate?: number;
-  /** Share of API requests answered 429 RATE_LIMITED with Retry-After. */
-  rateLimitRate?: number;
-  retryAfterSeconds?: number;
-}
+/** Fault injection (see sandbox.kit): errors are 500 SYSTEM_ERROR or 503 SYSTEM_BUSY, 429 is RATE_LIMITED with Retry-After. */
+export type CourierSandboxFaults = SandboxFaults;
 
 export interface CourierSandboxOptions {
   /** 0 or absent: any free port. */
@@ -192,31 +182,6 @@ function placeOf(state: CourierStateCode, stored: StoredWaybill): string {
   }
 }
 
-/** mulberry32: tiny, fast and good enough to make fault injection reproducible from a seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Key order must not matter when deciding whether a re-order is "the same body". */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    return `{${Object.keys(record)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function ok(result: unknown, status = 200): Reply {
   return { status, envelope: { success: true, result } };
 }
@@ -234,78 +199,35 @@ function matchRoute(method: string, pathname: string): { endpoint: Endpoint; way
   return null;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<CourierSandbox> {
   const host = opts.host ?? '127.0.0.1';
   const now = opts.now ?? Date.now;
   const toleranceMs = opts.toleranceMs ?? COURIER_TIMESTAMP_TOLERANCE_MS;
-  const random = seededRandom(opts.seed ?? 20230301);
+  const rt = createSandboxRuntime(opts.seed ?? 20230301, opts.faults);
   // Waybill numbers differ between sandbox instances, so a long-lived gateway never confuses two runs' shipments.
   const instance = String(randomInt(1000)).padStart(3, '0');
   const pushAttempts = opts.pushAttempts ?? 4;
   const pushRetryDelayMs = opts.pushRetryDelayMs ?? 200;
   const pushTimeoutMs = opts.pushTimeoutMs ?? 5000;
 
-  let faults: CourierSandboxFaults = { ...opts.faults };
-  let counts: Record<string, number> = {};
   let waybillSeq = 0;
   let pushSeq = 0;
-  let closed = false;
   const waybills = new Map<string, StoredWaybill>();
   const byIdempotencyKey = new Map<string, { body: string; waybillNo: string }>();
-  const seenNonces = new Map<string, number>();
+  const nonces = createNonceMemory(2 * toleranceMs);
   const stepTimers = new Map<string, NodeJS.Timeout>();
-  const pauses = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   const pushesById = new Map<string, CourierPush>();
   const deliveryChains = new Map<string, Promise<void>>();
   const pendingDeliveries = new Set<Promise<unknown>>();
   const deliveries: PushDelivery[] = [];
-  const sockets = new Set<Socket>();
   const lifetime = new AbortController();
 
-  const chance = (rate: number | undefined) => rate !== undefined && rate > 0 && random() < rate;
-
-  /** A wait that close() cuts short, so nothing outlives the sandbox. */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (closed) return resolve();
-      const entry = {
-        timer: setTimeout(() => {
-          pauses.delete(entry);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      entry.timer.unref();
-      pauses.add(entry);
-    });
+  const { pause } = rt;
 
   function keepPending<T>(promise: Promise<T>): Promise<T> {
     pendingDeliveries.add(promise);
     void promise.finally(() => pendingDeliveries.delete(promise)).catch(() => undefined);
     return promise;
-  }
-
-  function claimNonce(nonce: string, at: number): boolean {
-    for (const [seen, expiresAt] of seenNonces) {
-      if (expiresAt > at) break;
-      seenNonces.delete(seen);
-    }
-    if (seenNonces.has(nonce)) return false;
-    seenNonces.set(nonce, at + 2 * toleranceMs);
-    return true;
   }
 
   function authenticate(req: IncomingMessage, raw: Buffer): Reply | null {
@@ -316,7 +238,7 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
       const code = check.reason === 'STALE_TIMESTAMP' ? COURIER_CODE.timestampExpired : COURIER_CODE.signError;
       return fail(401, code, `认证失败：${check.detail}`);
     }
-    if (!claimNonce(check.nonce, at)) return fail(401, COURIER_CODE.nonceReplayed, 'nonce 已使用');
+    if (!nonces.claim(check.nonce, at)) return fail(401, COURIER_CODE.nonceReplayed, 'nonce 已使用');
     return null;
   }
 
@@ -400,46 +322,31 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
   }
 
   function send(res: ServerResponse, reply: Reply, truncate = false): void {
-    if (closed || res.headersSent || res.destroyed) return;
-    const full = JSON.stringify(reply.envelope);
-    // Half of a JSON object is never valid JSON: the closing brace is always cut off.
-    const text = truncate ? full.slice(0, Math.floor(full.length / 2)) : full;
-    res.writeHead(reply.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(Buffer.byteLength(text)),
-      ...reply.headers,
-    });
-    res.end(text);
+    if (rt.isClosed()) return;
+    sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const matched = matchRoute(req.method ?? '', url.pathname);
-    const counter = matched?.endpoint ?? `${req.method} ${url.pathname}`;
-    counts[counter] = (counts[counter] ?? 0) + 1;
-    const raw = await readBody(req);
-    if (raw === null) return send(res, fail(413, COURIER_CODE.bodyTooLarge, `请求体超过 ${MAX_BODY_BYTES} 字节`));
-    if (!matched) return send(res, fail(404, COURIER_CODE.notFound, '接口不存在'));
-
-    const current = faults;
-    if (current.latencyMs) await pause(current.latencyMs);
-    if (closed || chance(current.timeoutRate)) return;
-    if (chance(current.rateLimitRate)) {
-      const retryAfter = String(current.retryAfterSeconds ?? 1);
-      return send(res, fail(429, COURIER_CODE.rateLimited, '请求过于频繁', { 'retry-after': retryAfter }));
-    }
-    if (chance(current.errorRate)) {
-      return send(res, random() < 0.5 ? fail(500, COURIER_CODE.systemError, '系统内部错误') : fail(503, COURIER_CODE.systemBusy, '系统繁忙'));
-    }
-    const truncate = chance(current.malformedRate);
-    send(res, await route(req, raw, matched), truncate);
+  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return serveApiRequest(req, res, {
+      ...rt,
+      match: matchRoute,
+      maxBodyBytes: MAX_BODY_BYTES,
+      send,
+      replies: {
+        tooLarge: () => fail(413, COURIER_CODE.bodyTooLarge, `请求体超过 ${MAX_BODY_BYTES} 字节`),
+        notFound: () => fail(404, COURIER_CODE.notFound, '接口不存在'),
+        rateLimited: (retryAfter) => fail(429, COURIER_CODE.rateLimited, '请求过于频繁', { 'retry-after': retryAfter }),
+        failure: (status) => (status === 500 ? fail(500, COURIER_CODE.systemError, '系统内部错误') : fail(503, COURIER_CODE.systemBusy, '系统繁忙')),
+      },
+      route: (req, _url, raw, matched) => route(req, raw, matched),
+    });
   }
 
   function scheduleStep(stored: StoredWaybill): void {
     const { waybillNo, stateCode } = stored.wire;
     clearTimeout(stepTimers.get(waybillNo));
     stepTimers.delete(waybillNo);
-    if (!opts.stepMs || closed || NEXT_STATE[stateCode] === undefined) return;
+    if (!opts.stepMs || rt.isClosed() || NEXT_STATE[stateCode] === undefined) return;
     const timer = setTimeout(() => {
       stepTimers.delete(waybillNo);
       void move(stored, NEXT_STATE[stored.wire.stateCode]!);
@@ -528,12 +435,12 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
 
   async function deliverWithRetries(push: CourierPush): Promise<void> {
     for (let attempt = 1; attempt <= pushAttempts; attempt += 1) {
-      if (closed) return;
+      if (rt.isClosed()) return;
       const result = await attemptPush(push, 'EVENT', attempt);
-      if (result.outcome === 'DELIVERED' || closed) return;
+      if (result.outcome === 'DELIVERED' || rt.isClosed()) return;
       if (attempt < pushAttempts) await pause(pushRetryDelayMs * 2 ** (attempt - 1));
     }
-    if (!closed) {
+    if (!rt.isClosed()) {
       const { pushId, waybillNo, seq, stateCode } = push;
       deliveries.push({ pushId, waybillNo, seq, stateCode, kind: 'EVENT', attempt: pushAttempts, at: new Date(now()).toISOString(), outcome: 'GAVE_UP' });
     }
@@ -543,48 +450,27 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
     if (!opts.pushUrl) throw new InputError('SANDBOX.NO_PUSH_URL', '政务专递沙箱未配置推送地址 pushUrl');
   }
 
-  const server = createServer((req, res) => {
+  const server = await listen((req, res) => {
     handle(req, res).catch(() => send(res, fail(500, COURIER_CODE.systemError, '系统内部错误')));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  }, { port: opts.port, host });
+  const { port } = server;
   let closing: Promise<void> | undefined;
 
   return {
-    url: `http://${host}:${port}`,
+    url: server.url,
     port,
     close() {
       closing ??= (async () => {
-        closed = true;
+        rt.close();
         lifetime.abort();
         for (const timer of stepTimers.values()) clearTimeout(timer);
         stepTimers.clear();
-        for (const entry of pauses) {
-          clearTimeout(entry.timer);
-          entry.resolve();
-        }
-        pauses.clear();
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Hung requests (timeout faults) and keep-alive connections would hold server.close() open forever.
-        for (const socket of sockets) socket.destroy();
-        await stopped;
+        await server.stop();
         await Promise.allSettled([...pendingDeliveries]);
       })();
       return closing;
     },
-    setFaults(next) {
-      faults = { ...next };
-    },
+    setFaults: rt.setFaults,
     async advance(waybillNo, to) {
       if (to !== undefined && !Object.hasOwn(STATE_CODES, to)) {
         throw new InputError('SANDBOX.UNKNOWN_STATE', `政务专递沙箱没有状态 ${to}`);
@@ -631,9 +517,7 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
       const status = await keepPending(post(body, { secret: pushOpts.signWith ?? opts.secret, timestamp, nonce }));
       return { status, nonce, timestamp };
     },
-    requestCounts: () => ({ ...counts }),
-    resetCounts() {
-      counts = {};
-    },
+    requestCounts: rt.requestCounts,
+    resetCounts: rt.resetCounts,
   };
 }

@@ -3,7 +3,10 @@
  * sign calls, by the sandbox to check them and to sign its pushes, and by the push verifier —
  * so the sides cannot drift apart.
  */
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { checkHeaderSignature, headerText, newUuidNonce, type HeaderMap, type SignatureFailure } from '../signing.kit.js';
+
+export type { SignatureFailure };
 
 export const COURIER_HEADER = {
   partner: 'x-courier-partner',
@@ -16,10 +19,17 @@ export const COURIER_HEADER = {
 /** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
 export const COURIER_TIMESTAMP_TOLERANCE_MS = 300_000;
 
-const TIMESTAMP = /^\d{1,16}$/;
-const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
-/** Base64 of the 32 bytes of an HMAC-SHA256: 43 characters and one pad. */
-const SIGN = /^[A-Za-z0-9+/]{43}=$/;
+const SCHEME = {
+  timestampHeader: COURIER_HEADER.timestamp,
+  nonceHeader: COURIER_HEADER.nonce,
+  signatureHeader: COURIER_HEADER.sign,
+  nonce: /^[A-Za-z0-9_-]{16,64}$/,
+  nonceFormat: '16–64 characters [A-Za-z0-9_-]',
+  /** Base64 of the 32 bytes of an HMAC-SHA256: 43 characters and one pad. */
+  signature: /^[A-Za-z0-9+/]{43}=$/,
+  signatureFormat: 'base64 of 32 bytes',
+  encoding: 'base64',
+} as const;
 
 export interface CourierSignatureInput {
   secret: string;
@@ -41,7 +51,7 @@ export function signCourier(input: CourierSignatureInput): string {
 }
 
 export function newCourierNonce(): string {
-  return randomUUID().replace(/-/g, '');
+  return newUuidNonce();
 }
 
 export function signedCourierHeaders(input: {
@@ -60,18 +70,9 @@ export function signedCourierHeaders(input: {
   };
 }
 
-export type SignatureFailure = 'MALFORMED' | 'BAD_SIGNATURE' | 'STALE_TIMESTAMP';
-
 export type SignatureCheck =
   | { ok: true; partnerId: string | undefined; nonce: string; timestamp: number }
   | { ok: false; reason: SignatureFailure; detail: string };
-
-/** Case-insensitive, because not every framework lower-cases header names as node:http does. */
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
-  const value = key === undefined ? undefined : headers[key];
-  return typeof value === 'string' ? value.trim() : undefined;
-}
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller
@@ -80,30 +81,16 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
  */
 export function checkCourierSignature(input: {
   secret: string;
-  headers: Record<string, string | string[] | undefined>;
+  headers: HeaderMap;
   body: string | Uint8Array;
   now: number;
   toleranceMs: number;
 }): SignatureCheck {
-  const timestamp = headerValue(input.headers, COURIER_HEADER.timestamp);
-  const nonce = headerValue(input.headers, COURIER_HEADER.nonce);
-  const sign = headerValue(input.headers, COURIER_HEADER.sign);
-  if (timestamp === undefined || !TIMESTAMP.test(timestamp)) {
-    return { ok: false, reason: 'MALFORMED', detail: `${COURIER_HEADER.timestamp} missing or not unix milliseconds` };
-  }
-  if (nonce === undefined || !NONCE.test(nonce)) {
-    return { ok: false, reason: 'MALFORMED', detail: `${COURIER_HEADER.nonce} missing or not 16–64 characters [A-Za-z0-9_-]` };
-  }
-  if (sign === undefined || !SIGN.test(sign)) {
-    return { ok: false, reason: 'BAD_SIGNATURE', detail: `${COURIER_HEADER.sign} missing or not base64 of 32 bytes` };
-  }
-  const expected = Buffer.from(signCourier({ secret: input.secret, timestamp, nonce, body: input.body }), 'base64');
-  if (!timingSafeEqual(expected, Buffer.from(sign, 'base64'))) {
-    return { ok: false, reason: 'BAD_SIGNATURE', detail: 'signature does not match' };
-  }
-  const millis = Number(timestamp);
-  if (Math.abs(input.now - millis) > input.toleranceMs) {
-    return { ok: false, reason: 'STALE_TIMESTAMP', detail: `timestamp ${millis} is more than ${input.toleranceMs} ms from ${input.now}` };
-  }
-  return { ok: true, partnerId: headerValue(input.headers, COURIER_HEADER.partner), nonce, timestamp: millis };
+  const check = checkHeaderSignature(SCHEME, {
+    headers: input.headers,
+    now: input.now,
+    toleranceMs: input.toleranceMs,
+    expected: (timestamp, nonce) => signCourier({ secret: input.secret, timestamp, nonce, body: input.body }),
+  });
+  return check.ok ? { ...check, partnerId: headerText(input.headers, COURIER_HEADER.partner) } : check;
 }

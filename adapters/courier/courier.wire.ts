@@ -4,6 +4,7 @@
  * system sees only courier.port.ts.
  */
 import { z } from 'zod';
+import { describeZodIssues } from '../wire.kit.js';
 import type { CostBearer, WaybillPurpose, WaybillState } from './courier.port.js';
 
 export const COURIER_API = {
@@ -187,8 +188,5 @@ export type CourierPush = z.infer<typeof courierPushSchema>;
 
 /** First few problems of a failed parse, for error messages and 400 bodies. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
+  return describeZodIssues(error);
 }

@@ -6,7 +6,8 @@
  */
 import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../circuit-breaker.js';
+import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
+import { clientBasics, fetchText, guardedCall, httpStatusFailure, parseJsonEnvelope } from '../http-client.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import type { DeliveryReport, NotificationPort, OutboundMessage, SentReceipt } from './notify.port.js';
 import { newNotifyNonce, signedNotifyHeaders } from './notify.signature.js';
@@ -51,11 +52,10 @@ export class NotifyClient implements NotificationPort {
   private readonly breaker: CircuitBreaker;
 
   constructor(private readonly options: NotifyClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
-    this.now = options.now ?? Date.now;
-    this.nonce = options.nonce ?? newNotifyNonce;
-    this.breaker = new CircuitBreaker({ failureThreshold: 5, resetAfterMs: 30_000, now: this.now, ...options.circuitBreaker });
+    ({ baseUrl: this.baseUrl, fetchImpl: this.fetchImpl, now: this.now, nonce: this.nonce, breaker: this.breaker } = clientBasics(
+      options,
+      newNotifyNonce,
+    ));
   }
 
   get circuitState() {
@@ -120,21 +120,16 @@ export class NotifyClient implements NotificationPort {
     };
   }
 
+  /** One attempt through the breaker: retries are the notifications job's (see send()). */
   private async call(method: 'GET' | 'POST', path: string, body: string): Promise<unknown> {
-    try {
-      return await this.breaker.run(
-        () => this.request(method, path, body),
-        (error) => error instanceof PlatformUnavailableError,
-      );
-    } catch (error) {
-      if (error instanceof CircuitOpenError) {
-        throw new PlatformUnavailableError(SYSTEM, `通知网关连续失败，已熔断：${error.message}`, {
-          cause: error,
-          retryAfterMs: error.retryAfterMs,
-        });
-      }
-      throw error;
-    }
+    return guardedCall(() => this.request(method, path, body), {
+      breaker: this.breaker,
+      circuitOpen: (error) =>
+        new PlatformUnavailableError(SYSTEM, `通知网关连续失败，已熔断：${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs }),
+      idempotent: false,
+      retries: 0,
+      retryBaseMs: 0,
+    });
   }
 
   private async request(method: 'GET' | 'POST', path: string, body: string): Promise<unknown> {
@@ -144,27 +139,12 @@ export class NotifyClient implements NotificationPort {
       ...(method === 'POST' ? { 'content-type': 'application/json; charset=utf-8' } : {}),
       ...signedNotifyHeaders({ appId: this.options.appId, secret: this.options.secret, body, now: this.now(), nonce: this.nonce() }),
     };
-    let status: number;
-    let retryAfter: string | null;
-    let text: string;
-    try {
-      const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        ...(method === 'POST' ? { body } : {}),
-        // Redirects are not part of the contract; following one would hand a signed message to someone else.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      text = await response.text();
-    } catch (error) {
-      if (error instanceof Error && error.name === 'TimeoutError') {
-        throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 超时（${this.options.timeoutMs} ms）`, { cause: error });
-      }
-      throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 网络错误：${errorMessage(error)}`, { cause: error });
-    }
+    const { status, retryAfter, text } = await fetchText(
+      `${this.baseUrl}${path}`,
+      // Redirects are not part of the contract; following one would hand a signed message to someone else (fetchText never does).
+      { method, headers, ...(method === 'POST' ? { body } : {}) },
+      { fetch: this.fetchImpl, system: SYSTEM, displayName: '通知网关', label, timeoutMs: this.options.timeoutMs },
+    );
     return this.interpret(label, status, retryAfter, text);
   }
 
@@ -173,13 +153,17 @@ export class NotifyClient implements NotificationPort {
     const envelope = 'envelope' in parsed ? parsed.envelope : null;
     const failed = envelope !== null && envelope.code !== NOTIFY_CODE.ok;
     const said = failed ? `${envelope.code} ${envelope.message}`.trim() : `HTTP ${status}`;
-    if (status === 429) {
-      throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 限流（${said}）`, { retryAfterMs: parseRetryAfter(retryAfter, this.now()) });
-    }
-    if (status >= 500) throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 服务端错误 HTTP ${status}（${said}）`);
-    if (status >= 400) {
-      throw new PlatformRejectedError(SYSTEM, failed ? String(envelope.code) : `HTTP_${status}`, `通知网关 ${label} 拒绝请求（${said}）`);
-    }
+    const failure = httpStatusFailure({
+      system: SYSTEM,
+      displayName: '通知网关',
+      label,
+      status,
+      said,
+      rejectCode: () => (failed ? String(envelope.code) : `HTTP_${status}`),
+      retryAfter,
+      now: this.now,
+    });
+    if (failure) throw failure;
     if (status !== 200) throw badResponse(`${label} 返回了契约外的 HTTP ${status}`);
     if (!envelope) throw badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
     if (failed) {
@@ -191,14 +175,7 @@ export class NotifyClient implements NotificationPort {
 }
 
 function parseEnvelope(text: string): { envelope: NotifyEnvelope } | { problem: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { problem: `返回的不是 JSON（${text.length} 字节：${JSON.stringify(text.slice(0, 80))}）` };
-  }
-  const result = notifyEnvelopeSchema.safeParse(json);
-  return result.success ? { envelope: result.data } : { problem: `返回的不是 {code,message,data} 信封：${describeIssues(result.error)}` };
+  return parseJsonEnvelope(text, notifyEnvelopeSchema, '{code,message,data}');
 }
 
 function parseData<S extends z.ZodType>(schema: S, data: unknown, label: string): z.infer<S> {
@@ -209,19 +186,4 @@ function parseData<S extends z.ZodType>(schema: S, data: unknown, label: string)
 
 function badResponse(message: string): PlatformBadResponseError {
   return new PlatformBadResponseError(SYSTEM, `通知网关 ${message}`);
-}
-
-/** Retry-After is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
-function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function errorMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `（${error.cause.message}）` : '';
-  return `${error.message}${cause}`;
 }

@@ -8,8 +8,9 @@
  * Determinism: faults draw from a seeded PRNG, so a test sees the same behaviour on every run.
  */
 import { randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createNonceMemory, createSandboxRuntime, listen, sendJsonReply, serveApiRequest, type SandboxFaults } from '../sandbox.kit.js';
+import { canonicalJson } from '../wire.kit.js';
 import type { NotificationChannel, NotificationTemplate } from './notify.port.js';
 import { checkNotifySignature, NOTIFY_HEADER, NOTIFY_TIMESTAMP_TOLERANCE_MS } from './notify.signature.js';
 import { renderNotification, type NotificationProblem } from './notify.templates.js';
@@ -24,19 +25,11 @@ import {
   type NotifyStatusResult,
 } from './notify.wire.js';
 
-export interface NotifySandboxFaults {
-  /** Share of requests answered 500 SYSTEM_ERROR or 503 SYSTEM_BUSY, without processing them. */
-  errorRate?: number;
-  /** Delay before every answer. */
-  latencyMs?: number;
-  /** Share of requests never answered nor processed (the connection stays open until the client gives up or close()). */
-  timeoutRate?: number;
-  /** Share of requests processed normally but answered with truncated JSON: the message is sent, the answer lost. */
-  malformedRate?: number;
-  /** Share of requests answered 429 RATE_LIMITED with Retry-After, without processing them. */
-  rateLimitRate?: number;
-  retryAfterSeconds?: number;
-}
+/**
+ * Fault injection (see sandbox.kit): errors are 500 SYSTEM_ERROR or 503 SYSTEM_BUSY and 429 is RATE_LIMITED,
+ * all without processing the request; a malformed answer means the message was sent and the answer lost.
+ */
+export type NotifySandboxFaults = SandboxFaults;
 
 export interface NotifySandboxOptions {
   /** 0 or absent: any free port. */
@@ -105,31 +98,6 @@ const PROBLEM_CODES: Record<NotificationProblem, number> = {
   TOO_LONG: NOTIFY_CODE.contentTooLong,
 };
 
-/** mulberry32: tiny, fast and good enough to make fault injection reproducible from a seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Key order must not matter when deciding whether a resend is "the same message". */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    return `{${Object.keys(record)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function ok(data: unknown): Reply {
   return { status: 200, envelope: { code: NOTIFY_CODE.ok, message: '成功', data } };
 }
@@ -145,66 +113,23 @@ function matchRoute(method: string, pathname: string): { endpoint: Endpoint; mes
   return null;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<NotifySandbox> {
   const host = opts.host ?? '127.0.0.1';
   const now = opts.now ?? Date.now;
   const toleranceMs = opts.toleranceMs ?? NOTIFY_TIMESTAMP_TOLERANCE_MS;
-  const random = seededRandom(opts.seed ?? 20230301);
+  const rt = createSandboxRuntime(opts.seed ?? 20230301, opts.faults);
   const blocked = new Set(opts.blockedRecipients);
   // Message ids differ between sandbox instances, so a long-lived worker never confuses two runs' messages.
   const instance = String(randomInt(1000)).padStart(3, '0');
 
-  let faults: NotifySandboxFaults = { ...opts.faults };
-  let counts: Record<string, number> = {};
   let outbox: OutboxEntry[] = [];
   let messageSeq = 0;
-  let closed = false;
   const messages = new Map<string, StoredMessage>();
   const byRequestId = new Map<string, StoredMessage>();
-  const seenNonces = new Map<string, number>();
-  const pauses = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
-  const sockets = new Set<Socket>();
-
-  const chance = (rate: number | undefined) => rate !== undefined && rate > 0 && random() < rate;
-
-  /** A wait that close() cuts short, so nothing outlives the sandbox. */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (closed) return resolve();
-      const entry = {
-        timer: setTimeout(() => {
-          pauses.delete(entry);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      entry.timer.unref();
-      pauses.add(entry);
-    });
-
   /** Nonces are remembered for twice the window: as long as a request carrying one could still pass the timestamp check. */
-  function claimNonce(nonce: string, at: number): boolean {
-    for (const [seen, expiresAt] of seenNonces) {
-      if (expiresAt > at) break;
-      seenNonces.delete(seen);
-    }
-    if (seenNonces.has(nonce)) return false;
-    seenNonces.set(nonce, at + 2 * toleranceMs);
-    return true;
-  }
+  const nonces = createNonceMemory(2 * toleranceMs);
+
+  const { pause } = rt;
 
   function authenticate(req: IncomingMessage, raw: Buffer): Reply | null {
     if (req.headers[NOTIFY_HEADER.app] !== opts.appId) return fail(401, NOTIFY_CODE.appUnknown, '应用标识无效');
@@ -214,7 +139,7 @@ export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<No
       const code = check.reason === 'STALE_TIMESTAMP' ? NOTIFY_CODE.timestampExpired : NOTIFY_CODE.signatureInvalid;
       return fail(401, code, `认证失败：${check.detail}`);
     }
-    if (!claimNonce(check.nonce, at)) return fail(401, NOTIFY_CODE.nonceReplayed, 'nonce 已使用');
+    if (!nonces.claim(check.nonce, at)) return fail(401, NOTIFY_CODE.nonceReplayed, 'nonce 已使用');
     return null;
   }
 
@@ -286,86 +211,48 @@ export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<No
   }
 
   function send(res: ServerResponse, reply: Reply, truncate = false): void {
-    if (closed || res.headersSent || res.destroyed) return;
-    const full = JSON.stringify(reply.envelope);
-    // Half of a JSON object is never valid JSON: the closing brace is always cut off.
-    const text = truncate ? full.slice(0, Math.floor(full.length / 2)) : full;
-    res.writeHead(reply.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(Buffer.byteLength(text)),
-      ...reply.headers,
+    if (rt.isClosed()) return;
+    sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return serveApiRequest(req, res, {
+      ...rt,
+      match: matchRoute,
+      maxBodyBytes: MAX_BODY_BYTES,
+      send,
+      replies: {
+        tooLarge: () => fail(413, NOTIFY_CODE.bodyTooLarge, `请求体超过 ${MAX_BODY_BYTES} 字节`),
+        notFound: () => fail(404, NOTIFY_CODE.notFound, '接口不存在'),
+        rateLimited: (retryAfter) => fail(429, NOTIFY_CODE.rateLimited, '请求过于频繁', { 'retry-after': retryAfter }),
+        failure: (status) => (status === 500 ? fail(500, NOTIFY_CODE.systemError, '系统内部错误') : fail(503, NOTIFY_CODE.systemBusy, '系统繁忙')),
+      },
+      route: (req, _url, raw, matched) => route(req, raw, matched),
     });
-    res.end(text);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const matched = matchRoute(req.method ?? '', url.pathname);
-    const counter = matched?.endpoint ?? `${req.method} ${url.pathname}`;
-    counts[counter] = (counts[counter] ?? 0) + 1;
-    const raw = await readBody(req);
-    if (raw === null) return send(res, fail(413, NOTIFY_CODE.bodyTooLarge, `请求体超过 ${MAX_BODY_BYTES} 字节`));
-    if (!matched) return send(res, fail(404, NOTIFY_CODE.notFound, '接口不存在'));
-
-    const current = faults;
-    if (current.latencyMs) await pause(current.latencyMs);
-    if (closed || chance(current.timeoutRate)) return;
-    if (chance(current.rateLimitRate)) {
-      const retryAfter = String(current.retryAfterSeconds ?? 1);
-      return send(res, fail(429, NOTIFY_CODE.rateLimited, '请求过于频繁', { 'retry-after': retryAfter }));
-    }
-    if (chance(current.errorRate)) {
-      return send(res, random() < 0.5 ? fail(500, NOTIFY_CODE.systemError, '系统内部错误') : fail(503, NOTIFY_CODE.systemBusy, '系统繁忙'));
-    }
-    const truncate = chance(current.malformedRate);
-    send(res, route(req, raw, matched), truncate);
-  }
-
-  const server = createServer((req, res) => {
+  const server = await listen((req, res) => {
     handle(req, res).catch(() => send(res, fail(500, NOTIFY_CODE.systemError, '系统内部错误')));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  }, { port: opts.port, host });
+  const { port } = server;
   let closing: Promise<void> | undefined;
 
   return {
-    url: `http://${host}:${port}`,
+    url: server.url,
     port,
     close() {
       closing ??= (async () => {
-        closed = true;
-        for (const entry of pauses) {
-          clearTimeout(entry.timer);
-          entry.resolve();
-        }
-        pauses.clear();
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Hung requests (timeout faults) and keep-alive connections would hold server.close() open forever.
-        for (const socket of sockets) socket.destroy();
-        await stopped;
+        rt.close();
+        await server.stop();
       })();
       return closing;
     },
-    setFaults(next) {
-      faults = { ...next };
-    },
+    setFaults: rt.setFaults,
     outbox: () => outbox.map((entry) => structuredClone(entry)),
     clearOutbox() {
       outbox = [];
     },
-    requestCounts: () => ({ ...counts }),
-    resetCounts() {
-      counts = {};
-    },
+    requestCounts: rt.requestCounts,
+    resetCounts: rt.resetCounts,
   };
 }

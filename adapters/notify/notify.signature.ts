@@ -2,7 +2,7 @@
  * The notification gateway's request signature (CONTRACT.md §2). One implementation, used by the
  * client to sign and by the sandbox to check, so the two sides cannot drift apart.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { checkHeaderSignature, hmacHex, newUuidNonce, sha256Hex, type HeaderMap, type SignatureFailure } from '../signing.kit.js';
 
 export const NOTIFY_HEADER = {
   app: 'x-notify-app',
@@ -14,9 +14,16 @@ export const NOTIFY_HEADER = {
 /** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
 export const NOTIFY_TIMESTAMP_TOLERANCE_MS = 300_000;
 
-const TIMESTAMP = /^\d{1,16}$/;
-const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
-const SIGNATURE = /^[0-9a-f]{64}$/;
+const SCHEME = {
+  timestampHeader: NOTIFY_HEADER.timestamp,
+  nonceHeader: NOTIFY_HEADER.nonce,
+  signatureHeader: NOTIFY_HEADER.signature,
+  nonce: /^[A-Za-z0-9_-]{16,64}$/,
+  nonceFormat: '16–64 characters [A-Za-z0-9_-]',
+  signature: /^[0-9a-f]{64}$/,
+  signatureFormat: '64 lower-case hex digits',
+  encoding: 'hex',
+} as const;
 
 export interface NotifySignatureInput {
   appId: string;
@@ -27,21 +34,17 @@ export interface NotifySignatureInput {
   body: string | Uint8Array;
 }
 
-function sha256Hex(body: string | Uint8Array): string {
-  return createHash('sha256').update(body).digest('hex');
-}
-
 function notifyStringToSign(input: Omit<NotifySignatureInput, 'secret'>): string {
   return [input.appId, input.timestamp, input.nonce, sha256Hex(input.body)].join('\n');
 }
 
 /** Lower-case hex HMAC-SHA256 of the string to sign. */
 export function signNotify(input: NotifySignatureInput): string {
-  return createHmac('sha256', input.secret).update(notifyStringToSign(input), 'utf8').digest('hex');
+  return hmacHex('sha256', input.secret, notifyStringToSign(input));
 }
 
 export function newNotifyNonce(): string {
-  return randomUUID().replace(/-/g, '');
+  return newUuidNonce();
 }
 
 export function signedNotifyHeaders(input: {
@@ -60,18 +63,11 @@ export function signedNotifyHeaders(input: {
   };
 }
 
-export type NotifySignatureFailure = 'MALFORMED' | 'BAD_SIGNATURE' | 'STALE_TIMESTAMP';
+export type NotifySignatureFailure = SignatureFailure;
 
 export type NotifySignatureCheck =
   | { ok: true; nonce: string; timestamp: number }
   | { ok: false; reason: NotifySignatureFailure; detail: string };
-
-/** Case-insensitive, because not every framework lower-cases header names as node:http does. */
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
-  const value = key === undefined ? undefined : headers[key];
-  return typeof value === 'string' ? value.trim() : undefined;
-}
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller learns
@@ -81,30 +77,15 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
 export function checkNotifySignature(input: {
   appId: string;
   secret: string;
-  headers: Record<string, string | string[] | undefined>;
+  headers: HeaderMap;
   body: string | Uint8Array;
   now: number;
   toleranceMs: number;
 }): NotifySignatureCheck {
-  const timestamp = headerValue(input.headers, NOTIFY_HEADER.timestamp);
-  const nonce = headerValue(input.headers, NOTIFY_HEADER.nonce);
-  const signature = headerValue(input.headers, NOTIFY_HEADER.signature);
-  if (timestamp === undefined || !TIMESTAMP.test(timestamp)) {
-    return { ok: false, reason: 'MALFORMED', detail: `${NOTIFY_HEADER.timestamp} missing or not unix milliseconds` };
-  }
-  if (nonce === undefined || !NONCE.test(nonce)) {
-    return { ok: false, reason: 'MALFORMED', detail: `${NOTIFY_HEADER.nonce} missing or not 16–64 characters [A-Za-z0-9_-]` };
-  }
-  if (signature === undefined || !SIGNATURE.test(signature)) {
-    return { ok: false, reason: 'BAD_SIGNATURE', detail: `${NOTIFY_HEADER.signature} missing or not 64 lower-case hex digits` };
-  }
-  const expected = signNotify({ appId: input.appId, secret: input.secret, timestamp, nonce, body: input.body });
-  if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(signature, 'hex'))) {
-    return { ok: false, reason: 'BAD_SIGNATURE', detail: 'signature does not match' };
-  }
-  const millis = Number(timestamp);
-  if (Math.abs(input.now - millis) > input.toleranceMs) {
-    return { ok: false, reason: 'STALE_TIMESTAMP', detail: `timestamp ${millis} is more than ${input.toleranceMs} ms from ${input.now}` };
-  }
-  return { ok: true, nonce, timestamp: millis };
+  return checkHeaderSignature(SCHEME, {
+    headers: input.headers,
+    now: input.now,
+    toleranceMs: input.toleranceMs,
+    expected: (timestamp, nonce) => signNotify({ appId: input.appId, secret: input.secret, timestamp, nonce, body: input.body }),
+  });
 }

@@ -4,6 +4,7 @@
  * notify.port.ts.
  */
 import { z } from 'zod';
+import { describeZodIssues } from '../wire.kit.js';
 import type { DeliveryStatus, NotificationChannel } from './notify.port.js';
 
 export const NOTIFY_API = {
@@ -97,8 +98,5 @@ export type NotifyStatusResult = z.infer<typeof notifyStatusResultSchema>;
 
 /** First few problems of a failed parse, for error messages and 400 bodies. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
+  return describeZodIssues(error);
 }

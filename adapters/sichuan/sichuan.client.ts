@@ -6,6 +6,8 @@
 import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
 import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../circuit-breaker.js';
+import { chunk, sleep } from '../http-client.kit.js';
+import { describeZodIssues } from '../wire.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import type {
   CatalogItem,
@@ -312,7 +314,11 @@ function statusError(endpoint: string, response: Response, now: number): Error {
   return badResponse(`${endpoint}: unexpected HTTP ${status}`);
 }
 
-/** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+/**
+ * Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). Kept apart from
+ * http-client.kit's parseRetryAfter: this one parses the date untrimmed, which differs for
+ * an ISO date padded with whitespace, and the adapter's behaviour must not move.
+ */
 function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
@@ -333,10 +339,7 @@ function badResponse(message: string, cause?: unknown): PlatformBadResponseError
 }
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
+  return describeZodIssues(error, 3);
 }
 
 /**
@@ -349,16 +352,6 @@ function coveringPage(offset: number, limit: number): { pageNo: number; pageSize
     if ((index + 1) * pageSize >= offset + limit) return { pageNo: index + 1, pageSize };
   }
   return null;
-}
-
-function chunk<T>(values: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < values.length; i += size) chunks.push(values.slice(i, i + size));
-  return chunks;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toCatalogItem(wire: WireItem): CatalogItem {

@@ -5,11 +5,12 @@
  * request — the failures of a real regional platform.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
 import type { CatalogItem } from '../platform.port.js';
+import { chanceOf, createNonceMemory, listen, readBody, seededRandom, type SandboxFaults } from '../sandbox.kit.js';
+import { canonicalJson, describeZodIssues } from '../wire.kit.js';
 import { SICHUAN_CATALOG } from './sichuan.catalog.js';
 import {
   MATERIAL_FORM_CODE,
@@ -42,19 +43,8 @@ import {
   sm3Sign,
 } from './sichuan.signature.js';
 
-export interface SichuanSandboxFaults {
-  /** Share of API calls answered 500 or 503. */
-  errorRate?: number;
-  /** Added to every API call before it is answered. */
-  latencyMs?: number;
-  /** Share of API calls never answered (the socket stays open until the client gives up). */
-  timeoutRate?: number;
-  /** Share of API answers cut off half-way through the JSON. */
-  malformedRate?: number;
-  /** Share of API calls answered 429 with Retry-After. */
-  rateLimitRate?: number;
-  retryAfterSeconds?: number;
-}
+/** Fault injection (see sandbox.kit): errors are bare 500 or 503, 429 carries Retry-After. */
+export type SichuanSandboxFaults = SandboxFaults;
 
 export interface SichuanSandboxOptions {
   /** 0 picks a free port. */
@@ -135,7 +125,7 @@ interface StoredCase {
 export async function startSichuanSandbox(options: SichuanSandboxOptions): Promise<SichuanSandbox> {
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const rejectItemCodes = new Set(options.rejectItemCodes ?? []);
   const catalog = new Map(SICHUAN_CATALOG.map((item) => [item.code, item]));
   const wireCatalog = SICHUAN_CATALOG.map(toWireItem);
@@ -146,25 +136,13 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
 
   const casesById = new Map<string, StoredCase>();
   const casesByKey = new Map<string, StoredCase>();
-  const nonces = new Map<string, number>();
-  const sockets = new Set<Socket>();
+  /** Remembers a nonce for as long as its request could still pass the time check. */
+  const nonces = createNonceMemory(2 * TIME_TOLERANCE_MS);
   const deliveries: WebhookDelivery[] = [];
   const deliveryChains = new Map<string, Promise<void>>();
   const stopDeliveries = new AbortController();
 
-  const chance = (rate: number | undefined) => rate !== undefined && rate > 0 && random() < rate;
-
-  /** Remembers a nonce for as long as its request could still pass the time check. */
-  function claimNonce(nonce: string): boolean {
-    const at = now();
-    for (const [seen, expiresAt] of nonces) {
-      if (expiresAt > at) break;
-      nonces.delete(seen);
-    }
-    if (nonces.has(nonce)) return false;
-    nonces.set(nonce, at + 2 * TIME_TOLERANCE_MS);
-    return true;
-  }
+  const chance = chanceOf(random);
 
   function envelope(answer: Answer, nonce: string, signed: boolean): string {
     // '&' is reserved by the canonical string; the message is for people, so a look-alike will do.
@@ -194,7 +172,7 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
     if (Math.abs(now() - parseWireTime(head.requestTime)!) > TIME_TOLERANCE_MS) {
       return envelope({ rtnCode: RTN.STALE_REQUEST }, head.nonce, true);
     }
-    if (!claimNonce(head.nonce)) return envelope({ rtnCode: RTN.REPLAYED_NONCE }, head.nonce, true);
+    if (!nonces.claim(head.nonce, now())) return envelope({ rtnCode: RTN.REPLAYED_NONCE }, head.nonce, true);
     let bodyJson: unknown;
     try {
       bodyJson = JSON.parse(body);
@@ -230,7 +208,7 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
         });
       case SICHUAN_ENDPOINTS.caseSubmit:
         return validated(caseSubmitRequestSchema, body, (submission) => {
-          const fingerprint = stableStringify(submission);
+          const fingerprint = canonicalJson(submission);
           const existing = casesByKey.get(submission.idempotentKey);
           if (existing) {
             if (existing.fingerprint !== fingerprint) return { rtnCode: RTN.IDEMPOTENCY_CONFLICT };
@@ -366,7 +344,7 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
     const endpoint = path as SichuanEndpoint;
     counts[endpoint] += 1;
 
-    const raw = await readBody(req);
+    const raw = (await readBody(req, MAX_REQUEST_BYTES))?.toString('utf8') ?? null;
     if (raw === null) return sendJson(res, 413, { error: 'request too large' });
 
     // Drawn in a fixed order so that one seed always yields one sequence of faults.
@@ -384,20 +362,15 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(text);
   }
 
-  const server = createServer((req, res) => {
-    onRequest(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: String(error) });
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = await listen(
+    (req, res) => {
+      onRequest(req, res).catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: String(error) });
+      });
+    },
+    { port: options.port, host },
+  );
+  const { port } = server;
 
   const ticker =
     options.stepMs && options.stepMs > 0
@@ -407,17 +380,15 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
       : undefined;
 
   return {
-    url: `http://${host}:${port}`,
+    url: server.url,
     port,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
       stopDeliveries.abort();
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Hung (timeout-fault) and keep-alive sockets would otherwise hold close() forever.
-      for (const socket of sockets) socket.destroy();
-      await Promise.all([stopped, ...deliveryChains.values()]);
+      // stop() destroys hung (timeout-fault) and keep-alive sockets, which would otherwise hold close() forever.
+      await Promise.all([server.stop(), ...deliveryChains.values()]);
     },
     setFaults(next) {
       faults = { ...next };
@@ -439,10 +410,7 @@ function validated<S extends z.ZodType>(schema: S, body: unknown, then: (value: 
 }
 
 function issues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`)
-    .join('; ');
+  return describeZodIssues(error, 3, ' ');
 }
 
 function zeroCounts(): Record<SichuanEndpoint, number> {
@@ -475,46 +443,7 @@ function rejectionReasons(item: CatalogItem | undefined): string[] {
   return [`申请材料不符合法定形式：${material}不符合要求`, '申请人未在规定期限内补正全部材料'];
 }
 
-/** JSON with object keys sorted, so that two submissions compare by content, not key order. */
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
-}
-
-/** Small seeded PRNG (mulberry32): reproducible fault sequences without a dependency. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -3,7 +3,8 @@
  * wire time format its signed requestTime uses, shared by the client, the sandbox and
  * the webhook verifier so that the three can never disagree about a byte.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { digestsEqual, hmacHex } from '../signing.kit.js';
 
 export const SIGN_TYPE = 'SM3';
 
@@ -64,12 +65,12 @@ export function responseCanonical(head: ResponseSigningFields, bodyText: string)
 
 /** Lower-case hex HMAC-SM3 of the UTF-8 canonical string. */
 export function sm3Sign(secret: string, canonicalText: string): string {
-  return createHmac('sm3', secret).update(canonicalText, 'utf8').digest('hex');
+  return hmacHex('sm3', secret, canonicalText);
 }
 
 export function signatureMatches(secret: string, canonicalText: string, sign: unknown): boolean {
   if (typeof sign !== 'string' || !SIGNATURE.test(sign)) return false;
-  return timingSafeEqual(Buffer.from(sm3Sign(secret, canonicalText), 'hex'), Buffer.from(sign, 'hex'));
+  return digestsEqual(sm3Sign(secret, canonicalText), sign, 'hex');
 }
 
 export function newNonce(): string {

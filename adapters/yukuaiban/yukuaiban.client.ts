@@ -6,7 +6,8 @@
  */
 import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../circuit-breaker.js';
+import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
+import { clientBasics, fetchText, forEachChunk, guardedCall, httpStatusFailure, parseJsonEnvelope } from '../http-client.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import type {
   CatalogItem,
@@ -88,18 +89,15 @@ export class YukuaibanClient implements PlatformPort {
   private readonly breaker: CircuitBreaker;
 
   constructor(private readonly options: YukuaibanClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
-    this.retries = options.retries ?? 2;
-    this.retryBaseMs = options.retryBaseMs ?? 100;
-    this.now = options.now ?? Date.now;
-    this.nonce = options.nonce ?? newYukuaibanNonce;
-    this.breaker = new CircuitBreaker({
-      failureThreshold: 5,
-      resetAfterMs: 30_000,
+    ({
+      baseUrl: this.baseUrl,
+      fetchImpl: this.fetchImpl,
+      retries: this.retries,
+      retryBaseMs: this.retryBaseMs,
       now: this.now,
-      ...options.circuitBreaker,
-    });
+      nonce: this.nonce,
+      breaker: this.breaker,
+    } = clientBasics(options, newYukuaibanNonce));
   }
 
   get circuitState() {
@@ -108,7 +106,7 @@ export class YukuaibanClient implements PlatformPort {
 
   async getItemsByCodes(codes: readonly string[]): Promise<(CatalogItem | null)[]> {
     const found = new Map<string, CatalogItem>();
-    await forEachChunk([...new Set(codes)], async (chunk) => {
+    await forEachChunk([...new Set(codes)], YKB_MAX_BATCH, BATCH_CONCURRENCY, async (chunk) => {
       const reply = await this.call({ method: 'POST', path: YKB_API.itemsBatch, body: { sxbmList: chunk }, idempotent: true });
       const { list } = parseData(ykbItemListSchema, reply.data, `POST ${YKB_API.itemsBatch}`);
       const asked = new Set(chunk);
@@ -188,7 +186,7 @@ export class YukuaibanClient implements PlatformPort {
 
   async getCasesByIds(ids: readonly string[]): Promise<(PlatformCaseRecord | null)[]> {
     const found = new Map<string, PlatformCaseRecord>();
-    await forEachChunk([...new Set(ids)], async (chunk) => {
+    await forEachChunk([...new Set(ids)], YKB_MAX_BATCH, BATCH_CONCURRENCY, async (chunk) => {
       const reply = await this.call({ method: 'POST', path: YKB_API.casesBatch, body: { bjbhList: chunk }, idempotent: true });
       const { list } = parseData(ykbCaseListSchema, reply.data, `POST ${YKB_API.casesBatch}`);
       const asked = new Set(chunk);
@@ -216,24 +214,14 @@ export class YukuaibanClient implements PlatformPort {
   }
 
   private async call(spec: CallSpec): Promise<Reply> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await this.breaker.run(
-          () => this.send(spec),
-          (error) => error instanceof PlatformUnavailableError,
-        );
-      } catch (caught) {
-        const error =
-          caught instanceof CircuitOpenError
-            ? new PlatformUnavailableError(SYSTEM, `渝快办连续失败，已熔断：${caught.message}`, { cause: caught, retryAfterMs: caught.retryAfterMs })
-            : caught;
-        // When the platform (429) or the breaker says how long to wait, a short backoff here would only be refused again.
-        const retryable = error instanceof PlatformUnavailableError && error.retryAfterMs === undefined;
-        if (!spec.idempotent || !retryable || attempt >= this.retries) throw error;
-        const backoff = this.retryBaseMs * 2 ** attempt;
-        await sleep(backoff / 2 + Math.random() * (backoff / 2));
-      }
-    }
+    return guardedCall(() => this.send(spec), {
+      breaker: this.breaker,
+      circuitOpen: (error) =>
+        new PlatformUnavailableError(SYSTEM, `渝快办连续失败，已熔断：${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs }),
+      idempotent: spec.idempotent,
+      retries: this.retries,
+      retryBaseMs: this.retryBaseMs,
+    });
   }
 
   private async send(spec: CallSpec): Promise<Reply> {
@@ -255,27 +243,12 @@ export class YukuaibanClient implements PlatformPort {
       ...(spec.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
       ...spec.headers,
     };
-    let status: number;
-    let retryAfter: string | null;
-    let text: string;
-    try {
-      const response = await this.fetchImpl(url, {
-        method: spec.method,
-        headers,
-        ...(spec.body === undefined ? {} : { body }),
-        // A redirect would change the signed path; it is not part of the contract.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      text = await response.text();
-    } catch (error) {
-      if (isTimeout(error)) {
-        throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 超时（${this.options.timeoutMs} ms）`, { cause: error });
-      }
-      throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 网络错误：${errorMessage(error)}`, { cause: error });
-    }
+    const { status, retryAfter, text } = await fetchText(
+      url,
+      // A redirect would change the signed path; it is not part of the contract (fetchText never follows one).
+      { method: spec.method, headers, ...(spec.body === undefined ? {} : { body }) },
+      { fetch: this.fetchImpl, system: SYSTEM, displayName: '渝快办', label, timeoutMs: this.options.timeoutMs },
+    );
     return this.interpret(label, status, retryAfter, text);
   }
 
@@ -283,16 +256,17 @@ export class YukuaibanClient implements PlatformPort {
     const parsed = parseEnvelope(text);
     const envelope = 'envelope' in parsed ? parsed.envelope : null;
     const said = envelope ? `${envelope.code} ${envelope.msg}` : `HTTP ${status}`;
-    if (status === 429) {
-      throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 限流（${said}）`, {
-        retryAfterMs: parseRetryAfter(retryAfter, this.now()),
-      });
-    }
-    if (status >= 500) throw new PlatformUnavailableError(SYSTEM, `渝快办 ${label} 服务端错误 HTTP ${status}（${said}）`);
-    if (status >= 400) {
-      const code = envelope && envelope.code !== YKB_OK ? envelope.code : `HTTP_${status}`;
-      throw new PlatformRejectedError(SYSTEM, code, `渝快办 ${label} 拒绝请求（${said}）`);
-    }
+    const failure = httpStatusFailure({
+      system: SYSTEM,
+      displayName: '渝快办',
+      label,
+      status,
+      said,
+      rejectCode: () => (envelope && envelope.code !== YKB_OK ? envelope.code : `HTTP_${status}`),
+      retryAfter,
+      now: this.now,
+    });
+    if (failure) throw failure;
     if (status !== 200 && status !== 201) throw badResponse(`${label} 返回了契约外的 HTTP ${status}`);
     if (!envelope) throw badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
     if (envelope.code !== YKB_OK) {
@@ -307,14 +281,7 @@ export class YukuaibanClient implements PlatformPort {
 }
 
 function parseEnvelope(text: string): { envelope: YkbEnvelope } | { problem: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { problem: `返回的不是 JSON（${text.length} 字节：${JSON.stringify(text.slice(0, 80))}）` };
-  }
-  const result = ykbEnvelopeSchema.safeParse(json);
-  return result.success ? { envelope: result.data } : { problem: `返回的不是 {code,msg,data} 信封：${describeIssues(result.error)}` };
+  return parseJsonEnvelope(text, ykbEnvelopeSchema, '{code,msg,data}');
 }
 
 function parseData<S extends z.ZodType>(schema: S, data: unknown, label: string): z.infer<S> {
@@ -325,48 +292,4 @@ function parseData<S extends z.ZodType>(schema: S, data: unknown, label: string)
 
 function badResponse(message: string): PlatformBadResponseError {
   return new PlatformBadResponseError(SYSTEM, `渝快办 ${message}`);
-}
-
-/** Retry-After is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
-function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError';
-}
-
-function errorMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `（${error.cause.message}）` : '';
-  return `${error.message}${cause}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** One call per chunk of at most YKB_MAX_BATCH; stops taking chunks after the first failure. */
-async function forEachChunk(values: string[], run: (chunk: string[]) => Promise<void>): Promise<void> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < values.length; i += YKB_MAX_BATCH) chunks.push(values.slice(i, i + YKB_MAX_BATCH));
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < chunks.length) {
-      const chunk = chunks[next]!;
-      next += 1;
-      try {
-        await run(chunk);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
 }

@@ -8,10 +8,11 @@
  * `stepMs` is set, so a test sees the same behaviour on every run.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '../../domain/errors.js';
 import type { CatalogItem } from '../platform.port.js';
+import { createNonceMemory, createSandboxRuntime, listen, sendJsonReply, serveApiRequest, type SandboxFaults } from '../sandbox.kit.js';
+import { canonicalJson } from '../wire.kit.js';
 import { YUKUAIBAN_CATALOG } from './yukuaiban.catalog.js';
 import { itemToWire } from './yukuaiban.mapper.js';
 import {
@@ -39,19 +40,8 @@ import {
   type YkbWebhook,
 } from './yukuaiban.wire.js';
 
-export interface YukuaibanSandboxFaults {
-  /** Share of API requests answered 500 or 503 with a business envelope. */
-  errorRate?: number;
-  /** Delay before every API answer. */
-  latencyMs?: number;
-  /** Share of API requests never answered (the connection stays open until the client gives up or close()). */
-  timeoutRate?: number;
-  /** Share of API requests processed normally but answered with truncated JSON. */
-  malformedRate?: number;
-  /** Share of API requests answered 429 with Retry-After. */
-  rateLimitRate?: number;
-  retryAfterSeconds?: number;
-}
+/** Fault injection (see sandbox.kit): errors are 500 or 503 with a business envelope, 429 carries Retry-After. */
+export type YukuaibanSandboxFaults = SandboxFaults;
 
 export interface YukuaibanSandboxOptions {
   /** 0 or absent: any free port. */
@@ -147,31 +137,6 @@ const STAGE_NOTES: Record<YkbStageCode, string> = {
   '09': '不予受理',
 };
 
-/** mulberry32: tiny, fast and good enough to make fault injection reproducible from a seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Key order must not matter when deciding whether a resubmission is "the same body". */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    return `{${Object.keys(record)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function ok(data: unknown, status = 200): Reply {
   return { status, envelope: { code: YKB_OK, msg: 'success', data } };
 }
@@ -190,24 +155,11 @@ function matchRoute(method: string, pathname: string): { endpoint: Endpoint; id?
   return null;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Promise<YukuaibanSandbox> {
   const host = opts.host ?? '127.0.0.1';
   const now = opts.now ?? Date.now;
   const toleranceMs = opts.toleranceMs ?? YKB_TIMESTAMP_TOLERANCE_MS;
-  const random = seededRandom(opts.seed ?? 20210412);
+  const rt = createSandboxRuntime(opts.seed ?? 20210412, opts.faults);
   // Ids differ between sandbox instances, so a long-lived gateway never confuses the cases of two runs.
   const instance = randomBytes(3).toString('hex').toUpperCase();
   const rejectItems = new Set(opts.rejectItemCodes ?? []);
@@ -221,49 +173,19 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
   const catalog: YkbItem[] = (opts.catalog ?? YUKUAIBAN_CATALOG).map(itemToWire).sort((a, b) => a.sxbm.localeCompare(b.sxbm));
   const catalogByCode = new Map(catalog.map((item) => [item.sxbm, item]));
 
-  let faults: YukuaibanSandboxFaults = { ...opts.faults };
-  let counts: Record<string, number> = {};
   let caseSeq = 0;
   let eventSeq = 0;
-  let closed = false;
   const cases = new Map<string, YkbCase>();
   const byBusinessNo = new Map<string, string>();
   const byIdempotencyKey = new Map<string, { body: string; platformCaseId: string }>();
-  const seenNonces = new Map<string, number>();
+  const nonces = createNonceMemory(2 * toleranceMs);
   const stepTimers = new Map<string, NodeJS.Timeout>();
-  const pauses = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   const deliveryChains = new Map<string, Promise<void>>();
   const pendingDeliveries = new Set<Promise<void>>();
   const deliveries: WebhookDelivery[] = [];
-  const sockets = new Set<Socket>();
   const lifetime = new AbortController();
 
-  const chance = (rate: number | undefined) => rate !== undefined && rate > 0 && random() < rate;
-
-  /** A wait that close() cuts short, so nothing outlives the sandbox. */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (closed) return resolve();
-      const entry = {
-        timer: setTimeout(() => {
-          pauses.delete(entry);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      entry.timer.unref();
-      pauses.add(entry);
-    });
-
-  function claimNonce(nonce: string, at: number): boolean {
-    for (const [seen, expiresAt] of seenNonces) {
-      if (expiresAt > at) break;
-      seenNonces.delete(seen);
-    }
-    if (seenNonces.has(nonce)) return false;
-    seenNonces.set(nonce, at + 2 * toleranceMs);
-    return true;
-  }
+  const { pause } = rt;
 
   function authenticate(req: IncomingMessage, raw: Buffer): Reply | null {
     if (req.headers[YKB_HEADER.appKey] !== opts.appKey) return fail(401, YKB_CODE.unknownAppKey, 'AppKey 无效');
@@ -281,7 +203,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
       const code = check.reason === 'STALE_TIMESTAMP' ? YKB_CODE.staleTimestamp : YKB_CODE.badSignature;
       return fail(401, code, `认证失败：${check.detail}`);
     }
-    if (!claimNonce(check.nonce, at)) return fail(401, YKB_CODE.replayedNonce, 'nonce 已使用');
+    if (!nonces.claim(check.nonce, at)) return fail(401, YKB_CODE.replayedNonce, 'nonce 已使用');
     return null;
   }
 
@@ -377,45 +299,30 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
   }
 
   function send(res: ServerResponse, reply: Reply, truncate = false): void {
-    if (closed || res.headersSent || res.destroyed) return;
-    const full = JSON.stringify(reply.envelope);
-    // Half of a JSON object is never valid JSON: the closing brace is always cut off.
-    const text = truncate ? full.slice(0, Math.floor(full.length / 2)) : full;
-    res.writeHead(reply.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(Buffer.byteLength(text)),
-      ...reply.headers,
-    });
-    res.end(text);
+    if (rt.isClosed()) return;
+    sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const matched = matchRoute(req.method ?? '', url.pathname);
-    const counter = matched?.endpoint ?? `${req.method} ${url.pathname}`;
-    counts[counter] = (counts[counter] ?? 0) + 1;
-    const raw = await readBody(req);
-    if (raw === null) return send(res, fail(413, YKB_CODE.bodyTooLarge, `请求体超过 ${MAX_BODY_BYTES} 字节`));
-    if (!matched) return send(res, fail(404, YKB_CODE.notFound, '接口不存在'));
-
-    const current = faults;
-    if (current.latencyMs) await pause(current.latencyMs);
-    if (closed || chance(current.timeoutRate)) return;
-    if (chance(current.rateLimitRate)) {
-      const retryAfter = String(current.retryAfterSeconds ?? 1);
-      return send(res, fail(429, YKB_CODE.rateLimited, '请求过于频繁', { 'retry-after': retryAfter }));
-    }
-    if (chance(current.errorRate)) {
-      return send(res, random() < 0.5 ? fail(500, YKB_CODE.internal, '系统内部错误') : fail(503, YKB_CODE.unavailable, '服务暂不可用'));
-    }
-    const truncate = chance(current.malformedRate);
-    send(res, await route(req, url, raw), truncate);
+  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return serveApiRequest(req, res, {
+      ...rt,
+      match: matchRoute,
+      maxBodyBytes: MAX_BODY_BYTES,
+      send,
+      replies: {
+        tooLarge: () => fail(413, YKB_CODE.bodyTooLarge, `请求体超过 ${MAX_BODY_BYTES} 字节`),
+        notFound: () => fail(404, YKB_CODE.notFound, '接口不存在'),
+        rateLimited: (retryAfter) => fail(429, YKB_CODE.rateLimited, '请求过于频繁', { 'retry-after': retryAfter }),
+        failure: (status) => (status === 500 ? fail(500, YKB_CODE.internal, '系统内部错误') : fail(503, YKB_CODE.unavailable, '服务暂不可用')),
+      },
+      route: (req, url, raw) => route(req, url, raw),
+    });
   }
 
   function scheduleStep(record: YkbCase): void {
     clearTimeout(stepTimers.get(record.bjbh));
     stepTimers.delete(record.bjbh);
-    if (!opts.stepMs || closed || NEXT_STAGE[record.zt] === null) return;
+    if (!opts.stepMs || rt.isClosed() || NEXT_STAGE[record.zt] === null) return;
     const timer = setTimeout(() => {
       stepTimers.delete(record.bjbh);
       advanceCase(record);
@@ -426,7 +333,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
 
   function advanceCase(record: YkbCase): boolean {
     const next = record.zt === '01' && rejectItems.has(record.sxbm) ? '09' : NEXT_STAGE[record.zt];
-    if (next === null || closed) return false;
+    if (next === null || rt.isClosed()) return false;
     const sj = millisToYkbTime(now());
     if (next === '04') record.jdjg = '1';
     if (next === '09') record.byslyy = [...rejectReasons];
@@ -464,7 +371,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     const log = (attempt: number, outcome: WebhookDelivery['outcome'], extra: Partial<WebhookDelivery> = {}) =>
       deliveries.push({ eventId: event.tsbh, platformCaseId: event.bjbh, stage: event.zt, attempt, at: new Date(now()).toISOString(), outcome, ...extra });
     for (let attempt = 1; attempt <= webhookAttempts; attempt += 1) {
-      if (closed) return;
+      if (rt.isClosed()) return;
       try {
         const response = await fetch(target, {
           method: 'POST',
@@ -490,56 +397,35 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
         }
         log(attempt, 'FAILED', { status: response.status });
       } catch (error) {
-        if (closed) return;
+        if (rt.isClosed()) return;
         log(attempt, 'FAILED', { error: error instanceof Error ? error.message : String(error) });
       }
       if (attempt < webhookAttempts) await pause(webhookRetryDelayMs * 2 ** (attempt - 1));
     }
-    if (!closed) log(webhookAttempts, 'GAVE_UP');
+    if (!rt.isClosed()) log(webhookAttempts, 'GAVE_UP');
   }
 
-  const server = createServer((req, res) => {
+  const server = await listen((req, res) => {
     handle(req, res).catch(() => send(res, fail(500, YKB_CODE.internal, '系统内部错误')));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  }, { port: opts.port, host });
+  const { port } = server;
   let closing: Promise<void> | undefined;
 
   return {
-    url: `http://${host}:${port}`,
+    url: server.url,
     port,
     close() {
       closing ??= (async () => {
-        closed = true;
+        rt.close();
         lifetime.abort();
         for (const timer of stepTimers.values()) clearTimeout(timer);
         stepTimers.clear();
-        for (const entry of pauses) {
-          clearTimeout(entry.timer);
-          entry.resolve();
-        }
-        pauses.clear();
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Hung requests (timeout faults) and keep-alive connections would hold server.close() open forever.
-        for (const socket of sockets) socket.destroy();
-        await stopped;
+        await server.stop();
         await Promise.allSettled([...pendingDeliveries]);
       })();
       return closing;
     },
-    setFaults(next) {
-      faults = { ...next };
-    },
+    setFaults: rt.setFaults,
     advance(platformCaseId) {
       const targets = platformCaseId === undefined ? [...cases.values()] : [cases.get(platformCaseId)];
       if (targets[0] === undefined && platformCaseId !== undefined) {
@@ -552,9 +438,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     async webhooksSettled() {
       while (pendingDeliveries.size > 0) await Promise.allSettled([...pendingDeliveries]);
     },
-    requestCounts: () => ({ ...counts }),
-    resetCounts() {
-      counts = {};
-    },
+    requestCounts: rt.requestCounts,
+    resetCounts: rt.resetCounts,
   };
 }

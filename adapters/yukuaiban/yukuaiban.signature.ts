@@ -3,7 +3,9 @@
  * to sign calls, by the sandbox to check them and to sign its pushes, and by the webhook
  * verifier — so the two sides cannot drift apart.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { checkHeaderSignature, headerText, hmacHex, newUuidNonce, sha256Hex, type HeaderMap, type SignatureFailure } from '../signing.kit.js';
+
+export { sha256Hex, type SignatureFailure };
 
 export const YKB_HEADER = {
   appKey: 'x-ykb-appkey',
@@ -16,9 +18,17 @@ export const YKB_HEADER = {
 /** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
 export const YKB_TIMESTAMP_TOLERANCE_MS = 300_000;
 
-const TIMESTAMP = /^\d{1,16}$/;
-const NONCE = /^[A-Za-z0-9_-]{8,64}$/;
-const SIGNATURE = /^[0-9a-f]{64}$/;
+const SCHEME = {
+  timestampHeader: YKB_HEADER.timestamp,
+  nonceHeader: YKB_HEADER.nonce,
+  signatureHeader: YKB_HEADER.signature,
+  nonce: /^[A-Za-z0-9_-]{8,64}$/,
+  nonceFormat: '8–64 characters [A-Za-z0-9_-]',
+  signature: /^[0-9a-f]{64}$/,
+  signatureFormat: '64 hex characters',
+  encoding: 'hex',
+  lowerCaseSignature: true,
+} as const;
 
 export interface YukuaibanSignatureInput {
   secret: string;
@@ -31,21 +41,17 @@ export interface YukuaibanSignatureInput {
   body: string | Uint8Array;
 }
 
-export function sha256Hex(body: string | Uint8Array): string {
-  return createHash('sha256').update(body).digest('hex');
-}
-
 export function yukuaibanStringToSign(input: Omit<YukuaibanSignatureInput, 'secret'>): string {
   return [input.method.toUpperCase(), input.pathWithQuery, input.timestamp, input.nonce, sha256Hex(input.body)].join('\n');
 }
 
 /** Lower-case hex HMAC-SHA256 of the string to sign. */
 export function signYukuaiban(input: YukuaibanSignatureInput): string {
-  return createHmac('sha256', input.secret).update(yukuaibanStringToSign(input), 'utf8').digest('hex');
+  return hmacHex('sha256', input.secret, yukuaibanStringToSign(input));
 }
 
 export function newYukuaibanNonce(): string {
-  return randomUUID().replace(/-/g, '');
+  return newUuidNonce();
 }
 
 export function signedYukuaibanHeaders(input: {
@@ -66,17 +72,9 @@ export function signedYukuaibanHeaders(input: {
   };
 }
 
-export type SignatureFailure = 'MALFORMED' | 'BAD_SIGNATURE' | 'STALE_TIMESTAMP';
-
 export type SignatureCheck =
   | { ok: true; appKey: string | undefined; nonce: string; timestamp: number }
   | { ok: false; reason: SignatureFailure; detail: string };
-
-/** Case-insensitive, because not every framework lower-cases header names as node:http does. */
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | string[] | undefined {
-  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
-  return key === undefined ? undefined : headers[key];
-}
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller
@@ -87,34 +85,16 @@ export function checkYukuaibanSignature(input: {
   secret: string;
   method: string;
   pathWithQuery: string;
-  headers: Record<string, string | string[] | undefined>;
+  headers: HeaderMap;
   body: string | Uint8Array;
   now: number;
   toleranceMs: number;
 }): SignatureCheck {
-  const single = (name: string): string | undefined => {
-    const value = headerValue(input.headers, name);
-    return typeof value === 'string' ? value.trim() : undefined;
-  };
-  const timestamp = single(YKB_HEADER.timestamp);
-  const nonce = single(YKB_HEADER.nonce);
-  const signature = single(YKB_HEADER.signature)?.toLowerCase();
-  if (timestamp === undefined || !TIMESTAMP.test(timestamp)) {
-    return { ok: false, reason: 'MALFORMED', detail: `${YKB_HEADER.timestamp} missing or not unix milliseconds` };
-  }
-  if (nonce === undefined || !NONCE.test(nonce)) {
-    return { ok: false, reason: 'MALFORMED', detail: `${YKB_HEADER.nonce} missing or not 8–64 characters [A-Za-z0-9_-]` };
-  }
-  if (signature === undefined || !SIGNATURE.test(signature)) {
-    return { ok: false, reason: 'BAD_SIGNATURE', detail: `${YKB_HEADER.signature} missing or not 64 hex characters` };
-  }
-  const expected = Buffer.from(signYukuaiban({ ...input, timestamp, nonce }), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
-    return { ok: false, reason: 'BAD_SIGNATURE', detail: 'signature does not match' };
-  }
-  const millis = Number(timestamp);
-  if (Math.abs(input.now - millis) > input.toleranceMs) {
-    return { ok: false, reason: 'STALE_TIMESTAMP', detail: `timestamp ${millis} is more than ${input.toleranceMs} ms from ${input.now}` };
-  }
-  return { ok: true, appKey: single(YKB_HEADER.appKey), nonce, timestamp: millis };
+  const check = checkHeaderSignature(SCHEME, {
+    headers: input.headers,
+    now: input.now,
+    toleranceMs: input.toleranceMs,
+    expected: (timestamp, nonce) => signYukuaiban({ ...input, timestamp, nonce }),
+  });
+  return check.ok ? { ...check, appKey: headerText(input.headers, YKB_HEADER.appKey) } : check;
 }

@@ -4,6 +4,7 @@
  * of the system sees only the port's model.
  */
 import { z } from 'zod';
+import { describeZodIssues } from '../wire.kit.js';
 import type { ApplicantRef, Decision, MaterialForm, PlatformStage, Scope } from '../platform.port.js';
 
 export const YKB_API = {
@@ -228,8 +229,5 @@ export type YkbWebhook = z.infer<typeof ykbWebhookSchema>;
 
 /** First few problems of a failed parse, for error messages and 400 bodies. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
+  return describeZodIssues(error);
 }

@@ -1,0 +1,275 @@
+/**
+ * Scaffolding shared by the adapters' real-HTTP sandboxes: listening on a port with sockets
+ * tracked so close() can destroy hung ones, waits that close() cuts short, nonce memory,
+ * reading a request body with a size limit, sending JSON, and reproducible fault injection
+ * from a seeded PRNG. What a sandbox answers — its envelope, codes, status codes and
+ * messages — stays in the sandbox; this module never decides a reply's content.
+ *
+ * Development and integration tests only; nothing in it is for production.
+ */
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** mulberry32: tiny, fast and good enough to make fault injection reproducible from a seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** True with probability `rate` (never for an absent or non-positive rate, which draws nothing). */
+export function chanceOf(random: () => number): (rate: number | undefined) => boolean {
+  return (rate) => rate !== undefined && rate > 0 && random() < rate;
+}
+
+/** The whole body, or null when it is larger than maxBytes (the rest is read and dropped). */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > maxBytes ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Writes `body` as JSON with a content-length, or — when `truncate` — only its first half:
+ * half of a JSON object is never valid JSON, the closing brace is always cut off.
+ * Does nothing once the answer was started or the connection is gone.
+ */
+export function sendJsonReply(
+  res: ServerResponse,
+  reply: { status: number; body: unknown; headers?: Record<string, string> },
+  truncate = false,
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const full = JSON.stringify(reply.body);
+  const text = truncate ? full.slice(0, Math.floor(full.length / 2)) : full;
+  res.writeHead(reply.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...reply.headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Remembers each nonce until `ttlMs` after it was claimed; the entries are in claim order,
+ * so expired ones are dropped from the front. `claim` is false for a nonce still remembered.
+ */
+export function createNonceMemory(ttlMs: number): { claim(nonce: string, at: number): boolean } {
+  const seen = new Map<string, number>();
+  return {
+    claim(nonce, at) {
+      for (const [old, expiresAt] of seen) {
+        if (expiresAt > at) break;
+        seen.delete(old);
+      }
+      if (seen.has(nonce)) return false;
+      seen.set(nonce, at + ttlMs);
+      return true;
+    },
+  };
+}
+
+/** Waits that close() cuts short, so nothing outlives the sandbox. */
+export function createPauses(isClosed: () => boolean): { pause(ms: number): Promise<void>; cancelAll(): void } {
+  const pauses = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  return {
+    pause: (ms) =>
+      new Promise<void>((resolve) => {
+        if (isClosed()) return resolve();
+        const entry = {
+          timer: setTimeout(() => {
+            pauses.delete(entry);
+            resolve();
+          }, ms),
+          resolve,
+        };
+        entry.timer.unref();
+        pauses.add(entry);
+      }),
+    cancelAll() {
+      for (const entry of pauses) {
+        clearTimeout(entry.timer);
+        entry.resolve();
+      }
+      pauses.clear();
+    },
+  };
+}
+
+export interface ListeningServer {
+  server: Server;
+  port: number;
+  url: string;
+  /** Stops listening and destroys every open socket; resolves once the server has closed. */
+  stop(): Promise<void>;
+}
+
+/** Listens on `port` (0: any free port) with every socket tracked, so stop() never waits for a hung one. */
+export async function listen(handler: RequestListener, opts: { port?: number; host: string }): Promise<ListeningServer> {
+  const sockets = new Set<Socket>();
+  const server = createServer(handler);
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://${opts.host}:${port}`,
+    stop() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Hung requests (timeout faults) and keep-alive connections would hold server.close() open forever.
+      for (const socket of sockets) socket.destroy();
+      return stopped;
+    },
+  };
+}
+
+/** The faults every sandbox can inject into its API answers. */
+export interface SandboxFaults {
+  /** Share of API requests answered 500 or 503. */
+  errorRate?: number;
+  /** Delay before every API answer. */
+  latencyMs?: number;
+  /** Share of API requests never answered (the connection stays open until the client gives up or close()). */
+  timeoutRate?: number;
+  /** Share of API requests processed normally but answered with truncated JSON. */
+  malformedRate?: number;
+  /** Share of API requests answered 429 with Retry-After. */
+  rateLimitRate?: number;
+  retryAfterSeconds?: number;
+}
+
+export type FaultVerdict =
+  | { kind: 'hang' }
+  | { kind: 'rateLimited'; retryAfter: string }
+  | { kind: 'error'; status: 500 | 503 }
+  | { kind: 'answer'; truncate: boolean };
+
+/**
+ * Decides, after the latency, what becomes of one API request: hang (also once the sandbox
+ * closed), 429, 500/503, or a normal answer — possibly truncated. Draws from `random` in a
+ * fixed order (timeout, rate limit, error and its status, malformed) so one seed always
+ * yields one sequence of faults.
+ */
+export async function drawFault(
+  faults: SandboxFaults,
+  ctx: { random: () => number; pause: (ms: number) => Promise<void>; isClosed: () => boolean },
+): Promise<FaultVerdict> {
+  const chance = chanceOf(ctx.random);
+  if (faults.latencyMs) await ctx.pause(faults.latencyMs);
+  if (ctx.isClosed() || chance(faults.timeoutRate)) return { kind: 'hang' };
+  if (chance(faults.rateLimitRate)) return { kind: 'rateLimited', retryAfter: String(faults.retryAfterSeconds ?? 1) };
+  if (chance(faults.errorRate)) return { kind: 'error', status: ctx.random() < 0.5 ? 500 : 503 };
+  return { kind: 'answer', truncate: chance(faults.malformedRate) };
+}
+
+export interface ApiRequestContext<M extends { endpoint: string }, R> {
+  /** The endpoint (and path parameters) a request is for; null for none. */
+  match(method: string, pathname: string): M | null;
+  /** Requests received per endpoint (or `METHOD /path` for unknown ones), faulted ones included. */
+  count(counter: string): void;
+  maxBodyBytes: number;
+  /** Read once the body has arrived, so setFaults() during an upload applies to it. */
+  faults(): SandboxFaults;
+  random: () => number;
+  pause: (ms: number) => Promise<void>;
+  isClosed: () => boolean;
+  send(res: ServerResponse, reply: R, truncate?: boolean): void;
+  /** The sandbox's own answers (envelope, codes, wording) for each refusal and fault. */
+  replies: {
+    tooLarge(): R;
+    notFound(): R;
+    rateLimited(retryAfter: string): R;
+    failure(status: 500 | 503): R;
+  };
+  route(req: IncomingMessage, url: URL, raw: Buffer, matched: M): R | Promise<R>;
+}
+
+/**
+ * The request pipeline of a sandbox API: count it, read the body (413 beyond the limit),
+ * 404 for an unknown endpoint, then the faults (see drawFault), then the route's answer —
+ * truncated on a malformed fault.
+ */
+export async function serveApiRequest<M extends { endpoint: string }, R>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: ApiRequestContext<M, R>,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sandbox');
+  const matched = ctx.match(req.method ?? '', url.pathname);
+  ctx.count(matched?.endpoint ?? `${req.method} ${url.pathname}`);
+  const raw = await readBody(req, ctx.maxBodyBytes);
+  if (raw === null) return ctx.send(res, ctx.replies.tooLarge());
+  if (!matched) return ctx.send(res, ctx.replies.notFound());
+
+  const fault = await drawFault(ctx.faults(), ctx);
+  if (fault.kind === 'hang') return;
+  if (fault.kind === 'rateLimited') return ctx.send(res, ctx.replies.rateLimited(fault.retryAfter));
+  if (fault.kind === 'error') return ctx.send(res, ctx.replies.failure(fault.status));
+  const reply = ctx.route(req, url, raw, matched);
+  ctx.send(res, reply instanceof Promise ? await reply : reply, fault.truncate);
+}
+
+export interface SandboxRuntime {
+  random: () => number;
+  /** A wait that close() cuts short. */
+  pause(ms: number): Promise<void>;
+  isClosed(): boolean;
+  /** Marks the sandbox closed and ends every pending pause at once. */
+  close(): void;
+  faults(): SandboxFaults;
+  setFaults(faults: SandboxFaults): void;
+  count(counter: string): void;
+  requestCounts(): Record<string, number>;
+  resetCounts(): void;
+}
+
+/** The state every sandbox keeps besides its records: PRNG, faults, request counts, open/closed. */
+export function createSandboxRuntime(seed: number, faults: SandboxFaults | undefined): SandboxRuntime {
+  const random = seededRandom(seed);
+  let current: SandboxFaults = { ...faults };
+  let counts: Record<string, number> = {};
+  let closed = false;
+  const pauses = createPauses(() => closed);
+  return {
+    random,
+    pause: pauses.pause,
+    isClosed: () => closed,
+    close() {
+      closed = true;
+      pauses.cancelAll();
+    },
+    faults: () => current,
+    setFaults(next) {
+      current = { ...next };
+    },
+    count(counter) {
+      counts[counter] = (counts[counter] ?? 0) + 1;
+    },
+    requestCounts: () => ({ ...counts }),
+    resetCounts() {
+      counts = {};
+    },
+  };
+}
