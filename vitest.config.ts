@@ -22,6 +22,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+          // Chaos files kill processes, restart Redis and time retries: one file at a time on two cores.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

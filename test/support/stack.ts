@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startSichuanSandbox, type SichuanSandbox } from '../../adapters/sichuan/sichuan.sandbox.js';
 import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yukuaiban/yukuaiban.sandbox.js';
@@ -106,6 +107,8 @@ export interface TestStackOptions {
   platforms?: (config: Config, urls: Record<Region, string>) => Record<Region, PlatformPort>;
   /** False: no in-process workers, for tests that run them in a process of their own. */
   workers?: boolean;
+  /** BullMQ worker settings over the stack's, e.g. a shorter stalled-job interval. */
+  workerOptions?: Partial<WorkerOptions>;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -192,7 +195,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       now: () => clock.now(),
     }),
     logger: testLogger,
-    workerOptions: { drainDelay: 1 },
+    workerOptions: { drainDelay: 1, ...options.workerOptions },
   });
   const gatewayOptions = {
     host: '127.0.0.1',

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
+import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, startServiceProcess, transferQueue, until, type ServiceProcess } from './support.js';
+
+/**
+ * The workers run as `jobs/main.ts` does in production, in a process of their
+ * own, and are SIGKILLed while a transfer waits on the platform — after the
+ * platform has the submission, before tongban has its answer. A new worker
+ * process must pick the job up through BullMQ's stalled-job check, and the
+ * platform must still end up with one case.
+ */
+const ROUTE = ROUTES[0]!;
+const PLATFORM_LATENCY_MS = 1500;
+// jobs/main.ts keeps BullMQ's defaults: a dead worker's lock lasts 30 s and
+// stalled jobs are looked for every 30 s, so recovery takes 30–90 s.
+const RECOVERY_TIMEOUT_MS = 30_000;
+
+describe('a worker process killed mid-transfer', () => {
+  let stack: TestStack;
+  let jobs: ReturnType<typeof transferQueue>;
+  const workers: ServiceProcess[] = [];
+
+  const startWorkerProcess = async () => {
+    const worker = startServiceProcess('jobs/main.ts', {
+      REDIS_URL: stack.redisUrl,
+      REDIS_KEY_PREFIX: stack.prefix,
+      SICHUAN_BASE_URL: stack.sichuan.url,
+      YUKUAIBAN_BASE_URL: stack.yukuaiban.url,
+      NOTIFY_BASE_URL: stack.notify.url,
+      COURIER_BASE_URL: stack.courier.url,
+      // Its own metrics port, free; the platform poll kept out of the way so only the stalled-job check can recover the job.
+      WORKERS_METRICS_PORT: '0',
+      PLATFORM_POLL_MS: '3600000',
+      // A short lock and stalled check, so the dead worker's job is taken up in seconds rather than a minute.
+      WORKER_LOCK_DURATION_MS: '5000',
+      WORKER_STALLED_INTERVAL_MS: '2000',
+      LOG_LEVEL: 'info',
+    });
+    workers.push(worker);
+    await worker.waitForLog(/workers running/, 30_000);
+    return worker;
+  };
+
+  beforeAll(async () => {
+    // No in-process workers: the child processes are the only consumers of the queue.
+    stack = await startTestStack({ now: () => OFFICE_HOURS, workers: false });
+    jobs = transferQueue(stack.redisUrl, stack.prefix);
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.stop('SIGKILL')));
+    await jobs?.close();
+    await stack?.close();
+  });
+
+  it('recovers the job in a new worker process and forwards the case once', async () => {
+    const staff = staffAt(ROUTE.windowId);
+    const { receiveApplication } = await gql(stack, staff, RECEIVE, { input: application(ROUTE.item, ROUTE.windowId, 'worker-crash') });
+    const businessNo: string = receiveApplication.businessNo;
+
+    const first = await startWorkerProcess();
+    stack.sichuan.setFaults({ latencyMs: PLATFORM_LATENCY_MS });
+    stack.sichuan.resetCounts();
+    await gql(stack, staff, DISPATCH, { no: businessNo });
+
+    // The submission has reached the platform, which answers only after the latency: kill the worker now.
+    await until('submission in flight', () => stack.sichuan.requestCounts()['/gateway/case/submit'] >= 1, 15_000, 10);
+    const killedAt = Date.now();
+    expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await jobs.queue.getJobState(`transfer-${businessNo}`)).toBe('active');
+    // The platform takes the submission all the same; tongban has no answer for it.
+    await until('platform case created', () => stack.sichuan.cases().some((c) => c.businessNo === businessNo), 5_000);
+    expect((await stack.workflow.get(businessNo)).platformCaseId).toBeNull();
+
+    await startWorkerProcess();
+    const platformCaseId = await until('case forwarded after the crash', async () => (await stack.workflow.get(businessNo)).platformCaseId, RECOVERY_TIMEOUT_MS, 250);
+    const recoveredMs = Date.now() - killedAt;
+
+    // The case is recorded as forwarded just before BullMQ marks the job completed.
+    await until('job completed', async () => (await jobs.queue.getJobState(`transfer-${businessNo}`)) === 'completed', 5_000);
+    const onPlatform = stack.sichuan.cases().filter((c) => c.businessNo === businessNo);
+    expect(onPlatform.map((c) => c.caseId)).toEqual([platformCaseId]);
+    const submissions = stack.sichuan.requestCounts()['/gateway/case/submit'];
+    // The retry was sent and answered with the case the first attempt created.
+    expect(submissions).toBeGreaterThanOrEqual(2);
+    const events = (await stack.store.events(businessNo)).map((event) => event.type);
+    expect(events.filter((type) => type === 'FORWARDED_TO_PLATFORM')).toHaveLength(1);
+
+    console.info('[chaos:worker-crash]', JSON.stringify({ platformLatencyMs: PLATFORM_LATENCY_MS, recoveredMs, submissions, platformCases: onPlatform.length }));
+  }, RECOVERY_TIMEOUT_MS + 60_000);
+});
