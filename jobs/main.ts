@@ -44,7 +44,14 @@ const processors = createProcessors({
 await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs, courierPollMs: config.jobs.courierPollMs });
 // Job metrics live where the jobs run; Prometheus scrapes each worker process on its own port.
 const registry = createRegistry();
-const host = startWorkers({ connection, prefix, processors, logger, metrics: new JobMetrics(registry) });
+const host = startWorkers({
+  connection,
+  prefix,
+  processors,
+  logger,
+  metrics: new JobMetrics(registry),
+  workerOptions: { lockDuration: config.jobs.lockDurationMs, stalledInterval: config.jobs.stalledIntervalMs },
+});
 const metricsHttp = await startHttpServer({ host: config.metrics.host, port: config.metrics.workersPort, logger, routes: [metricsRoute(registry)] });
 logger.info({ queues: Object.keys(processors), metrics: `${metricsHttp.url}/metrics` }, `workers running for ${host.workers.length} queue(s)`);
 onShutdown(logger, async () => {

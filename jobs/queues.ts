@@ -19,7 +19,8 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 /** 5xx, timeouts and 429 are retried with exponential backoff; what cannot succeed fails at once (UnrecoverableError). */
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   attempts: 8,
-  backoff: { type: 'exponential', delay: 1000 },
+  // Jitter spreads jobs that failed together, so they do not all meet a half-open circuit at once.
+  backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
   removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
   removeOnFail: false,
 };

@@ -65,6 +65,8 @@ const EnvSchema = z
     SANDBOX_STEP_MS: z.coerce.number().int().min(0).default(3000),
     PLATFORM_POLL_MS: positiveMs.default(60_000),
     COURIER_POLL_MS: positiveMs.default(5 * 60_000),
+    WORKER_LOCK_DURATION_MS: positiveMs.default(30_000),
+    WORKER_STALLED_INTERVAL_MS: positiveMs.default(30_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRETS.JWT_SECRET),
     JWT_JWKS_URL: optionalUrl,
     JWT_ISSUER: z.string().min(1).default('tongban'),
@@ -102,7 +104,8 @@ export interface Config {
     notify: { baseUrl: string | undefined; appId: string; secret: string; sandboxPort: number };
   };
   sandbox: { stepMs: number };
-  jobs: { platformPollMs: number; courierPollMs: number };
+  /** A job whose worker died is taken up again once its lock (lockDurationMs) lapses and a stalled check runs. */
+  jobs: { platformPollMs: number; courierPollMs: number; lockDurationMs: number; stalledIntervalMs: number };
   auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number };
   /**
    * Where Prometheus scrapes. The gateway serves /metrics on its API port unless
@@ -160,7 +163,12 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       notify: { baseUrl: e.NOTIFY_BASE_URL, appId: e.NOTIFY_APP_ID, secret: e.NOTIFY_SECRET, sandboxPort: e.NOTIFY_SANDBOX_PORT },
     },
     sandbox: { stepMs: e.SANDBOX_STEP_MS },
-    jobs: { platformPollMs: e.PLATFORM_POLL_MS, courierPollMs: e.COURIER_POLL_MS },
+    jobs: {
+      platformPollMs: e.PLATFORM_POLL_MS,
+      courierPollMs: e.COURIER_POLL_MS,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+    },
     auth: {
       secret: e.JWT_SECRET,
       jwksUrl: e.JWT_JWKS_URL,

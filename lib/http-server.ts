@@ -50,6 +50,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   routes?: Route[];
   graphql?: GraphQLMount<TContext>;
   maxBodyBytes?: number;
+  /** How long close() lets requests in flight finish (default 10 s, within lib/shutdown.ts's 15 s). */
+  drainMs?: number;
 }
 
 export class PayloadTooLargeError extends Error {
@@ -69,6 +71,7 @@ export async function startHttpServer<TContext extends BaseContext>(
   options: HttpServerOptions<TContext>,
 ): Promise<RunningServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const drainMs = options.drainMs ?? 10_000;
   const routes = new Map((options.routes ?? []).map((route) => [`${route.method} ${route.path}`, route]));
   const prefixRoutes = (options.routes ?? []).filter((route) => route.path.endsWith('/*'));
 
@@ -124,10 +127,16 @@ export async function startHttpServer<TContext extends BaseContext>(
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Connections close as soon as their request is answered; requests still running after the
+        // drain time are cut, so shutdown ends within the process's own grace period.
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+        server.close(() => {
+          clearInterval(idle);
+          clearTimeout(cut);
+          resolve();
+        });
         server.closeIdleConnections();
-        // In-flight requests get a moment to finish; then sockets are cut so shutdown never hangs.
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
       }),
   };
 }
