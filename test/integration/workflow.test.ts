@@ -86,8 +86,8 @@ describe('the 通办 workflow through the gateway', () => {
   const receiveAt = (windowId: string, item: CatalogItem, materials?: ReturnType<typeof allMaterials>) =>
     gql(RECEIVE, { input: input(windowId, item, materials) }, staffAt(windowId));
 
-  async function caseOf(no: string) {
-    return (await gql(CASE, { no })).case;
+  async function caseOf(no: string, caller: Caller = DEFAULT_CALLER) {
+    return (await gql(CASE, { no }, caller)).case;
   }
 
   async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
@@ -212,9 +212,28 @@ describe('the 通办 workflow through the gateway', () => {
     const province = (await receiveAt('W-510100-01', ABA_ITEM)).receiveApplication;
     expect(province.case).toMatchObject({ scope: 'IN_PROVINCE', jurisdictionWindow: { id: 'W-513200-01' } });
 
-    // The reverse direction forwards to 渝快办.
-    await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: reverse.businessNo }, staffAt('W-510000-01'));
-    await until(async () => (await stack.workflow.get(reverse.businessNo)).platformCaseId);
+    // Each goes the whole way: forwarded to the owning platform, decided there, result sent.
+    const runs = [
+      { notice: reverse, receiving: 'W-510000-01', jurisdiction: 'W-500000-01', platform: stack.yukuaiban },
+      { notice: district, receiving: 'W-500101-01', jurisdiction: 'W-500000-01', platform: stack.yukuaiban },
+      { notice: province, receiving: 'W-510100-01', jurisdiction: 'W-513200-01', platform: stack.sichuan },
+    ] as const;
+    for (const run of runs) {
+      const no = run.notice.businessNo as string;
+      at('2025-11-25T10:00:00+08:00');
+      await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no }, staffAt(run.receiving));
+      const platformCaseId = await until(async () => (await stack.workflow.get(no)).platformCaseId);
+      at('2025-11-26T10:00:00+08:00');
+      for (let step = 0; step < 3; step++) await run.platform.advance(platformCaseId);
+      await until(async () => (await stack.workflow.get(no)).stage === 'DECIDED');
+      await gql(
+        'mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: MAIL, waybillNo: "1100000000031" }) { stage } }',
+        { no },
+        staffAt(run.jurisdiction),
+      );
+      const kase = await caseOf(no, staffAt(run.receiving));
+      expect([no, kase.stage, kase.clock.status, kase.clock.consumedWorkingDays]).toEqual([no, 'RESULT_DISPATCHED', 'STOPPED', 1]);
+    }
     expect(stack.yukuaiban.cases().filter((c) => JSON.stringify(c).includes(reverse.businessNo))).toHaveLength(1);
   });
 
