@@ -7,6 +7,7 @@
  *   replay <queue> [limit]      put up to limit (default 100) failed jobs back
  *   calendar-load <file.json>   validate a State Council holiday notice and install it as the calendar overrides
  *   compose-check               check that supergraph.graphql matches the subgraph schemas
+ *   catalog-invalidate <region> drop every instance's copy of CHONGQING's or SICHUAN's catalog
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,8 +17,9 @@ import { DomainError } from '../domain/errors.js';
 import { JOB_STATES, overdueCases, QueueAdmin } from '../jobs/queue-admin.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createRedis } from '../lib/redis.js';
+import { invalidateCatalog } from '../subgraphs/platform/catalog.cache.js';
 
-const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check';
+const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check | catalog-invalidate <CHONGQING|SICHUAN>';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OVERRIDES = new URL('../domain/data/calendar-overrides.json', import.meta.url);
 
@@ -82,6 +84,14 @@ async function main(): Promise<number> {
       // Every service builds its calendar once at start-up.
       console.log('restart the subgraphs and workers to use it');
       return 0;
+    }
+    case 'catalog-invalidate': {
+      const [region] = args;
+      if (region !== 'CHONGQING' && region !== 'SICHUAN') return usage();
+      return withQueues(async (_admin, redis) => {
+        console.log(`catalog of ${region} invalidated (generation ${await invalidateCatalog(redis, region)})`);
+        return 0;
+      });
     }
     case 'compose-check':
       return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/compose.ts', '--check'], { cwd: root, stdio: 'inherit' }).status ?? 1;

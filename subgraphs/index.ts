@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import { RedisNonceStore } from '../lib/nonce-store.js';
 import type { JobQueues } from '../jobs/job-queues.js';
 import { startCasesSubgraph } from './cases/server.js';
+import { CatalogCache } from './platform/catalog.cache.js';
 import { startChongqingSubgraph } from './chongqing/server.js';
 import { startCourierSubgraph } from './courier/server.js';
 import { startSichuanSubgraph } from './sichuan/server.js';
@@ -26,12 +27,14 @@ export interface SubgraphDeps {
 export function startSubgraphByName(name: SubgraphName, port: number, deps: SubgraphDeps): Promise<RunningServer> {
   const common = { logger: deps.logger.child({ subgraph: name }), host: deps.config.host, port, tokens: deps.tokens };
   const { platforms } = deps.config;
+  const catalog = (region: Region) => new CatalogCache(deps.redis, deps.platforms[region], { maxAgeMs: deps.config.catalog.cacheMaxAgeMs });
   switch (name) {
     case 'cases':
       return startCasesSubgraph({
         ...common,
         redis: deps.redis,
         platforms: deps.platforms,
+        catalogs: { CHONGQING: catalog('CHONGQING'), SICHUAN: catalog('SICHUAN') },
         transfers: deps.queues.transfers,
         alerts: deps.queues.alerts,
         now: deps.now,
@@ -40,6 +43,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
       return startChongqingSubgraph({
         ...common,
         yukuaiban: deps.platforms.CHONGQING,
+        catalog: catalog('CHONGQING'),
         appSecret: platforms.yukuaiban.appSecret,
         nonceStore: new RedisNonceStore(deps.redis, 'yukuaiban'),
         events: deps.queues.platformEvents,
@@ -48,6 +52,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
       return startSichuanSubgraph({
         ...common,
         sichuan: deps.platforms.SICHUAN,
+        catalog: catalog('SICHUAN'),
         appSecret: platforms.sichuan.appSecret,
         nonceStore: new RedisNonceStore(deps.redis, 'sichuan'),
         events: deps.queues.platformEvents,

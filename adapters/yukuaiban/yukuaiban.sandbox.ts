@@ -96,6 +96,8 @@ export interface YukuaibanSandbox {
   /** Requests received per endpoint (e.g. `GET /api/v1/cases/{id}`), faulted ones included. */
   requestCounts(): Record<string, number>;
   resetCounts(): void;
+  /** Adds an item or replaces the one with its code, as the platform's catalog team publishing a revision. */
+  publishItem(item: CatalogItem): void;
 }
 
 type Endpoint =
@@ -414,6 +416,17 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
   return {
     url: server.url,
     port,
+    publishItem(item) {
+      const wire = itemToWire(item);
+      const index = catalog.findIndex((existing) => existing.sxbm === wire.sxbm);
+      if (index >= 0) {
+        catalog[index] = wire;
+      } else {
+        catalog.push(wire);
+        catalog.sort((a, b) => a.sxbm.localeCompare(b.sxbm));
+      }
+      catalogByCode.set(wire.sxbm, wire);
+    },
     close() {
       closing ??= (async () => {
         rt.close();

@@ -1,13 +1,14 @@
-import type { CatalogItem, PlatformPort } from '../../adapters/platform.port.js';
+import type { CatalogItem } from '../../adapters/platform.port.js';
 import type { Region } from '../../domain/region.js';
 import type { PageRequest } from '../../lib/paging.js';
+import type { CatalogReader } from '../platform/catalog.cache.js';
 
 /**
  * Searches one region's catalog, or both as one list (Chongqing's items, then
  * Sichuan's), so a front end can page through every 通办 item with one cursor.
  */
 export async function searchCatalog(
-  platforms: Record<Region, PlatformPort>,
+  platforms: Record<Region, CatalogReader>,
   query: { region?: Region; search?: string },
   page: PageRequest,
 ): Promise<{ items: CatalogItem[]; total: number }> {

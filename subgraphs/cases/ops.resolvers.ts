@@ -1,5 +1,7 @@
 import { requireRole } from '../../lib/auth/caller.js';
 import type { QueueCounts, QueueJobSummary } from '../../jobs/queue-admin.js';
+import type { Region } from '../../domain/region.js';
+import { invalidateCatalog } from '../platform/catalog.cache.js';
 import type { CasesContext } from './server.js';
 
 /** The queues as ops see and mend them; each root field checks the role, so no other caller learns what is queued. */
@@ -18,6 +20,10 @@ export const opsResolvers = {
     replayDeadLetters: (_: unknown, args: { queue: string; limit: number }, ctx: CasesContext) => {
       requireRole(ctx.caller, 'OPS');
       return ctx.queues.replayFailed(args.queue, args.limit);
+    },
+    invalidateCatalog: (_: unknown, args: { region: Region }, ctx: CasesContext) => {
+      requireRole(ctx.caller, 'OPS');
+      return invalidateCatalog(ctx.redis, args.region);
     },
   },
   QueueStatus: {

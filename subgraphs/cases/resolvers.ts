@@ -131,7 +131,7 @@ export const resolvers = {
     },
     serviceItems: async (_: unknown, args: PageArgs & { region?: Region; search?: string }, ctx: CasesContext) => {
       const page = pageRequest(args.first, args.after);
-      const result = await searchCatalog(ctx.platforms, { region: args.region, search: args.search }, page);
+      const result = await searchCatalog(ctx.catalogs, { region: args.region, search: args.search }, page);
       return connection(
         result.items.map((item) => ({ code: item.code })),
         result.total,

@@ -9,6 +9,7 @@ import { headerValue, json, type HttpResponse, type Route, type RunningServer } 
 import { canSeeCase } from './case-access.policy.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
+import type { CatalogCache, CatalogReader } from '../platform/catalog.cache.js';
 import { createPlatformLoaders, type PlatformLoaders } from '../platform/platform.source.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import { WindowStore } from '../windows/window.store.js';
@@ -30,13 +31,16 @@ export interface CasesContext {
   caller: Caller;
   /** How the caller appears in event streams and audit entries. */
   actor: string;
-  platforms: Record<Region, PlatformPort>;
+  /** Each platform's catalog as this request reads it. */
+  catalogs: Record<Region, CatalogReader>;
   cases: DataLoader<string, CaseRecord | null>;
   timelines: DataLoader<string, CaseEvent[]>;
   windows: DataLoader<string, WindowRecord | null>;
   platformLoaders: Record<Region, PlatformLoaders>;
   /** For the OPS role's queue fields (ops.resolvers.ts). */
   queues: QueueAdmin;
+  /** For the OPS role's catalog invalidation. */
+  redis: Redis;
 }
 
 export interface CasesDeps {
@@ -67,7 +71,13 @@ export function createCaseWorkflow(deps: CasesDeps) {
   return { store, directory, calendar, now, workflow };
 }
 
-export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier; queues: QueueAdmin }): SubgraphDefinition<CasesContext> {
+export interface CasesSubgraphDeps extends CasesDeps {
+  tokens: TokenVerifier;
+  queues: QueueAdmin;
+  catalogs: Record<Region, CatalogCache>;
+}
+
+export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<CasesContext> {
   const { store, directory, calendar, now, workflow } = createCaseWorkflow(deps);
   const alerts = new AlertStore(deps.redis);
 
@@ -109,7 +119,9 @@ export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier; queues:
       Mutation: { ...resolvers.Mutation, ...opsResolvers.Mutation },
     },
     routes: [notices],
-    context: async (_request, caller) => ({
+    context: async (_request, caller) => {
+      const catalogs = { CHONGQING: deps.catalogs.CHONGQING.reader(), SICHUAN: deps.catalogs.SICHUAN.reader() };
+      return {
       store,
       alerts,
       workflow,
@@ -117,16 +129,18 @@ export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier; queues:
       now,
       caller,
       actor: `${caller.role}:${caller.subject}`,
-      platforms: deps.platforms,
+      catalogs,
       cases: new DataLoader((businessNos) => store.getMany(businessNos)),
       timelines: new DataLoader((businessNos) => Promise.all(businessNos.map((no) => store.events(no)))),
       windows: new DataLoader((ids) => directory.getMany(ids)),
       platformLoaders: {
-        CHONGQING: createPlatformLoaders(deps.platforms.CHONGQING),
-        SICHUAN: createPlatformLoaders(deps.platforms.SICHUAN),
+        CHONGQING: createPlatformLoaders(deps.platforms.CHONGQING, catalogs.CHONGQING),
+        SICHUAN: createPlatformLoaders(deps.platforms.SICHUAN, catalogs.SICHUAN),
       },
       queues: deps.queues,
-    }),
+      redis: deps.redis,
+      };
+    },
     healthCheck: async () => {
       await deps.redis.ping();
     },
@@ -134,7 +148,7 @@ export function casesSubgraph(deps: CasesDeps & { tokens: TokenVerifier; queues:
 }
 
 /** The subgraph owns the queue admin it opens, and closes it with the server. */
-export async function startCasesSubgraph(deps: CasesDeps & SubgraphRuntime): Promise<RunningServer> {
+export async function startCasesSubgraph(deps: Omit<CasesSubgraphDeps, 'queues'> & SubgraphRuntime): Promise<RunningServer> {
   const queues = QueueAdmin.over(deps.redis);
   try {
     const server = await startSubgraph(casesSubgraph({ ...deps, queues }), deps);

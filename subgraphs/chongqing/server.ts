@@ -1,6 +1,7 @@
 import type { NonceStore, PlatformPort } from '../../adapters/platform.port.js';
 import { verifyYukuaibanWebhook } from '../../adapters/yukuaiban/yukuaiban.webhook.js';
 import type { Logger } from '../../lib/logger.js';
+import type { CatalogCache } from '../platform/catalog.cache.js';
 import { startSubgraph, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { platformSubgraph, type PlatformEventSink } from '../platform/platform.server.js';
 
@@ -9,6 +10,8 @@ export const YUKUAIBAN_WEBHOOK_PATH = '/webhooks/yukuaiban';
 
 export interface ChongqingDeps {
   yukuaiban: PlatformPort;
+  /** The process's copy of the catalog this subgraph's items are served from. */
+  catalog: CatalogCache;
   appSecret: string;
   nonceStore: NonceStore;
   events: PlatformEventSink;
@@ -21,6 +24,7 @@ export function chongqingSubgraph(deps: ChongqingDeps) {
     schemaFile: new URL('./schema.graphql', import.meta.url),
     typeNames: { item: 'ChongqingServiceItem', case: 'ChongqingPlatformCase' },
     port: deps.yukuaiban,
+    catalog: deps.catalog,
     webhook: {
       path: YUKUAIBAN_WEBHOOK_PATH,
       verify: (webhook) =>

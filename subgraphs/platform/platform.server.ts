@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { SubgraphDefinition } from '../../lib/subgraph-server.js';
 import { webhookRoute } from '../../lib/webhook-route.js';
 import { platformResolvers, type PlatformContext } from './platform.resolvers.js';
+import type { CatalogCache } from './catalog.cache.js';
 import { createPlatformLoaders } from './platform.source.js';
 
 export interface PlatformEventSink {
@@ -14,6 +15,7 @@ export function platformSubgraph(options: {
   schemaFile: URL;
   typeNames: { item: string; case: string };
   port: PlatformPort;
+  catalog: CatalogCache;
   webhook: { path: string; verify: (webhook: InboundWebhook) => Promise<PlatformEvent> };
   events: PlatformEventSink;
   logger: Logger;
@@ -22,7 +24,7 @@ export function platformSubgraph(options: {
     name: options.name,
     schemaFile: options.schemaFile,
     resolvers: platformResolvers(options.typeNames),
-    context: async () => ({ platform: createPlatformLoaders(options.port) }),
+    context: async () => ({ platform: createPlatformLoaders(options.port, options.catalog.reader()) }),
     routes: [
       webhookRoute({
         path: options.webhook.path,

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { CatalogItem, PlatformCaseRecord, PlatformPort } from '../../adapters/platform.port.js';
+import type { CatalogReader } from './catalog.cache.js';
 
 /**
  * Per-request loaders over a platform's batch endpoints: however many items or
@@ -10,9 +11,9 @@ export interface PlatformLoaders {
   cases: DataLoader<string, PlatformCaseRecord | null>;
 }
 
-export function createPlatformLoaders(port: PlatformPort): PlatformLoaders {
+export function createPlatformLoaders(port: PlatformPort, catalog: CatalogReader = port): PlatformLoaders {
   return {
-    items: new DataLoader((codes) => port.getItemsByCodes(codes)),
+    items: new DataLoader((codes) => catalog.getItemsByCodes(codes)),
     cases: new DataLoader((ids) => port.getCasesByIds(ids)),
   };
 }

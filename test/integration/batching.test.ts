@@ -27,7 +27,8 @@ describe('batching across subgraphs and platforms', () => {
     );
 
   beforeAll(async () => {
-    stack = await startTestStack({ now: () => now });
+    // The catalog cache would hide the batching this proves; test/integration/catalog-cache.test.ts covers it.
+    stack = await startTestStack({ now: () => now, env: { CATALOG_CACHE_MAX_AGE_MS: '0' } });
     for (const item of [...sichuanItems, ...chongqingItems]) await receive(item);
   });
 

@@ -5,7 +5,8 @@ describe('in-flight deduplication at the gateway', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // Platform calls are how these tests see executions, so the catalog cache must not absorb them.
+    stack = await startTestStack({ env: { CATALOG_CACHE_MAX_AGE_MS: '0' } });
     // Slow platform answers keep the first request in flight while the others arrive.
     stack.yukuaiban.setFaults({ latencyMs: 300 });
   });
