@@ -145,6 +145,11 @@ describe('security', () => {
         expect: { receivingStaff: 'allow', otherWindowStaff: 'deny', jurisdictionStaffSC: 'allow', jurisdictionStaffCQ: 'deny', supervisorCQ: 'deny', ops: 'deny', platform: 'deny' },
       },
       {
+        name: 'catalog invalidation',
+        run: (caller) => stack.as(caller).query('mutation { invalidateCatalog(region: SICHUAN) }'),
+        expect: { receivingStaff: 'deny', otherWindowStaff: 'deny', jurisdictionStaffSC: 'deny', jurisdictionStaffCQ: 'deny', supervisorCQ: 'deny', ops: 'allow', platform: 'deny' },
+      },
+      {
         name: 'audit log',
         run: (caller) => stack.as(caller).query('query ($no: ID!) { auditLog(businessNo: $no) { actor } }', { no: businessNo }),
         expect: { receivingStaff: 'deny', otherWindowStaff: 'deny', jurisdictionStaffSC: 'deny', jurisdictionStaffCQ: 'deny', supervisorCQ: 'allow', ops: 'deny', platform: 'deny' },
