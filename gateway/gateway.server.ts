@@ -20,6 +20,8 @@ import { QueueAdmin } from '../jobs/queue-admin.js';
 import { exceptIntrospection, graphiqlRoutes } from './graphiql.page.js';
 import { gatewayMetrics, opsRoutes } from './ops.routes.js';
 import { inflightKey } from './inflight-dedup.js';
+import { PersistedQueryCache } from './persisted-queries.cache.js';
+import { queryPlanCache } from './query-plan.cache.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
 
 export interface GatewayOptions {
@@ -29,6 +31,10 @@ export interface GatewayOptions {
   /** Where each subgraph runs, overriding the routing URLs composed into the supergraph. */
   subgraphUrls?: Partial<Record<string, string>>;
   subgraphTimeoutMs: number;
+  /** Bound of the query plan cache (default 30 MiB, Apollo's own). */
+  queryPlanCacheMiB?: number;
+  /** How long a persisted query stays registered in Redis after it was last sent in full (default 24 h). */
+  persistedQueryTtlSeconds?: number;
   production: boolean;
   logger: Logger;
   tokens: TokenVerifier;
@@ -55,6 +61,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger: options.logger,
+    queryPlannerConfig: { cache: queryPlanCache(options.queryPlanCacheMiB ?? 30, metrics) },
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`no URL for subgraph ${name}`);
@@ -71,6 +78,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     validationRules: [options.production ? operationLimitRule() : exceptIntrospection(operationLimitRule())],
     parseOptions: { maxTokens: MAX_TOKENS },
     csrfPrevention: true,
+    persistedQueries: {
+      cache: new PersistedQueryCache(options.redis, options.logger, { ttlSeconds: options.persistedQueryTtlSeconds ?? 24 * 3600 }),
+    },
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // Shutdown is ours (lib/shutdown.ts): Apollo's own handler would re-raise the signal mid-drain.

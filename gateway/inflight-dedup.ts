@@ -8,10 +8,24 @@ const MAX_DOCUMENTS = 1_000;
  * Which requests may share one execution: identical queries (never mutations)
  * with the same variables, sent with the same credentials, while the first is
  * still in flight. The credentials are part of the key, so no answer ever
- * reaches a caller it was not computed for.
+ * reaches a caller it was not computed for. A persisted query sent by hash alone
+ * is recognised once this gateway has seen its document (whose hash it checks).
  */
 export function inflightKey(): (request: HttpRequest, body: unknown) => string | undefined {
   const operationTypes = new Map<string, Map<string | null, OperationTypeNode> | null>();
+  const documentsByHash = new Map<string, string>();
+
+  const documentOf = (query: unknown, extensions: unknown): string | undefined => {
+    const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
+    if (typeof query === 'string') {
+      if (typeof hash === 'string' && !documentsByHash.has(hash) && createHash('sha256').update(query).digest('hex') === hash) {
+        if (documentsByHash.size >= MAX_DOCUMENTS) documentsByHash.clear();
+        documentsByHash.set(hash, query);
+      }
+      return query;
+    }
+    return typeof hash === 'string' ? documentsByHash.get(hash) : undefined;
+  };
 
   const typeOf = (query: string, operationName: string | null): OperationTypeNode | undefined => {
     let byName = operationTypes.get(query);
@@ -36,8 +50,9 @@ export function inflightKey(): (request: HttpRequest, body: unknown) => string |
 
   return (request, body) => {
     if (request.method !== 'POST' || !body || typeof body !== 'object' || Array.isArray(body)) return undefined;
-    const { query, variables, operationName } = body as { query?: unknown; variables?: unknown; operationName?: unknown };
-    if (typeof query !== 'string') return undefined;
+    const { variables, operationName, extensions } = body as { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
+    const query = documentOf((body as { query?: unknown }).query, extensions);
+    if (query === undefined) return undefined;
     const name = typeof operationName === 'string' ? operationName : null;
     if (typeOf(query, name) !== 'query') return undefined;
     return createHash('sha256')

@@ -19,6 +19,8 @@ const gateway = await startGateway({
   supergraphSdl: readFileSync(new URL('../supergraph.graphql', import.meta.url), 'utf8'),
   subgraphUrls,
   subgraphTimeoutMs: config.gateway.subgraphTimeoutMs,
+  queryPlanCacheMiB: config.gateway.queryPlanCacheMiB,
+  persistedQueryTtlSeconds: config.gateway.persistedQueryTtlSeconds,
   production: config.env === 'production',
   logger,
   tokens: createTokenVerifier(config.auth),

@@ -40,6 +40,8 @@ const EnvSchema = z
     WINDOWS_URL: optionalUrl,
     COURIER_URL: optionalUrl,
     SUBGRAPH_TIMEOUT_MS: positiveMs.default(5000),
+    QUERY_PLAN_CACHE_MIB: z.coerce.number().positive().max(4096).default(30),
+    PERSISTED_QUERY_TTL_S: z.coerce.number().int().positive().default(24 * 3600),
     REDIS_URL: optionalUrl,
     REDIS_KEY_PREFIX: z
       .string()
@@ -94,7 +96,7 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   host: string;
-  gateway: { port: number; subgraphTimeoutMs: number };
+  gateway: { port: number; subgraphTimeoutMs: number; queryPlanCacheMiB: number; persistedQueryTtlSeconds: number };
   subgraphs: Record<SubgraphName, { port: number; url: string | undefined }>;
   redis: { url: string | undefined; keyPrefix: string };
   platforms: {
@@ -139,7 +141,12 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     host: e.HOST,
-    gateway: { port: e.GATEWAY_PORT, subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS },
+    gateway: {
+      port: e.GATEWAY_PORT,
+      subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
+      queryPlanCacheMiB: e.QUERY_PLAN_CACHE_MIB,
+      persistedQueryTtlSeconds: e.PERSISTED_QUERY_TTL_S,
+    },
     subgraphs: {
       cases: { port: e.CASES_PORT, url: e.CASES_URL },
       chongqing: { port: e.CHONGQING_PORT, url: e.CHONGQING_URL },

@@ -2,6 +2,11 @@ import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError } from '../domain/errors.js';
 
+/** Requests Apollo Server refuses with a message but no code of their own. */
+const APOLLO_REFUSALS: Record<string, string> = {
+  'provided sha does not match query': 'PERSISTED_QUERY_HASH_MISMATCH',
+};
+
 /**
  * The boundary where the project's errors become GraphQL errors: a DomainError
  * keeps its namespaced code and message; anything unexpected is reported as
@@ -12,6 +17,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (original instanceof DomainError) {
     return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: original.code } };
   }
+  const refusal = APOLLO_REFUSALS[formatted.message];
+  if (refusal) return { message: formatted.message, extensions: { code: refusal } };
   const limit = formatted.extensions?.limit;
   if (typeof limit === 'string') return { ...formatted, extensions: { code: limit } };
   const code = formatted.extensions?.code;

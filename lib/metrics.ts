@@ -37,6 +37,7 @@ export class GatewayMetrics {
   private readonly errors: Counter<'operation' | 'code'>;
   private readonly duration: Histogram<'operation'>;
   private readonly subgraphFetch: Histogram<'subgraph' | 'outcome'>;
+  private readonly queryPlans: Counter<'result'>;
 
   constructor(readonly registry: Registry) {
     this.requests = new Counter({
@@ -58,6 +59,12 @@ export class GatewayMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
+    this.queryPlans = new Counter({
+      name: 'tongban_query_plan_cache_lookups_total',
+      help: 'Query plan cache lookups by result; a steady stream of misses means QUERY_PLAN_CACHE_MIB is too small',
+      labelNames: ['result'],
+      registers: [registry],
+    });
     this.subgraphFetch = new Histogram({
       name: 'tongban_subgraph_fetch_duration_seconds',
       help: 'Gateway fetches from each subgraph, by outcome',
@@ -71,6 +78,10 @@ export class GatewayMetrics {
     this.requests.inc({ operation });
     for (const code of errorCodes(errors)) this.errors.inc({ operation, code });
     if (seconds !== undefined) this.duration.observe({ operation }, seconds);
+  }
+
+  recordQueryPlanLookup(hit: boolean): void {
+    this.queryPlans.inc({ result: hit ? 'hit' : 'miss' });
   }
 
   recordSubgraphFetch(subgraph: string, outcome: FetchOutcome, seconds: number): void {

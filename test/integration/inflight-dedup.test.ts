@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
+import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
 describe('in-flight deduplication at the gateway', () => {
   let stack: TestStack;
@@ -36,6 +37,19 @@ describe('in-flight deduplication at the gateway', () => {
     const mutation = 'mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }';
     const refusals = await Promise.all([stack.query(mutation, { no: 'TB-X' }), stack.query(mutation, { no: 'TB-Y' })]);
     expect(refusals.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['CASE.NOT_FOUND', 'CASE.NOT_FOUND']);
+  });
+
+  it('shares a persisted query sent by hash alone once the gateway knows its document', async () => {
+    const url = `${stack.gateway.url}/graphql`;
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${await stack.token(DEFAULT_CALLER)}` };
+    const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(QUERY).digest('hex') } };
+    const send = (body: unknown) => fetch(url, { method: 'POST', headers, body: JSON.stringify(body) }).then((response) => response.json());
+    await send({ query: QUERY, extensions });
+
+    stack.yukuaiban.resetCounts();
+    const results = await Promise.all(Array.from({ length: 8 }, () => send({ extensions })));
+    for (const result of results) expect(result).toEqual({ data: { serviceItem: { name: '律师事务所分所设立许可', department: expect.any(String) } } });
+    expect(calls()).toBe(2);
   });
 
   it('does not share across different variables', async () => {
