@@ -23,6 +23,7 @@ import { inflightKey } from './inflight-dedup.js';
 import { PersistedQueryCache } from './persisted-queries.cache.js';
 import { queryPlanCache } from './query-plan.cache.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
+import { createSubgraphFetcher } from './subgraph.fetcher.js';
 
 export interface GatewayOptions {
   host: string;
@@ -54,6 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subgraphs: Record<string, string> = {};
   const queues = QueueAdmin.over(options.redis);
   const metrics = gatewayMetrics({ redis: options.redis, queues, logger: options.logger });
+  const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   // Unless told not to, @apollo/gateway probes the AWS, GCP, Azure and Alibaba metadata
   // endpoints and reports usage to Apollo: outbound traffic a government gateway must not
   // make. Its only switch is this variable; tongban's own metrics are /metrics.
@@ -66,7 +68,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const target = options.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`no URL for subgraph ${name}`);
       subgraphs[name] = target;
-      return new SubgraphDataSource(name, target, options.subgraphTimeoutMs, options.logger, metrics);
+      return new SubgraphDataSource(name, target, fetcher, options.subgraphTimeoutMs, options.logger, metrics);
     },
   });
 
@@ -160,6 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close: async () => {
       await Promise.all([http.close(), metricsHttp?.close()]);
       await server.stop();
+      fetcher.close();
       await queues.close();
     },
   };

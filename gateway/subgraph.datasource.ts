@@ -3,6 +3,7 @@ import { Kind, parse, type FieldNode, type OperationDefinitionNode, type Selecti
 import type { Caller } from '../lib/auth/caller.js';
 import type { Logger } from '../lib/logger.js';
 import type { GatewayMetrics } from '../lib/metrics.js';
+import type { SubgraphFetcher } from './subgraph.fetcher.js';
 
 export interface GatewayContext {
   requestId: string;
@@ -11,8 +12,8 @@ export interface GatewayContext {
 }
 
 /**
- * One subgraph as the gateway sees it: Node's fetch (undici, keep-alive by
- * default) with a deadline, the caller's request id and credentials forwarded,
+ * One subgraph as the gateway sees it: pooled keep-alive connections with a
+ * deadline (subgraph.fetcher.ts), the caller's request id and credentials forwarded,
  * and failures turned into errors placed on the fields this subgraph would have
  * filled, so that the rest of the answer still arrives.
  */
@@ -20,15 +21,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   constructor(
     readonly name: string,
     url: string,
+    fetcher: SubgraphFetcher,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
   ) {
-    super({
-      url,
-      fetcher: ((input: string, init: RequestInit) =>
-        fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as RemoteGraphQLDataSource['fetcher'],
-    });
+    super({ url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'] });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {

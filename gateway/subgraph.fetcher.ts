@@ -1,0 +1,109 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+export interface SubgraphRequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface SubgraphFetcher {
+  (url: string, init?: SubgraphRequestInit): Promise<SubgraphResponse>;
+  /** Closes the pooled connections. */
+  close(): void;
+}
+
+export class SubgraphTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/**
+ * The gateway's client for its subgraphs: node:http over a pool of kept-alive
+ * connections. Every client request of a federated query becomes several
+ * subgraph requests, so this is the gateway's hottest path; Node's fetch
+ * (undici through the WHATWG streams and Request/Response objects) costs about
+ * twice the CPU per request for the small JSON bodies subgraphs exchange (see
+ * BENCHMARKS.md). A deadline covers the whole exchange, connection included.
+ */
+export function createSubgraphFetcher(options: { timeoutMs: number; maxSockets?: number }): SubgraphFetcher {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
+  const http = new HttpAgent(agentOptions);
+  const https = new HttpsAgent(agentOptions);
+
+  const fetcher = (url: string, init: SubgraphRequestInit = {}) =>
+    new Promise<SubgraphResponse>((resolve, reject) => {
+      const target = new URL(url);
+      const secure = target.protocol === 'https:';
+      const body = init.body === undefined ? undefined : Buffer.isBuffer(init.body) ? init.body : Buffer.from(init.body);
+      const headers: Record<string, string | number> = { ...init.headers };
+      if (body) headers['content-length'] = body.length;
+
+      const request = (secure ? httpsRequest : httpRequest)(target, { method: init.method ?? 'GET', headers, agent: secure ? https : http });
+      const deadline = setTimeout(
+        () => request.destroy(new SubgraphTimeoutError(`no answer from ${target.host} within ${options.timeoutMs} ms`)),
+        options.timeoutMs,
+      );
+      const fail = (error: Error) => {
+        clearTimeout(deadline);
+        reject(error);
+      };
+      request.once('error', fail);
+      request.once('response', (response: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.once('error', fail);
+        response.once('end', () => {
+          clearTimeout(deadline);
+          resolve(new SubgraphResponse(url, response, Buffer.concat(chunks)));
+        });
+      });
+      request.end(body);
+    });
+
+  return Object.assign(fetcher, {
+    close: () => {
+      http.destroy();
+      https.destroy();
+    },
+  });
+}
+
+/** The part of a fetch Response that Apollo's RemoteGraphQLDataSource reads, over a body already received. */
+export class SubgraphResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly redirected = false;
+  readonly bodyUsed = false;
+  readonly headers: Headers;
+
+  constructor(
+    readonly url: string,
+    response: IncomingMessage,
+    private readonly body: Buffer,
+  ) {
+    this.status = response.statusCode ?? 0;
+    this.statusText = response.statusMessage ?? '';
+    this.ok = this.status >= 200 && this.status < 300;
+    this.headers = new Headers();
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) this.headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+  }
+
+  async text(): Promise<string> {
+    return this.body.toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(this.body.toString('utf8'));
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return this.body.buffer.slice(this.body.byteOffset, this.body.byteOffset + this.body.byteLength) as ArrayBuffer;
+  }
+
+  clone(): SubgraphResponse {
+    return this;
+  }
+}
