@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withRequestId, type Logger } from '../lib/logger.js';
 import type { JobMetrics } from '../lib/metrics.js';
@@ -12,11 +12,19 @@ export interface WorkerHost {
   close(): Promise<void>;
 }
 
+/** A platform asking for more than this (Retry-After: 86400) gets ordinary backoff instead of holding a transfer for a day. */
+const MAX_RETRY_AFTER_MS = 15 * 60_000;
+/** Deferrals of one job, so a platform that never stops refusing still ends in the dead-letter set with an ops alert. */
+const MAX_DEFERRALS = 50;
+
 /**
  * Runs one BullMQ worker per registered queue. Closing waits for jobs in
  * progress to finish, so a deploy never abandons a transfer half-way. Each job
  * runs under the request id of the request that queued it (`requestId` in its
- * data; else its job id), so its logs join that request's.
+ * data; else its job id), so its logs join that request's. When a platform
+ * said how long to wait (429 Retry-After, or its circuit is open), the job waits
+ * exactly that long without spending one of its attempts: backing off on our own
+ * schedule would only be refused again and exhaust the attempts meant for outages.
  */
 export function startWorkers(options: {
   connection: Redis;
@@ -29,7 +37,8 @@ export function startWorkers(options: {
   metrics?: JobMetrics;
 }): WorkerHost {
   const workers = Object.entries(options.processors).map(([queue, processor]) => {
-    const run = (job: Job) => withRequestId(requestIdOf(job), () => measured(queue, processor as Processor, job, options.metrics));
+    const run = (job: Job, token?: string) =>
+      withRequestId(requestIdOf(job), () => measured(queue, processor as Processor, job, token, options.metrics));
     const worker = new Worker(queue, run, {
       connection: options.connection,
       prefix: options.prefix,
@@ -50,12 +59,17 @@ export function startWorkers(options: {
   };
 }
 
+function requestedWait(error: unknown): number | undefined {
+  const waitMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof waitMs === 'number' && waitMs >= 0 && waitMs <= MAX_RETRY_AFTER_MS ? Math.max(waitMs, 100) : undefined;
+}
+
 function requestIdOf(job: Job): string {
   const requestId: unknown = job.data?.requestId;
   return typeof requestId === 'string' && requestId ? requestId : (job.id ?? randomUUID());
 }
 
-async function measured(queue: string, processor: Processor, job: Job, metrics: JobMetrics | undefined): Promise<unknown> {
+async function measured(queue: string, processor: Processor, job: Job, token: string | undefined, metrics: JobMetrics | undefined): Promise<unknown> {
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   try {
@@ -63,6 +77,13 @@ async function measured(queue: string, processor: Processor, job: Job, metrics: 
     metrics?.completed(queue, elapsed());
     return result;
   } catch (error) {
+    const waitMs = requestedWait(error);
+    // attemptsStarted counts every activation, attemptsMade only the failed ones: the difference is the deferrals (and this run).
+    if (waitMs !== undefined && token && job.attemptsStarted - job.attemptsMade <= MAX_DEFERRALS) {
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      metrics?.deferred(queue);
+      throw new DelayedError();
+    }
     // attemptsMade counts the attempts before this one.
     const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     metrics?.failed(queue, elapsed(), final);

@@ -132,8 +132,15 @@ export type JobOutcome = 'completed' | 'failed';
 export class JobMetrics {
   private readonly duration: Histogram<'queue' | 'outcome'>;
   private readonly failures: Counter<'queue' | 'final'>;
+  private readonly deferrals: Counter<'queue'>;
 
   constructor(registry: Registry) {
+    this.deferrals = new Counter({
+      name: 'tongban_job_deferrals_total',
+      help: 'Jobs put back for the time a platform asked for (429 Retry-After, open circuit), by queue; no attempt is spent',
+      labelNames: ['queue'],
+      registers: [registry],
+    });
     this.duration = new Histogram({
       name: 'tongban_job_duration_seconds',
       help: 'Processor run time of each job attempt, by queue and outcome',
@@ -151,6 +158,10 @@ export class JobMetrics {
 
   completed(queue: string, seconds: number): void {
     this.duration.observe({ queue, outcome: 'completed' }, seconds);
+  }
+
+  deferred(queue: string): void {
+    this.deferrals.inc({ queue });
   }
 
   failed(queue: string, seconds: number, final: boolean): void {
