@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { application, ROUTES, transferQueue, until } from '../chaos/support.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { application, gql, RECEIVE, ROUTES, transferQueue, until } from '../chaos/support.js';
+import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
 const ROUTE = ROUTES.find((route) => route.region === 'SICHUAN')!;
 
@@ -21,7 +21,9 @@ describe('transfers refused with 429 Retry-After', () => {
   });
 
   it('waits as long as the platform asked, then delivers once, with no attempt spent', async () => {
-    const { record } = await stack.workflow.receiveApplication(application(ROUTE.item, ROUTE.windowId, '限流'), 'test');
+    const { receiveApplication: record } = await gql<{ receiveApplication: { businessNo: string } }>(stack, staffAt(ROUTE.windowId), RECEIVE, {
+      input: application(ROUTE.item, ROUTE.windowId, '限流'),
+    });
     stack.sichuan.setFaults({ rateLimitRate: 1, retryAfterSeconds: 2 });
     stack.sichuan.resetCounts();
     await stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
