@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
 import { createTokenVerifier } from '../lib/auth/access-token.js';
 import { createLogger } from '../lib/logger.js';
-import { createRedis } from '../lib/redis.js';
+import { createRedis, logRedisErrors } from '../lib/redis.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { startGateway } from './gateway.server.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'gateway' });
 const redis = createRedis(config.redis.url ?? 'redis://127.0.0.1:6379', config.redis.keyPrefix);
+logRedisErrors(redis, logger, 'gateway');
 const subgraphUrls = Object.fromEntries(
   SUBGRAPH_NAMES.map((name) => [name, config.subgraphs[name].url ?? `http://${config.host}:${config.subgraphs[name].port}/graphql`]),
 );

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from './logger.js';
 
 /**
  * A connection for the stores. The key prefix is applied by ioredis to every key,
@@ -32,4 +33,43 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
     redis.disconnect();
   }
   return deleted;
+}
+
+/**
+ * Connection trouble as structured log lines, at most one per `everyMs` with the
+ * number suppressed: without a listener ioredis writes "Unhandled error event"
+ * to stderr for every reconnect attempt, hundreds a minute during an outage.
+ */
+export function logRedisErrors(client: Redis, logger: Logger, connection: string, everyMs = 10_000): void {
+  let lastAt = -Infinity;
+  let suppressed = 0;
+  client.on('error', (error: Error) => {
+    const now = Date.now();
+    if (now - lastAt < everyMs) {
+      suppressed++;
+      return;
+    }
+    logger.error({ connection, err: error, suppressed }, 'Redis connection error');
+    lastAt = now;
+    suppressed = 0;
+  });
+}
+
+/**
+ * Warns when Redis is not set to keep what it acknowledged: with appendfsync
+ * everysec a crash lost acknowledged cases and their business numbers were
+ * issued again (RELIABILITY.md, the restart test).
+ */
+export async function checkDurability(redis: Redis, logger: Logger): Promise<'durable' | 'not durable' | 'unknown'> {
+  let settings: Record<string, string>;
+  try {
+    const read = async (name: string) => ((await redis.config('GET', name)) as string[])[1] ?? '';
+    settings = { appendonly: await read('appendonly'), appendfsync: await read('appendfsync') };
+  } catch (error) {
+    logger.warn({ err: error }, 'Redis persistence settings cannot be read (CONFIG is disabled?): make sure it runs with appendonly yes and appendfsync always');
+    return 'unknown';
+  }
+  if (settings.appendonly === 'yes' && settings.appendfsync === 'always') return 'durable';
+  logger.error(settings, 'Redis can lose acknowledged cases on a crash: run it with appendonly yes and appendfsync always');
+  return 'not durable';
 }

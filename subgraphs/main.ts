@@ -3,7 +3,7 @@ import { loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config.js'
 import { createTokenVerifier } from '../lib/auth/access-token.js';
 import { createLogger } from '../lib/logger.js';
 import { createPlatformClients } from '../lib/platforms.js';
-import { createQueueConnection, createRedis } from '../lib/redis.js';
+import { checkDurability, createQueueConnection, createRedis, logRedisErrors } from '../lib/redis.js';
 import { getDefaultCalendar } from '../domain/calendar/index.js';
 import { createJobQueues } from '../jobs/job-queues.js';
 import { onShutdown } from '../lib/shutdown.js';
@@ -19,6 +19,9 @@ const logger = createLogger({ level: config.logLevel, service: `subgraph-${name}
 const redisUrl = config.redis.url ?? 'redis://127.0.0.1:6379';
 const redis = createRedis(redisUrl, config.redis.keyPrefix);
 const queueConnection = createQueueConnection(redisUrl);
+logRedisErrors(redis, logger, 'stores');
+logRedisErrors(queueConnection, logger, 'queues');
+if (config.env === 'production') await checkDurability(redis, logger);
 const queues = createJobQueues(queueConnection, config.redis.keyPrefix, getDefaultCalendar());
 const server = await startSubgraphByName(name, config.subgraphs[name].port, {
   config,
