@@ -29,6 +29,7 @@ import {
   YKB_API,
   YKB_CODE,
   YKB_MAX_BATCH,
+  YKB_MAX_KEYWORD_LENGTH,
   YKB_MAX_PAGE_SIZE,
   YKB_OK,
   type YkbEnvelope,
@@ -129,6 +130,10 @@ export class YukuaibanClient implements PlatformPort {
       throw new InputError('INPUT.INVALID_PAGING', `分页参数不正确: offset=${offset}, limit=${limit}`);
     }
     const keyword = query.search?.trim() ?? '';
+    // The platform would refuse it (40001); the caller's input is what is wrong, so say so without the call.
+    if (keyword.length > YKB_MAX_KEYWORD_LENGTH) {
+      throw new InputError('INPUT.SEARCH_TOO_LONG', `搜索关键字不能超过 ${YKB_MAX_KEYWORD_LENGTH} 个字符`);
+    }
     if (limit === 0) {
       return { items: [], total: (await this.searchPage(keyword, 1, 1)).total };
     }

@@ -31,6 +31,7 @@ import {
   YKB_API,
   YKB_CODE,
   YKB_MAX_BATCH,
+  YKB_MAX_KEYWORD_LENGTH,
   YKB_MAX_PAGE_SIZE,
   YKB_OK,
   type YkbCase,
@@ -221,8 +222,8 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     const keyword = (url.searchParams.get('keyword') ?? '').trim();
     const page = Number(url.searchParams.get('page') ?? '1');
     const size = Number(url.searchParams.get('size') ?? '20');
-    if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > YKB_MAX_PAGE_SIZE || keyword.length > 50) {
-      return fail(400, YKB_CODE.badParams, `参数错误：page ≥ 1，1 ≤ size ≤ ${YKB_MAX_PAGE_SIZE}，keyword ≤ 50 字`);
+    if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > YKB_MAX_PAGE_SIZE || keyword.length > YKB_MAX_KEYWORD_LENGTH) {
+      return fail(400, YKB_CODE.badParams, `参数错误：page ≥ 1，1 ≤ size ≤ ${YKB_MAX_PAGE_SIZE}，keyword ≤ ${YKB_MAX_KEYWORD_LENGTH} 字`);
     }
     const matching = keyword
       ? catalog.filter((item) => [item.sxbm, item.sxmc, item.fdsxmc, item.zrdw].some((field) => field.includes(keyword)))

@@ -16,6 +16,7 @@ export const YKB_API = {
 
 export const YKB_MAX_BATCH = 200;
 export const YKB_MAX_PAGE_SIZE = 100;
+export const YKB_MAX_KEYWORD_LENGTH = 50;
 
 export const YKB_OK = '0';
 

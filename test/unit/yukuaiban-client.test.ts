@@ -327,6 +327,10 @@ describe('search paging', () => {
     await expect(makeClient().searchItems({ offset: -1, limit: 10 })).rejects.toBeInstanceOf(InputError);
     await expect(makeClient().searchItems({ offset: 0, limit: 1.5 })).rejects.toBeInstanceOf(InputError);
   });
+
+  it('refuses a keyword longer than the platform accepts without calling', async () => {
+    await expect(makeClient().searchItems({ search: '律'.repeat(51), offset: 0, limit: 10 })).rejects.toMatchObject({ code: 'INPUT.SEARCH_TOO_LONG' });
+  });
 });
 
 describe('error mapping', () => {
