@@ -44,6 +44,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
         ...common,
         yukuaiban: deps.platforms.CHONGQING,
         catalog: catalog('CHONGQING'),
+        appKey: platforms.yukuaiban.appKey,
         appSecret: platforms.yukuaiban.appSecret,
         nonceStore: new RedisNonceStore(deps.redis, 'yukuaiban'),
         events: deps.queues.platformEvents,

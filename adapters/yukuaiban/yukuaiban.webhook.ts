@@ -11,6 +11,8 @@ import { checkYukuaibanSignature, YKB_TIMESTAMP_TOLERANCE_MS } from './yukuaiban
 import { describeIssues, ykbWebhookSchema } from './yukuaiban.wire.js';
 
 export interface VerifyYukuaibanWebhookOptions {
+  /** The app the platform pushes for; X-Ykb-AppKey must name it. */
+  appKey: string;
   appSecret: string;
   nonceStore: NonceStore;
   now?: () => number;
@@ -31,6 +33,8 @@ export async function verifyYukuaibanWebhook(webhook: InboundWebhook, opts: Veri
     toleranceMs,
   });
   if (!check.ok) throw new WebhookRejectedError(check.reason, `渝快办推送校验失败：${check.detail}`);
+  // The key is not signed, but a push must say it is for this app: a secret shared by two apps must not let one's pushes pass as the other's.
+  if (check.appKey !== opts.appKey) throw new WebhookRejectedError('BAD_SIGNATURE', `渝快办推送校验失败：AppKey ${check.appKey ?? '(缺失)'} 不是本应用`);
 
   let json: unknown;
   try {

@@ -12,6 +12,7 @@ export interface ChongqingDeps {
   yukuaiban: PlatformPort;
   /** The process's copy of the catalog this subgraph's items are served from. */
   catalog: CatalogCache;
+  appKey: string;
   appSecret: string;
   nonceStore: NonceStore;
   events: PlatformEventSink;
@@ -28,7 +29,7 @@ export function chongqingSubgraph(deps: ChongqingDeps) {
     webhook: {
       path: YUKUAIBAN_WEBHOOK_PATH,
       verify: (webhook) =>
-        verifyYukuaibanWebhook(webhook, { appSecret: deps.appSecret, nonceStore: deps.nonceStore, path: YUKUAIBAN_WEBHOOK_PATH }),
+        verifyYukuaibanWebhook(webhook, { appKey: deps.appKey, appSecret: deps.appSecret, nonceStore: deps.nonceStore, path: YUKUAIBAN_WEBHOOK_PATH }),
     },
     events: deps.events,
     logger: deps.logger,

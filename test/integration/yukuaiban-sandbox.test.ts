@@ -51,7 +51,7 @@ async function startReceiver(): Promise<Receiver> {
   const server = createServer(async (req, res) => {
     const rawBody = await readAll(req);
     try {
-      const event = await verifyYukuaibanWebhook({ headers: req.headers, rawBody }, { appSecret: SECRET, nonceStore, path: HOOK_PATH });
+      const event = await verifyYukuaibanWebhook({ headers: req.headers, rawBody }, { appKey: APP_KEY, appSecret: SECRET, nonceStore, path: HOOK_PATH });
       const failures = receiver.failNext.get(event.platformCaseId) ?? 0;
       if (failures > 0) {
         receiver.failNext.set(event.platformCaseId, failures - 1);

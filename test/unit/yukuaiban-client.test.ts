@@ -605,13 +605,13 @@ describe('webhook verification', () => {
     return store;
   }
 
-  function push(opts: { body?: string; timestamp?: number; nonce?: string; secret?: string; path?: string } = {}) {
+  function push(opts: { body?: string; timestamp?: number; nonce?: string; secret?: string; path?: string; appKey?: string | null } = {}) {
     const body = opts.body ?? JSON.stringify(EVENT);
     const timestamp = String(opts.timestamp ?? clock);
     const nonce = opts.nonce ?? '5f1e0c2a9b8d4e6f8a7b6c5d4e3f2a1b';
     return {
       headers: {
-        'X-Ykb-AppKey': APP_KEY,
+        ...(opts.appKey === null ? {} : { 'X-Ykb-AppKey': opts.appKey ?? APP_KEY }),
         'X-Ykb-Timestamp': timestamp,
         'X-Ykb-Nonce': nonce,
         'X-Ykb-Signature': referenceSignature(opts.secret ?? SECRET, 'POST', opts.path ?? PATH, timestamp, nonce, body),
@@ -621,7 +621,15 @@ describe('webhook verification', () => {
   }
 
   const verify = (webhook: InboundWebhook, nonceStore: NonceStore) =>
-    verifyYukuaibanWebhook(webhook, { appSecret: SECRET, nonceStore, now: () => clock, path: PATH });
+    verifyYukuaibanWebhook(webhook, { appKey: APP_KEY, appSecret: SECRET, nonceStore, now: () => clock, path: PATH });
+
+  it('refuses a push for another app, or naming none, without claiming its nonce', async () => {
+    const store = memoryNonceStore();
+    for (const appKey of ['other-app', null]) {
+      await expect(verify(push({ appKey }), store)).rejects.toMatchObject({ code: 'WEBHOOK.BAD_SIGNATURE' });
+    }
+    expect(store.claims).toBe(0);
+  });
 
   it('accepts a valid push and normalises it', async () => {
     const store = memoryNonceStore();
