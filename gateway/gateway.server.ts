@@ -101,6 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     host: options.host,
     port: options.port,
     logger: options.logger,
+    requestIdScope: false,
     graphql: {
       path: '/graphql',
       server,

@@ -50,7 +50,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       const message = timedOut
         ? `subgraph "${this.name}" did not answer within ${this.timeoutMs} ms`
         : `subgraph "${this.name}" is unavailable`;
-      this.logger.warn({ subgraph: this.name, code, err: error }, 'subgraph fetch failed');
+      this.logger.warn({ subgraph: this.name, code, err: error, requestId: options.context?.requestId }, 'subgraph fetch failed');
       return { errors: fieldPaths(options.request).map((path) => ({ message, path, extensions: { code } })) };
     }
   }

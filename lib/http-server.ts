@@ -52,6 +52,13 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   maxBodyBytes?: number;
   /** How long close() lets requests in flight finish (default 10 s, within lib/shutdown.ts's 15 s). */
   drainMs?: number;
+  /**
+   * Runs each request in a scope carrying its id, which log lines and queued jobs
+   * pick up (default). The gateway turns it off: it queues nothing and passes the
+   * id on explicitly, and on Node 20 the scope's async hooks tax every promise of
+   * every request.
+   */
+  requestIdScope?: boolean;
 }
 
 export class PayloadTooLargeError extends Error {
@@ -78,17 +85,18 @@ export async function startHttpServer<TContext extends BaseContext>(
   const server = createServer((req, res) => {
     const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
     res.setHeader('x-request-id', requestId);
-    withRequestId(requestId, () => {
+    const run = () =>
       handle(req, res, requestId).catch((error: unknown) => {
         if (error instanceof PayloadTooLargeError) {
           send(res, json(413, { error: { code: error.code, message: error.message } }));
           return;
         }
-        options.logger.error({ err: error, path: req.url }, 'unhandled error in http handler');
+        options.logger.error({ err: error, path: req.url, requestId }, 'unhandled error in http handler');
         if (!res.headersSent) send(res, json(500, { error: { code: 'INTERNAL', message: 'internal error' } }));
         else res.destroy();
       });
-    });
+    if (options.requestIdScope === false) void run();
+    else withRequestId(requestId, run);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
