@@ -2,7 +2,7 @@
  * `npm run bench`: runs the scenarios one after the other and writes BENCHMARKS.md.
  * `-- --quick` is a smoke run (seconds per target, report to the temporary directory);
  * `-- --profile` runs the federation scenario once with the gateways under --cpu-prof;
- * `-- --rounds N` measures each gateway N times.
+ * `-- --rounds N` measures each gateway N times; `-- --only <id>` runs that one scenario.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderBenchmarks } from './benchmarks.report.js';
+import { dashboardScenario } from './dashboard/dashboard.scenario.js';
 import { federationScenario } from './federation/federation.scenario.js';
 import { installedVersions, loadAverage, machineInfo } from './machine.info.js';
 import type { BenchSettings, Scenario, ScenarioReport } from './scenario.types.js';
 import { workingDaysScenario } from './working-days.scenario.js';
 
-const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario];
+const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario, dashboardScenario];
 
 const PACKAGES = [
   '@apollo/gateway',
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 
@@ -52,7 +54,9 @@ const settings: BenchSettings = {
   ...(args.profile && workDir ? { profileDir: join(workDir, 'profiles') } : {}),
 };
 
-const scenarios = args.profile ? [federationScenario] : SCENARIOS;
+const chosen = args.only === undefined ? SCENARIOS : SCENARIOS.filter((scenario) => scenario.id === args.only);
+if (!chosen.length) throw new Error(`--only must be one of ${SCENARIOS.map((scenario) => scenario.id).join(', ')}, not ${args.only}`);
+const scenarios = args.profile ? [federationScenario] : chosen;
 const loadAtStart = loadAverage();
 const reports: ScenarioReport[] = [];
 for (const scenario of scenarios) {

@@ -1,0 +1,200 @@
+import { startChild, type ChildHandle } from '../child.ipc.js';
+import type { LoadResult } from '../load/load.types.js';
+import type { Scenario } from '../scenario.types.js';
+import { renderDashboardReport, TARGETS, type LoadLevel, type Measurement, type TargetId } from './dashboard.report.js';
+import { dashboardBody, dashboardDifference, DASHBOARD_QUERY } from './dashboard.query.js';
+import type { FloorEndpoint, FloorInput } from './floor.process.js';
+import type { GatewayEndpoint, GatewayInput } from './gateway.process.js';
+import type { RotatingLoadSpec } from './rotating-load.process.js';
+import type { StackSetup } from './stack.process.js';
+import { fetchesBetween, subgraphFetchCounts } from './subgraph-fetch.counter.js';
+
+const STACK_PROCESS = new URL('./stack.process.ts', import.meta.url);
+const GATEWAY_PROCESS = new URL('./gateway.process.ts', import.meta.url);
+const FLOOR_PROCESS = new URL('./floor.process.ts', import.meta.url);
+const LOAD_PROCESS = new URL('./rotating-load.process.ts', import.meta.url);
+
+/** A Chongqing district window (万州): the seeded items are all decided at other windows, so its list is exactly what it received. */
+const WINDOW_ID = 'W-500101-01';
+const CASES = 50;
+/** Far more than connections, so the rotation never brings one caller back while their last request is in flight. */
+const CALLERS = 2000;
+const SUBGRAPH_TIMEOUT_MS = 10_000;
+
+interface Target {
+  id: TargetId;
+  url: string;
+  expectBody: string;
+  process: ChildHandle;
+}
+
+/**
+ * The domain dashboard (issue "Performance", item 2) through tongban's gateway and
+ * through its floor, the same subgraph fetches issued directly, in front of one
+ * seeded stack; each checked before any load, warmed up, then measured one request
+ * at a time and saturated, the order of the two rotated from round to round.
+ */
+export const dashboardScenario: Scenario = {
+  id: 'dashboard',
+  async run(settings) {
+    const levels: LoadLevel[] = [
+      { id: 'serial', connections: 1, label: 'one request at a time' },
+      { id: 'saturated', connections: settings.connections, label: `${settings.connections} connections` },
+    ];
+    const problems: string[] = [];
+    const measurements: Measurement[] = [];
+    let floorEndpoint: FloorEndpoint | undefined;
+    const children: ChildHandle[] = [];
+    try {
+      // Stopped in reverse order of start: the stack last, as it removes the Redis keys the gateway still holds a connection to.
+      const start = async (module: URL, options?: Parameters<typeof startChild>[1]) => {
+        const child = await startChild(module, options);
+        children.unshift(child);
+        return child;
+      };
+      const stack = await start(STACK_PROCESS, { startTimeoutMs: 120_000 });
+      console.error(`dashboard: seeding ${CASES} open cases`);
+      const setup = await stack.request<StackSetup>('seed', { windowId: WINDOW_ID, cases: CASES, callers: CALLERS }, 180_000);
+      // Production mode as deployed: graphql-js and Apollo skip their development-time checks.
+      const production = { env: { ...process.env, NODE_ENV: 'production' } };
+      const gatewayProcess = await start(GATEWAY_PROCESS, production);
+      const floorProcess = await start(FLOOR_PROCESS, production);
+      const loader = await start(LOAD_PROCESS);
+      const gateway = await gatewayProcess.request<GatewayEndpoint>('start', {
+        supergraphSdl: setup.supergraphSdl,
+        subgraphUrls: setup.subgraphUrls,
+        auth: setup.auth,
+        redis: setup.redis,
+        subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
+      } satisfies GatewayInput);
+      floorEndpoint = await floorProcess.request<FloorEndpoint>('start', {
+        supergraphSdl: setup.supergraphSdl,
+        subgraphUrls: setup.subgraphUrls,
+        query: DASHBOARD_QUERY,
+        variables: { first: CASES },
+        authorization: `Bearer ${setup.tokens[0]}`,
+        subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
+      } satisfies FloorInput);
+
+      const targets: Target[] = [];
+      try {
+        targets.push({ id: 'gateway', url: gateway.url, expectBody: await verifyGateway(gateway, floorEndpoint, setup), process: gatewayProcess });
+      } catch (error) {
+        problems.push(`gateway not measured: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      targets.push({ id: 'floor', url: floorEndpoint.url, expectBody: await verifyFloor(floorEndpoint, setup.tokens), process: floorProcess });
+
+      for (let round = 1; round <= settings.rounds; round++) {
+        for (const target of rotate(targets, round - 1)) {
+          console.error(`dashboard: round ${round}/${settings.rounds}, ${TARGETS.find((t) => t.id === target.id)!.label}`);
+          const spec = (connections: number, durationSec: number): RotatingLoadSpec => ({
+            url: target.url,
+            headers: {},
+            body: dashboardBody(CASES),
+            connections,
+            durationSec,
+            expectBody: target.expectBody,
+            tokens: setup.tokens,
+          });
+          await runLoad(loader, spec(settings.connections, settings.warmUpSec));
+          for (const level of levels) {
+            await idle(target.process);
+            const before = await Promise.all([target.process.request<NodeJS.CpuUsage>('cpuUsage'), stack.request<NodeJS.CpuUsage>('cpuUsage')]);
+            const load = await runLoad(loader, spec(level.connections, settings.measureSec));
+            const after = await Promise.all([target.process.request<NodeJS.CpuUsage>('cpuUsage'), stack.request<NodeJS.CpuUsage>('cpuUsage')]);
+            measurements.push({ target: target.id, level: level.id, round, load, cpuMs: { front: cpuMs(after[0], before[0]), stack: cpuMs(after[1], before[1]) } });
+          }
+        }
+      }
+    } catch (error) {
+      problems.push(`not measured: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      for (const child of children) await child.stop();
+    }
+    for (const m of measurements) {
+      if (m.load.errors) problems.push(`${m.target} answered ${m.load.errors} of ${m.load.requests} requests wrongly or not at all (round ${m.round}, ${m.level})`);
+    }
+    return renderDashboardReport({
+      settings,
+      levels,
+      cases: CASES,
+      callers: CALLERS,
+      plan: floorEndpoint?.plan,
+      fetchesPerRequest: floorEndpoint?.fetches,
+      measurements,
+      problems,
+    });
+  },
+};
+
+function runLoad(loader: ChildHandle, spec: RotatingLoadSpec): Promise<LoadResult> {
+  return loader.request<LoadResult>('run', spec, (spec.durationSec + 60) * 1000);
+}
+
+/**
+ * The gateway must answer every seeded case as expected, with the fetches the floor
+ * replays (by its own count on /metrics), and the same bytes to two callers: those
+ * bytes are then what every answer under load is compared with.
+ */
+async function verifyGateway(gateway: GatewayEndpoint, floor: FloorEndpoint, setup: StackSetup): Promise<string> {
+  const before = await subgraphFetchCounts(gateway.metricsUrl);
+  const body = await post(gateway.url, setup.tokens[1]!);
+  const fetches = fetchesBetween(before, await subgraphFetchCounts(gateway.metricsUrl));
+  const difference = dashboardDifference(JSON.parse(body), setup.expected);
+  if (difference) throw new Error(`wrong answer to the dashboard: ${difference}`);
+  const floorFetches = Object.fromEntries(Object.entries(floor.fetches).map(([subgraph, n]) => [`${subgraph} ok`, n]));
+  if (!sameCounts(fetches, floorFetches)) {
+    throw new Error(`the gateway made the fetches ${JSON.stringify(fetches)} per request, the floor replays ${JSON.stringify(floorFetches)}`);
+  }
+  if ((await post(gateway.url, setup.tokens[2]!)) !== body) throw new Error('the gateway answered two callers of the same window with different bytes');
+  return body;
+}
+
+async function verifyFloor(floor: FloorEndpoint, tokens: string[]): Promise<string> {
+  const body = await post(floor.url, tokens[3]!);
+  if (body !== floor.answer) throw new Error(`the floor answered ${body.slice(0, 500)}`);
+  return body;
+}
+
+async function post(url: string, token: string): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: dashboardBody(CASES),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`${url} answered HTTP ${response.status}: ${body.slice(0, 1000)}`);
+  return body;
+}
+
+function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => a[key] === b[key]);
+}
+
+/**
+ * Waits (at most 20 s) until the process in front has finished what the last load
+ * left in flight: autocannon drops those requests when its time is up, but they are
+ * still being answered, and would be on the next measurement's time.
+ */
+async function idle(child: ChildHandle): Promise<void> {
+  const POLL_MS = 250;
+  let last = await child.request<NodeJS.CpuUsage>('cpuUsage');
+  for (let waited = 0; waited < 20_000; waited += POLL_MS) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const now = await child.request<NodeJS.CpuUsage>('cpuUsage');
+    if (cpuMs(now, last) < POLL_MS * 0.05) return;
+    last = now;
+  }
+}
+
+function cpuMs(after: NodeJS.CpuUsage, before: NodeJS.CpuUsage): number {
+  return (after.user - before.user + after.system - before.system) / 1000;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+

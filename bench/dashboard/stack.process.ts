@@ -1,0 +1,45 @@
+/**
+ * tongban's stack as a child process of bench/run.ts — platform sandboxes, the five
+ * subgraphs and the workers of test/support/stack.ts over real Redis under a key
+ * prefix of its own, removed on stop — seeded with one window's open cases.
+ */
+import type { TokenSettings } from '../../lib/auth/access-token.js';
+import { SUBGRAPH_NAMES } from '../../lib/config.js';
+import { staffAt, startTestStack } from '../../test/support/stack.js';
+import { serveParent } from '../child.ipc.js';
+import { DASHBOARD_NOW, seedDashboard } from './dashboard.data.js';
+import type { DashboardCase } from './dashboard.query.js';
+
+export interface StackSetup {
+  supergraphSdl: string;
+  subgraphUrls: Record<string, string>;
+  auth: TokenSettings;
+  redis: { url: string; prefix: string };
+  /** What the window's staff must see, worked out from the seeds. */
+  expected: DashboardCase[];
+  /** One token per member of the window's staff, each a caller of its own. */
+  tokens: string[];
+}
+
+const stack = await startTestStack({ now: () => DASHBOARD_NOW });
+
+serveParent(
+  {
+    seed: async ({ windowId, cases, callers }: { windowId: string; cases: number; callers: number }): Promise<StackSetup> => {
+      const expected = await seedDashboard(stack, windowId, cases);
+      const tokens = await Promise.all(
+        Array.from({ length: callers }, (_, i) => stack.token({ ...staffAt(windowId), subject: `dashboard-staff-${i + 1}` })),
+      );
+      return {
+        supergraphSdl: stack.gatewayOptions.supergraphSdl,
+        subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `${stack.subgraphs[name].url}/graphql`])),
+        auth: stack.config.auth,
+        redis: { url: stack.redisUrl, prefix: stack.prefix },
+        expected,
+        tokens,
+      };
+    },
+    cpuUsage: () => process.cpuUsage(),
+  },
+  () => stack.close(),
+);
