@@ -12,11 +12,12 @@ import { parseArgs } from 'node:util';
 import { renderBenchmarks } from './benchmarks.report.js';
 import { dashboardScenario } from './dashboard/dashboard.scenario.js';
 import { federationScenario } from './federation/federation.scenario.js';
+import { jobScenarios } from './jobs/job.scenarios.js';
 import { installedVersions, loadAverage, machineInfo } from './machine.info.js';
 import type { BenchSettings, Scenario, ScenarioReport } from './scenario.types.js';
 import { workingDaysScenario } from './working-days.scenario.js';
 
-const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario, dashboardScenario];
+const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario, dashboardScenario, ...jobScenarios];
 
 const PACKAGES = [
   '@apollo/gateway',

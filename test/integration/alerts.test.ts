@@ -4,7 +4,9 @@ import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { deadlineAlertProcessor } from '../../jobs/deadline-alert.processor.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
-import type { AlertPlan } from '../../subgraphs/cases/case-alerts.js';
+import { formatBusinessNo } from '../../domain/workflow/business-number.js';
+import { plannedAlerts, type AlertPlan } from '../../subgraphs/cases/case-alerts.js';
+import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
 import { DEFAULT_CALLER, startTestStack, type TestStack } from '../support/stack.js';
 
 const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
@@ -154,5 +156,72 @@ describe('deadline alerts', () => {
       now: () => new Date('2026-06-01T10:00:00+08:00'),
     });
     expect(await processor({ data: stale } as never)).toBe('STALE');
+  });
+
+  describe('re-planning many cases at once (syncMany)', () => {
+    let sequence = 90_000;
+    // Cases as the workflow made them, under business numbers of their own whose alerts nothing has scheduled yet.
+    const copy = (record: CaseRecord): CaseRecord => ({ ...record, businessNo: formatBusinessNo('2025-11-23', '510000', ++sequence) });
+    const plans = (record: CaseRecord) => plannedAlerts(record, calendar).map((plan) => [plan.kind, plan.level, plan.dueAt, plan.fireAt]).sort();
+
+    let running: CaseRecord;
+    let dispatched: CaseRecord;
+    let deficient: CaseRecord;
+    beforeAll(async () => {
+      now = new Date('2025-11-24T10:00:00+08:00');
+      running = await stack.workflow.get(await receive());
+      deficient = await stack.workflow.get(await receive(false));
+      dispatched = await stack.workflow.dispatchMaterials((await stack.workflow.get(await receive())).businessNo, 'ONLINE', 'test');
+    });
+
+    it('schedules every plan of every case once, delayed from the injected clock', async () => {
+      // An hour after receipt: every plan, the online transfer's at-risk alert on the next day included, still lies ahead.
+      now = new Date('2025-11-24T11:00:00+08:00');
+      const cases = [copy(running), copy(deficient), copy(dispatched)];
+      // Counted by business number: the stack's own workers move other cases' alerts meanwhile.
+      const jobsOfCases = async () => {
+        const numbers = new Set(cases.map((record) => record.businessNo));
+        return (await queue.getJobs(['delayed', 'waiting'])).filter((job) => numbers.has(job.data.businessNo)).length;
+      };
+      await stack.queues.alerts.syncMany(cases.map((next) => ({ previous: null, next })));
+      for (const record of cases) expect(await scheduled(record.businessNo)).toEqual(plans(record));
+      expect(await jobsOfCases()).toBe(6);
+      for (const plan of plannedAlerts(cases[0]!, calendar)) {
+        expect((await queue.getJob(plan.id))!.delay).toBe(Date.parse(plan.fireAt) - now.getTime());
+      }
+
+      // Adding twice schedules once, in bulk as one at a time.
+      await stack.queues.alerts.syncMany(cases.map((next) => ({ previous: null, next })));
+      await stack.queues.alerts.sync(null, cases[0]!);
+      expect(await jobsOfCases()).toBe(6);
+    });
+
+    it('removes the plans a change ends and adds the ones it starts', async () => {
+      const before = copy(running);
+      await stack.queues.alerts.syncMany([{ previous: null, next: before }]);
+      const after = { ...dispatched, businessNo: before.businessNo };
+      await stack.queues.alerts.syncMany([{ previous: before, next: after }]);
+      expect(await scheduled(before.businessNo)).toEqual(plans(after));
+      expect(plans(after).map(([kind]) => kind)).toEqual(['ONLINE_TRANSFER', 'ONLINE_TRANSFER']);
+      for (const plan of plannedAlerts(before, calendar)) expect(await queue.getJob(plan.id)).toBeUndefined();
+    });
+
+    it('lets the last change of a plan decide, and tolerates plans whose jobs are already gone', async () => {
+      const first = copy(running);
+      const paused = { ...dispatched, businessNo: first.businessNo };
+      // Received, dispatched, then back to the first record's plans within one batch: they end up scheduled.
+      await stack.queues.alerts.syncMany([
+        { previous: null, next: first },
+        { previous: first, next: paused },
+        { previous: paused, next: first },
+      ]);
+      expect(await scheduled(first.businessNo)).toEqual(plans(first));
+
+      // The previous plans of this case were never scheduled: nothing to remove, the new ones are added.
+      const unscheduled = copy(running);
+      const next = { ...dispatched, businessNo: unscheduled.businessNo };
+      await stack.queues.alerts.syncMany([{ previous: unscheduled, next }]);
+      expect(await scheduled(unscheduled.businessNo)).toEqual(plans(next));
+    });
   });
 });
