@@ -13,6 +13,9 @@ export interface SubgraphFetcher {
   close(): void;
 }
 
+/** Below the 5 s after which Node servers close idle connections, so the pool gives them up first. */
+const IDLE_MS = 4_000;
+
 export class SubgraphTimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
@@ -24,13 +27,29 @@ export class SubgraphTimeoutError extends Error {
  * (undici through the WHATWG streams and Request/Response objects) costs about
  * twice the CPU per request for the small JSON bodies subgraphs exchange (see
  * BENCHMARKS.md). A deadline covers the whole exchange, connection included.
+ *
+ * A pooled connection can be closed by the server just as a request goes out on
+ * it (Node servers drop idle connections after 5 s). Idle connections are
+ * therefore given up after 4 s, and a request that failed on a reused connection
+ * before any answer arrived — so the server never read it — is sent once more on
+ * a fresh one.
  */
 export function createSubgraphFetcher(options: { timeoutMs: number; maxSockets?: number }): SubgraphFetcher {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const, timeout: IDLE_MS };
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
 
-  const fetcher = (url: string, init: SubgraphRequestInit = {}) =>
+  const fetcher = (url: string, init: SubgraphRequestInit = {}) => {
+    const deadline = Date.now() + options.timeoutMs;
+    const attempt = (retried: boolean): Promise<SubgraphResponse> =>
+      send(url, init, deadline).catch((error: Error & { reusedSocket?: boolean }) => {
+        if (retried || !error.reusedSocket || Date.now() >= deadline) throw error;
+        return attempt(true);
+      });
+    return attempt(false);
+  };
+
+  const send = (url: string, init: SubgraphRequestInit, deadline: number) =>
     new Promise<SubgraphResponse>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
@@ -39,21 +58,24 @@ export function createSubgraphFetcher(options: { timeoutMs: number; maxSockets?:
       if (body) headers['content-length'] = body.length;
 
       const request = (secure ? httpsRequest : httpRequest)(target, { method: init.method ?? 'GET', headers, agent: secure ? https : http });
-      const deadline = setTimeout(
+      const timer = setTimeout(
         () => request.destroy(new SubgraphTimeoutError(`no answer from ${target.host} within ${options.timeoutMs} ms`)),
-        options.timeoutMs,
+        Math.max(0, deadline - Date.now()),
       );
+      let answered = false;
       const fail = (error: Error) => {
-        clearTimeout(deadline);
-        reject(error);
+        clearTimeout(timer);
+        const silentReset = !answered && request.reusedSocket && !(error instanceof SubgraphTimeoutError);
+        reject(Object.assign(error, { reusedSocket: silentReset }));
       };
       request.once('error', fail);
       request.once('response', (response: IncomingMessage) => {
+        answered = true;
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.once('error', fail);
         response.once('end', () => {
-          clearTimeout(deadline);
+          clearTimeout(timer);
           resolve(new SubgraphResponse(url, response, Buffer.concat(chunks)));
         });
       });

@@ -15,6 +15,12 @@ describe('the gateway’s subgraph fetcher', () => {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         if (req.url === '/slow') return;
+        // Closes a kept-alive connection the moment a second request arrives on it, unread: a server dropping an idle connection.
+        if (req.url === '/drops-reused' && (req.socket as { served?: boolean }).served) {
+          req.socket.destroy();
+          return;
+        }
+        (req.socket as { served?: boolean }).served = true;
         if (req.url === '/broken') {
           res.writeHead(502, 'Bad Gateway', { 'content-type': 'text/plain' }).end('upstream gone');
           return;
@@ -46,6 +52,14 @@ describe('the gateway’s subgraph fetcher', () => {
     const before = connections;
     for (let i = 0; i < 10; i++) await (await fetcher(`${url}/graphql`, { method: 'POST', body: '{}' })).json();
     expect(connections - before).toBeLessThanOrEqual(1);
+  });
+
+  it('sends a request again on a fresh connection when a reused one was closed before any answer', async () => {
+    const before = connections;
+    await (await fetcher(`${url}/drops-reused`, { method: 'POST', body: '{}' })).json();
+    const second = await fetcher(`${url}/drops-reused`, { method: 'POST', body: '{"again":true}' });
+    expect(await second.json()).toMatchObject({ body: '{"again":true}' });
+    expect(connections - before).toBe(2);
   });
 
   it('reports an error status without throwing, as fetch does', async () => {
