@@ -13,7 +13,7 @@ const ALERTS = `bull:${QUEUES.deadlineAlerts}:`;
 /** What each key is for, in the order the table lists them. */
 const COMPONENTS: { name: string; matches: (key: string) => boolean }[] = [
   { name: 'case record (`case:<no>`, JSON)', matches: (key) => /^case:[^:]+$/.test(key) },
-  { name: 'event stream (`case:<no>:events`)', matches: (key) => /^case:[^:]+:events$/.test(key) },
+  { name: 'event list (`case:<no>:events`)', matches: (key) => /^case:[^:]+:events$/.test(key) },
   { name: 'case indexes (`cases:*` sorted sets)', matches: (key) => key.startsWith('cases:') },
   { name: 'statistics, sequences, idempotency keys', matches: (key) => /^(stats|seq|idem):/.test(key) },
   { name: 'delayed alert jobs (one hash per alert)', matches: (key) => key.startsWith(`${ALERTS}alert-`) },
@@ -35,7 +35,6 @@ export const caseMemoryScenario: Scenario = {
     const counter = new Queue(QUEUES.deadlineAlerts, { connection: stack.connection, prefix: stack.bullPrefix });
     const problems: string[] = [];
     const rows: { name: string; keys: number; perCase: number }[] = [];
-    let streamNodeBytes: number | undefined;
     try {
       const before = byComponent(await stack.keyMemory());
       console.error(`case-memory: receiving ${whole(cases)} applications`);
@@ -55,16 +54,13 @@ export const caseMemoryScenario: Scenario = {
       const planned = records.reduce((sum, record) => sum + plannedAlerts(record, stack.calendar).length, 0);
       const delayed = await counter.getDelayedCount();
       if (delayed !== planned) problems.push(`case-memory: ${whole(delayed)} delayed alert jobs for ${whole(planned)} planned alerts`);
-      // A managed Redis may refuse CONFIG: the figure then goes without its explanation.
-      const answer: unknown = await stack.connection.config('GET', 'stream-node-max-bytes').catch(() => null);
-      if (Array.isArray(answer) && answer.length === 2) streamNodeBytes = Number(answer[1]);
     } catch (error) {
       problems.push(`case-memory: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       await counter.close();
       await stack.close();
     }
-    return report(cases, rows, problems, streamNodeBytes);
+    return report(cases, rows, problems);
   },
 };
 
@@ -80,7 +76,7 @@ function byComponent(sizes: ReadonlyMap<string, number>): Map<string, { keys: nu
   return groups;
 }
 
-function report(cases: number, rows: { name: string; keys: number; perCase: number }[], problems: string[], streamNodeBytes: number | undefined) {
+function report(cases: number, rows: { name: string; keys: number; perCase: number }[], problems: string[]) {
   const total = rows.reduce((sum, row) => sum + row.perCase, 0);
   const measured = rows.length > 0;
   if (measured && total > GOAL_BYTES) problems.push(`case-memory: ${bytes(total)} of Redis per open case (goal ≤ ${bytes(GOAL_BYTES)})`);
@@ -99,12 +95,8 @@ function report(cases: number, rows: { name: string; keys: number; perCase: numb
       measured
         ? `Per open case: **${bytes(total)}** against the goal of ≤ ${bytes(GOAL_BYTES)}${total <= GOAL_BYTES ? '' : ' — **missed**'}; the largest part is the ${largest!.name.replace(/ \(.*$/, '')} at ${bytes(largest!.perCase)}.`
         : 'Not measured.',
-      ...(streamNodeBytes === undefined
-        ? []
-        : [
-            '',
-            `Redis 7 preallocates the first node of every stream to min(4,096 B, \`stream-node-max-bytes\`), here ${bytes(Math.min(4096, streamNodeBytes || 4096))}: a case's event stream costs that from its first event on, however few events it holds.`,
-          ]),
+      '',
+      "A case's events are a list, not a stream: Redis 7 gives every stream a first node of 4,096 B (`stream-node-max-bytes`) however few entries it holds, which was 4.8 KB of every open case.",
     ].join('\n'),
     summary: measured ? [`case-memory: ${bytes(total)} of Redis per open case (${whole(cases)} cases)`] : ['case-memory: not measured'],
     problems,

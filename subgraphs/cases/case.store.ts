@@ -6,6 +6,7 @@ import type { CaseEvent, CaseRecord, CaseStage } from './case.model.js';
 import { statisticsDeltas, statisticsKey } from './case-statistics.js';
 
 const caseKey = (businessNo: string) => `case:${businessNo}`;
+/** Append-only, one JSON entry per event: a list, since Redis gives every stream a 4 KB node whatever it holds. */
 const eventsKey = (businessNo: string) => `case:${businessNo}:events`;
 const ALL = 'cases:all';
 const byWindow = (windowId: string) => `cases:window:${windowId}`;
@@ -48,7 +49,7 @@ else
   if tonumber(cjson.decode(current)['version']) ~= expected then return {0, ''} end
 end
 redis.call('SET', KEYS[1], ARGV[2])
-redis.call('XADD', KEYS[2], '*', 'type', ARGV[3], 'at', ARGV[4], 'actor', ARGV[5], 'data', ARGV[6])
+redis.call('RPUSH', KEYS[2], cjson.encode({type = ARGV[3], at = ARGV[4], actor = ARGV[5], data = ARGV[6]}))
 if expected == -1 and idempotent then redis.call('SET', KEYS[3], ARGV[8], 'EX', 604800) end
 for i = 4, #KEYS do
   local op, a, b = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
@@ -257,15 +258,14 @@ export class CaseStore {
 
   /** An audit entry that changes nothing else, e.g. who read unmasked personal data. */
   async appendEvent(businessNo: string, event: CaseEvent): Promise<void> {
-    await this.redis.xadd(eventsKey(businessNo), '*', 'type', event.type, 'at', event.at, 'actor', event.actor, 'data', JSON.stringify(event.data));
+    await this.redis.rpush(eventsKey(businessNo), JSON.stringify({ type: event.type, at: event.at, actor: event.actor, data: JSON.stringify(event.data) }));
   }
 
   async events(businessNo: string): Promise<CaseEvent[]> {
-    const entries = await this.redis.xrange(eventsKey(businessNo), '-', '+');
-    return entries.map(([, fields]) => {
-      const map = new Map<string, string>();
-      for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-      return { type: map.get('type') ?? '', at: map.get('at') ?? '', actor: map.get('actor') ?? '', data: JSON.parse(map.get('data') ?? '{}') };
+    const entries = await this.redis.lrange(eventsKey(businessNo), 0, -1);
+    return entries.map((entry) => {
+      const event = JSON.parse(entry) as { type: string; at: string; actor: string; data: string };
+      return { ...event, data: JSON.parse(event.data) };
     });
   }
 }
