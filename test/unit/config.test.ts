@@ -11,8 +11,9 @@ describe('config', () => {
   });
 
   it('coerces and validates values', () => {
-    const config = loadConfig({ GATEWAY_PORT: '8080', REDIS_URL: 'redis://10.0.0.5:6380', SUBGRAPH_TIMEOUT_MS: '1500' });
-    expect(config.gateway).toEqual({ port: 8080, subgraphTimeoutMs: 1500 });
+    const config = loadConfig({ GATEWAY_PORT: '8080', REDIS_URL: 'redis://10.0.0.5:6380', SUBGRAPH_TIMEOUT_MS: '1500', QUERY_PLAN_CACHE_MIB: '0.5' });
+    expect(config.gateway).toEqual({ port: 8080, subgraphTimeoutMs: 1500, queryPlanCacheMiB: 0.5, persistedQueryTtlSeconds: 86400 });
+    expect(config.catalog).toEqual({ cacheMaxAgeMs: 300_000 });
     expect(config.redis.url).toBe('redis://10.0.0.5:6380');
   });
 
