@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import type { Caller } from '../../lib/auth/caller.js';
@@ -29,6 +30,8 @@ export interface LoadFigures {
   flowSeconds: number;
   casesPerSecond: number;
   gatewayRequests: number;
+  /** Steps that timed out or met an unavailable subgraph and were sent again, as a console does. */
+  retriedSteps: number;
   http5xx: number;
   graphqlErrors: string[];
   delivered: number;
@@ -76,6 +79,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
       flowSeconds: round(flowSeconds),
       casesPerSecond: round(options.cases / flowSeconds),
       gatewayRequests: flow.requests,
+      retriedSteps: flow.retried,
       http5xx: flow.http5xx,
       graphqlErrors: flow.errors.slice(0, 20),
       ...verdict,
@@ -88,10 +92,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   }
 }
 
+const TRANSIENT = new Set(['SUBGRAPH.TIMEOUT', 'SUBGRAPH.UNAVAILABLE']);
+
 /** The front ends' view: one endpoint, a token per caller, every answer checked for status and errors. */
 class GatewayClient {
   requests = 0;
   http5xx = 0;
+  retried = 0;
   readonly errors: string[] = [];
   private readonly tokens = new Map<string, Promise<string>>();
 
@@ -100,7 +107,28 @@ class GatewayClient {
     private readonly stack: TestStack,
   ) {}
 
-  async call<T>(caller: Caller, query: string, variables?: Record<string, unknown>): Promise<T | null> {
+  /**
+   * One step of a console. A step that timed out or met an unavailable subgraph
+   * may still have been done: `done` says whether it was (a receipt carries its
+   * request key, so sending it again returns the first case), else it is sent again.
+   */
+  async call<T>(caller: Caller, query: string, variables?: Record<string, unknown>, done?: () => Promise<boolean>): Promise<T | null> {
+    for (let attempt = 1; ; attempt++) {
+      const { data, errors } = await this.send<T>(caller, query, variables);
+      const codes = errors.map((error) => error.extensions?.code ?? '');
+      if (errors.length === 0) return data;
+      if (attempt < 5 && codes.every((code) => TRANSIENT.has(code))) {
+        this.retried++;
+        await sleep(500 * attempt);
+        if (done && (await done())) return null;
+        continue;
+      }
+      this.errors.push(errors.map((error) => `${error.extensions?.code}: ${error.message}`).join('; '));
+      return null;
+    }
+  }
+
+  private async send<T>(caller: Caller, query: string, variables?: Record<string, unknown>) {
     let token = this.tokens.get(caller.subject);
     if (!token) this.tokens.set(caller.subject, (token = this.stack.token(caller)));
     this.requests++;
@@ -111,16 +139,13 @@ class GatewayClient {
     });
     if (response.status >= 500) this.http5xx++;
     const body = (await response.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
-    if (body.errors?.length) {
-      this.errors.push(body.errors.map((error) => `${error.extensions?.code}: ${error.message}`).join('; '));
-      return null;
-    }
-    return body.data ?? null;
+    return { data: body.data ?? null, errors: body.errors ?? [] };
   }
 }
 
 async function runFlow(stack: TestStack, client: GatewayClient, options: LoadOptions, log: (line: string) => void) {
   const businessNos: string[] = [];
+  const runId = randomUUID().slice(0, 8);
   const journeys = Array.from({ length: options.cases }, (_, i) => ROUTES[i % ROUTES.length]!);
   const jurisdictionOf = (windowId: string) => (windowId === 'W-500000-01' ? 'W-510000-01' : 'W-500000-01');
 
@@ -141,15 +166,19 @@ async function runFlow(stack: TestStack, client: GatewayClient, options: LoadOpt
       const route = journeys[i]!;
       const receiving = staffAt(route.windowId);
       const receipt = await client.call<{ receiveApplication: { businessNo: string } }>(receiving, RECEIVE, {
-        input: application(route.item, route.windowId, `负载-${i}`),
+        input: { ...application(route.item, route.windowId, `负载-${i}`), requestKey: `load-${runId}-${i}` },
       });
       const no = receipt?.receiveApplication.businessNo;
       if (!no) continue;
       businessNos.push(no);
-      await client.call(receiving, 'mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no });
+      const reached = (...stages: string[]) => async () => stages.includes((await stack.store.get(no))?.stage ?? '');
+      await client.call(receiving, 'mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no }, async () => (await stack.store.get(no))?.stage !== 'RECEIVED');
       await waitForStage(stack, no, ['DECIDED'], 600_000);
-      await client.call(staffAt(jurisdictionOf(route.windowId)), 'mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }', { no });
-      for (const mutation of ['recordResultAtWindow', 'notifyApplicantForPickup', 'recordDelivered']) await client.call(receiving, step(mutation), { no });
+      const afterResult = ['RESULT_DISPATCHED', 'AWAITING_PICKUP', 'DELIVERED'];
+      await client.call(staffAt(jurisdictionOf(route.windowId)), 'mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }', { no }, reached(...afterResult));
+      await client.call(receiving, step('recordResultAtWindow'), { no }, reached('AWAITING_PICKUP', 'DELIVERED'));
+      await client.call(receiving, step('notifyApplicantForPickup'), { no }, async () => Boolean((await stack.store.get(no))?.result?.applicantNotifiedAt));
+      await client.call(receiving, step('recordDelivered'), { no }, reached('DELIVERED'));
       if (++finished % 500 === 0) log(`flow: ${finished}/${options.cases} delivered`);
     }
   };
@@ -159,7 +188,7 @@ async function runFlow(stack: TestStack, client: GatewayClient, options: LoadOpt
     platformsRunning = false;
     await platforms;
   }
-  return { businessNos, requests: client.requests, http5xx: client.http5xx, errors: [...client.errors] };
+  return { businessNos, requests: client.requests, retried: client.retried, http5xx: client.http5xx, errors: [...client.errors] };
 }
 
 async function waitForStage(stack: TestStack, businessNo: string, stages: string[], timeoutMs: number): Promise<void> {
