@@ -35,7 +35,8 @@ export interface GraphQLMount<TContext extends BaseContext> {
   shareKey?: (request: HttpRequest, body: unknown) => string | undefined;
 }
 
-type CompleteResponse = { status: number; headers: [string, string][]; body: string };
+/** Encoded once: every request sharing the execution is sent the same bytes. */
+type CompleteResponse = { status: number; headers: [string, string][]; body: Buffer };
 
 export interface RunningServer {
   url: string;
@@ -212,7 +213,7 @@ async function share(mount: object, key: string, execute: () => Promise<HTTPGrap
       let text = '';
       if (response.body.kind === 'complete') text = response.body.string;
       else for await (const chunk of response.body.asyncIterator) text += chunk;
-      return { status: response.status ?? 200, headers: [...response.headers], body: text };
+      return { status: response.status ?? 200, headers: [...response.headers], body: Buffer.from(text, 'utf8') };
     })
     .finally(() => pending!.delete(key));
   pending.set(key, started);
