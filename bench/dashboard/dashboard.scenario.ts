@@ -1,18 +1,17 @@
 import { startChild, type ChildHandle } from '../child.ipc.js';
-import type { LoadResult } from '../load/load.types.js';
+import type { LoadResult, LoadSpec } from '../load/load.types.js';
 import type { Scenario } from '../scenario.types.js';
 import { renderDashboardReport, TARGETS, type LoadLevel, type Measurement, type TargetId } from './dashboard.report.js';
 import { dashboardBody, dashboardDifference, DASHBOARD_QUERY } from './dashboard.query.js';
 import type { FloorEndpoint, FloorInput } from './floor.process.js';
 import type { GatewayEndpoint, GatewayInput } from './gateway.process.js';
-import type { RotatingLoadSpec } from './rotating-load.process.js';
 import type { StackSetup } from './stack.process.js';
 import { fetchesBetween, subgraphFetchCounts } from './subgraph-fetch.counter.js';
 
 const STACK_PROCESS = new URL('./stack.process.ts', import.meta.url);
 const GATEWAY_PROCESS = new URL('./gateway.process.ts', import.meta.url);
 const FLOOR_PROCESS = new URL('./floor.process.ts', import.meta.url);
-const LOAD_PROCESS = new URL('./rotating-load.process.ts', import.meta.url);
+const LOAD_PROCESS = new URL('../load/autocannon.process.ts', import.meta.url);
 
 /** A Chongqing district window (万州): the seeded items are all decided at other windows, so its list is exactly what it received. */
 const WINDOW_ID = 'W-500101-01';
@@ -87,7 +86,7 @@ export const dashboardScenario: Scenario = {
       for (let round = 1; round <= settings.rounds; round++) {
         for (const target of rotate(targets, round - 1)) {
           console.error(`dashboard: round ${round}/${settings.rounds}, ${TARGETS.find((t) => t.id === target.id)!.label}`);
-          const spec = (connections: number, durationSec: number): RotatingLoadSpec => ({
+          const spec = (connections: number, durationSec: number): LoadSpec => ({
             url: target.url,
             headers: {},
             body: dashboardBody(CASES),
@@ -127,7 +126,7 @@ export const dashboardScenario: Scenario = {
   },
 };
 
-function runLoad(loader: ChildHandle, spec: RotatingLoadSpec): Promise<LoadResult> {
+function runLoad(loader: ChildHandle, spec: LoadSpec): Promise<LoadResult> {
   return loader.request<LoadResult>('run', spec, (spec.durationSec + 60) * 1000);
 }
 

@@ -1,4 +1,9 @@
-/** The load generator as a child process of bench/run.ts, so its own CPU use shows up apart from the orchestrator's. */
+/**
+ * The load generator as a child process of bench/run.ts, so its own CPU use shows
+ * up apart from the orchestrator's. With `tokens`, each request carries the next
+ * caller's token: many members of staff, no two requests in flight sharing
+ * credentials, so no in-flight deduplication can answer one from another.
+ */
 import autocannon from 'autocannon';
 import { serveParent } from '../child.ipc.js';
 import type { LoadResult, LoadSpec } from './load.types.js';
@@ -6,17 +11,38 @@ import type { LoadResult, LoadSpec } from './load.types.js';
 serveParent(
   {
     run: async (spec: LoadSpec): Promise<LoadResult> => {
-      const result = await autocannon({
+      const headers = { ...spec.headers, 'content-type': 'application/json' };
+      const common = {
         url: spec.url,
-        method: 'POST',
-        headers: { ...spec.headers, 'content-type': 'application/json' },
-        body: spec.body,
         connections: spec.connections,
         duration: spec.durationSec,
-        expectBody: spec.expectBody,
         // Autocannon's default of 10 s would count a slow-but-correct answer as an error.
         timeout: 30,
-      });
+      };
+      const tokens = spec.tokens;
+      let result;
+      if (tokens) {
+        if (tokens.length < spec.connections) throw new Error(`${tokens.length} tokens cannot keep ${spec.connections} requests apart`);
+        let next = 0;
+        result = await autocannon({
+          ...common,
+          // Autocannon refuses expectBody beside `requests`; verifyBody is the same comparison as a function.
+          verifyBody: (body) => body === spec.expectBody,
+          requests: [
+            {
+              method: 'POST',
+              headers,
+              body: spec.body,
+              setupRequest: (request) => {
+                request.headers = { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` };
+                return request;
+              },
+            },
+          ],
+        });
+      } else {
+        result = await autocannon({ ...common, method: 'POST', headers, body: spec.body, expectBody: spec.expectBody });
+      }
       return {
         requests: result.requests.total,
         durationSec: result.duration,

@@ -7,6 +7,8 @@ export interface LoadSpec {
   durationSec: number;
   /** Every response must be exactly this, byte for byte; any other counts as an error. */
   expectBody: string;
+  /** Bearer tokens used in turn, one per request (replacing any authorization header). */
+  tokens?: string[];
 }
 
 export interface LoadResult {

@@ -10,6 +10,7 @@ import type { CatalogItem } from '../../adapters/platform.port.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
 import { freePort, ping } from '../../lib/local-redis.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import type { ReceiveApplicationInput } from '../../subgraphs/cases/case-workflow.service.js';
 import type { GraphQLResult, TestStack } from '../support/stack.js';
 
 /** A Monday inside office hours: every receiving window is open, whenever the suite runs. */
@@ -36,7 +37,7 @@ export const DISPATCH = /* GraphQL */ `
 `;
 
 /** A complete application (every required material), so receipt yields a RECEIVED case; `tag` marks whose it is. */
-export function application(item: CatalogItem, windowId: string, tag: string) {
+export function application(item: CatalogItem, windowId: string, tag: string): ReceiveApplicationInput {
   return {
     windowId,
     itemCode: item.code,

@@ -6,6 +6,7 @@ import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yuk
 import type { Caller } from '../../lib/auth/caller.js';
 import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import { CatalogCache, invalidateCatalog } from '../../subgraphs/platform/catalog.cache.js';
+import { application } from '../chaos/support.js';
 import { DEFAULT_CALLER, startTestStack, testPrefix, testRedisUrl, type TestStack } from '../support/stack.js';
 
 const OPS: Caller = { subject: 'ops-1', role: 'OPS', region: 'CHONGQING', windowId: null };
@@ -20,18 +21,7 @@ describe('catalog items served from the subgraphs’ memory, through the gateway
 
   beforeAll(async () => {
     stack = await startTestStack({ now: () => now });
-    await stack.workflow.receiveApplication(
-      {
-        windowId: 'W-500000-01',
-        itemCode: ITEM.code,
-        applicant: { kind: 'ORGANISATION', name: '某某有限公司', idNumber: '91350100M000100Y43' },
-        contact: { name: '赵工', phone: '13812345678' },
-        delivery: { method: 'PICKUP' },
-        materials: ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies })),
-        handler: '李四',
-      },
-      'test',
-    );
+    await stack.workflow.receiveApplication(application(ITEM, 'W-500000-01', '缓存'), 'test');
   });
 
   afterAll(async () => {
@@ -73,18 +63,7 @@ describe('catalog items served from the subgraphs’ memory, through the gateway
 
   it('checks a receipt against the platform’s catalog as it is, not the copy', async () => {
     stack.yukuaiban.publishItem({ ...ITEM, materials: [...ITEM.materials, { name: '2025年新增材料', form: 'ORIGINAL', copies: 1, required: true }] });
-    const result = await stack.workflow.receiveApplication(
-      {
-        windowId: 'W-500000-01',
-        itemCode: ITEM.code,
-        applicant: { kind: 'ORGANISATION', name: '某某有限公司', idNumber: '91350100M000100Y43' },
-        contact: { name: '赵工', phone: '13812345678' },
-        delivery: { method: 'PICKUP' },
-        materials: ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies })),
-        handler: '李四',
-      },
-      'test',
-    );
+    const result = await stack.workflow.receiveApplication(application(ITEM, 'W-500000-01', '修订后'), 'test');
     expect(result.record.notices.find((notice) => notice.id === result.noticeId)?.kind).toBe('DEFICIENCY');
   });
 });
