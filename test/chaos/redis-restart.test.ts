@@ -1,7 +1,9 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { application, DISPATCH, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, rssMiB, sleep, startPrivateRedis, transferQueue, until, type PrivateRedis } from './support.js';
 
@@ -31,10 +33,11 @@ interface Acknowledged {
 describe.each(['always', 'everysec'] as const)('Redis killed and restarted (appendfsync %s)', (appendfsync) => {
   let redis: PrivateRedis;
   let stack: TestStack;
+  let now = OFFICE_HOURS;
 
   beforeAll(async () => {
     redis = await startPrivateRedis(appendfsync);
-    stack = await startTestStack({ redisUrl: redis.url, now: () => OFFICE_HOURS, env: { MUTATIONS_PER_MINUTE: '1000000' }, workerOptions: WORKER_OPTIONS });
+    stack = await startTestStack({ redisUrl: redis.url, now: () => now, env: { MUTATIONS_PER_MINUTE: '1000000' }, workerOptions: WORKER_OPTIONS });
   });
 
   afterAll(async () => {
@@ -43,7 +46,7 @@ describe.each(['always', 'everysec'] as const)('Redis killed and restarted (appe
     await redis?.stop();
   });
 
-  it('keeps every acknowledged case and event, and forwards each transfer once', async () => {
+  it('keeps every acknowledged case and event, forwards each transfer once and fires each alert once', async () => {
     const acknowledged: Acknowledged[] = [];
     let attempted = 0;
     let refused = 0;
@@ -63,6 +66,8 @@ describe.each(['always', 'everysec'] as const)('Redis killed and restarted (appe
           }
           const ack: Acknowledged = { businessNo: received.data.receiveApplication.businessNo, tag, events: ['RECEIVED'] };
           acknowledged.push(ack);
+          // Every third case stays at the window, its clock running and its alerts planned.
+          if (i % 3 === 2) continue;
           const dispatched = await stack.as(caller).query<any>(DISPATCH, { no: ack.businessNo });
           if (!dispatched.errors && dispatched.data?.dispatchMaterials?.stage === 'IN_TRANSFER') ack.events.push('MATERIALS_DISPATCHED');
         } catch {
@@ -151,6 +156,35 @@ describe.each(['always', 'everysec'] as const)('Redis killed and restarted (appe
     const orphans: string[] = [];
     for (const businessNo of platformCases.keys()) if (!(await stack.store.get(businessNo))) orphans.push(businessNo);
 
+    // Every alert the surviving cases plan fires once: the clock moves past every planned time, the
+    // delayed jobs run now, and each plan is raised once and mailed to its window once.
+    const calendar = getDefaultCalendar();
+    const records = (await stack.store.list({}, 0, 10_000)).cases;
+    const planned = records.flatMap((record) => plannedAlerts(record, calendar));
+    expect(planned.length).toBeGreaterThan(0);
+    now = new Date(Math.max(...planned.map((plan) => Date.parse(plan.fireAt))) + 60_000);
+    const alertConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const alertQueue = new Queue(QUEUES.deadlineAlerts, { connection: alertConnection, prefix: bullPrefix(stack.prefix) });
+    const notifications = new Queue(QUEUES.notifications, { connection: alertConnection, prefix: bullPrefix(stack.prefix) });
+    try {
+      await alertQueue.promoteJobs();
+      const idle = async (queue: Queue) => {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return counts.waiting! + counts.active! + counts.delayed! + counts.prioritized! === 0;
+      };
+      await until('every alert and notification job run', async () => (await idle(alertQueue)) && (await idle(notifications)), 60_000, 200);
+    } finally {
+      await alertQueue.close();
+      await notifications.close();
+      alertConnection.disconnect();
+    }
+    const unraised = (await Promise.all(planned.map(async (plan) => ((await stack.alerts.get(plan.id)) ? null : plan.id)))).filter(Boolean);
+    const mailed = new Map<string, number>();
+    for (const entry of stack.notify.outbox()) mailed.set(entry.requestId, (mailed.get(entry.requestId) ?? 0) + 1);
+    const mailedTwice = [...mailed].filter(([, count]) => count > 1).map(([requestId]) => requestId);
+    const unmailed = planned.filter((plan) => !mailed.has(`${plan.id}-window`)).map((plan) => plan.id);
+    expect(mailedTwice).toEqual([]);
+
     const figures = {
       appendfsync,
       attempted,
@@ -168,6 +202,9 @@ describe.each(['always', 'everysec'] as const)('Redis killed and restarted (appe
       deadLetters,
       requeuedByPoll,
       settleAfterRestartMs: settleMs,
+      alertsPlanned: planned.length,
+      alertsUnraised: unraised.length,
+      alertsUnmailed: unmailed.length,
       rssMiB: rssMiB(),
     };
     console.info('[chaos:redis-restart]', JSON.stringify(figures));
@@ -179,6 +216,8 @@ describe.each(['always', 'everysec'] as const)('Redis killed and restarted (appe
       expect(missingEvents).toEqual([]);
       expect(orphans).toEqual([]);
       expect(deadLetters).toEqual([]);
+      expect(unraised).toEqual([]);
+      expect(unmailed).toEqual([]);
     }
   });
 });
