@@ -1,5 +1,6 @@
 import type { LoadResult } from '../load/load.types.js';
 import type { BenchSettings, ScenarioReport } from '../scenario.types.js';
+import { median, oneLine } from '../figures.format.js';
 
 export const TARGETS = [
   {
@@ -171,18 +172,4 @@ export function renderDashboardReport(input: {
     ],
     problems: input.problems.map((problem) => `dashboard: ${oneLine(problem)}`),
   };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').replaceAll('|', '\\|').slice(0, 600);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function percent(value: number): string {
-  return `${(value * 100).toFixed(0)} %`;
 }

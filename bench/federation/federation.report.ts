@@ -4,6 +4,7 @@ import { renderProfileSummary } from '../profile/cpu-profile.summary.js';
 import type { BenchSettings, ScenarioReport } from '../scenario.types.js';
 import { expectedResponse } from './federation.query.js';
 import { TARGETS, type TargetId } from './gateway.target.js';
+import { median, oneLine, percent } from '../figures.format.js';
 
 export interface Measurement {
   target: TargetId;
@@ -155,20 +156,6 @@ export function renderFederationReport(input: {
     ],
     problems: [...failures].map(([id, reason]) => `${labelOf(id)} not measured: ${oneLine(reason)}`),
   };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').replaceAll('|', '\\|').slice(0, 600);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function percent(value: number): string {
-  return `${(value * 100).toFixed(0)} %`;
 }
 
 function sha(text: string): string {

@@ -5,7 +5,7 @@ import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
 import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
 import type { Scenario } from '../scenario.types.js';
 import { openCaseStack, type CaseStack } from './case-stack.fixture.js';
-import { cpuSeconds, perJob, seconds, whole } from './figures.format.js';
+import { cpuSeconds, perJob, seconds, whole } from '../figures.format.js';
 
 const GOAL_CASES = 100_000;
 const GOAL_MS = 10_000;

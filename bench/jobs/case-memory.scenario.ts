@@ -4,7 +4,7 @@ import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
 import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
 import type { Scenario } from '../scenario.types.js';
 import { openCaseStack } from './case-stack.fixture.js';
-import { bytes, whole } from './figures.format.js';
+import { bytes, whole } from '../figures.format.js';
 
 const GOAL_BYTES = 4096;
 const DEFICIENT_EVERY = 6;

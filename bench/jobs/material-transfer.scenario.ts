@@ -6,7 +6,7 @@ import { createLogger } from '../../lib/logger.js';
 import { createRegistry, JobMetrics } from '../../lib/metrics.js';
 import type { BenchSettings, Scenario } from '../scenario.types.js';
 import { openCaseStack, type CaseStack } from './case-stack.fixture.js';
-import { cpuSeconds, median, perJob, seconds, whole } from './figures.format.js';
+import { cpuSeconds, median, perJob, seconds, whole } from '../figures.format.js';
 
 /** The worker host's default, which jobs/main.ts runs with. */
 const CONCURRENCY = 8;

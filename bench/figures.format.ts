@@ -1,4 +1,4 @@
-/** Number formats shared by the job scenarios' tables. */
+/** Number and text formats shared by the scenarios' tables. */
 
 export const whole = (value: number) => Math.round(value).toLocaleString('en-US');
 
@@ -15,3 +15,10 @@ export function median(values: readonly number[]): number {
 }
 
 export const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
+
+export const percent = (value: number) => `${(value * 100).toFixed(0)} %`;
+
+/** A message fit for one table cell. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').replaceAll('|', '\\|').slice(0, 600);
+}
