@@ -1,6 +1,6 @@
 import type { LoadResult } from '../load/load.types.js';
 import type { BenchSettings, ScenarioReport } from '../scenario.types.js';
-import { median, oneLine } from '../figures.format.js';
+import { median, oneLine, percent } from '../figures.format.js';
 
 export const TARGETS = [
   {
