@@ -66,8 +66,10 @@ describe.each(['always', 'everysec'] as const)('Redis killed and restarted (appe
           }
           const ack: Acknowledged = { businessNo: received.data.receiveApplication.businessNo, tag, events: ['RECEIVED'] };
           acknowledged.push(ack);
-          // Every third case stays at the window, its clock running and its alerts planned.
-          if (i % 3 === 2) continue;
+          // With fsync on every write, every third case stays at the window, its clock running and its alerts
+          // planned. Not with everysec: a crash there can hand a kept case's number to a later application whose
+          // transfer then meets the first one's stage, which would muddle the loss figures this variant reports.
+          if (appendfsync === 'always' && i % 3 === 2) continue;
           const dispatched = await stack.as(caller).query<any>(DISPATCH, { no: ack.businessNo });
           if (!dispatched.errors && dispatched.data?.dispatchMaterials?.stage === 'IN_TRANSFER') ack.events.push('MATERIALS_DISPATCHED');
         } catch {
@@ -161,8 +163,8 @@ describe.each(['always', 'everysec'] as const)('Redis killed and restarted (appe
     const calendar = getDefaultCalendar();
     const records = (await stack.store.list({}, 0, 10_000)).cases;
     const planned = records.flatMap((record) => plannedAlerts(record, calendar));
-    expect(planned.length).toBeGreaterThan(0);
-    now = new Date(Math.max(...planned.map((plan) => Date.parse(plan.fireAt))) + 60_000);
+    if (appendfsync === 'always') expect(planned.length).toBeGreaterThan(0);
+    now = new Date(Math.max(OFFICE_HOURS.getTime(), ...planned.map((plan) => Date.parse(plan.fireAt))) + 60_000);
     const alertConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
     const alertQueue = new Queue(QUEUES.deadlineAlerts, { connection: alertConnection, prefix: bullPrefix(stack.prefix) });
     const notifications = new Queue(QUEUES.notifications, { connection: alertConnection, prefix: bullPrefix(stack.prefix) });
