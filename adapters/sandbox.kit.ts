@@ -62,6 +62,16 @@ export function sendJsonReply(
   res.end(text);
 }
 
+/** Sends a platform's reply (its envelope, status and headers) unless the sandbox is closing. */
+export function envelopeSender(
+  isClosed: () => boolean,
+): (res: ServerResponse, reply: { status: number; envelope: unknown; headers?: Record<string, string> }, truncate?: boolean) => void {
+  return (res, reply, truncate = false) => {
+    if (isClosed()) return;
+    sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);
+  };
+}
+
 /**
  * Remembers each nonce until `ttlMs` after it was claimed; the entries are in claim order,
  * so expired ones are dropped from the front. `claim` is false for a nonce still remembered.

@@ -10,7 +10,7 @@
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InputError, NotFoundError } from '../../domain/errors.js';
-import { createNonceMemory, createSandboxRuntime, listen, sendJsonReply, serveApiRequest, type SandboxFaults } from '../sandbox.kit.js';
+import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
 import { canonicalJson } from '../wire.kit.js';
 import { STATE_CODES } from './courier.mapper.js';
 import type { WaybillState } from './courier.port.js';
@@ -321,10 +321,7 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
     return cancelWaybill(matched.waybillNo!, parsed.json);
   }
 
-  function send(res: ServerResponse, reply: Reply, truncate = false): void {
-    if (rt.isClosed()) return;
-    sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);
-  }
+  const send = envelopeSender(rt.isClosed);
 
   function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return serveApiRequest(req, res, {

@@ -9,7 +9,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createNonceMemory, createSandboxRuntime, listen, sendJsonReply, serveApiRequest, type SandboxFaults } from '../sandbox.kit.js';
+import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
 import { canonicalJson } from '../wire.kit.js';
 import type { NotificationChannel, NotificationTemplate } from './notify.port.js';
 import { checkNotifySignature, NOTIFY_HEADER, NOTIFY_TIMESTAMP_TOLERANCE_MS } from './notify.signature.js';
@@ -210,10 +210,7 @@ export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<No
     return messageStatus(matched.messageId!);
   }
 
-  function send(res: ServerResponse, reply: Reply, truncate = false): void {
-    if (rt.isClosed()) return;
-    sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);
-  }
+  const send = envelopeSender(rt.isClosed);
 
   function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return serveApiRequest(req, res, {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '../../domain/errors.js';
 import type { CatalogItem } from '../platform.port.js';
-import { createNonceMemory, createSandboxRuntime, listen, sendJsonReply, serveApiRequest, type SandboxFaults } from '../sandbox.kit.js';
+import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
 import { canonicalJson } from '../wire.kit.js';
 import { YUKUAIBAN_CATALOG } from './yukuaiban.catalog.js';
 import { itemToWire } from './yukuaiban.mapper.js';
@@ -301,10 +301,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     return submitCase(req, parsed.json);
   }
 
-  function send(res: ServerResponse, reply: Reply, truncate = false): void {
-    if (rt.isClosed()) return;
-    sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);
-  }
+  const send = envelopeSender(rt.isClosed);
 
   function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return serveApiRequest(req, res, {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { failure } from '../support/client-test.kit.js';
 import { InputError, NotFoundError } from '../../domain/errors.js';
 import { CourierClient, verifyCourierPush, type CourierClientOptions } from '../../adapters/courier/courier.client.js';
 import type { CreateWaybillRequest, TrackingPush, WaybillState } from '../../adapters/courier/courier.port.js';
@@ -91,15 +92,6 @@ function order(overrides: Partial<CreateWaybillRequest> = {}): CreateWaybillRequ
 }
 
 const pushesOf = (waybillNo: string) => receiver.accepted.filter((entry) => entry.push.waybillNo === waybillNo).map((entry) => entry.push);
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(async () => {
   receiver = await startReceiver();

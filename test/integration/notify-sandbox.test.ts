@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { failure } from '../support/client-test.kit.js';
 import { CircuitOpenError } from '../../adapters/circuit-breaker.js';
 import { NotifyClient, type NotifyClientOptions } from '../../adapters/notify/notify.client.js';
 import type { OutboundMessage } from '../../adapters/notify/notify.port.js';
@@ -30,15 +31,6 @@ function pickup(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
     businessNo,
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { failure } from '../support/client-test.kit.js';
 import {
   PlatformBadResponseError,
   PlatformRejectedError,
@@ -93,15 +94,6 @@ function request(overrides: Partial<SubmitCaseRequest> = {}): SubmitCaseRequest 
     submittedAt: '2024-05-01T09:30:00+08:00',
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {

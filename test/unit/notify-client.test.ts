@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { counted as countedReply, failure, offlineWithNock } from '../support/client-test.kit.js';
 import { InputError } from '../../domain/errors.js';
 import { CircuitOpenError } from '../../adapters/circuit-breaker.js';
 import { NotifyClient, type NotifyClientOptions } from '../../adapters/notify/notify.client.js';
@@ -76,41 +77,12 @@ function spyFetch(): { fetch: typeof fetch; sent: Sent[] } {
   };
 }
 
-/** A persisted interceptor that counts calls, so an extra call shows up as a count, not as a nock "no match" error. */
 function counted(reply: () => [number, unknown, Record<string, string>?], path = '/v1/messages') {
-  const calls = { count: 0 };
-  nock(BASE)
-    .persist()
-    .post(path)
-    .reply(() => {
-      calls.count += 1;
-      const [status, body, headers] = reply();
-      return [status, typeof body === 'string' ? body : JSON.stringify(body), { 'content-type': 'application/json', ...headers }];
-    });
-  return calls;
+  return countedReply(nock(BASE).persist().post(path), reply);
 }
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
+offlineWithNock(() => {
   clock = T0;
-});
-
-afterAll(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
 });
 
 describe('signature', () => {

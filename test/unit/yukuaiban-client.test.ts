@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { counted as countedReply, failure, offlineWithNock } from '../support/client-test.kit.js';
 import { InputError } from '../../domain/errors.js';
 import { regionOfItemCode } from '../../domain/region.js';
 import { CircuitOpenError } from '../../adapters/circuit-breaker.js';
@@ -121,39 +122,12 @@ function makeClient(overrides: Partial<YukuaibanClientOptions> = {}) {
   });
 }
 
-/** A persisted interceptor that counts calls, so an extra call shows up as a count, not as a nock "no match" error. */
 function counted(method: 'get' | 'post', path: string | RegExp, reply: () => [number, unknown, Record<string, string>?]) {
-  const calls = { count: 0 };
-  const scope = nock(BASE).persist()[method](path).query(true);
-  scope.reply(() => {
-    calls.count += 1;
-    const [status, body, headers] = reply();
-    return [status, typeof body === 'string' ? body : JSON.stringify(body), { 'content-type': 'application/json', ...headers }];
-  });
-  return calls;
+  return countedReply(nock(BASE).persist()[method](path).query(true), reply);
 }
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
+offlineWithNock(() => {
   clock = T0;
-});
-
-afterAll(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
 });
 
 describe('signature', () => {
