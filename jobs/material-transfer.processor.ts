@@ -71,7 +71,7 @@ async function forward(deps: { workflow: CaseWorkflow; platforms: Record<Region,
     }
     throw error;
   }
-  await deps.workflow.recordForwarded(record.businessNo, forwarded.platformCaseId, ACTOR);
+  await deps.workflow.recordForwarded(record.businessNo, forwarded.platformCaseId, ACTOR, record);
   return forwarded.platformCaseId;
 }
 

@@ -238,8 +238,12 @@ export class CaseWorkflow {
     });
   }
 
-  /** Records the platform's case id once the transfer job has forwarded the case. */
-  recordForwarded(businessNo: string, platformCaseId: string, actor: string): Promise<CaseRecord> {
+  /**
+   * Records the platform's case id once the transfer job has forwarded the case.
+   * `read` is the case as the job read it before forwarding: tried first, so that
+   * the common case costs no second read, while a stale one only costs a retry.
+   */
+  recordForwarded(businessNo: string, platformCaseId: string, actor: string, read?: CaseRecord): Promise<CaseRecord> {
     return this.transition(businessNo, 'PLATFORM_PROGRESS', actor, (record, now) => {
       if (record.platformCaseId === platformCaseId && record.transfer?.forwardedAt) return null;
       return {
@@ -252,7 +256,7 @@ export class CaseWorkflow {
         type: 'FORWARDED_TO_PLATFORM',
         data: { platformCaseId, region: record.jurisdictionRegion },
       };
-    });
+    }, undefined, read);
   }
 
   /** The jurisdiction window has the materials: the clock resumes (属地窗口收到材料后恢复计时). */
@@ -390,6 +394,7 @@ export class CaseWorkflow {
    * Applies one change with an optimistic lock: the change is computed from the
    * stored case and written only over that version, retried on a conflict. A
    * `mutate` that returns null means the change is already there (idempotent).
+   * A `read` record of the case is used instead of the first read.
    */
   private async transition(
     businessNo: string,
@@ -397,9 +402,10 @@ export class CaseWorkflow {
     actor: string,
     mutate: (record: CaseRecord, now: string) => { record: CaseRecord; type: string; data: Record<string, unknown> } | null,
     allowed: (record: CaseRecord) => boolean = () => false,
+    read?: CaseRecord,
   ): Promise<CaseRecord> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.get(businessNo);
+      const current = attempt === 0 && read?.businessNo === businessNo ? read : await this.get(businessNo);
       if (!allowed(current)) assertTransition(current.stage, action);
       const now = this.deps.now().toISOString();
       const change = mutate(current, now);

@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
+import { getDefaultCalendar } from '../../domain/calendar/index.js';
+import type { CaseEvent, CaseRecord } from '../../subgraphs/cases/case.model.js';
+import { CaseStore } from '../../subgraphs/cases/case.store.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+
+/**
+ * The optimistic lock of a case write (CaseStore.update) and the transfer job's
+ * write after forwarding (recordForwarded over the record it read first), against
+ * real Redis: a change computed from anything but the stored case is refused, and
+ * the workflow then reads again, so nothing written in between is lost.
+ */
+const OFFICE_HOURS = new Date('2025-11-24T10:00:00+08:00');
+const ITEM = YUKUAIBAN_CATALOG.find((item) => item.scopes.includes('SICHUAN_CHONGQING'))!;
+const ACTOR = 'system:test';
+
+describe('case writes over a read', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ now: () => OFFICE_HOURS, workers: false });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  async function dispatchedCase(channel: 'ONLINE' | 'BOTH' = 'ONLINE'): Promise<string> {
+    const { record } = await stack.workflow.receiveApplication(
+      {
+        windowId: 'W-510000-01',
+        itemCode: ITEM.code,
+        applicant: { kind: 'ORGANISATION', name: '某某工程检测有限公司', idNumber: '91350100M000100Y43' },
+        contact: { name: '赵工', phone: '13812345678' },
+        delivery: { method: 'PICKUP' },
+        materials: ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies })),
+        handler: '李四',
+      },
+      'WINDOW_STAFF:test',
+    );
+    await stack.workflow.dispatchMaterials(record.businessNo, channel, 'WINDOW_STAFF:test');
+    return record.businessNo;
+  }
+
+  const noted = (record: CaseRecord, note: string): CaseRecord => ({ ...record, version: record.version + 1, updatedAt: OFFICE_HOURS.toISOString(), handler: note });
+  const event = (type: string): CaseEvent => ({ type, at: OFFICE_HOURS.toISOString(), actor: ACTOR, data: {} });
+
+  it('writes a change computed from the stored case, and refuses one computed from an older read', async () => {
+    const businessNo = await dispatchedCase();
+    const first = (await stack.store.get(businessNo))!;
+    const second = (await stack.store.get(businessNo))!;
+    expect(await stack.store.update(first, noted(first, '张三'), event('TEST_FIRST'))).toEqual({ status: 'WRITTEN' });
+    expect(await stack.store.update(second, noted(second, '王五'), event('TEST_SECOND'))).toEqual({ status: 'CONFLICT' });
+    expect((await stack.store.get(businessNo))!.handler).toBe('张三');
+    expect((await stack.store.events(businessNo)).map((e) => e.type)).not.toContain('TEST_SECOND');
+  });
+
+  it('locks on the version when the record was not read by this store', async () => {
+    const businessNo = await dispatchedCase();
+    const stale = structuredClone((await stack.store.get(businessNo))!);
+    const current = (await stack.store.get(businessNo))!;
+    expect(await stack.store.update(current, noted(current, '张三'), event('TEST_FIRST'))).toEqual({ status: 'WRITTEN' });
+    expect(await stack.store.update(stale, noted(stale, '王五'), event('TEST_SECOND'))).toEqual({ status: 'CONFLICT' });
+    const fresh = structuredClone((await stack.store.get(businessNo))!);
+    expect(await stack.store.update(fresh, noted(fresh, '赵六'), event('TEST_THIRD'))).toEqual({ status: 'WRITTEN' });
+    expect((await stack.store.get(businessNo))!.handler).toBe('赵六');
+  });
+
+  it('writes once Redis has forgotten its scripts (after a restart)', async () => {
+    const businessNo = await dispatchedCase();
+    let refused = 0;
+    const forgetful = new Proxy(stack.redis, {
+      get(target, property, receiver) {
+        if (property !== 'evalsha') return Reflect.get(target, property, receiver);
+        return async () => {
+          refused++;
+          throw new Error('NOSCRIPT No matching script. Please use EVAL.');
+        };
+      },
+    }) as Redis;
+    const store = new CaseStore(forgetful, getDefaultCalendar());
+    const current = (await store.get(businessNo))!;
+    expect(await store.update(current, noted(current, '张三'), event('TEST_FIRST'))).toEqual({ status: 'WRITTEN' });
+    expect(refused).toBe(1);
+    expect((await stack.store.get(businessNo))!.handler).toBe('张三');
+  });
+
+  it('records a forward over a stale read by reading again, keeping what was written in between', async () => {
+    const businessNo = await dispatchedCase('BOTH');
+    const readByJob = await stack.workflow.get(businessNo);
+    const collected = '2025-11-24T10:05:00.000Z';
+    await stack.workflow.recordPaperSent(businessNo, collected, 'system:courier');
+    const forwarded = await stack.workflow.recordForwarded(businessNo, 'YKB-TEST-1', ACTOR, readByJob);
+    expect(forwarded.version).toBe(readByJob.version + 2);
+    const stored = (await stack.store.get(businessNo))!;
+    expect(stored).toMatchObject({ platformCaseId: 'YKB-TEST-1', transfer: { paperSentAt: collected, forwardedAt: OFFICE_HOURS.toISOString() } });
+    const types = (await stack.store.events(businessNo)).map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['PAPER_COLLECTED', 'FORWARDED_TO_PLATFORM']);
+  });
+
+  it('records a forward over the current read without reading again, once', async () => {
+    const businessNo = await dispatchedCase();
+    const readByJob = await stack.workflow.get(businessNo);
+    const forwarded = await stack.workflow.recordForwarded(businessNo, 'YKB-TEST-2', ACTOR, readByJob);
+    expect(forwarded.version).toBe(readByJob.version + 1);
+    await stack.workflow.recordForwarded(businessNo, 'YKB-TEST-2', ACTOR, readByJob);
+    const events = (await stack.store.events(businessNo)).filter((e) => e.type === 'FORWARDED_TO_PLATFORM');
+    expect(events).toHaveLength(1);
+    expect((await stack.store.get(businessNo))!.version).toBe(readByJob.version + 1);
+  });
+
+  it('ignores a read of another case', async () => {
+    const businessNo = await dispatchedCase();
+    const other = await dispatchedCase();
+    const otherRead = await stack.workflow.get(other);
+    await stack.workflow.recordForwarded(businessNo, 'YKB-TEST-3', ACTOR, otherRead);
+    expect((await stack.store.get(businessNo))!.platformCaseId).toBe('YKB-TEST-3');
+    expect((await stack.store.get(other))!).toEqual(otherRead);
+  });
+});
