@@ -8,6 +8,7 @@ import { headerValue, json, type HttpRequest, type HttpResponse, type Route } fr
 import type { Logger } from '../lib/logger.js';
 import { createRegistry, GatewayMetrics, scrapedGauge } from '../lib/metrics.js';
 import { JOB_STATES, overdueCases, type QueueAdmin } from '../jobs/queue-admin.js';
+import { QUEUES } from '../jobs/queues.js';
 import { BullBoardAdapter } from './bull-board.adapter.js';
 
 export const BOARD_PATH = '/ops/queues';
@@ -29,6 +30,14 @@ export function gatewayMetrics(options: { redis: Redis; queues: QueueAdmin; logg
       (await options.queues.counts()).flatMap(({ queue, counts }) =>
         JOB_STATES.map((state): [{ queue: string; state: string }, number] => [{ queue, state }, counts[state]]),
       ),
+  });
+  scrapedGauge({
+    registry,
+    name: 'tongban_alerts_scheduled',
+    help: 'Deadline alerts on the timetable waiting for their time, by the queue their jobs go to when it comes, read at scrape time',
+    labelNames: ['queue'],
+    logger: options.logger,
+    read: async () => [[{ queue: QUEUES.deadlineAlerts }, await options.queues.scheduledAlerts()]],
   });
   scrapedGauge({
     registry,

@@ -1,4 +1,4 @@
-import { DelayedError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { OutboundMessage } from '../adapters/notify/notify.port.js';
 import { shanghaiDateOf, type WorkingCalendar } from '../domain/calendar/index.js';
 import { CaseTransitionError } from '../domain/workflow/case-stages.js';
@@ -6,6 +6,7 @@ import type { AlertStore } from '../subgraphs/cases/alert.store.js';
 import { plannedAlerts, type AlertKind, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
 import type { CaseWorkflow, WindowDirectory } from '../subgraphs/cases/case-workflow.service.js';
 import type { CaseRecord } from '../subgraphs/cases/case.model.js';
+import type { AlertJobData } from './deadline-alerts.queue.js';
 
 const ACTOR = 'system:deadline-alerts';
 
@@ -17,14 +18,15 @@ const STAGE_NAME: Record<AlertKind, string> = {
   CORRECTION: '材料补正',
 };
 
-export type AlertOutcome = 'RAISED' | 'ALREADY_RAISED' | 'STALE' | 'CASE_GONE';
+export type AlertOutcome = 'RAISED' | 'ALREADY_RAISED' | 'STALE' | 'RESCHEDULED' | 'CASE_GONE';
 
 /**
  * Fires one planned alert, exactly once: it is raised only if the case still
  * plans it (a met deadline or a paused clock makes it stale), and the alert id
  * is written with SET NX, so a worker restarted mid-job or the same job run
- * twice raises and notifies once. An overdue correction ends the application
- * (视为放弃).
+ * twice raises and notifies once. The plan is taken from the case as it stands,
+ * not from the job: a plan whose time a calendar change has moved on goes back
+ * on the timetable. An overdue correction ends the application (视为放弃).
  */
 export function deadlineAlertProcessor(deps: {
   workflow: CaseWorkflow;
@@ -32,22 +34,22 @@ export function deadlineAlertProcessor(deps: {
   directory: WindowDirectory;
   calendar: WorkingCalendar;
   notifications: { enqueue(message: OutboundMessage): Promise<void> };
+  timetable: { schedule(plans: readonly AlertPlan[]): Promise<void> };
   now: () => Date;
 }) {
-  return async (job: Job<AlertPlan>, token?: string): Promise<AlertOutcome> => {
-    const plan = job.data;
+  return async (job: Pick<Job<AlertJobData>, 'data'>): Promise<AlertOutcome> => {
     let record: CaseRecord;
     try {
-      record = await deps.workflow.get(plan.businessNo);
+      record = await deps.workflow.get(job.data.businessNo);
     } catch {
       return 'CASE_GONE';
     }
-    if (!plannedAlerts(record, deps.calendar).some((p) => p.id === plan.id)) return 'STALE';
+    const plan = plannedAlerts(record, deps.calendar).find((p) => p.id === job.data.id);
+    if (!plan) return 'STALE';
     const now = deps.now();
-    const early = Date.parse(plan.fireAt) - now.getTime();
-    if (early > 0 && token) {
-      await job.moveToDelayed(Date.now() + early, token);
-      throw new DelayedError();
+    if (Date.parse(plan.fireAt) > now.getTime()) {
+      await deps.timetable.schedule([plan]);
+      return 'RESCHEDULED';
     }
 
     const raised = await deps.alerts.raise({

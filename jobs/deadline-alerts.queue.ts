@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkingCalendar } from '../domain/calendar/index.js';
-import { plannedAlerts, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
+import { parseAlertId, plannedAlerts, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
 import type { CaseRecord } from '../subgraphs/cases/case.model.js';
 import { QUEUES } from './queues.js';
 
@@ -11,17 +11,46 @@ export interface AlertChange {
   next: CaseRecord;
 }
 
-/** Plans per round trip: enough to amortise it, few enough that one batch never holds Redis for long. */
+/** An alert job as the sweep adds it: enough to find the plan again in its case, which has the rest. */
+export type AlertJobData = Pick<AlertPlan, 'id' | 'businessNo' | 'kind' | 'level'>;
+
+/** An entry of the timetable, read back from its id and score (times as ISO instants). */
+export type ScheduledAlert = AlertJobData & { dueAt: string; fireAt: string };
+
+/** The sorted set of planned alerts, next to the deadline-alerts queue's own keys (`Queue.toKey`). */
+export const TIMETABLE = 'timetable';
+
+/** Timetable writes and sweeps per round trip: enough to amortise it, few enough that one never holds Redis for long. */
 const BATCH = 1000;
 
+/** Removes the swept ids whose time is still the one swept: an id rescheduled later meanwhile stays. */
+const REMOVE_DUE = `
+local removed = 0
+for i = 1, #ARGV - 1 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i + 1])
+  if score and tonumber(score) <= tonumber(ARGV[1]) then removed = removed + redis.call('ZREM', KEYS[1], ARGV[i + 1]) end
+end
+return removed
+`;
+
 /**
- * Keeps a case's delayed alert jobs equal to its plan: after every change the
- * jobs no longer planned (deadline met, clock paused) are removed and the new
- * ones (clock resumed with a new due day) added. Job ids are the plan ids, so
- * adding twice schedules once.
+ * The deadline alerts of every case, in two parts. Until its time a planned
+ * alert is one entry of a sorted set (the timetable: plan id by fire time);
+ * a BullMQ delayed job per alert would cost Redis a Lua script and a hash of
+ * about a kilobyte for each, and scheduling 100,000 cases after a restart
+ * took 24 s that way. When its time comes a sweep (`promoteDue`, a recurring
+ * job) turns it into a deadline-alerts job whose id is the plan id, so the
+ * sweep run twice, or by two workers, adds it once. The alert itself is
+ * raised with SET NX on the same id (the processor), so it fires exactly once
+ * however often its job runs.
+ *
+ * After every change the plans no longer wanted (deadline met, clock paused)
+ * leave the timetable and the new ones (clock resumed with a new due day)
+ * join it.
  */
 export class DeadlineAlertQueue {
-  private readonly queue: Queue<AlertPlan>;
+  private readonly queue: Queue<AlertJobData>;
+  private readonly timetable: string;
 
   constructor(
     private readonly connection: Redis,
@@ -32,8 +61,10 @@ export class DeadlineAlertQueue {
     this.queue = new Queue(QUEUES.deadlineAlerts, {
       connection,
       prefix,
-      defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 10_000 }, removeOnFail: false },
+      // A completed job is not kept: a plan that ran stale (its clock paused) and is planned again must be able to run again.
+      defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: false },
     });
+    this.timetable = this.queue.toKey(TIMETABLE);
   }
 
   sync(previous: CaseRecord | null, next: CaseRecord): Promise<void> {
@@ -42,65 +73,84 @@ export class DeadlineAlertQueue {
 
   /**
    * Re-plans many cases at once (after a restart, a migration, a new holiday
-   * notice) in a few round trips per thousand plans. Changes apply in order:
-   * when several touch one plan, the last decides whether it stays scheduled.
+   * notice). Changes apply in order: when several touch one plan, the last
+   * decides whether it stays scheduled. A plan the previous state had already
+   * planned and whose time has passed is left alone: the sweep has taken it,
+   * or will.
    */
   async syncMany(changes: readonly AlertChange[]): Promise<void> {
+    const now = this.now().getTime();
     const outcome = new Map<string, AlertPlan | null>();
     for (const { previous, next } of changes) {
+      const before = new Set(plannedAlerts(previous, this.calendar).map((plan) => plan.id));
       const after = plannedAlerts(next, this.calendar);
       const kept = new Set(after.map((plan) => plan.id));
-      for (const plan of plannedAlerts(previous, this.calendar)) if (!kept.has(plan.id)) outcome.set(plan.id, null);
-      for (const plan of after) outcome.set(plan.id, plan);
-    }
-    const ids = [...outcome.keys()];
-    // Delays count from the workflow's clock: the same as the wall clock in production, and a test's own in tests.
-    const now = this.now().getTime();
-    let next = 0;
-    const lane = async () => {
-      for (let start = next; start < ids.length; start = next) {
-        next += BATCH;
-        await this.apply(ids.slice(start, start + BATCH), outcome, now);
+      for (const id of before) if (!kept.has(id)) outcome.set(id, null);
+      for (const plan of after) {
+        if (!before.has(plan.id) || Date.parse(plan.fireAt) > now) outcome.set(plan.id, plan);
       }
-    };
-    // Two batches in flight: this process encodes one while Redis runs the other's scripts.
-    await Promise.all([lane(), lane()]);
+    }
+    await this.write(outcome);
+  }
+
+  /** Puts plans (back) on the timetable, e.g. one whose time a calendar change moved on after it was swept. */
+  schedule(plans: readonly AlertPlan[]): Promise<void> {
+    return this.write(new Map(plans.map((plan) => [plan.id, plan])));
+  }
+
+  private async write(outcome: ReadonlyMap<string, AlertPlan | null>): Promise<void> {
+    if (outcome.size === 0) return;
+    const entries = [...outcome];
+    const pipeline = this.connection.pipeline();
+    for (let start = 0; start < entries.length; start += BATCH) {
+      const added: (string | number)[] = [];
+      const removed: string[] = [];
+      for (const [id, plan] of entries.slice(start, start + BATCH)) {
+        if (plan) added.push(Date.parse(plan.fireAt), id);
+        else removed.push(id);
+      }
+      if (added.length) pipeline.zadd(this.timetable, ...added);
+      if (removed.length) pipeline.zrem(this.timetable, ...removed);
+    }
+    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 
   /**
-   * BullMQ's add and remove are Lua scripts costing tens of microseconds of
-   * Redis time even when they change nothing (the job is already there, or
-   * already gone); an EXISTS costs one or two. So only the jobs that are
-   * missing are added and only those still there removed. A job being
-   * processed is not removed; its run finds the plan stale and raises nothing.
+   * Adds a job for every alert whose time has come by the workflow's clock,
+   * then takes those entries off the timetable. A crash in between leaves them
+   * there for the next sweep, whose jobs then find the alerts raised.
    */
-  private async apply(ids: readonly string[], outcome: ReadonlyMap<string, AlertPlan | null>, now: number): Promise<void> {
-    const pipeline = this.connection.pipeline();
-    for (const id of ids) pipeline.exists(this.queue.toKey(id));
-    const exists = ((await pipeline.exec()) ?? []).map(([error, found]) => {
-      if (error) throw error;
-      return found === 1;
-    });
-    const stale: string[] = [];
-    const missing: AlertPlan[] = [];
-    ids.forEach((id, index) => {
-      const plan = outcome.get(id);
-      if (plan && !exists[index]) missing.push(plan);
-      if (!plan && exists[index]) stale.push(id);
-    });
-    await Promise.all([
-      ...stale.map((id) => this.queue.remove(id).catch(() => 0)),
-      missing.length > 0 &&
-        this.queue.addBulk(
-          missing.map((plan) => ({ name: plan.kind, data: plan, opts: { jobId: plan.id, delay: Math.max(0, Date.parse(plan.fireAt) - now) } })),
-        ),
-    ]);
+  async promoteDue(): Promise<number> {
+    const now = this.now().getTime();
+    let promoted = 0;
+    for (;;) {
+      const due = await this.connection.zrangebyscore(this.timetable, '-inf', now, 'LIMIT', 0, BATCH);
+      const jobs = due.flatMap((id) => {
+        const parsed = parseAlertId(id);
+        return parsed ? [{ name: parsed.kind, data: { id, businessNo: parsed.businessNo, kind: parsed.kind, level: parsed.level }, opts: { jobId: id } }] : [];
+      });
+      if (jobs.length) await this.queue.addBulk(jobs);
+      if (due.length) await this.connection.eval(REMOVE_DUE, 1, this.timetable, now, ...due);
+      promoted += jobs.length;
+      if (due.length < BATCH) return promoted;
+    }
   }
 
-  /** The delayed alert jobs of a case, for ops and tests. */
-  async scheduled(businessNo: string): Promise<AlertPlan[]> {
-    const jobs = await this.queue.getJobs(['delayed', 'waiting']);
-    return jobs.filter((job) => job?.data.businessNo === businessNo).map((job) => job.data);
+  /** A case's alerts still on the timetable, for ops and tests. */
+  async scheduled(businessNo: string): Promise<ScheduledAlert[]> {
+    const found: ScheduledAlert[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.connection.zscan(this.timetable, cursor, 'MATCH', `alert-${businessNo}-*`, 'COUNT', BATCH);
+      cursor = next;
+      for (let index = 0; index < flat.length; index += 2) {
+        const parsed = parseAlertId(flat[index]!);
+        if (parsed?.businessNo !== businessNo) continue;
+        const { dueAt, ...rest } = parsed;
+        found.push({ id: flat[index]!, ...rest, dueAt: new Date(dueAt).toISOString(), fireAt: new Date(Number(flat[index + 1])).toISOString() });
+      }
+    } while (cursor !== '0');
+    return found;
   }
 
   close(): Promise<void> {

@@ -44,7 +44,7 @@ const processors = createProcessors({
   queues,
   now,
 });
-await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs, courierPollMs: config.jobs.courierPollMs });
+await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs, courierPollMs: config.jobs.courierPollMs, alertSweepMs: config.jobs.alertSweepMs });
 // Job metrics live where the jobs run; Prometheus scrapes each worker process on its own port.
 const registry = createRegistry();
 const host = startWorkers({

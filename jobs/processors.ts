@@ -8,6 +8,7 @@ import { courierSyncProcessor, type CaseEffects } from './courier-sync.processor
 import type { WorkingCalendar } from '../domain/calendar/index.js';
 import type { AlertStore } from '../subgraphs/cases/alert.store.js';
 import type { CaseWorkflow, WindowDirectory } from '../subgraphs/cases/case-workflow.service.js';
+import { alertSweepProcessor } from './alert-sweep.processor.js';
 import { deadlineAlertProcessor } from './deadline-alert.processor.js';
 import type { JobQueues } from './job-queues.js';
 import { notificationProcessor } from './notification.processor.js';
@@ -26,7 +27,7 @@ export interface ProcessorDeps {
   calendar: WorkingCalendar;
   platforms: Record<Region, PlatformPort>;
   notify: NotificationPort;
-  queues: Pick<JobQueues, 'transfers' | 'notifications' | 'courierEvents'>;
+  queues: Pick<JobQueues, 'transfers' | 'notifications' | 'courierEvents' | 'alerts'>;
   courier: CourierPort;
   shipments: ShipmentStore;
   caseEffects: CaseEffects;
@@ -39,7 +40,8 @@ export function createProcessors(deps: ProcessorDeps): Partial<Record<QueueName,
     [QUEUES.materialTransfer]: materialTransferProcessor(deps) as Processor,
     [QUEUES.platformSync]: platformSyncProcessor(deps) as Processor,
     [QUEUES.platformPoll]: platformPollProcessor({ ...deps, transfers: deps.queues.transfers }) as Processor,
-    [QUEUES.deadlineAlerts]: deadlineAlertProcessor({ ...deps, notifications: deps.queues.notifications }) as Processor,
+    [QUEUES.deadlineAlerts]: deadlineAlertProcessor({ ...deps, notifications: deps.queues.notifications, timetable: deps.queues.alerts }) as Processor,
+    [QUEUES.alertSweep]: alertSweepProcessor({ timetable: deps.queues.alerts }) as Processor,
     [QUEUES.notifications]: notificationProcessor(deps) as Processor,
     [QUEUES.courierSync]: courierSyncProcessor({ shipments: deps.shipments, effects: deps.caseEffects }) as Processor,
     [QUEUES.courierPoll]: courierPollProcessor({ ...deps, events: deps.queues.courierEvents }) as Processor,

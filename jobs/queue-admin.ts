@@ -1,6 +1,7 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DomainError, InputError, NotFoundError } from '../domain/errors.js';
+import { TIMETABLE } from './deadline-alerts.queue.js';
 import { bullPrefix, QUEUES, type QueueName } from './queues.js';
 
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
@@ -96,6 +97,11 @@ export class QueueAdmin {
   }
 
   /** The newest dead letters first. */
+  /** Deadline alerts waiting for their time (jobs/deadline-alerts.queue.ts): they become jobs only when it comes. */
+  scheduledAlerts(): Promise<number> {
+    return this.connection.zcard(this.queues.get(QUEUES.deadlineAlerts)!.toKey(TIMETABLE));
+  }
+
   async latestFailed(queueName: string, first: number): Promise<QueueJobSummary[]> {
     const queue = this.queue(queueName);
     if (first < 1) return [];

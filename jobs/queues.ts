@@ -9,6 +9,7 @@ export const QUEUES = {
   platformSync: '{platform-sync}',
   platformPoll: '{platform-poll}',
   deadlineAlerts: '{deadline-alerts}',
+  alertSweep: '{alert-sweep}',
   notifications: '{notifications}',
   courierSync: '{courier-sync}',
   courierPoll: '{courier-poll}',

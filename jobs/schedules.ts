@@ -9,16 +9,17 @@ import { QUEUES } from './queues.js';
 export async function scheduleRecurringJobs(
   connection: Redis,
   prefix: string,
-  options: { platformPollMs: number; courierPollMs: number },
+  options: { platformPollMs: number; courierPollMs: number; alertSweepMs: number },
 ): Promise<void> {
   const schedules = [
-    { queue: QUEUES.platformPoll, id: 'platform-poll', every: options.platformPollMs },
-    { queue: QUEUES.courierPoll, id: 'courier-poll', every: options.courierPollMs },
+    { queue: QUEUES.platformPoll, id: 'platform-poll', name: 'poll', every: options.platformPollMs },
+    { queue: QUEUES.courierPoll, id: 'courier-poll', name: 'poll', every: options.courierPollMs },
+    { queue: QUEUES.alertSweep, id: 'alert-sweep', name: 'sweep', every: options.alertSweepMs },
   ];
-  for (const { queue, id, every } of schedules) {
+  for (const { queue, id, name, every } of schedules) {
     const poll = new Queue(queue, { connection, prefix });
     try {
-      await poll.upsertJobScheduler(id, { every }, { name: 'poll', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } });
+      await poll.upsertJobScheduler(id, { every }, { name, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } });
     } finally {
       await poll.close();
     }

@@ -68,6 +68,7 @@ const EnvSchema = z
     SANDBOX_STEP_MS: z.coerce.number().int().min(0).default(3000),
     PLATFORM_POLL_MS: positiveMs.default(60_000),
     COURIER_POLL_MS: positiveMs.default(5 * 60_000),
+    ALERT_SWEEP_MS: positiveMs.default(5_000),
     WORKER_LOCK_DURATION_MS: positiveMs.default(30_000),
     WORKER_STALLED_INTERVAL_MS: positiveMs.default(30_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRETS.JWT_SECRET),
@@ -110,7 +111,7 @@ export interface Config {
   catalog: { cacheMaxAgeMs: number };
   sandbox: { stepMs: number };
   /** A job whose worker died is taken up again once its lock (lockDurationMs) lapses and a stalled check runs. */
-  jobs: { platformPollMs: number; courierPollMs: number; lockDurationMs: number; stalledIntervalMs: number };
+  jobs: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; lockDurationMs: number; stalledIntervalMs: number };
   auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number };
   /**
    * Where Prometheus scrapes. The gateway serves /metrics on its API port unless
@@ -177,6 +178,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
     jobs: {
       platformPollMs: e.PLATFORM_POLL_MS,
       courierPollMs: e.COURIER_POLL_MS,
+      alertSweepMs: e.ALERT_SWEEP_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },

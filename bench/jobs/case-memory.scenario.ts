@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { TIMETABLE } from '../../jobs/deadline-alerts.queue.js';
 import { QUEUES } from '../../jobs/queues.js';
 import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
 import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
@@ -16,8 +16,8 @@ const COMPONENTS: { name: string; matches: (key: string) => boolean }[] = [
   { name: 'event list (`case:<no>:events`)', matches: (key) => /^case:[^:]+:events$/.test(key) },
   { name: 'case indexes (`cases:*` sorted sets)', matches: (key) => key.startsWith('cases:') },
   { name: 'statistics, sequences, idempotency keys', matches: (key) => /^(stats|seq|idem):/.test(key) },
-  { name: 'delayed alert jobs (one hash per alert)', matches: (key) => key.startsWith(`${ALERTS}alert-`) },
-  { name: 'alert queue: delayed set, events stream, meta', matches: (key) => key.startsWith(ALERTS) },
+  { name: 'alert timetable (one sorted-set entry per alert)', matches: (key) => key === `${ALERTS}${TIMETABLE}` },
+  { name: 'alert jobs and queue keys (none until an alert is due)', matches: (key) => key.startsWith(ALERTS) },
   { name: 'other', matches: () => true },
 ];
 
@@ -32,7 +32,6 @@ export const caseMemoryScenario: Scenario = {
   async run(settings) {
     const cases = settings.quick ? 1_000 : 10_000;
     const stack = await openCaseStack();
-    const counter = new Queue(QUEUES.deadlineAlerts, { connection: stack.connection, prefix: stack.bullPrefix });
     const problems: string[] = [];
     const rows: { name: string; keys: number; perCase: number }[] = [];
     try {
@@ -52,12 +51,11 @@ export const caseMemoryScenario: Scenario = {
       const indexed = await stack.redis.zcard('cases:all');
       if (indexed !== cases) problems.push(`case-memory: cases:all holds ${whole(indexed)} cases, ${whole(cases)} were received`);
       const planned = records.reduce((sum, record) => sum + plannedAlerts(record, stack.calendar).length, 0);
-      const delayed = await counter.getDelayedCount();
-      if (delayed !== planned) problems.push(`case-memory: ${whole(delayed)} delayed alert jobs for ${whole(planned)} planned alerts`);
+      const scheduled = await stack.connection.zcard(`${stack.bullPrefix}:${QUEUES.deadlineAlerts}:${TIMETABLE}`);
+      if (scheduled !== planned) problems.push(`case-memory: ${whole(scheduled)} alerts on the timetable for ${whole(planned)} planned alerts`);
     } catch (error) {
       problems.push(`case-memory: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
-      await counter.close();
       await stack.close();
     }
     return report(cases, rows, problems);
@@ -85,7 +83,7 @@ function report(cases: number, rows: { name: string; keys: number; perCase: numb
     markdown: [
       '## Jobs: Redis memory per open case',
       '',
-      `\`bench/jobs/case-memory.scenario.ts\`: ${whole(cases)} applications received through the workflow at a Sichuan window for Chongqing items (one in ${DEFICIENT_EVERY} deficient), each with its deadline alerts scheduled; \`MEMORY USAGE … SAMPLES 0\` of every key under the scenario's prefix before and after, divided by the number of cases. Shared keys (indexes, the alert queue's sets and streams) are counted in full and so shared out.`,
+      `\`bench/jobs/case-memory.scenario.ts\`: ${whole(cases)} applications received through the workflow at a Sichuan window for Chongqing items (one in ${DEFICIENT_EVERY} deficient), each with its deadline alerts scheduled; \`MEMORY USAGE … SAMPLES 0\` of every key under the scenario's prefix before and after, divided by the number of cases. Shared keys (indexes, the alert timetable) are counted in full and so shared out.`,
       '',
       '| component | keys added | bytes per case | share |',
       '|---|---:|---:|---:|',

@@ -2,7 +2,8 @@ import { shanghaiDateOf, CalendarYearNotPublishedError, type WorkingCalendar } f
 import { evaluateClock } from '../../domain/clock/index.js';
 import type { CaseRecord } from './case.model.js';
 
-export type AlertKind = 'PROMISED_LIMIT' | 'PAPER_MAIL' | 'ONLINE_TRANSFER' | 'APPLICANT_PICKUP_NOTICE' | 'CORRECTION';
+export const ALERT_KINDS = ['PROMISED_LIMIT', 'PAPER_MAIL', 'ONLINE_TRANSFER', 'APPLICANT_PICKUP_NOTICE', 'CORRECTION'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 export type AlertLevel = 'AT_RISK' | 'OVERDUE';
 
 export interface AlertPlan {
@@ -17,6 +18,16 @@ export interface AlertPlan {
 
 const startOfDay = (date: string) => `${date}T00:00:00+08:00`;
 
+const alertId = (businessNo: string, kind: AlertKind, level: AlertLevel, dueAt: string) => `alert-${businessNo}-${kind}-${level}-${Date.parse(dueAt)}`;
+const ALERT_ID = new RegExp(`^alert-(.+)-(${ALERT_KINDS.join('|')})-(AT_RISK|OVERDUE)-(\\d+)$`);
+
+/** What a plan id says of its plan: the id alone is what the alert timetable keeps. */
+export function parseAlertId(id: string): { businessNo: string; kind: AlertKind; level: AlertLevel; dueAt: number } | null {
+  const match = ALERT_ID.exec(id);
+  if (!match) return null;
+  return { businessNo: match[1]!, kind: match[2] as AlertKind, level: match[3] as AlertLevel, dueAt: Number(match[4]) };
+}
+
 /**
  * The alerts a case should have scheduled as it stands: for every deadline still
  * running, one when it becomes at risk and one when it is overdue. A paused clock
@@ -30,7 +41,7 @@ export function plannedAlerts(record: CaseRecord | null, calendar: WorkingCalend
   const add = (kind: AlertKind, dueAt: string, atRiskDay: string) => {
     const overdueAt = new Date(Date.parse(dueAt) + 1000).toISOString();
     for (const [level, fireAt] of [['AT_RISK', startOfDay(atRiskDay)], ['OVERDUE', overdueAt]] as const) {
-      plans.push({ id: `alert-${record.businessNo}-${kind}-${level}-${Date.parse(dueAt)}`, businessNo: record.businessNo, kind, level, dueAt, fireAt });
+      plans.push({ id: alertId(record.businessNo, kind, level, dueAt), businessNo: record.businessNo, kind, level, dueAt, fireAt });
     }
   };
   // A step of one or two working days is at risk on its due day only (stageStatus's rule).

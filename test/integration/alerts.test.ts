@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
@@ -15,6 +15,7 @@ const calendar = getDefaultCalendar();
 describe('deadline alerts', () => {
   let stack: TestStack;
   let queue: Queue<AlertPlan>;
+  let events: QueueEvents;
   let now = new Date('2025-09-26T10:00:00+08:00');
 
   const receive = async (complete = true) => {
@@ -34,26 +35,38 @@ describe('deadline alerts', () => {
     return record.businessNo;
   };
 
-  const scheduled = async (no: string) =>
-    (await stack.queues.alerts.scheduled(no)).map((plan) => [plan.kind, plan.level, plan.dueAt, plan.fireAt]).sort();
+  const instants = (plan: { kind: string; level: string; dueAt: string; fireAt: string }) => [plan.kind, plan.level, Date.parse(plan.dueAt), Date.parse(plan.fireAt)];
+  const scheduled = async (no: string) => (await stack.queues.alerts.scheduled(no)).map(instants).sort();
 
+  /** Sweeps the timetable as the recurring job does, and waits for the alert's job: completed jobs are not kept, so its outcome comes from the queue's events. */
   const fire = async (id: string) => {
-    const job = await queue.getJob(id);
-    await job!.promote();
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
-      const state = await queue.getJobState(id);
-      if (state === 'completed' || state === 'failed') return (await queue.getJob(id))!.returnvalue;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`alert job ${id} did not run`);
+    const outcome = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`alert job ${id} did not run`)), 10_000);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        events.off('completed', completed);
+        events.off('failed', failed);
+        settle();
+      };
+      const completed = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => jobId === id && done(() => resolve(returnvalue));
+      const failed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => jobId === id && done(() => reject(new Error(failedReason)));
+      events.on('completed', completed);
+      events.on('failed', failed);
+    });
+    expect(await stack.queues.alerts.promoteDue()).toBeGreaterThanOrEqual(1);
+    expect(await stack.queues.alerts.scheduled(id.split('-')[1]!)).not.toContainEqual(expect.objectContaining({ id }));
+    return outcome;
   };
 
   beforeAll(async () => {
     stack = await startTestStack({ now: () => now });
     queue = new Queue(QUEUES.deadlineAlerts, { connection: stack.redis.duplicate({ keyPrefix: '' }), prefix: bullPrefix(stack.prefix) });
+    events = new QueueEvents(QUEUES.deadlineAlerts, { connection: stack.redis.duplicate({ keyPrefix: '', maxRetriesPerRequest: null }), prefix: bullPrefix(stack.prefix) });
+    await events.waitUntilReady();
   });
 
   afterAll(async () => {
+    await events?.close();
     await queue?.close();
     await stack?.close();
   });
@@ -65,8 +78,8 @@ describe('deadline alerts', () => {
     const atRisk = calendar.addWorkingDays('2025-09-26', limit - 1);
     expect(await scheduled(no)).toEqual(
       [
-        ['PROMISED_LIMIT', 'AT_RISK', `${due}T23:59:59+08:00`, `${atRisk}T00:00:00+08:00`],
-        ['PROMISED_LIMIT', 'OVERDUE', `${due}T23:59:59+08:00`, new Date(Date.parse(`${due}T23:59:59+08:00`) + 1000).toISOString()],
+        ['PROMISED_LIMIT', 'AT_RISK', Date.parse(`${due}T23:59:59+08:00`), Date.parse(`${atRisk}T00:00:00+08:00`)],
+        ['PROMISED_LIMIT', 'OVERDUE', Date.parse(`${due}T23:59:59+08:00`), Date.parse(`${due}T23:59:59+08:00`) + 1000],
       ].sort(),
     );
     // 09-28 (Sunday) and 10-11 (Saturday) are make-up working days; 10-01..10-08 are not.
@@ -86,8 +99,8 @@ describe('deadline alerts', () => {
     // One working day used before the pause (09-28); the rest counts from 10-09.
     const resumedDue = calendar.addWorkingDays('2025-10-09', limit - 1);
     expect((await scheduled(no)).map(([kind, level, dueAt]) => [kind, level, dueAt])).toEqual([
-      ['PROMISED_LIMIT', 'AT_RISK', `${resumedDue}T23:59:59+08:00`],
-      ['PROMISED_LIMIT', 'OVERDUE', `${resumedDue}T23:59:59+08:00`],
+      ['PROMISED_LIMIT', 'AT_RISK', Date.parse(`${resumedDue}T23:59:59+08:00`)],
+      ['PROMISED_LIMIT', 'OVERDUE', Date.parse(`${resumedDue}T23:59:59+08:00`)],
     ]);
   });
 
@@ -106,16 +119,19 @@ describe('deadline alerts', () => {
       directory: { getMany: async () => [], list: async () => [] },
       calendar,
       notifications: stack.queues.notifications,
+      timetable: stack.queues.alerts,
       now: () => now,
     });
     const again = await Promise.all([processor({ data: plan } as never), processor({ data: plan } as never)]);
     expect(again).toEqual(['ALREADY_RAISED', 'ALREADY_RAISED']);
 
-    for (const deadline = Date.now() + 10_000; stack.notify.outbox().length === 0; ) {
+    // The sweep also fires the earlier tests' alerts whose time this clock has passed: only this case's mail counts here.
+    const mailOf = () => stack.notify.outbox().filter((message) => message.businessNo === no);
+    for (const deadline = Date.now() + 10_000; mailOf().length === 0; ) {
       if (Date.now() > deadline) throw new Error('no notification sent');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(stack.notify.outbox()).toEqual([
+    expect(mailOf()).toEqual([
       expect.objectContaining({ channel: 'EMAIL', to: 'cytb.cq@example.gov.cn', template: 'DEADLINE_AT_RISK', businessNo: no }),
     ]);
 
@@ -153,6 +169,7 @@ describe('deadline alerts', () => {
       directory: { getMany: async () => [], list: async () => [] },
       calendar,
       notifications: stack.queues.notifications,
+      timetable: stack.queues.alerts,
       now: () => new Date('2026-06-01T10:00:00+08:00'),
     });
     expect(await processor({ data: stale } as never)).toBe('STALE');
@@ -162,7 +179,7 @@ describe('deadline alerts', () => {
     let sequence = 90_000;
     // Cases as the workflow made them, under business numbers of their own whose alerts nothing has scheduled yet.
     const copy = (record: CaseRecord): CaseRecord => ({ ...record, businessNo: formatBusinessNo('2025-11-23', '510000', ++sequence) });
-    const plans = (record: CaseRecord) => plannedAlerts(record, calendar).map((plan) => [plan.kind, plan.level, plan.dueAt, plan.fireAt]).sort();
+    const plans = (record: CaseRecord) => plannedAlerts(record, calendar).map(instants).sort();
 
     let running: CaseRecord;
     let dispatched: CaseRecord;
@@ -174,26 +191,61 @@ describe('deadline alerts', () => {
       dispatched = await stack.workflow.dispatchMaterials((await stack.workflow.get(await receive())).businessNo, 'ONLINE', 'test');
     });
 
-    it('schedules every plan of every case once, delayed from the injected clock', async () => {
+    it('puts every plan of every case on the timetable once, at its fire time', async () => {
       // An hour after receipt: every plan, the online transfer's at-risk alert on the next day included, still lies ahead.
       now = new Date('2025-11-24T11:00:00+08:00');
       const cases = [copy(running), copy(deficient), copy(dispatched)];
       // Counted by business number: the stack's own workers move other cases' alerts meanwhile.
-      const jobsOfCases = async () => {
-        const numbers = new Set(cases.map((record) => record.businessNo));
-        return (await queue.getJobs(['delayed', 'waiting'])).filter((job) => numbers.has(job.data.businessNo)).length;
-      };
+      const onTimetable = async () => (await Promise.all(cases.map((record) => stack.queues.alerts.scheduled(record.businessNo)))).flat().length;
       await stack.queues.alerts.syncMany(cases.map((next) => ({ previous: null, next })));
       for (const record of cases) expect(await scheduled(record.businessNo)).toEqual(plans(record));
-      expect(await jobsOfCases()).toBe(6);
-      for (const plan of plannedAlerts(cases[0]!, calendar)) {
-        expect((await queue.getJob(plan.id))!.delay).toBe(Date.parse(plan.fireAt) - now.getTime());
-      }
+      expect(await onTimetable()).toBe(6);
+      // Nothing is due yet: no job exists before the sweep finds its time come.
+      expect(await stack.queues.alerts.promoteDue()).toBe(0);
+      for (const plan of plannedAlerts(cases[0]!, calendar)) expect(await queue.getJob(plan.id)).toBeUndefined();
 
       // Adding twice schedules once, in bulk as one at a time.
       await stack.queues.alerts.syncMany(cases.map((next) => ({ previous: null, next })));
       await stack.queues.alerts.sync(null, cases[0]!);
-      expect(await jobsOfCases()).toBe(6);
+      expect(await onTimetable()).toBe(6);
+    });
+
+    it('fires a swept plan once: a later change that still plans it does not put it back', async () => {
+      now = new Date('2025-11-24T11:00:00+08:00');
+      const record = copy(running);
+      await stack.queues.alerts.sync(null, record);
+      const [atRisk] = plannedAlerts(record, calendar).filter((plan) => plan.level === 'AT_RISK');
+      now = new Date(Date.parse(atRisk!.fireAt) + 1000);
+      expect(await fire(atRisk!.id)).toBe('CASE_GONE');
+      // An unrelated change (a new version of the same state): the at-risk plan stays swept, the overdue one waits.
+      await stack.queues.alerts.sync(record, { ...record, version: record.version + 1 });
+      expect((await scheduled(record.businessNo)).map(([, level]) => level)).toEqual(['OVERDUE']);
+      // After a restart the reconciliation has no previous state: every plan goes back, and its alert would raise once.
+      await stack.queues.alerts.sync(null, record);
+      expect((await scheduled(record.businessNo)).map(([, level]) => level).sort()).toEqual(['AT_RISK', 'OVERDUE']);
+    });
+
+    it('puts a plan whose time a calendar change moved on back on the timetable instead of raising it', async () => {
+      now = new Date('2025-11-24T11:00:00+08:00');
+      const no = await receive();
+      const [plan] = (await stack.queues.alerts.scheduled(no)).filter((p) => p.level === 'OVERDUE');
+      // Off the timetable, as the sweep leaves a plan it took (here by a paused copy of the case, which plans nothing).
+      const record = await stack.workflow.get(no);
+      await stack.queues.alerts.sync(record, { ...record, clock: { ...record.clock, phase: 'PAUSED' } });
+      expect(await scheduled(no)).toEqual([]);
+      const processor = deadlineAlertProcessor({
+        workflow: stack.workflow,
+        alerts: stack.alerts,
+        directory: { getMany: async () => [], list: async () => [] },
+        calendar,
+        notifications: stack.queues.notifications,
+        timetable: stack.queues.alerts,
+        now: () => now,
+      });
+      // The job was swept on a timetable that said its time had come; the case says it has not.
+      expect(await processor({ data: plan! })).toBe('RESCHEDULED');
+      expect(await stack.alerts.get(plan!.id)).toBeNull();
+      expect(await stack.queues.alerts.scheduled(no)).toEqual([plan]);
     });
 
     it('removes the plans a change ends and adds the ones it starts', async () => {
@@ -203,10 +255,9 @@ describe('deadline alerts', () => {
       await stack.queues.alerts.syncMany([{ previous: before, next: after }]);
       expect(await scheduled(before.businessNo)).toEqual(plans(after));
       expect(plans(after).map(([kind]) => kind)).toEqual(['ONLINE_TRANSFER', 'ONLINE_TRANSFER']);
-      for (const plan of plannedAlerts(before, calendar)) expect(await queue.getJob(plan.id)).toBeUndefined();
     });
 
-    it('lets the last change of a plan decide, and tolerates plans whose jobs are already gone', async () => {
+    it('lets the last change of a plan decide, and tolerates plans already off the timetable', async () => {
       const first = copy(running);
       const paused = { ...dispatched, businessNo: first.businessNo };
       // Received, dispatched, then back to the first record's plans within one batch: they end up scheduled.

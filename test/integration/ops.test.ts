@@ -150,6 +150,9 @@ describe('ops', () => {
           expect([queue, state, sample(after, 'tongban_queue_jobs', { queue, state })]).toEqual([queue, state, expect.any(Number)]);
         }
       }
+      const timetable = await stack.redis.zcard(`${bullPrefix('')}:${QUEUES.deadlineAlerts}:timetable`);
+      expect(timetable).toBeGreaterThan(0);
+      expect(sample(after, 'tongban_alerts_scheduled', { queue: QUEUES.deadlineAlerts })).toBe(timetable);
       const overdue = await stack.store.list({ clockStatus: 'OVERDUE' }, 0, 100, new Date());
       expect(overdue.total).toBeGreaterThan(0);
       expect((sample(after, 'tongban_cases_overdue', { clock: 'running' }) ?? 0) + (sample(after, 'tongban_cases_overdue', { clock: 'paused' }) ?? 0)).toBe(overdue.total);
