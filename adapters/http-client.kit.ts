@@ -18,7 +18,7 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** What `AbortSignal.timeout()` makes fetch reject with. */
+/** What fetch rejects with when its deadline (fetchText's, or `AbortSignal.timeout()`) passed first. */
 export function isTimeout(error: unknown): boolean {
   return error instanceof Error && error.name === 'TimeoutError';
 }
@@ -125,8 +125,11 @@ export interface FetchTextOptions {
  * adapter to interpret against its own contract.
  */
 export async function fetchText(url: string | URL, init: RequestInit, opts: FetchTextOptions): Promise<RawReply> {
+  // Not AbortSignal.timeout(): its timer cannot be cleared, so every call would raise a TimeoutError (stack trace and all) long after its answer came.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException(`${opts.label} timed out after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
   try {
-    const response = await opts.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs) });
+    const response = await opts.fetch(url, { ...init, redirect: 'manual', signal: deadline.signal });
     const status = response.status;
     const retryAfter = response.headers.get('retry-after');
     const text = await response.text();
@@ -136,6 +139,8 @@ export async function fetchText(url: string | URL, init: RequestInit, opts: Fetc
       throw new PlatformUnavailableError(opts.system, `${opts.displayName} ${opts.label} 超时（${opts.timeoutMs} ms）`, { cause: error });
     }
     throw new PlatformUnavailableError(opts.system, `${opts.displayName} ${opts.label} 网络错误：${errorMessage(error)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
