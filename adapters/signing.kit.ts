@@ -32,8 +32,9 @@ export function digestsEqual(expected: string, given: string, encoding: 'hex' | 
   return timingSafeEqual(Buffer.from(expected, encoding), Buffer.from(given, encoding));
 }
 
-/** Case-insensitive, because not every framework lower-cases header names as node:http does. */
+/** Case-insensitive, because not every framework lower-cases header names as node:http does (there, the first lookup finds it). */
 export function rawHeader(headers: HeaderMap, name: string): string | string[] | undefined {
+  if (Object.hasOwn(headers, name)) return headers[name];
   const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
   return key === undefined ? undefined : headers[key];
 }

@@ -180,7 +180,8 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
   let eventSeq = 0;
   const cases = new Map<string, YkbCase>();
   const byBusinessNo = new Map<string, string>();
-  const byIdempotencyKey = new Map<string, { body: string; platformCaseId: string }>();
+  /** The request bytes as received: compared by content only when the key comes again, which is rare, instead of canonicalising every intake. */
+  const byIdempotencyKey = new Map<string, { raw: Buffer; platformCaseId: string }>();
   const nonces = createNonceMemory(2 * toleranceMs);
   const stepTimers = new Map<string, NodeJS.Timeout>();
   const deliveryChains = new Map<string, Promise<void>>();
@@ -237,17 +238,18 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     return ok({ list });
   }
 
-  function submitCase(req: IncomingMessage, json: unknown): Reply {
+  function submitCase(req: IncomingMessage, json: unknown, raw: Buffer): Reply {
     const key = req.headers[YKB_HEADER.idempotencyKey];
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
       return fail(400, YKB_CODE.badParams, `缺少或无效的 ${YKB_HEADER.idempotencyKey}`);
     }
     const parsed = ykbSubmitCaseSchema.safeParse(json);
     if (!parsed.success) return fail(400, YKB_CODE.badParams, `参数错误：${describeIssues(parsed.error)}`);
-    const body = canonicalJson(json);
     const earlier = byIdempotencyKey.get(key);
     if (earlier) {
-      if (earlier.body !== body) return fail(409, YKB_CODE.idempotencyConflict, '幂等键已用于另一请求体');
+      if (canonicalJson(JSON.parse(earlier.raw.toString('utf8'))) !== canonicalJson(json)) {
+        return fail(409, YKB_CODE.idempotencyConflict, '幂等键已用于另一请求体');
+      }
       return ok(structuredClone(cases.get(earlier.platformCaseId)));
     }
     const submission = parsed.data;
@@ -269,9 +271,10 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     };
     cases.set(bjbh, record);
     byBusinessNo.set(record.ywbh, bjbh);
-    byIdempotencyKey.set(key, { body, platformCaseId: bjbh });
+    byIdempotencyKey.set(key, { raw, platformCaseId: bjbh });
     scheduleStep(record);
-    return ok(structuredClone(record), 201);
+    // No copy: the reply is serialised before this turn of the event loop ends, and only a timer (a stage step) changes a case.
+    return ok(record, 201);
   }
 
   async function route(req: IncomingMessage, url: URL, raw: Buffer): Promise<Reply> {
@@ -298,7 +301,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
         return found && structuredClone(found);
       });
     }
-    return submitCase(req, parsed.json);
+    return submitCase(req, parsed.json, raw);
   }
 
   const send = envelopeSender(rt.isClosed);

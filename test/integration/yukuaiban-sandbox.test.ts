@@ -11,6 +11,7 @@ import {
 import type { NonceStore, PlatformEvent, PlatformStage, SubmitCaseRequest } from '../../adapters/platform.port.js';
 import { verifyYukuaibanWebhook, YukuaibanClient, type YukuaibanClientOptions } from '../../adapters/yukuaiban/yukuaiban.client.js';
 import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yukuaiban/yukuaiban.sandbox.js';
+import { newYukuaibanNonce, signedYukuaibanHeaders } from '../../adapters/yukuaiban/yukuaiban.signature.js';
 
 const APP_KEY = 'tongban-it';
 const SECRET = 'ykb-integration-secret';
@@ -182,6 +183,26 @@ describe('case intake', () => {
     expect(first).toMatchObject({ stage: 'SUBMITTED', businessNo: submission.businessNo, region: 'CHONGQING' });
     expect(sandbox.cases().filter((record) => record.ywbh === submission.businessNo)).toHaveLength(1);
     expect(sandbox.requestCounts()['POST /api/v1/cases']).toBe(2);
+  });
+
+  it('takes the same key with the same content in another key order as the same submission', async () => {
+    const reversed = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reversed)
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).reverse().map(([key, inner]) => [key, reversed(inner)]))
+          : value;
+    const reordering: typeof fetch = (input, init) => {
+      const body = JSON.stringify(reversed(JSON.parse(String(init!.body))));
+      const url = new URL(String(input));
+      const signed = signedYukuaibanHeaders({ appKey: APP_KEY, secret: SECRET, method: 'POST', pathWithQuery: url.pathname + url.search, body, now: Date.now(), nonce: newYukuaibanNonce() });
+      return fetch(input, { ...init, body, headers: { ...(init!.headers as Record<string, string>), ...signed } });
+    };
+    const submission = request();
+    const first = await client.submitCase(submission);
+    const again = await newClient({ fetch: reordering }).submitCase(submission);
+    expect(again.platformCaseId).toBe(first.platformCaseId);
+    expect(sandbox.cases().filter((record) => record.ywbh === submission.businessNo)).toHaveLength(1);
   });
 
   it('refuses the same key with another body (40901) and a reused business number (40902)', async () => {
