@@ -22,7 +22,7 @@ export function renderBenchmarks(doc: BenchmarksDocument): string {
     '',
     '- `npm run bench`: every scenario, full length (7–8 minutes); writes this file.',
     '- `npm run bench -- --quick`: the same in a few seconds per target, for smoke runs; writes to the temporary directory, never here.',
-    '- `npm run bench -- --profile`: the federation scenario once, each gateway under `node --cpu-prof`; writes profiles and their summaries to the temporary directory.',
+    '- `npm run bench -- --profile`: the federation scenario once (or, with `--only`, that one), each server under test under `node --cpu-prof`; writes profiles and their summaries to the temporary directory.',
     '- `--rounds N` sets how many times each gateway is measured (median reported).',
     '',
     '## Machine',

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs the scenarios one after the other and writes BENCHMARKS.md.
  * `-- --quick` is a smoke run (seconds per target, report to the temporary directory);
- * `-- --profile` runs the federation scenario once with the gateways under --cpu-prof;
+ * `-- --profile` runs the federation scenario (or the one named by --only) once with the servers under test under --cpu-prof;
  * `-- --rounds N` measures each gateway N times; `-- --only <id>` runs that one scenario.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ const settings: BenchSettings = {
 
 const chosen = args.only === undefined ? SCENARIOS : SCENARIOS.filter((scenario) => scenario.id === args.only);
 if (!chosen.length) throw new Error(`--only must be one of ${SCENARIOS.map((scenario) => scenario.id).join(', ')}, not ${args.only}`);
-const scenarios = args.profile ? [federationScenario] : chosen;
+const scenarios = args.profile && args.only === undefined ? [federationScenario] : chosen;
 const loadAtStart = loadAverage();
 const reports: ScenarioReport[] = [];
 for (const scenario of scenarios) {

@@ -1,6 +1,7 @@
 import type { LoadResult } from '../load/load.types.js';
 import type { BenchSettings, ScenarioReport } from '../scenario.types.js';
 import { median, oneLine, percent } from '../figures.format.js';
+import { renderProfileSummary } from '../profile/cpu-profile.summary.js';
 
 export const TARGETS = [
   {
@@ -55,6 +56,8 @@ export function renderDashboardReport(input: {
   fetchesPerRequest: Record<string, number> | undefined;
   measurements: Measurement[];
   problems: string[];
+  /** With --profile: each target's CPU profile (.cpuprofile) over its whole run. */
+  profiles: Map<TargetId, string>;
 }): ScenarioReport {
   const { settings, levels, measurements } = input;
   const row = (target: TargetId, level: LoadLevel['id']): Row | undefined => {
@@ -155,6 +158,9 @@ export function renderDashboardReport(input: {
       '</details>',
       '',
     );
+  }
+  for (const [id, path] of input.profiles) {
+    lines.push(renderProfileSummary(`CPU profile of ${TARGETS.find((target) => target.id === id)!.label}`, path), '');
   }
 
   return {

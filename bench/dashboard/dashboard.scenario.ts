@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { startChild, type ChildHandle } from '../child.ipc.js';
+import { newestProfile } from '../profile/cpu-profile.summary.js';
 import type { LoadResult, LoadSpec } from '../load/load.types.js';
 import type { Scenario } from '../scenario.types.js';
 import { renderDashboardReport, TARGETS, type LoadLevel, type Measurement, type TargetId } from './dashboard.report.js';
@@ -44,6 +46,7 @@ export const dashboardScenario: Scenario = {
     const measurements: Measurement[] = [];
     let floorEndpoint: FloorEndpoint | undefined;
     const children: ChildHandle[] = [];
+    const profileDirs = new Map<TargetId, string>(settings.profileDir ? TARGETS.map((target) => [target.id, join(settings.profileDir!, 'dashboard', target.id)]) : []);
     try {
       // Stopped in reverse order of start: the stack last, as it removes the Redis keys the gateway still holds a connection to.
       const start = async (module: URL, options?: Parameters<typeof startChild>[1]) => {
@@ -55,9 +58,12 @@ export const dashboardScenario: Scenario = {
       console.error(`dashboard: seeding ${CASES} open cases`);
       const setup = await stack.request<StackSetup>('seed', { windowId: WINDOW_ID, cases: CASES, callers: CALLERS }, 180_000);
       // Production mode as deployed: graphql-js and Apollo skip their development-time checks.
-      const production = { env: { ...process.env, NODE_ENV: 'production' } };
-      const gatewayProcess = await start(GATEWAY_PROCESS, production);
-      const floorProcess = await start(FLOOR_PROCESS, production);
+      const front = (id: TargetId) => ({
+        env: { ...process.env, NODE_ENV: 'production' },
+        nodeFlags: profileDirs.has(id) ? ['--cpu-prof', `--cpu-prof-dir=${profileDirs.get(id)}`] : [],
+      });
+      const gatewayProcess = await start(GATEWAY_PROCESS, front('gateway'));
+      const floorProcess = await start(FLOOR_PROCESS, front('floor'));
       const loader = await start(LOAD_PROCESS);
       const gateway = await gatewayProcess.request<GatewayEndpoint>('start', {
         supergraphSdl: setup.supergraphSdl,
@@ -110,6 +116,14 @@ export const dashboardScenario: Scenario = {
     } finally {
       for (const child of children) await child.stop();
     }
+    const profiles = new Map<TargetId, string>();
+    for (const [id, dir] of profileDirs) {
+      try {
+        profiles.set(id, newestProfile(dir));
+      } catch (error) {
+        problems.push(`no CPU profile of ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     for (const m of measurements) {
       if (m.load.errors) problems.push(`${m.target} answered ${m.load.errors} of ${m.load.requests} requests wrongly or not at all (round ${m.round}, ${m.level})`);
     }
@@ -122,6 +136,7 @@ export const dashboardScenario: Scenario = {
       fetchesPerRequest: floorEndpoint?.fetches,
       measurements,
       problems,
+      profiles,
     });
   },
 };

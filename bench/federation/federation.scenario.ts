@@ -1,6 +1,6 @@
-import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChild, type ChildHandle } from '../child.ipc.js';
+import { newestProfile } from '../profile/cpu-profile.summary.js';
 import { AutocannonRunner } from '../load/autocannon.runner.js';
 import type { LoadResult } from '../load/load.types.js';
 import type { BenchSettings, Scenario } from '../scenario.types.js';
@@ -155,13 +155,4 @@ function firstDifference(actual: unknown, expected: unknown, path: string): stri
 function rotate<T>(items: readonly T[], by: number): T[] {
   const shift = by % items.length;
   return [...items.slice(shift), ...items.slice(0, shift)];
-}
-
-/** The main thread's profile (thread 0 in `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`); tsx's loader thread writes one too. */
-function newestProfile(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const files = readdirSync(dir).filter((file) => /\.\d+\.0\.\d+\.cpuprofile$/.test(file)).sort();
-  const newest = files.at(-1);
-  if (!newest) throw new Error(`no CPU profile was written to ${dir}`);
-  return join(dir, newest);
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /*
@@ -30,6 +30,15 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** V8's own pseudo-frames: idle time is not work, the others are reported as they are. */
 const IDLE = '(idle)';
 const TOP = 15;
+
+/** The main thread's profile (thread 0 in `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`); tsx's loader thread writes one too. */
+export function newestProfile(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const files = readdirSync(dir).filter((file) => /\.\d+\.0\.\d+\.cpuprofile$/.test(file)).sort();
+  const newest = files.at(-1);
+  if (!newest) throw new Error(`no CPU profile was written to ${dir}`);
+  return join(dir, newest);
+}
 
 export function renderProfileSummary(title: string, path: string): string {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
