@@ -22,6 +22,7 @@ import { gatewayMetrics, opsRoutes } from './ops.routes.js';
 import { inflightKey } from './inflight-dedup.js';
 import { PersistedQueryCache } from './persisted-queries.cache.js';
 import { queryPlanCache } from './query-plan.cache.js';
+import { installResultShaping } from './result-shaping.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
 import { createSubgraphFetcher } from './subgraph.fetcher.js';
 
@@ -60,6 +61,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // endpoints and reports usage to Apollo: outbound traffic a government gateway must not
   // make. Its only switch is this variable; tongban's own metrics are /metrics.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+  installResultShaping();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger: options.logger,

@@ -1,4 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { CachePolicy } from '@apollo/cache-control-types';
 import { Kind, parse, type FieldNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Caller } from '../lib/auth/caller.js';
 import type { Logger } from '../lib/logger.js';
@@ -29,18 +30,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'] });
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    const headers = request.http?.headers;
-    if (!headers || !context) return;
-    if (context.requestId) headers.set('x-request-id', context.requestId);
-    if (context.authorization) headers.set('authorization', context.authorization);
-  }
-
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     try {
-      const response = await super.process(options);
+      const response = await this.exchange(options);
       this.metrics.recordSubgraphFetch(this.name, 'ok', elapsed());
       return response;
     } catch (error) {
@@ -54,7 +48,51 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       return { errors: fieldPaths(options.request).map((path) => ({ message, path, extensions: { code } })) };
     }
   }
+
+  /**
+   * Apollo's RemoteGraphQLDataSource.process as tongban uses it (no APQ to subgraphs,
+   * no response hooks), with the caller's request id and credentials added, and
+   * without the node-fetch Headers and Request it builds around every fetch only to
+   * turn them back into a plain init for the fetcher.
+   */
+  private async exchange(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphAnswer> {
+    const { request, context } = options;
+    if (!request.query) throw new Error('Missing query');
+    const headers: Record<string, string> = {};
+    for (const [name, value] of request.http?.headers ?? []) headers[name] = value;
+    headers['content-type'] = 'application/json';
+    if (context?.requestId) headers['x-request-id'] = context.requestId;
+    if (context?.authorization) headers.authorization = context.authorization;
+    const { http: _http, query, ...rest } = request;
+    const response = await this.fetcher(this.url, { method: 'POST', headers, body: JSON.stringify({ query, ...rest }) });
+    if (!response.ok) throw await this.errorFromResponse(response);
+    const body = await this.parseBody(response);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error(`Expected JSON response body, but received: ${body}`);
+    // Only a caller's operation has a policy to bound; health checks and schema loads have none.
+    if ('incomingRequestContext' in options && this.honorSubgraphCacheControlHeader) {
+      restrictCachePolicy(options.incomingRequestContext.overallCachePolicy, response.headers.get('cache-control'));
+    }
+    return { ...body, http: response } as SubgraphAnswer;
+  }
 }
+
+/** A subgraph's Cache-Control bounds the caller's answer's, as Apollo's RemoteGraphQLDataSource bounds it. */
+export function restrictCachePolicy(policy: CachePolicy | undefined, header: string | null): void {
+  if (!policy || !('restrict' in policy)) return;
+  const directives = new Map<string, string | true>();
+  for (const part of header ? header.trim().split(/\s*,\s*/) : []) {
+    const [name, value] = part.split(/\s*=\s*/, 2) as [string, string | undefined];
+    directives.set(name, value === undefined ? true : value.replace(/^"|"$/g, ''));
+  }
+  const maxAge = directives.get('max-age');
+  policy.restrict({
+    maxAge: typeof maxAge === 'string' && /^[0-9]+$/.test(maxAge) ? Number(maxAge) : 0,
+    ...(directives.get('private') === true ? { scope: 'PRIVATE' as const } : {}),
+    ...(directives.get('public') === true ? { scope: 'PUBLIC' as const } : {}),
+  });
+}
+
+type SubgraphAnswer = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
 function isTimeout(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {

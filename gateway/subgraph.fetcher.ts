@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface SubgraphRequestInit {
@@ -97,7 +97,7 @@ export class SubgraphResponse {
   readonly ok: boolean;
   readonly redirected = false;
   readonly bodyUsed = false;
-  readonly headers: Headers;
+  readonly headers: SubgraphResponseHeaders;
 
   constructor(
     readonly url: string,
@@ -107,10 +107,7 @@ export class SubgraphResponse {
     this.status = response.statusCode ?? 0;
     this.statusText = response.statusMessage ?? '';
     this.ok = this.status >= 200 && this.status < 300;
-    this.headers = new Headers();
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined) this.headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
+    this.headers = new SubgraphResponseHeaders(response.headers);
   }
 
   async text(): Promise<string> {
@@ -127,5 +124,24 @@ export class SubgraphResponse {
 
   clone(): SubgraphResponse {
     return this;
+  }
+}
+
+/**
+ * The part of fetch's Headers that Apollo reads (`get`, `has`), over the headers
+ * Node has already parsed: a WHATWG Headers object filled per answer cost more
+ * than all else this client does with it.
+ */
+export class SubgraphResponseHeaders {
+  constructor(private readonly headers: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const value = this.headers[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  has(name: string): boolean {
+    return this.headers[name.toLowerCase()] !== undefined;
   }
 }

@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_NOW, seedDashboard } from '../../bench/dashboard/dashboard.data.js';
 import { casesByNumber, DASHBOARD_QUERY, type DashboardCase, type DashboardData } from '../../bench/dashboard/dashboard.query.js';
 import { fetchesBetween, subgraphFetchCounts } from '../../bench/dashboard/subgraph-fetch.counter.js';
+import { computeResponse } from '../../gateway/result-shaping.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -72,5 +74,10 @@ describe('the domain dashboard', () => {
     // With the catalog cache off every request reads the platforms; none at all would mean this test no longer sees them.
     expect(small.platformCalls).toBeGreaterThan(0);
     expect(large.platformCalls).toBeLessThanOrEqual(small.platformCalls);
+  });
+
+  it("shapes the merged answers with tongban's result shaping, not Apollo Gateway's slower original", () => {
+    const gatewayRequire = createRequire(createRequire(import.meta.url).resolve('@apollo/gateway'));
+    expect((gatewayRequire('@apollo/gateway/dist/resultShaping') as { computeResponse: unknown }).computeResponse).toBe(computeResponse);
   });
 });

@@ -44,6 +44,7 @@ describe('the gateway’s subgraph fetcher', () => {
     const body = JSON.stringify({ query: '{ 窗口 }' });
     const response = await fetcher(`${url}/graphql`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body });
     expect([response.ok, response.status, response.headers.get('Content-Type')]).toEqual([true, 200, 'application/json; charset=utf-8']);
+    expect([response.headers.has('content-type'), response.headers.has('x-absent'), response.headers.get('X-Absent')]).toEqual([true, false, null]);
     expect(await response.json()).toEqual({ method: 'POST', auth: 'Bearer t', length: String(Buffer.byteLength(body)), body });
     expect(await response.text()).toContain('窗口');
   });
