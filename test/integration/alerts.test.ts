@@ -4,6 +4,7 @@ import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { deadlineAlertProcessor } from '../../jobs/deadline-alert.processor.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import { scheduleRecurringJobs } from '../../jobs/schedules.js';
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
 import { plannedAlerts, type AlertPlan } from '../../subgraphs/cases/case-alerts.js';
 import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
@@ -173,6 +174,35 @@ describe('deadline alerts', () => {
       now: () => new Date('2026-06-01T10:00:00+08:00'),
     });
     expect(await processor({ data: stale } as never)).toBe('STALE');
+  });
+
+  it('raises an alert through the recurring sweep the workers register, with nobody sweeping by hand', async () => {
+    now = new Date('2025-11-24T10:00:00+08:00');
+    const no = await receive();
+    const [plan] = (await stack.queues.alerts.scheduled(no)).filter((p) => p.level === 'AT_RISK');
+    const connection = stack.redis.duplicate({ keyPrefix: '', maxRetriesPerRequest: null });
+    const sweep = new Queue(QUEUES.alertSweep, { connection, prefix: bullPrefix(stack.prefix) });
+    try {
+      await scheduleRecurringJobs(connection, bullPrefix(stack.prefix), { platformPollMs: 3_600_000, courierPollMs: 3_600_000, alertSweepMs: 200 });
+      // The first sweep runs at once and finds nothing due; the alert's time comes after it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await stack.alerts.get(plan!.id)).toBeNull();
+      now = new Date(Date.parse(plan!.fireAt) + 60_000);
+      for (const deadline = Date.now() + 10_000; !(await stack.alerts.get(plan!.id)); ) {
+        if (Date.now() > deadline) throw new Error('the sweep raised nothing');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await stack.queues.alerts.scheduled(no)).not.toContainEqual(expect.objectContaining({ id: plan!.id }));
+    } finally {
+      await sweep.removeJobScheduler('alert-sweep');
+      for (const name of [QUEUES.platformPoll, QUEUES.courierPoll]) {
+        const poll = new Queue(name, { connection, prefix: bullPrefix(stack.prefix) });
+        await poll.removeJobScheduler(name === QUEUES.platformPoll ? 'platform-poll' : 'courier-poll');
+        await poll.close();
+      }
+      await sweep.close();
+      connection.disconnect();
+    }
   });
 
   describe('re-planning many cases at once (syncMany)', () => {
