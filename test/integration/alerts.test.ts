@@ -39,6 +39,18 @@ describe('deadline alerts', () => {
   const instants = (plan: { kind: string; level: string; dueAt: string; fireAt: string }) => [plan.kind, plan.level, Date.parse(plan.dueAt), Date.parse(plan.fireAt)];
   const scheduled = async (no: string) => (await stack.queues.alerts.scheduled(no)).map(instants).sort();
 
+  /** The processor run directly, as a retried job or a restarted worker would run it again. */
+  const processorAt = (clock: () => Date) =>
+    deadlineAlertProcessor({
+      workflow: stack.workflow,
+      alerts: stack.alerts,
+      directory: { getMany: async () => [], list: async () => [] },
+      calendar,
+      notifications: stack.queues.notifications,
+      timetable: stack.queues.alerts,
+      now: clock,
+    });
+
   /** Sweeps the timetable as the recurring job does, and waits for the alert's job: completed jobs are not kept, so its outcome comes from the queue's events. */
   const fire = async (id: string) => {
     const outcome = new Promise<unknown>((resolve, reject) => {
@@ -114,15 +126,7 @@ describe('deadline alerts', () => {
 
     expect(await fire(plan!.id)).toBe('RAISED');
     // The same alert again — a retried job or a restarted worker — raises nothing new.
-    const processor = deadlineAlertProcessor({
-      workflow: stack.workflow,
-      alerts: stack.alerts,
-      directory: { getMany: async () => [], list: async () => [] },
-      calendar,
-      notifications: stack.queues.notifications,
-      timetable: stack.queues.alerts,
-      now: () => now,
-    });
+    const processor = processorAt(() => now);
     const again = await Promise.all([processor({ data: plan } as never), processor({ data: plan } as never)]);
     expect(again).toEqual(['ALREADY_RAISED', 'ALREADY_RAISED']);
 
@@ -164,15 +168,7 @@ describe('deadline alerts', () => {
     const met = await receive();
     const [stale] = await stack.queues.alerts.scheduled(met);
     await stack.workflow.dispatchMaterials(met, 'ONLINE', 'test');
-    const processor = deadlineAlertProcessor({
-      workflow: stack.workflow,
-      alerts: stack.alerts,
-      directory: { getMany: async () => [], list: async () => [] },
-      calendar,
-      notifications: stack.queues.notifications,
-      timetable: stack.queues.alerts,
-      now: () => new Date('2026-06-01T10:00:00+08:00'),
-    });
+    const processor = processorAt(() => new Date('2026-06-01T10:00:00+08:00'));
     expect(await processor({ data: stale } as never)).toBe('STALE');
   });
 
@@ -263,15 +259,7 @@ describe('deadline alerts', () => {
       const record = await stack.workflow.get(no);
       await stack.queues.alerts.sync(record, { ...record, clock: { ...record.clock, phase: 'PAUSED' } });
       expect(await scheduled(no)).toEqual([]);
-      const processor = deadlineAlertProcessor({
-        workflow: stack.workflow,
-        alerts: stack.alerts,
-        directory: { getMany: async () => [], list: async () => [] },
-        calendar,
-        notifications: stack.queues.notifications,
-        timetable: stack.queues.alerts,
-        now: () => now,
-      });
+      const processor = processorAt(() => now);
       // The job was swept on a timetable that said its time had come; the case says it has not.
       expect(await processor({ data: plan! })).toBe('RESCHEDULED');
       expect(await stack.alerts.get(plan!.id)).toBeNull();
