@@ -106,8 +106,23 @@ export interface RawReply {
   text: string;
 }
 
+/**
+ * What the clients read of an HTTP answer. A fetch Response is one; so is the keep-alive
+ * transport's answer (keep-alive.fetch.ts), which has its body in memory already.
+ */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  /** A streamed body, which must be read or cancelled to free its connection; absent when the body is in memory. */
+  readonly body?: { cancel(): Promise<void> } | null;
+  text(): Promise<string>;
+}
+
+/** The part of fetch the clients use: the global fetch, a test's spy, or the keep-alive transport. */
+export type HttpFetch = (url: string | URL, init: RequestInit) => Promise<HttpAnswer>;
+
 export interface FetchTextOptions {
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   /** Platform system for the error classes, e.g. `COURIER`. */
   system: string;
   /** How messages name the platform, e.g. `政务专递`. */
@@ -147,7 +162,7 @@ export async function fetchText(url: string | URL, init: RequestInit, opts: Fetc
 /** The part of a client's options that clientBasics() reads; each client documents its own. */
 export interface ClientBasicsOptions {
   baseUrl: string;
-  fetch?: typeof fetch;
+  fetch?: HttpFetch;
   retries?: number;
   retryBaseMs?: number;
   circuitBreaker?: Partial<CircuitBreakerOptions>;
@@ -164,7 +179,7 @@ export function clientBasics(options: ClientBasicsOptions, defaultNonce: () => s
   const now = options.now ?? Date.now;
   return {
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
-    fetchImpl: options.fetch ?? globalThis.fetch,
+    fetchImpl: options.fetch ?? (globalThis.fetch as HttpFetch),
     retries: options.retries ?? 2,
     retryBaseMs: options.retryBaseMs ?? 100,
     now,

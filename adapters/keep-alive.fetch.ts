@@ -1,16 +1,18 @@
 /**
- * A `fetch` for the adapters' clients over node:http(s) with a keep-alive pool. The global
- * fetch (undici) spends most of a small exchange in its WHATWG stream and request
+ * The adapters' clients' HTTP over node:http(s) with a keep-alive pool. The global fetch
+ * (undici) spends most of a small exchange in its WHATWG stream, request and Response
  * machinery — several times what the bytes cost — and a worker makes one such exchange
- * per job. The clients read only the status, a header and the whole body, so this answers
- * with a real `Response` built from a body read in full.
+ * per job. The clients read only the status, a header and the whole body (HttpAnswer),
+ * so the answer is exactly that, with the body read in full before it resolves: the
+ * deadline covers all of it.
  *
  * Like the global fetch: a network failure rejects with `TypeError('fetch failed')` (the
  * cause attached), an aborted signal rejects with its reason (`TimeoutError` for
  * `AbortSignal.timeout`), and redirects are never followed (the clients never want one).
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { HttpAnswer, HttpFetch } from './http-client.kit.js';
 
 export interface KeepAliveFetchOptions {
   /**
@@ -23,7 +25,7 @@ export interface KeepAliveFetchOptions {
   maxSockets?: number;
 }
 
-export type KeepAliveFetch = typeof fetch & {
+export type KeepAliveFetch = HttpFetch & {
   /** Closes the pooled connections (idle ones at once; busy ones when their exchange ends). */
   close(): void;
 };
@@ -33,10 +35,7 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
 
-  const keepAliveFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    if (typeof input !== 'string' && !(input instanceof URL)) {
-      return Promise.reject(new TypeError('keep-alive fetch takes a URL and RequestInit, not a Request'));
-    }
+  const keepAliveFetch: HttpFetch = (input, init) => {
     const url = typeof input === 'string' ? new URL(input) : input;
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -51,7 +50,7 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     const headers = requestHeaders(init.headers);
     if (body !== undefined) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
 
-    return new Promise<Response>((resolve, reject) => {
+    return new Promise<HttpAnswer>((resolve, reject) => {
       const req = (secure ? httpsRequest : httpRequest)(url, { method: init.method ?? 'GET', headers, agent: secure ? https : http });
       const onAbort = () => {
         req.destroy();
@@ -72,20 +71,15 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
         });
         res.on('end', () => {
           done();
-          const status = res.statusCode ?? 0;
-          const nullBody = status === 204 || status === 205 || status === 304 || init.method === 'HEAD';
-          try {
-            resolve(new Response(nullBody ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res.rawHeaders) }));
-          } catch (error) {
-            reject(new TypeError('fetch failed', { cause: error }));
-          }
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: answerHeaders(res.headers), text: () => Promise.resolve(text) });
         });
       });
       req.end(body);
     });
   };
 
-  return Object.assign(keepAliveFetch as typeof fetch, {
+  return Object.assign(keepAliveFetch, {
     close() {
       http.destroy();
       https.destroy();
@@ -107,8 +101,12 @@ function requestHeaders(headers: RequestInit['headers']): OutgoingHttpHeaders {
   return out;
 }
 
-function responseHeaders(raw: string[]): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  return pairs;
+/** Headers.get's reading of node's (lower-cased) headers: repeated ones joined with ", ". */
+function answerHeaders(headers: IncomingHttpHeaders): HttpAnswer['headers'] {
+  return {
+    get(name) {
+      const value = headers[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
 }

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
 import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
-import { clientBasics, fetchText, forEachChunk, guardedCall, httpStatusFailure, parseJsonEnvelope } from '../http-client.kit.js';
+import { clientBasics, fetchText, forEachChunk, guardedCall, httpStatusFailure, parseJsonEnvelope, type HttpFetch } from '../http-client.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import { createToWire, waybillFromWire } from './courier.mapper.js';
 import type { CourierPort, CreateWaybillRequest, Waybill } from './courier.port.js';
@@ -40,7 +40,7 @@ export interface CourierClientOptions {
   secret: string;
   /** Per attempt, from sending the request to having read the whole body. */
   timeoutMs: number;
-  fetch?: typeof fetch;
+  fetch?: HttpFetch;
   /** Extra attempts for track after the first (default 2). Create and cancel are never retried here. */
   retries?: number;
   /** Backoff before the first retry; doubles each time, with jitter (default 100 ms). */
@@ -62,7 +62,7 @@ interface CallSpec {
 
 export class CourierClient implements CourierPort {
   private readonly baseUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: HttpFetch;
   private readonly retries: number;
   private readonly retryBaseMs: number;
   private readonly now: () => number;

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
 import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
-import { clientBasics, fetchText, guardedCall, httpStatusFailure, parseJsonEnvelope } from '../http-client.kit.js';
+import { clientBasics, fetchText, guardedCall, httpStatusFailure, parseJsonEnvelope, type HttpFetch } from '../http-client.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import type { DeliveryReport, NotificationPort, OutboundMessage, SentReceipt } from './notify.port.js';
 import { newNotifyNonce, signedNotifyHeaders } from './notify.signature.js';
@@ -36,7 +36,7 @@ export interface NotifyClientOptions {
   secret: string;
   /** From sending the request to having read the whole answer. */
   timeoutMs: number;
-  fetch?: typeof fetch;
+  fetch?: HttpFetch;
   /** Defaults: 5 consecutive failures open the circuit for 30 s; `now` defaults to the client's. */
   circuitBreaker?: Partial<CircuitBreakerOptions>;
   /** Clock for the signature timestamp, unix ms. */
@@ -46,7 +46,7 @@ export interface NotifyClientOptions {
 
 export class NotifyClient implements NotificationPort {
   private readonly baseUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: HttpFetch;
   private readonly now: () => number;
   private readonly nonce: () => string;
   private readonly breaker: CircuitBreaker;

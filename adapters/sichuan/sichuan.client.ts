@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
 import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../circuit-breaker.js';
-import { chunk, sleep } from '../http-client.kit.js';
+import { chunk, sleep, type HttpAnswer, type HttpFetch } from '../http-client.kit.js';
 import { describeZodIssues } from '../wire.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import type {
@@ -62,7 +62,7 @@ export interface SichuanClientOptions {
   appSecret: string;
   /** Per attempt, covering the response headers and the body. */
   timeoutMs: number;
-  fetch?: typeof fetch;
+  fetch?: HttpFetch;
   /** Extra attempts for idempotent reads (default 2). Case submission is never retried here. */
   retries?: number;
   /** First backoff delay, doubled per attempt (default 100 ms). */
@@ -83,7 +83,7 @@ type CallMode = 'read' | 'write';
 export class SichuanClient implements PlatformPort {
   readonly region = 'SICHUAN' as const;
   private readonly baseUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: HttpFetch;
   private readonly retries: number;
   private readonly retryBaseMs: number;
   private readonly maxRetryWaitMs: number;
@@ -94,7 +94,7 @@ export class SichuanClient implements PlatformPort {
   constructor(private readonly options: SichuanClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     // Looked up per call so that interceptors installed after construction (nock) still apply.
-    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
     this.retries = options.retries ?? 2;
     this.retryBaseMs = options.retryBaseMs ?? 100;
     this.maxRetryWaitMs = options.maxRetryWaitMs ?? 5000;
@@ -303,7 +303,7 @@ export class SichuanClient implements PlatformPort {
   }
 }
 
-function statusError(endpoint: string, response: Response, now: number): Error {
+function statusError(endpoint: string, response: HttpAnswer, now: number): Error {
   const { status } = response;
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now);

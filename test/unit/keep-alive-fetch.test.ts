@@ -57,7 +57,10 @@ const FETCH_OPTS = { system: 'CHONGQING', displayName: '渝快办', label: 'POST
 describe('keep-alive fetch', () => {
   it('sends method, headers and a UTF-8 body, and answers with status, headers and the whole body', async () => {
     const { url, seen } = await serve((_, res) => {
-      res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '7' });
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.setHeader('retry-after', '7');
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.writeHead(201);
       res.end(JSON.stringify({ code: '0', msg: '成功' }));
     });
     const response = await keepAliveFetch()(`${url}/api/v1/cases?page=1`, {
@@ -66,8 +69,10 @@ describe('keep-alive fetch', () => {
       body: '{"sxmc":"律师事务所设立许可"}',
     });
     expect(response.status).toBe(201);
-    expect(response.headers.get('retry-after')).toBe('7');
-    expect(await response.json()).toEqual({ code: '0', msg: '成功' });
+    expect(response.headers.get('Retry-After')).toBe('7');
+    expect(response.headers.get('set-cookie')).toBe('a=1, b=2');
+    expect(response.headers.get('x-absent')).toBeNull();
+    expect(JSON.parse(await response.text())).toEqual({ code: '0', msg: '成功' });
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/v1/cases?page=1', body: '{"sxmc":"律师事务所设立许可"}' });
     expect(seen[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'x-ykb-nonce': 'abc123xyz', 'content-length': String(Buffer.byteLength('{"sxmc":"律师事务所设立许可"}')) });
   });
@@ -75,17 +80,17 @@ describe('keep-alive fetch', () => {
   it('sends consecutive requests over one connection', async () => {
     const { url, seen } = await serve((_, res) => res.end('ok'));
     const fetch = keepAliveFetch();
-    for (let i = 0; i < 3; i++) expect(await (await fetch(`${url}/x`)).text()).toBe('ok');
+    for (let i = 0; i < 3; i++) expect(await (await fetch(`${url}/x`, {})).text()).toBe('ok');
     expect(new Set(seen.map((entry) => entry.socket)).size).toBe(1);
   });
 
   it('closes idle connections after idleMs, before a server would', async () => {
     const { url, seen } = await serve((_, res) => res.end('ok'));
     const fetch = keepAliveFetch({ idleMs: 100 });
-    await (await fetch(`${url}/x`)).text();
+    await (await fetch(`${url}/x`, {})).text();
     const closed = new Promise<void>((resolve) => seen[0]!.socket.once('close', () => resolve()));
     await closed;
-    await (await fetch(`${url}/x`)).text();
+    await (await fetch(`${url}/x`, {})).text();
     expect(seen[1]!.socket).not.toBe(seen[0]!.socket);
   });
 
@@ -109,7 +114,7 @@ describe('keep-alive fetch', () => {
   it('rejects a network failure as fetch does, with the cause attached', async () => {
     const { url, server } = await serve(() => undefined);
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const error = await keepAliveFetch()(`${url}/x`).catch((e: unknown) => e);
+    const error = await keepAliveFetch()(`${url}/x`, {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toBe('fetch failed');
     expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
@@ -121,7 +126,7 @@ describe('keep-alive fetch', () => {
       res.write('{"code":"0"');
       setTimeout(() => entry.socket.destroy(), 10);
     });
-    const error = await keepAliveFetch()(`${url}/x`).catch((e: unknown) => e);
+    const error = await keepAliveFetch()(`${url}/x`, {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
   });
 });
