@@ -108,8 +108,16 @@ export function ykbTimeToMillis(value: string): number | null {
   if (!match) return null;
   const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
   const local = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC rolls 2024-02-30 over into March; a value that does not survive the round trip is not a date.
-  return formatBeijing(local) === value ? local - BEIJING_OFFSET_MS : null;
+  // Date.UTC rolls 2024-02-30 over into March (and years 0–99 into the 1900s); fields that do not come back unchanged are not a date.
+  const d = new Date(local);
+  const same =
+    d.getUTCFullYear() === year &&
+    d.getUTCMonth() === month - 1 &&
+    d.getUTCDate() === day &&
+    d.getUTCHours() === hour &&
+    d.getUTCMinutes() === minute &&
+    d.getUTCSeconds() === second;
+  return same ? local - BEIJING_OFFSET_MS : null;
 }
 
 function formatBeijing(localMillis: number): string {
