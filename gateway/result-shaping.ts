@@ -20,8 +20,9 @@ import type { GraphQLError } from 'graphql';
  * the subgraph fetches it follows). This is the same algorithm, value for value and
  * error for error, without what made it slow: every call into
  * @apollo/federation-internals went through a CommonJS re-export getter, every
- * selection looked up @skip and @include even with no directive on it, and every
- * value allocated a result record.
+ * selection looked up @skip and @include even with no directive on it, every
+ * value allocated a result record, and every object of the answer was built
+ * without a prototype, which V8 keeps in its slow dictionary layout (see `put`).
  */
 
 // The gateway's own copy of federation-internals: its schema elements are checked with
@@ -66,7 +67,7 @@ export const computeResponse: ComputeResponse = ({ operation, variables, input, 
     isInvalid: false,
     hasErrors: false,
   };
-  const data = Object.create(null) as Record<string, unknown>;
+  const data: Record<string, unknown> = {};
   const result = applySelectionSet(input, operation.selectionSet, data, parameters, [], schema.schemaDefinition.rootType(operation.rootKind)!);
   return { data: result === NULL_BUBBLE_UP ? null : data, errors: parameters.errors };
 };
@@ -79,6 +80,16 @@ export const computeResponse: ComputeResponse = ({ operation, variables, input, 
 export function installResultShaping(): void {
   const shaping = gatewayRequire('@apollo/gateway/dist/resultShaping') as { computeResponse: unknown };
   shaping.computeResponse = computeResponse;
+}
+
+/**
+ * Answers are plain objects, which V8 keeps in its fast layout and JSON.stringify
+ * writes faster than Apollo's prototype-less ones; so that an alias such as
+ * `__proto__` is still just a field, fields are read own-only and that one is defined.
+ */
+function put(output: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(output, name, { value, writable: true, enumerable: true, configurable: true });
+  else output[name] = value;
 }
 
 function shouldSkip(selection: Selection, parameters: Parameters): boolean {
@@ -122,9 +133,9 @@ function applySelectionSet(
       const field = selection.element;
       const definition = field.definition;
       const responseName = field.alias ? field.alias : definition.name;
-      const outputValue = output[responseName];
+      const outputValue = hasOwn.call(output, responseName) ? output[responseName] : undefined;
       if (definition.isSchemaIntrospectionField()) {
-        if (outputValue === undefined) output[responseName] = parameters.introspectionHandling(selection);
+        if (outputValue === undefined) put(output, responseName, parameters.introspectionHandling(selection));
         continue;
       }
       let inputValue = (hasOwn.call(input, responseName) ? input[responseName] : undefined) ?? null;
@@ -133,13 +144,13 @@ function applySelectionSet(
           if (inputValue === null && responseName !== typenameFieldName) inputValue = input[typenameFieldName] ?? null;
           const type = inputValue !== null && typeof inputValue === 'string' ? (parameters.schema.type(inputValue) ?? parentType) : parentType;
           if (!isObjectType(type)) return NULL_BUBBLE_UP;
-          output[responseName] = type.name;
+          put(output, responseName, type.name);
         }
         continue;
       }
       path.push(responseName);
       const updated = updateOutputValue(outputValue, definition.type!, inputValue, selection.selectionSet, path, parameters, parentType);
-      output[responseName] = updated;
+      put(output, responseName, updated);
       path.pop();
       if (parameters.isInvalid) return NULL_BUBBLE_UP;
     } else {
@@ -243,7 +254,7 @@ function updateOutputValue(
       }
       objectType = typenameType;
     }
-    const outputObject = (outputValue === undefined ? Object.create(null) : outputValue) as Record<string, unknown>;
+    const outputObject = (outputValue === undefined ? {} : outputValue) as Record<string, unknown>;
     const result = applySelectionSet(inputObject, selectionSet!, outputObject, parameters, path, objectType);
     const failed = result === NULL_BUBBLE_UP;
     parameters.isInvalid = false;
