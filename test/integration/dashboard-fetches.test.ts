@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_NOW, seedDashboard } from '../../bench/dashboard/dashboard.data.js';
 import { casesByNumber, DASHBOARD_QUERY, type DashboardCase, type DashboardData } from '../../bench/dashboard/dashboard.query.js';
 import { fetchesBetween, subgraphFetchCounts } from '../../bench/dashboard/subgraph-fetch.counter.js';
-import { computeResponse } from '../../gateway/result-shaping.js';
+import { computeResponse, type ComputeResponse } from '../../gateway/result-shaping.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -76,8 +76,22 @@ describe('the domain dashboard', () => {
     expect(large.platformCalls).toBeLessThanOrEqual(small.platformCalls);
   });
 
-  it("shapes the merged answers with tongban's result shaping, not Apollo Gateway's slower original", () => {
+  it("shapes the merged answers with tongban's result shaping, not Apollo Gateway's slower original", async () => {
     const gatewayRequire = createRequire(createRequire(import.meta.url).resolve('@apollo/gateway'));
-    expect((gatewayRequire('@apollo/gateway/dist/resultShaping') as { computeResponse: unknown }).computeResponse).toBe(computeResponse);
+    const shaping = gatewayRequire('@apollo/gateway/dist/resultShaping') as { computeResponse: ComputeResponse };
+    expect(shaping.computeResponse).toBe(computeResponse);
+    // Installed is not enough: Apollo's executor must still look it up there on every request.
+    let calls = 0;
+    shaping.computeResponse = (input) => {
+      calls++;
+      return computeResponse(input);
+    };
+    try {
+      const { result } = await dashboard(few.windowId, few.count);
+      expect(result.errors).toBeUndefined();
+    } finally {
+      shaping.computeResponse = computeResponse;
+    }
+    expect(calls).toBe(1);
   });
 });
