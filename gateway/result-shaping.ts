@@ -15,9 +15,10 @@ import type { GraphQLError } from 'graphql';
  * Apollo Gateway's last step, result shaping (`computeResponse` in
  * @apollo/gateway/dist/resultShaping.js): it walks the operation over the merged
  * subgraph answers, keeping the fields asked for, checking each value against its
- * type and bubbling nulls up as graphql-js would. For a page of 50 cases that walk
- * was the gateway's largest single cost per request (about 2 ms of CPU, more than
- * the subgraph fetches it follows). This is the same algorithm, value for value and
+ * type and bubbling nulls up as graphql-js would. For the dashboard's page of 50
+ * cases that walk was the largest single item of the gateway's CPU profile (a fifth
+ * of its busy time, more than the six subgraph exchanges together; see
+ * `npm run bench -- --only dashboard --profile`). This is the same algorithm, value for value and
  * error for error, without what made it slow: every call into
  * @apollo/federation-internals went through a CommonJS re-export getter, every
  * selection looked up @skip and @include even with no directive on it, every
