@@ -20,7 +20,7 @@ export function renderBenchmarks(doc: BenchmarksDocument): string {
     `Written by \`${doc.command}\` (\`bench/run.ts\`) on ${doc.date.toISOString().slice(0, 16).replace('T', ' ')} UTC; rerun it rather than edit this file.`,
     ...(doc.quick ? ['', '> **Quick smoke run**: a few seconds per target, one round. These figures show that the harness works, not how fast anything is.'] : []),
     '',
-    '- `npm run bench`: every scenario, full length (7–8 minutes); writes this file.',
+    '- `npm run bench`: every scenario, full length (about 14 minutes); writes this file.',
     '- `npm run bench -- --quick`: the same in a few seconds per target, for smoke runs; writes to the temporary directory, never here.',
     '- `npm run bench -- --profile`: the federation scenario once (or, with `--only`, that one), each server under test under `node --cpu-prof`; writes profiles and their summaries to the temporary directory.',
     '- `--rounds N` sets how many times each gateway is measured (median reported).',
