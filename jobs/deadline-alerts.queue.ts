@@ -1,9 +1,10 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkingCalendar } from '../domain/calendar/index.js';
-import { parseAlertId, plannedAlerts, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
+import { alertChanges, parseAlertId, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
+import type { TimetableWrites } from '../subgraphs/cases/case.store.js';
 import type { CaseRecord } from '../subgraphs/cases/case.model.js';
-import { QUEUES } from './queues.js';
+import { bullPrefix, QUEUES } from './queues.js';
 
 /** One case's change, as the workflow writes it: no previous record before its first write. */
 export interface AlertChange {
@@ -19,6 +20,9 @@ export type ScheduledAlert = AlertJobData & { dueAt: string; fireAt: string };
 
 /** The sorted set of planned alerts, next to the deadline-alerts queue's own keys (`Queue.toKey`). */
 export const TIMETABLE = 'timetable';
+
+/** The timetable as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
+const TIMETABLE_FROM_STORES = `${bullPrefix('')}:${QUEUES.deadlineAlerts}:${TIMETABLE}`;
 
 /** Timetable writes and sweeps per round trip: enough to amortise it, few enough that one never holds Redis for long. */
 const BATCH = 1000;
@@ -44,9 +48,11 @@ return removed
  * raised with SET NX on the same id (the processor), so it fires exactly once
  * however often its job runs.
  *
- * After every change the plans no longer wanted (deadline met, clock paused)
- * leave the timetable and the new ones (clock resumed with a new due day)
- * join it.
+ * With every change of a case the plans no longer wanted (deadline met, clock
+ * paused) leave the timetable and the new ones (clock resumed with a new due
+ * day) join it, in the case store's write script (`changes`): a case is never
+ * saved without its alerts, nor its alerts without the case. `syncMany` does
+ * the same for many cases at once.
  */
 export class DeadlineAlertQueue {
   private readonly queue: Queue<AlertJobData>;
@@ -67,30 +73,29 @@ export class DeadlineAlertQueue {
     this.timetable = this.queue.toKey(TIMETABLE);
   }
 
-  sync(previous: CaseRecord | null, next: CaseRecord): Promise<void> {
-    return this.syncMany([{ previous, next }]);
-  }
-
   /**
    * Re-plans many cases at once (after a restart, a migration, a new holiday
    * notice). Changes apply in order: when several touch one plan, the last
-   * decides whether it stays scheduled. A plan the previous state had already
-   * planned and whose time has passed is left alone: the sweep has taken it,
-   * or will.
+   * decides whether it stays scheduled.
    */
   async syncMany(changes: readonly AlertChange[]): Promise<void> {
     const now = this.now().getTime();
     const outcome = new Map<string, AlertPlan | null>();
     for (const { previous, next } of changes) {
-      const before = new Set(plannedAlerts(previous, this.calendar).map((plan) => plan.id));
-      const after = plannedAlerts(next, this.calendar);
-      const kept = new Set(after.map((plan) => plan.id));
-      for (const id of before) if (!kept.has(id)) outcome.set(id, null);
-      for (const plan of after) {
-        if (!before.has(plan.id) || Date.parse(plan.fireAt) > now) outcome.set(plan.id, plan);
-      }
+      const { schedule, cancel } = alertChanges(previous, next, this.calendar, now);
+      for (const id of cancel) outcome.set(id, null);
+      for (const plan of schedule) outcome.set(plan.id, plan);
     }
     await this.write(outcome);
+  }
+
+  /**
+   * One change's timetable writes, for the case store to make in the same
+   * script as the change itself: a case is never saved without its alerts.
+   */
+  changes(previous: CaseRecord | null, next: CaseRecord): TimetableWrites {
+    const { schedule, cancel } = alertChanges(previous, next, this.calendar, this.now().getTime());
+    return { key: TIMETABLE_FROM_STORES, schedule: schedule.map((plan) => [Date.parse(plan.fireAt), plan.id]), cancel };
   }
 
   /** Puts plans (back) on the timetable, e.g. one whose time a calendar change moved on after it was swept. */

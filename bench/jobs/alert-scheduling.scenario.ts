@@ -36,7 +36,6 @@ export const alertSchedulingScenario: Scenario = {
   id: 'alert-scheduling',
   async run(settings) {
     const cases = settings.quick ? 10_000 : GOAL_CASES;
-    const oneByOne = settings.quick ? 500 : 2_000;
     const replanned = cases / 10;
     const stack = await openCaseStack();
     const timetable = `${stack.bullPrefix}:${QUEUES.deadlineAlerts}:${TIMETABLE}`;
@@ -80,16 +79,6 @@ export const alertSchedulingScenario: Scenario = {
       expected += addedAlerts - removedAlerts;
       await check(replan);
 
-      const single = copiesOf(templates, oneByOne, '510100');
-      const singlePlanned = single.reduce((sum, record) => sum + plannedAlerts(record, stack.calendar).length, 0);
-      const oneAtATime = `${whole(oneByOne)} more, one case at a time (\`sync\`, as each workflow change does)`;
-      steps.push(
-        await measure(stack, oneAtATime, oneByOne, singlePlanned, 0, async () => {
-          for (const next of single) await stack.queues.alerts.sync(null, next);
-        }),
-      );
-      expected += singlePlanned;
-      await check(oneAtATime);
     } catch (error) {
       problems.push(`alert-scheduling: ${error instanceof Error ? error.message : String(error)}`);
     } finally {

@@ -71,3 +71,25 @@ export function plannedAlerts(record: CaseRecord | null, calendar: WorkingCalend
   }
   return plans;
 }
+
+/** What one change of a case does to its alerts on the timetable. */
+export interface AlertChanges {
+  schedule: AlertPlan[];
+  cancel: string[];
+}
+
+/**
+ * The plans a change ends (deadline met, clock paused) and the ones it starts
+ * (clock resumed with a new due day). A plan the previous state already had
+ * and whose time has passed is left alone: the sweep has taken it, or will, and
+ * scheduling it again would only run its job again.
+ */
+export function alertChanges(previous: CaseRecord | null, next: CaseRecord, calendar: WorkingCalendar, now: number): AlertChanges {
+  const before = new Set(plannedAlerts(previous, calendar).map((plan) => plan.id));
+  const after = plannedAlerts(next, calendar);
+  const kept = new Set(after.map((plan) => plan.id));
+  return {
+    schedule: after.filter((plan) => !before.has(plan.id) || Date.parse(plan.fireAt) > now),
+    cancel: [...before].filter((id) => !kept.has(id)),
+  };
+}

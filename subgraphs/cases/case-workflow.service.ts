@@ -11,7 +11,7 @@ import { reviewMaterials, type HandedInMaterial } from '../../domain/workflow/fo
 import { deriveScope } from '../../domain/workflow/scope.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import type { Address, CaseEvent, CaseRecord, ResultDelivery, TransferChannel } from './case.model.js';
-import type { CaseStore } from './case.store.js';
+import type { CaseStore, TimetableWrites } from './case.store.js';
 
 /** Read access to the window directory, which the windows subgraph keeps current. */
 export interface WindowDirectory {
@@ -24,9 +24,9 @@ export interface TransferQueue {
   enqueue(businessNo: string, channel: TransferChannel): Promise<void>;
 }
 
-/** Keeps a case's deadline alerts scheduled as its state requires (jobs/deadline-alerts.queue.ts). */
+/** Keeps a case's deadline alerts scheduled as its state requires (jobs/deadline-alerts.queue.ts), in the write of each change. */
 export interface AlertScheduler {
-  sync(previous: CaseRecord | null, next: CaseRecord): Promise<void>;
+  changes(previous: CaseRecord | null, next: CaseRecord): TimetableWrites;
 }
 
 export interface ReceiveApplicationInput {
@@ -144,14 +144,13 @@ export class CaseWorkflow {
       itemCode: item.code,
       verdicts: review.materials.map((m) => [m.name, m.verdict]),
     });
-    const written = await this.deps.store.create(record, event, input.requestKey ?? undefined);
+    const written = await this.deps.store.create(record, event, input.requestKey ?? undefined, this.deps.alerts.changes(null, record));
     if (written.status === 'DUPLICATE') {
       const existing = await this.deps.store.get(written.businessNo);
       if (!existing) throw new NotFoundError('CASE.NOT_FOUND', `办件 ${written.businessNo} 不存在`);
       return { record: existing, noticeId: existing.notices.at(-1)!.id };
     }
     if (written.status !== 'WRITTEN') throw new DomainError('CASE.CONFLICT', `业务编号 ${businessNo} 已被占用，请重试`);
-    await this.deps.alerts.sync(null, record);
     return { record, noticeId: 'N1' };
   }
 
@@ -411,11 +410,8 @@ export class CaseWorkflow {
       const change = mutate(current, now);
       if (!change) return current;
       const next: CaseRecord = { ...change.record, version: current.version + 1, updatedAt: now };
-      const written = await this.deps.store.update(current, next, this.event(change.type, now, actor, change.data));
-      if (written.status === 'WRITTEN') {
-        await this.deps.alerts.sync(current, next);
-        return next;
-      }
+      const written = await this.deps.store.update(current, next, this.event(change.type, now, actor, change.data), this.deps.alerts.changes(current, next));
+      if (written.status === 'WRITTEN') return next;
       if (written.status === 'MISSING') throw new NotFoundError('CASE.NOT_FOUND', `办件 ${businessNo} 不存在`);
     }
     throw new DomainError('CASE.CONFLICT', `办件 ${businessNo} 正被同时修改，请重试`);

@@ -24,7 +24,22 @@ const UNKNOWN_DUE = Number.MAX_SAFE_INTEGER;
 const idempotencyKey = (key: string) => `idem:receive:${key}`;
 const sequenceKey = (divisionCode: string, date: string) => `seq:business-no:${divisionCode}:${date}`;
 
-type WriteOp = { op: 'ZADD'; key: string; score: number } | { op: 'ZREM'; key: string } | { op: 'HINCRBY'; key: string; field: string; amount: number };
+/** An index entry is the case's business number unless a member is given (an alert on the timetable). */
+type WriteOp =
+  | { op: 'ZADD'; key: string; score: number; member?: string }
+  | { op: 'ZREM'; key: string; member?: string }
+  | { op: 'HINCRBY'; key: string; field: string; amount: number };
+
+/**
+ * Alerts to put on or take off the deadline-alert timetable (a sorted set of
+ * plan ids by fire time, jobs/deadline-alerts.queue.ts), written with the
+ * change that plans them.
+ */
+export interface TimetableWrites {
+  key: string;
+  schedule: [fireAt: number, id: string][];
+  cancel: string[];
+}
 
 /**
  * Writes a case, its event and its index changes as one Lua script: either all
@@ -34,7 +49,8 @@ type WriteOp = { op: 'ZADD'; key: string; score: number } | { op: 'ZREM'; key: s
  * ...index and counter keys. ARGV: expected version (-1: must not exist),
  * stored record (case-record.codec.ts), event type/at/actor/data, member,
  * whether the idempotency key applies, then an (op, a, b) triple per further
- * key: ZADD score, ZREM, or HINCRBY field amount. The lock reads the version
+ * key: ZADD score member, ZREM member (either member '' for the case's), or
+ * HINCRBY field amount. The lock reads the version
  * the stored record starts with: decoding the case in Lua cost about a third
  * of the Redis time of a write.
  */
@@ -57,8 +73,8 @@ redis.call('RPUSH', KEYS[2], cjson.encode({type = ARGV[3], at = ARGV[4], actor =
 if expected == -1 and idempotent then redis.call('SET', KEYS[3], ARGV[7], 'EX', 604800) end
 for i = 4, #KEYS do
   local op, a, b = ARGV[3 * i - 3], ARGV[3 * i - 2], ARGV[3 * i - 1]
-  if op == 'ZADD' then redis.call('ZADD', KEYS[i], a, ARGV[7])
-  elseif op == 'ZREM' then redis.call('ZREM', KEYS[i], ARGV[7])
+  if op == 'ZADD' then redis.call('ZADD', KEYS[i], a, b ~= '' and b or ARGV[7])
+  elseif op == 'ZREM' then redis.call('ZREM', KEYS[i], a ~= '' and a or ARGV[7])
   else redis.call('HINCRBY', KEYS[i], a, b) end
 end
 return {1, ARGV[7]}
@@ -74,6 +90,14 @@ export interface CaseQuery {
   appliedFrom?: number;
   appliedTo?: number;
   clockStatus?: ClockStatus;
+}
+
+function timetableOps(alerts: TimetableWrites | undefined): WriteOp[] {
+  if (!alerts) return [];
+  return [
+    ...alerts.cancel.map((member): WriteOp => ({ op: 'ZREM', key: alerts.key, member })),
+    ...alerts.schedule.map(([score, member]): WriteOp => ({ op: 'ZADD', key: alerts.key, score, member })),
+  ];
 }
 
 export class CaseStore {
@@ -139,19 +163,20 @@ export class CaseStore {
   }
 
   /** A new case; with `requestKey`, a retried submission returns the case the first one created. */
-  async create(record: CaseRecord, event: CaseEvent, requestKey?: string): Promise<WriteResult> {
+  async create(record: CaseRecord, event: CaseEvent, requestKey?: string, alerts?: TimetableWrites): Promise<WriteResult> {
     const ops: WriteOp[] = [...this.indexEntries(record)].map(([key, score]) => ({ op: 'ZADD', key, score }));
-    return this.write(record, event, -1, [...ops, ...this.counters(null, record)], requestKey);
+    return this.write(record, event, -1, [...ops, ...this.counters(null, record), ...timetableOps(alerts)], requestKey);
   }
 
   /** Replaces `previous` by `next` if nobody changed the case in between. */
-  async update(previous: CaseRecord, next: CaseRecord, event: CaseEvent): Promise<WriteResult> {
+  async update(previous: CaseRecord, next: CaseRecord, event: CaseEvent, alerts?: TimetableWrites): Promise<WriteResult> {
     const before = this.indexEntries(previous);
     const after = this.indexEntries(next);
     const ops: WriteOp[] = [
       ...[...before.keys()].filter((key) => !after.has(key)).map((key) => ({ op: 'ZREM' as const, key })),
       ...[...after].filter(([key, score]) => before.get(key) !== score).map(([key, score]) => ({ op: 'ZADD' as const, key, score })),
       ...this.counters(previous, next),
+      ...timetableOps(alerts),
     ];
     return this.write(next, event, previous.version, ops);
   }
@@ -186,7 +211,7 @@ export class CaseStore {
       record.businessNo,
       requestKey ? '1' : '0',
       ...ops.flatMap((op) =>
-        op.op === 'ZADD' ? [op.op, String(op.score), ''] : op.op === 'ZREM' ? [op.op, '', ''] : [op.op, op.field, String(op.amount)],
+        op.op === 'ZADD' ? [op.op, String(op.score), op.member ?? ''] : op.op === 'ZREM' ? [op.op, op.member ?? '', ''] : [op.op, op.field, String(op.amount)],
       ),
     ] as const;
     const [status, value] = (await this.runWriteScript(args)) as [number, string];

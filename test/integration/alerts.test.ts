@@ -230,24 +230,24 @@ describe('deadline alerts', () => {
       expect(await stack.queues.alerts.promoteDue()).toBe(0);
       for (const plan of plannedAlerts(cases[0]!, calendar)) expect(await queue.getJob(plan.id)).toBeUndefined();
 
-      // Adding twice schedules once, in bulk as one at a time.
+      // Adding twice schedules once, for many cases or for one.
       await stack.queues.alerts.syncMany(cases.map((next) => ({ previous: null, next })));
-      await stack.queues.alerts.sync(null, cases[0]!);
+      await stack.queues.alerts.syncMany([{ previous: null, next: cases[0]! }]);
       expect(await onTimetable()).toBe(6);
     });
 
     it('fires a swept plan once: a later change that still plans it does not put it back', async () => {
       now = new Date('2025-11-24T11:00:00+08:00');
       const record = copy(running);
-      await stack.queues.alerts.sync(null, record);
+      await stack.queues.alerts.syncMany([{ previous: null, next: record }]);
       const [atRisk] = plannedAlerts(record, calendar).filter((plan) => plan.level === 'AT_RISK');
       now = new Date(Date.parse(atRisk!.fireAt) + 1000);
       expect(await fire(atRisk!.id)).toBe('CASE_GONE');
       // An unrelated change (a new version of the same state): the at-risk plan stays swept, the overdue one waits.
-      await stack.queues.alerts.sync(record, { ...record, version: record.version + 1 });
+      await stack.queues.alerts.syncMany([{ previous: record, next: { ...record, version: record.version + 1 } }]);
       expect((await scheduled(record.businessNo)).map(([, level]) => level)).toEqual(['OVERDUE']);
       // After a restart the reconciliation has no previous state: every plan goes back, and its alert would raise once.
-      await stack.queues.alerts.sync(null, record);
+      await stack.queues.alerts.syncMany([{ previous: null, next: record }]);
       expect((await scheduled(record.businessNo)).map(([, level]) => level).sort()).toEqual(['AT_RISK', 'OVERDUE']);
     });
 
@@ -257,7 +257,7 @@ describe('deadline alerts', () => {
       const [plan] = (await stack.queues.alerts.scheduled(no)).filter((p) => p.level === 'OVERDUE');
       // Off the timetable, as the sweep leaves a plan it took (here by a paused copy of the case, which plans nothing).
       const record = await stack.workflow.get(no);
-      await stack.queues.alerts.sync(record, { ...record, clock: { ...record.clock, phase: 'PAUSED' } });
+      await stack.queues.alerts.syncMany([{ previous: record, next: { ...record, clock: { ...record.clock, phase: 'PAUSED' } } }]);
       expect(await scheduled(no)).toEqual([]);
       const processor = processorAt(() => now);
       // The job was swept on a timetable that said its time had come; the case says it has not.

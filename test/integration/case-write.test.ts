@@ -57,6 +57,27 @@ describe('case writes over a read', () => {
     expect((await stack.store.events(businessNo)).map((e) => e.type)).not.toContain('TEST_SECOND');
   });
 
+  it('writes a change and the alerts it starts or ends in one script: both or neither', async () => {
+    const businessNo = await dispatchedCase();
+    const scheduled = async () => (await stack.queues.alerts.scheduled(businessNo)).map((alert) => `${alert.kind}:${alert.level}`).sort();
+    expect(await scheduled()).toEqual(['ONLINE_TRANSFER:AT_RISK', 'ONLINE_TRANSFER:OVERDUE']);
+    const stale = (await stack.store.get(businessNo))!;
+    const current = (await stack.store.get(businessNo))!;
+    expect(await stack.store.update(current, noted(current, '张三'), event('TEST_FIRST'))).toEqual({ status: 'WRITTEN' });
+
+    // Forwarded: the online transfer's deadline is met and its alerts end, but only with the write that says so.
+    const forwarded = (record: CaseRecord): CaseRecord => ({ ...noted(record, record.handler), transfer: { ...record.transfer!, forwardedAt: OFFICE_HOURS.toISOString() } });
+    const refused = forwarded(stale);
+    expect(stack.queues.alerts.changes(stale, refused).cancel).toHaveLength(2);
+    expect(await stack.store.update(stale, refused, event('TEST_FORWARDED'), stack.queues.alerts.changes(stale, refused))).toEqual({ status: 'CONFLICT' });
+    expect(await scheduled()).toEqual(['ONLINE_TRANSFER:AT_RISK', 'ONLINE_TRANSFER:OVERDUE']);
+
+    const fresh = (await stack.store.get(businessNo))!;
+    const written = forwarded(fresh);
+    expect(await stack.store.update(fresh, written, event('TEST_FORWARDED'), stack.queues.alerts.changes(fresh, written))).toEqual({ status: 'WRITTEN' });
+    expect(await scheduled()).toEqual([]);
+  });
+
   it('locks on the version when the record was not read by this store', async () => {
     const businessNo = await dispatchedCase();
     const stale = structuredClone((await stack.store.get(businessNo))!);
