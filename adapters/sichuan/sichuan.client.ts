@@ -238,7 +238,10 @@ export class SichuanClient implements PlatformPort {
     const requestTime = formatWireTime(this.now());
     const sign = sm3Sign(appSecret, requestCanonical({ appId, nonce, requestTime }, bodyText));
     const payload = JSON.stringify({ head: { appId, requestTime, nonce, signType: SIGN_TYPE, sign }, body: bodyText });
-    const signal = AbortSignal.timeout(timeoutMs);
+    // Not AbortSignal.timeout(): its timer cannot be cleared, and would raise a TimeoutError long after every answer.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException(`${endpoint} timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    const signal = deadline.signal;
 
     let text: string;
     try {
@@ -259,6 +262,8 @@ export class SichuanClient implements PlatformPort {
       if (isPlatformError(error)) throw error;
       const what = signal.aborted ? `无响应（超过 ${timeoutMs} ms）` : '网络错误';
       throw new PlatformUnavailableError(SYSTEM, `四川一体化平台${what}: ${endpoint}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
     return this.readEnvelope(endpoint, text, nonce, schema);
   }

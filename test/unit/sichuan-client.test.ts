@@ -522,6 +522,18 @@ describe('SichuanClient errors', () => {
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
+  it('ends the deadline with the answer: nothing is aborted after the call returned', async () => {
+    platform('/gateway/case/get', (request) => answer(request, '000000', { case: wireCase('SC1') }));
+    let signal: AbortSignal | undefined;
+    const fetch: typeof globalThis.fetch = (url, init) => {
+      signal = init?.signal ?? undefined;
+      return globalThis.fetch(url, init);
+    };
+    expect(await client({ timeoutMs: 40, retries: 0, fetch }).getCase('SC1')).toMatchObject({ platformCaseId: 'SC1' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(signal?.aborted).toBe(false);
+  });
+
   it('network failure: unavailable', async () => {
     nock(BASE).post('/gateway/case/get').replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
     await expect(client({ retries: 0 }).getCase('SC1')).rejects.toMatchObject({ code: 'PLATFORM.SICHUAN_UNAVAILABLE' });
