@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { startChild, type ChildHandle } from '../child.ipc.js';
+import { cpuMs, idle, rotate } from '../measurement.kit.js';
 import { newestProfile } from '../profile/cpu-profile.summary.js';
 import type { LoadResult, LoadSpec } from '../load/load.types.js';
 import type { Scenario } from '../scenario.types.js';
@@ -186,29 +187,3 @@ function sameCounts(a: Record<string, number>, b: Record<string, number>): boole
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].every((key) => a[key] === b[key]);
 }
-
-/**
- * Waits (at most 20 s) until the process in front has finished what the last load
- * left in flight: autocannon drops those requests when its time is up, but they are
- * still being answered, and would be on the next measurement's time.
- */
-async function idle(child: ChildHandle): Promise<void> {
-  const POLL_MS = 250;
-  let last = await child.request<NodeJS.CpuUsage>('cpuUsage');
-  for (let waited = 0; waited < 20_000; waited += POLL_MS) {
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    const now = await child.request<NodeJS.CpuUsage>('cpuUsage');
-    if (cpuMs(now, last) < POLL_MS * 0.05) return;
-    last = now;
-  }
-}
-
-function cpuMs(after: NodeJS.CpuUsage, before: NodeJS.CpuUsage): number {
-  return (after.user - before.user + after.system - before.system) / 1000;
-}
-
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const shift = by % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
-}
-

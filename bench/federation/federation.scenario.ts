@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { startChild, type ChildHandle } from '../child.ipc.js';
+import { cpuMs, idle, rotate } from '../measurement.kit.js';
 import { newestProfile } from '../profile/cpu-profile.summary.js';
 import { AutocannonRunner } from '../load/autocannon.runner.js';
 import type { LoadResult } from '../load/load.types.js';
@@ -92,26 +93,6 @@ async function measure(
 }
 
 /**
- * Waits (at most 20 s) until the gateway has finished the requests the warm-up left
- * in flight: autocannon drops them when its time is up, but the gateway still
- * executes them, and would do so on the measured window's time.
- */
-async function idle(gateway: ChildHandle): Promise<void> {
-  const POLL_MS = 250;
-  let last = await gateway.request<NodeJS.CpuUsage>('cpuUsage');
-  for (let waited = 0; waited < 20_000; waited += POLL_MS) {
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    const now = await gateway.request<NodeJS.CpuUsage>('cpuUsage');
-    if (cpuMs(now, last) < POLL_MS * 0.05) return;
-    last = now;
-  }
-}
-
-function cpuMs(after: NodeJS.CpuUsage, before: NodeJS.CpuUsage): number {
-  return (after.user - before.user + after.system - before.system) / 1000;
-}
-
-/**
  * The target must give the expected answer, and the same bytes twice: the load then
  * compares every response with those bytes, so a wrong answer under load is an error.
  */
@@ -150,9 +131,4 @@ function firstDifference(actual: unknown, expected: unknown, path: string): stri
     if (found !== undefined) return found;
   }
   return undefined;
-}
-
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const shift = by % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
 }
