@@ -18,11 +18,13 @@ export type AlertJobData = Pick<AlertPlan, 'id' | 'businessNo' | 'kind' | 'level
 /** An entry of the timetable, read back from its id and score (times as ISO instants). */
 export type ScheduledAlert = AlertJobData & { dueAt: string; fireAt: string };
 
-/** The sorted set of planned alerts, next to the deadline-alerts queue's own keys (`Queue.toKey`). */
-export const TIMETABLE = 'timetable';
+/** The sorted set of planned alerts under a BullMQ prefix, next to the deadline-alerts queue's own keys (as `Queue.toKey` names them). */
+export function alertTimetableKey(prefix: string): string {
+  return `${prefix}:${QUEUES.deadlineAlerts}:timetable`;
+}
 
 /** The timetable as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
-const TIMETABLE_FROM_STORES = `${bullPrefix('')}:${QUEUES.deadlineAlerts}:${TIMETABLE}`;
+const TIMETABLE_FROM_STORES = alertTimetableKey(bullPrefix(''));
 
 /** Timetable writes and sweeps per round trip: enough to amortise it, few enough that one never holds Redis for long. */
 const BATCH = 1000;
@@ -70,7 +72,7 @@ export class DeadlineAlertQueue {
       // A completed job is not kept: a plan that ran stale (its clock paused) and is planned again must be able to run again.
       defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: false },
     });
-    this.timetable = this.queue.toKey(TIMETABLE);
+    this.timetable = alertTimetableKey(prefix);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DomainError, InputError, NotFoundError } from '../domain/errors.js';
-import { TIMETABLE } from './deadline-alerts.queue.js';
+import { alertTimetableKey } from './deadline-alerts.queue.js';
 import { bullPrefix, QUEUES, type QueueName } from './queues.js';
 
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
@@ -67,10 +67,13 @@ export class QueueAdmin {
     return new QueueAdmin(redis.duplicate({ keyPrefix: '' }), bullPrefix(redis.options.keyPrefix ?? ''));
   }
 
+  private readonly timetable: string;
+
   private constructor(
     private readonly connection: Redis,
     prefix: string,
   ) {
+    this.timetable = alertTimetableKey(prefix);
     this.queues = new Map(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix })]));
   }
 
@@ -99,7 +102,7 @@ export class QueueAdmin {
   /** The newest dead letters first. */
   /** Deadline alerts waiting for their time (jobs/deadline-alerts.queue.ts): they become jobs only when it comes. */
   scheduledAlerts(): Promise<number> {
-    return this.connection.zcard(this.queues.get(QUEUES.deadlineAlerts)!.toKey(TIMETABLE));
+    return this.connection.zcard(this.timetable);
   }
 
   async latestFailed(queueName: string, first: number): Promise<QueueJobSummary[]> {

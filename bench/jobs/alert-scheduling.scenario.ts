@@ -1,6 +1,5 @@
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
-import { TIMETABLE } from '../../jobs/deadline-alerts.queue.js';
-import { QUEUES } from '../../jobs/queues.js';
+import { alertTimetableKey } from '../../jobs/deadline-alerts.queue.js';
 import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
 import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
 import type { Scenario } from '../scenario.types.js';
@@ -38,7 +37,7 @@ export const alertSchedulingScenario: Scenario = {
     const cases = settings.quick ? 10_000 : GOAL_CASES;
     const replanned = cases / 10;
     const stack = await openCaseStack();
-    const timetable = `${stack.bullPrefix}:${QUEUES.deadlineAlerts}:${TIMETABLE}`;
+    const timetable = alertTimetableKey(stack.bullPrefix);
     const counted = () => stack.connection.zcard(timetable);
     const steps: Step[] = [];
     const problems: string[] = [];

@@ -1,5 +1,5 @@
-import { TIMETABLE } from '../../jobs/deadline-alerts.queue.js';
-import { QUEUES } from '../../jobs/queues.js';
+import { alertTimetableKey } from '../../jobs/deadline-alerts.queue.js';
+import { bullPrefix, QUEUES } from '../../jobs/queues.js';
 import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
 import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
 import type { Scenario } from '../scenario.types.js';
@@ -8,7 +8,7 @@ import { bytes, whole } from '../figures.format.js';
 
 const GOAL_BYTES = 4096;
 const DEFICIENT_EVERY = 6;
-const ALERTS = `bull:${QUEUES.deadlineAlerts}:`;
+const ALERTS = `${bullPrefix('')}:${QUEUES.deadlineAlerts}:`;
 
 /** What each key is for, in the order the table lists them. */
 const COMPONENTS: { name: string; matches: (key: string) => boolean }[] = [
@@ -16,7 +16,7 @@ const COMPONENTS: { name: string; matches: (key: string) => boolean }[] = [
   { name: 'event list (`case:<no>:events`)', matches: (key) => /^case:[^:]+:events$/.test(key) },
   { name: 'case indexes (`cases:*` sorted sets)', matches: (key) => key.startsWith('cases:') },
   { name: 'statistics, sequences, idempotency keys', matches: (key) => /^(stats|seq|idem):/.test(key) },
-  { name: 'alert timetable (one sorted-set entry per alert)', matches: (key) => key === `${ALERTS}${TIMETABLE}` },
+  { name: 'alert timetable (one sorted-set entry per alert)', matches: (key) => key === alertTimetableKey(bullPrefix('')) },
   { name: 'alert jobs and queue keys (none until an alert is due)', matches: (key) => key.startsWith(ALERTS) },
   { name: 'other', matches: () => true },
 ];
@@ -51,7 +51,7 @@ export const caseMemoryScenario: Scenario = {
       const indexed = await stack.redis.zcard('cases:all');
       if (indexed !== cases) problems.push(`case-memory: cases:all holds ${whole(indexed)} cases, ${whole(cases)} were received`);
       const planned = records.reduce((sum, record) => sum + plannedAlerts(record, stack.calendar).length, 0);
-      const scheduled = await stack.connection.zcard(`${stack.bullPrefix}:${QUEUES.deadlineAlerts}:${TIMETABLE}`);
+      const scheduled = await stack.connection.zcard(alertTimetableKey(stack.bullPrefix));
       if (scheduled !== planned) problems.push(`case-memory: ${whole(scheduled)} alerts on the timetable for ${whole(planned)} planned alerts`);
     } catch (error) {
       problems.push(`case-memory: ${error instanceof Error ? error.message : String(error)}`);

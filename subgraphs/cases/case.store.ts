@@ -50,9 +50,8 @@ export interface TimetableWrites {
  * stored record (case-record.codec.ts), event type/at/actor/data, member,
  * whether the idempotency key applies, then an (op, a, b) triple per further
  * key: ZADD score member, ZREM member (either member '' for the case's), or
- * HINCRBY field amount. The lock reads the version
- * the stored record starts with: decoding the case in Lua cost about a third
- * of the Redis time of a write.
+ * HINCRBY field amount. The lock reads the version the stored record starts
+ * with: decoding the case in Lua cost about a third of the Redis time of a write.
  */
 const WRITE_CASE = `
 local current = redis.call('GET', KEYS[1])

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { startGateway } from '../../gateway/gateway.server.js';
 import { MaterialTransferQueue } from '../../jobs/material-transfer.queue.js';
+import { alertTimetableKey } from '../../jobs/deadline-alerts.queue.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
 import { startWorkers } from '../../jobs/worker-host.js';
 import type { Caller } from '../../lib/auth/caller.js';
@@ -150,7 +151,7 @@ describe('ops', () => {
           expect([queue, state, sample(after, 'tongban_queue_jobs', { queue, state })]).toEqual([queue, state, expect.any(Number)]);
         }
       }
-      const timetable = await stack.redis.zcard(`${bullPrefix('')}:${QUEUES.deadlineAlerts}:timetable`);
+      const timetable = await stack.redis.zcard(alertTimetableKey(bullPrefix('')));
       expect(timetable).toBeGreaterThan(0);
       expect(sample(after, 'tongban_alerts_scheduled', { queue: QUEUES.deadlineAlerts })).toBe(timetable);
       const overdue = await stack.store.list({ clockStatus: 'OVERDUE' }, 0, 100, new Date());
