@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../adapters/platform.errors.js';
-import type { PlatformPort } from '../adapters/platform.port.js';
+import type { PlatformPort, SubmitCaseRequest } from '../adapters/platform.port.js';
 import { DomainError, NotFoundError } from '../domain/errors.js';
 import type { Region } from '../domain/region.js';
 import type { CaseWorkflow } from '../subgraphs/cases/case-workflow.service.js';
@@ -47,24 +47,7 @@ export function materialTransferProcessor(deps: { workflow: CaseWorkflow; platfo
 async function forward(deps: { workflow: CaseWorkflow; platforms: Record<Region, PlatformPort> }, record: CaseRecord): Promise<string> {
   let forwarded;
   try {
-    forwarded = await deps.platforms[record.jurisdictionRegion].submitCase({
-      idempotencyKey: record.businessNo,
-      businessNo: record.businessNo,
-      itemCode: record.itemCode,
-      applicant: record.applicant,
-      contact: record.contact,
-      receivingWindowId: record.receivingWindowId,
-      receivingDivisionCode: record.receivingDivisionCode,
-      materials: record.materials
-        .filter((material) => material.verdict === 'QUALIFIED')
-        .map((material, index) => ({
-          name: material.name,
-          form: material.form,
-          copies: material.copies,
-          electronicRef: `${record.businessNo}/M${index + 1}`,
-        })),
-      submittedAt: record.transfer?.dispatchedAt ?? record.appliedAt,
-    });
+    forwarded = await deps.platforms[record.jurisdictionRegion].submitCase(submitCaseRequest(record));
   } catch (error) {
     if (error instanceof PlatformRejectedError) {
       throw new UnrecoverableError(`${error.code}: ${error.message}`);
@@ -73,6 +56,28 @@ async function forward(deps: { workflow: CaseWorkflow; platforms: Record<Region,
   }
   await deps.workflow.recordForwarded(record.businessNo, forwarded.platformCaseId, ACTOR, record);
   return forwarded.platformCaseId;
+}
+
+/** The owning platform's intake of a dispatched case: its qualified materials, referenced by business number. */
+export function submitCaseRequest(record: CaseRecord): SubmitCaseRequest {
+  return {
+    idempotencyKey: record.businessNo,
+    businessNo: record.businessNo,
+    itemCode: record.itemCode,
+    applicant: record.applicant,
+    contact: record.contact,
+    receivingWindowId: record.receivingWindowId,
+    receivingDivisionCode: record.receivingDivisionCode,
+    materials: record.materials
+      .filter((material) => material.verdict === 'QUALIFIED')
+      .map((material, index) => ({
+        name: material.name,
+        form: material.form,
+        copies: material.copies,
+        electronicRef: `${record.businessNo}/M${index + 1}`,
+      })),
+    submittedAt: record.transfer?.dispatchedAt ?? record.appliedAt,
+  };
 }
 
 /** A refused order (bad address, no cost rule, unknown window) fails the same way on every retry; an unavailable courier may not. */

@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq';
-import { materialTransferProcessor } from '../../jobs/material-transfer.processor.js';
+import type { SubmitCaseRequest } from '../../adapters/platform.port.js';
+import { materialTransferProcessor, submitCaseRequest } from '../../jobs/material-transfer.processor.js';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from '../../jobs/queues.js';
 import { startWorkers, type Processor } from '../../jobs/worker-host.js';
 import { createLogger } from '../../lib/logger.js';
@@ -7,6 +8,7 @@ import { createRegistry, JobMetrics } from '../../lib/metrics.js';
 import type { BenchSettings, Scenario } from '../scenario.types.js';
 import { openCaseStack, type CaseStack } from './case-stack.fixture.js';
 import { cpuSeconds, median, perJob, seconds, whole } from '../figures.format.js';
+import { rotate } from '../measurement.kit.js';
 
 /** The worker host's default, which jobs/main.ts runs with. */
 const CONCURRENCY = 8;
@@ -15,10 +17,12 @@ const WARM_UP_JOBS = 100;
 /** Receiving and dispatching the cases is preparation, not measured: as fast as the stack allows. */
 const PREPARE_CONCURRENCY = 16;
 const NOOP_QUEUE = '{bench-noop}';
+const FLOOR_QUEUE = '{bench-floor}';
 const ACTOR = 'WINDOW_STAFF:bench';
 const logger = createLogger({ level: 'silent', service: 'bench' });
 
-type Path = 'raw' | 'tongban';
+type Path = 'raw' | 'floor' | 'tongban';
+const PATHS: readonly Path[] = ['tongban', 'raw', 'floor'];
 
 interface Run {
   path: Path;
@@ -33,9 +37,10 @@ interface Run {
  * Material transfers through the real worker host and processor (workflow over
  * Redis, signed 渝快办 client, sandbox in its own process) against BullMQ alone
  * running no-op jobs of the same shape, options and concurrency on the same
- * Redis: how much of the queue's own throughput the transfer keeps. Each round
- * queues all its jobs first, then starts the worker and times it from the first
- * job taken to the last completed; the two paths alternate who goes first.
+ * Redis: how much of the queue's own throughput the transfer keeps; and against
+ * BullMQ with the platform call alone, to tell tongban's own cost from the
+ * call's. Each round queues all its jobs first, then starts the worker and times
+ * it from the first job taken to the last completed.
  */
 export const materialTransferScenario: Scenario = {
   id: 'material-transfer',
@@ -44,22 +49,22 @@ export const materialTransferScenario: Scenario = {
     const stack = await openCaseStack();
     const runs: Run[] = [];
     const problems: string[] = [];
-    let forwarded = 0;
+    let submitted = 0;
     try {
-      // Round 0 warms up both paths (connections, scripts, JIT) and is not reported.
+      const template = submitCaseRequest((await stack.store.get((await stack.receive(1))[0]!))!);
+      // Round 0 warms up every path (connections, scripts, JIT) and is not reported.
       for (let round = 0; round <= settings.rounds; round++) {
         const size = round === 0 ? WARM_UP_JOBS : jobs;
-        const order: Path[] = round % 2 ? ['raw', 'tongban'] : ['tongban', 'raw'];
-        for (const path of order) {
+        for (const path of rotate(PATHS, round)) {
           console.error(`material-transfer: ${round === 0 ? 'warm-up' : `round ${round}/${settings.rounds}`}, ${path}, ${size} jobs`);
           let run: Run;
           if (path === 'raw') {
             run = await rawRound(stack, round, size);
           } else {
-            const measured = await tongbanRound(stack, size);
+            const measured = path === 'floor' ? await floorRound(stack, template, round, size) : await tongbanRound(stack, size);
             run = measured.run;
-            forwarded += size;
-            problems.push(...(await verifyForwarded(stack, measured.businessNos, forwarded)));
+            submitted += size;
+            problems.push(...(await verifySubmitted(stack, measured.businessNos, submitted, path === 'tongban')));
           }
           if (round > 0) runs.push(run);
         }
@@ -88,6 +93,46 @@ async function rawRound(stack: CaseStack, round: number, jobs: number): Promise<
       const worker = new Worker(NOOP_QUEUE, async () => undefined, { connection: stack.connection, prefix: stack.bullPrefix, concurrency: CONCURRENCY });
       return { workers: [worker], close: () => worker.close() };
     });
+  } finally {
+    await queue.close();
+  }
+}
+
+/**
+ * BullMQ and the platform call alone: the same signed 渝快办 intake, through the
+ * same client, for requests built before the clock starts — no case read, no
+ * case write, no alert planning. What tongban's own work per job costs is the
+ * gap between this and tongban.
+ */
+async function floorRound(stack: CaseStack, template: SubmitCaseRequest, round: number, jobs: number): Promise<{ run: Run; businessNos: string[] }> {
+  const requests = new Map<string, SubmitCaseRequest>();
+  for (let index = 0; index < jobs; index++) {
+    const businessNo = `${template.businessNo}-F${round}-${index}`;
+    requests.set(businessNo, {
+      ...template,
+      idempotencyKey: businessNo,
+      businessNo,
+      materials: template.materials.map((material, at) => ({ ...material, electronicRef: `${businessNo}/M${at + 1}` })),
+    });
+  }
+  const businessNos = [...requests.keys()];
+  const queue = new Queue(FLOOR_QUEUE, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  try {
+    for (let start = 0; start < jobs; start += 1000) {
+      await queue.addBulk(
+        businessNos.slice(start, start + 1000).map((businessNo) => ({ name: 'transfer', data: { businessNo, channel: 'ONLINE' }, opts: { jobId: `transfer-${businessNo}` } })),
+      );
+    }
+    const platform = stack.platforms.CHONGQING;
+    const run = await timed(stack, 'floor', jobs, () => {
+      const worker = new Worker(FLOOR_QUEUE, async (job) => (await platform.submitCase(requests.get(job.data.businessNo)!)).platformCaseId, {
+        connection: stack.connection,
+        prefix: stack.bullPrefix,
+        concurrency: CONCURRENCY,
+      });
+      return { workers: [worker], close: () => worker.close() };
+    });
+    return { run, businessNos };
   } finally {
     await queue.close();
   }
@@ -174,17 +219,18 @@ function subtract(after: NodeJS.CpuUsage, before: NodeJS.CpuUsage): NodeJS.CpuUs
   return { user: after.user - before.user, system: after.system - before.system };
 }
 
-/** Every case reached 渝快办 exactly once and was recorded as forwarded. */
-async function verifyForwarded(stack: CaseStack, businessNos: string[], forwardedSoFar: number): Promise<string[]> {
+/** Every case reached 渝快办 exactly once and, for tongban, was recorded as forwarded. */
+async function verifySubmitted(stack: CaseStack, businessNos: string[], submittedSoFar: number, recorded: boolean): Promise<string[]> {
   const problems: string[] = [];
   const held = await stack.sandboxes.request<string[]>('yukuaibanCases');
   const times = new Map<string, number>();
   for (const businessNo of held) times.set(businessNo, (times.get(businessNo) ?? 0) + 1);
   const notOnce = businessNos.filter((businessNo) => times.get(businessNo) !== 1);
   if (notOnce.length) problems.push(`material-transfer: ${notOnce.length} case(s) not held by the 渝快办 sandbox exactly once, e.g. ${notOnce[0]}`);
-  if (held.length !== forwardedSoFar) problems.push(`material-transfer: the 渝快办 sandbox holds ${held.length} cases, ${forwardedSoFar} were forwarded`);
+  if (held.length !== submittedSoFar) problems.push(`material-transfer: the 渝快办 sandbox holds ${held.length} cases, ${submittedSoFar} were submitted`);
   const submits = (await stack.sandboxes.request<Record<string, number>>('yukuaibanRequests'))['POST /api/v1/cases'] ?? 0;
-  if (submits !== forwardedSoFar) problems.push(`material-transfer: ${submits} case submissions reached the sandbox for ${forwardedSoFar} transfers (retries or losses)`);
+  if (submits !== submittedSoFar) problems.push(`material-transfer: ${submits} case submissions reached the sandbox for ${submittedSoFar} jobs (retries or losses)`);
+  if (!recorded) return problems;
   const records = await stack.store.getMany(businessNos);
   const unrecorded = records.filter((record) => !record?.platformCaseId || !record.transfer?.forwardedAt);
   if (unrecorded.length) problems.push(`material-transfer: ${unrecorded.length} case(s) forwarded but not recorded as forwarded`);
@@ -194,11 +240,11 @@ async function verifyForwarded(stack: CaseStack, businessNos: string[], forwarde
 function report(settings: BenchSettings, jobs: number, runs: Run[], problems: string[]) {
   const of = (path: Path) => runs.filter((run) => run.path === path);
   const rate = (run: Run) => (run.jobs * 1000) / run.ms;
-  const rates = { raw: median(of('raw').map(rate)), tongban: median(of('tongban').map(rate)) };
+  const rates = Object.fromEntries(PATHS.map((path) => [path, median(of(path).map(rate))])) as Record<Path, number>;
   const ratio = rates.tongban / rates.raw;
-  const measured = of('raw').length > 0 && of('tongban').length > 0;
+  const measured = PATHS.every((path) => of(path).length > 0);
   if (measured && !(ratio >= GOAL_RATIO)) {
-    problems.push(`material-transfer: tongban keeps ${(ratio * 100).toFixed(0)} % of raw BullMQ throughput (goal ≥ ${GOAL_RATIO * 100} %)`);
+    problems.push(`material-transfer: tongban keeps ${percent(ratio)} of raw BullMQ throughput (goal ≥ ${GOAL_RATIO * 100} %)`);
   }
   const row = (label: string, path: Path) => {
     const list = of(path);
@@ -208,24 +254,33 @@ function report(settings: BenchSettings, jobs: number, runs: Run[], problems: st
     return `| ${label} | ${list.map((run) => whole(rate(run))).join(' · ')} | **${whole(rates[path])}** | ${perJob(total('workerCpu'), count)} | ${path === 'raw' ? '—' : perJob(total('sandboxCpu'), count)} | ${perJob(total('redisCpu'), count)} |`;
   };
   const verdict = measured
-    ? `tongban keeps **${(ratio * 100).toFixed(0)} %** of raw BullMQ throughput (goal ≥ ${GOAL_RATIO * 100} %${ratio >= GOAL_RATIO ? '' : ' — **missed**'}).`
+    ? `tongban keeps **${percent(ratio)}** of raw BullMQ throughput (goal ≥ ${GOAL_RATIO * 100} %${ratio >= GOAL_RATIO ? '' : ' — **missed**'}). The platform call alone (floor) keeps ${percent(rates.floor / rates.raw)}; tongban keeps ${percent(rates.tongban / rates.floor)} of the floor.`
     : 'Not measured.';
   return {
     markdown: [
       '## Jobs: material-transfer throughput',
       '',
-      `\`bench/jobs/material-transfer.scenario.ts\`: ${whole(jobs)} jobs per round, ${settings.rounds} round(s), concurrency ${CONCURRENCY} (the worker host's default), one worker process, Redis on loopback. **tongban**: cases received and dispatched through the workflow, then forwarded by the real worker host and \`materialTransferProcessor\` (case read, signed 渝快办 client, \`POST /api/v1/cases\` to the sandbox in its own process with no latency or faults, \`recordForwarded\`, alert re-planning). **raw BullMQ**: no-op jobs with the same data shape, job options and concurrency on the same Redis. Jobs are queued before the worker starts; the clock runs from the first job taken to the last completed, after a warm-up round of ${WARM_UP_JOBS} jobs per path. CPU per job is over all measured rounds, in each process: the worker process's over the same window (with its garbage collector and I/O threads), the sandbox's and Redis's from the worker's start to its close.`,
+      `\`bench/jobs/material-transfer.scenario.ts\`: ${whole(jobs)} jobs per round, ${settings.rounds} round(s), concurrency ${CONCURRENCY} (the worker host's default), one worker process, Redis on loopback, the order of paths rotated each round. Jobs are queued before the worker starts; the clock runs from the first job taken to the last completed, after a warm-up round of ${WARM_UP_JOBS} jobs per path. CPU per job is over all measured rounds, in each process: the worker process's over the same window (with its garbage collector and I/O threads), the sandbox's and Redis's from the worker's start to its close.`,
+      '',
+      '| path | what each job does |',
+      '|---|---|',
+      '| raw BullMQ | nothing: no-op jobs with the same data shape, job options and concurrency on the same Redis |',
+      '| floor | BullMQ and the platform call alone: the signed `POST /api/v1/cases` to the 渝快办 sandbox through the same client, for a request built before the clock starts |',
+      '| tongban | cases received and dispatched through the workflow, then forwarded by the real worker host and `materialTransferProcessor`: case read, signed 渝快办 client, `POST /api/v1/cases` to the sandbox in its own process with no latency or faults, `recordForwarded` with alert re-planning in one write |',
       '',
       '| path | jobs/s per round | jobs/s (median) | CPU per job: worker process | sandbox process | Redis |',
       '|---|---|---:|---:|---:|---:|',
       row('raw BullMQ, no-op processor', 'raw'),
+      row('floor: BullMQ + platform call', 'floor'),
       row('tongban material-transfer', 'tongban'),
       '',
-      `${verdict} Checked after each round: every case was submitted to the 渝快办 sandbox exactly once (its records and its request count), and recorded as forwarded.`,
+      `${verdict} Checked after each round: every case was submitted to the 渝快办 sandbox exactly once (its records and its request count), and each of tongban's recorded as forwarded.`,
     ].join('\n'),
     summary: measured
-      ? [`material-transfer: tongban ${whole(rates.tongban)} jobs/s, raw BullMQ ${whole(rates.raw)} jobs/s (${(ratio * 100).toFixed(0)} %)`]
+      ? [`material-transfer: tongban ${whole(rates.tongban)} jobs/s, floor ${whole(rates.floor)}, raw BullMQ ${whole(rates.raw)} jobs/s (${percent(ratio)})`]
       : ['material-transfer: not measured'],
     problems,
   };
 }
+
+const percent = (ratio: number) => `${(ratio * 100).toFixed(0)} %`;
