@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { loadConfig } from '../../lib/config.js';
 import { startChild, type ChildHandle } from '../child.ipc.js';
 import { cpuMs, idle, rotate } from '../measurement.kit.js';
 import { newestProfile } from '../profile/cpu-profile.summary.js';
@@ -27,7 +28,7 @@ export const federationScenario: Scenario = {
     let loader: AutocannonRunner | undefined;
     try {
       const subgraphUrls = await subgraphs.request<Record<string, string>>('urls');
-      const input: TargetInput = { supergraphSdl: composeSupergraph(subgraphUrls), subgraphUrls };
+      const input: TargetInput = { supergraphSdl: composeSupergraph(subgraphUrls), subgraphUrls, redisUrl: loadConfig().redis.url };
       loader = await AutocannonRunner.start();
       const verified = new Map<TargetId, Verified>();
       const failures = new Map<TargetId, string>();

@@ -4,6 +4,8 @@ export interface TargetInput {
   supergraphSdl: string;
   /** Subgraph name → endpoint; the same URLs are composed into the supergraph. */
   subgraphUrls: Record<string, string>;
+  /** REDIS_URL from the orchestrator's configuration, for the targets that keep state in Redis; unset, one is found or started as `npm start` does. */
+  redisUrl: string | undefined;
 }
 
 export interface RunningTarget {

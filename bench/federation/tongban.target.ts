@@ -11,7 +11,7 @@ export async function startTongban(input: TargetInput): Promise<RunningTarget> {
   const tokens: TokenSettings = { secret: randomBytes(32).toString('hex'), jwksUrl: undefined, issuer: 'tongban-bench', audience: 'tongban' };
   const token = await issueToken(tokens, { subject: 'bench', role: 'SUPERVISOR', region: 'CHONGQING', windowId: null });
   // Redis as `npm start` finds it; only the mutation budget uses it, and the benchmark sends no mutation.
-  const localRedis = await findOrStartRedis(process.env.REDIS_URL);
+  const localRedis = await findOrStartRedis(input.redisUrl);
   const redis = createRedis(localRedis.url, `tongban-bench:${process.pid}:`);
   const gateway = await startGateway({
     host: '127.0.0.1',
