@@ -1,8 +1,8 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TrackingPush, WaybillEvent } from '../adapters/courier/courier.port.js';
 import { currentRequestId } from '../lib/logger.js';
-import { DEFAULT_JOB_OPTIONS } from './queues.js';
+import { DEFAULT_JOB_OPTIONS, openQueue } from './queues.js';
 
 /** The same name as `QUEUES.courierSync`. */
 export const COURIER_SYNC_QUEUE = '{courier-sync}';
@@ -26,7 +26,7 @@ export class CourierEventQueue {
   private readonly queue: Queue<CourierSyncJob>;
 
   constructor(connection: Redis, prefix: string) {
-    this.queue = new Queue(COURIER_SYNC_QUEUE, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    this.queue = openQueue(COURIER_SYNC_QUEUE, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   }
 
   async enqueue(push: TrackingPush): Promise<void> {

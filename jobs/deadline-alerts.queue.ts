@@ -1,10 +1,10 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkingCalendar } from '../domain/calendar/index.js';
 import { alertChanges, parseAlertId, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
 import type { TimetableWrites } from '../subgraphs/cases/case.store.js';
 import type { CaseRecord } from '../subgraphs/cases/case.model.js';
-import { bullPrefix, QUEUES } from './queues.js';
+import { bullPrefix, openQueue, QUEUES } from './queues.js';
 
 /** One case's change, as the workflow writes it: no previous record before its first write. */
 export interface AlertChange {
@@ -66,7 +66,7 @@ export class DeadlineAlertQueue {
     private readonly calendar: WorkingCalendar,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.queue = new Queue(QUEUES.deadlineAlerts, {
+    this.queue = openQueue(QUEUES.deadlineAlerts, {
       connection,
       prefix,
       // A completed job is not kept: a plan that ran stale (its clock paused) and is planned again must be able to run again.

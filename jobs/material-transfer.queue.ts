@@ -1,8 +1,8 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { currentRequestId } from '../lib/logger.js';
 import type { TransferChannel } from '../subgraphs/cases/case.model.js';
-import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues.js';
+import { DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
 
 export interface MaterialTransferJob {
   businessNo: string;
@@ -16,7 +16,7 @@ export class MaterialTransferQueue {
   private readonly queue: Queue<MaterialTransferJob>;
 
   constructor(connection: Redis, prefix: string) {
-    this.queue = new Queue(QUEUES.materialTransfer, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    this.queue = openQueue(QUEUES.materialTransfer, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   }
 
   async enqueue(businessNo: string, channel: TransferChannel): Promise<void> {

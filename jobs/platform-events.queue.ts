@@ -1,8 +1,8 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PlatformEvent } from '../adapters/platform.port.js';
 import { currentRequestId } from '../lib/logger.js';
-import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues.js';
+import { DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
 
 /**
  * Where verified platform pushes wait for the platform-sync worker. The job id
@@ -12,7 +12,7 @@ export class PlatformEventQueue {
   private readonly queue: Queue;
 
   constructor(connection: Redis, prefix: string) {
-    this.queue = new Queue(QUEUES.platformSync, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    this.queue = openQueue(QUEUES.platformSync, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   }
 
   async enqueue(event: PlatformEvent): Promise<void> {

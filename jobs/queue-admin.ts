@@ -1,8 +1,8 @@
-import { Queue, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DomainError, InputError, NotFoundError } from '../domain/errors.js';
 import { alertTimetableKey } from './deadline-alerts.queue.js';
-import { bullPrefix, QUEUES, type QueueName } from './queues.js';
+import { bullPrefix, openQueue, type QueueName, QUEUES } from './queues.js';
 
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
 
@@ -74,7 +74,7 @@ export class QueueAdmin {
     prefix: string,
   ) {
     this.timetable = alertTimetableKey(prefix);
-    this.queues = new Map(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix })]));
+    this.queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, { connection, prefix })]));
   }
 
   /** For the dashboard, which drives the queues itself. */

@@ -1,4 +1,4 @@
-import type { DefaultJobOptions } from 'bullmq';
+import { Queue, type DefaultJobOptions, type QueueOptions } from 'bullmq';
 
 /**
  * Every queue of tongban. The names carry a hash tag so that each queue's keys
@@ -28,4 +28,17 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 
 export function bullPrefix(keyPrefix: string): string {
   return `${keyPrefix}bull`;
+}
+
+/**
+ * A producer's side of a queue. BullMQ re-emits every error of the connection
+ * on each Queue and prints it to the console when nothing listens: during a
+ * Redis outage, one line per queue per reconnect attempt. They are the
+ * connection's errors, which its own listener logs once, rate-limited
+ * (`logRedisErrors`); a Queue emits no others.
+ */
+export function openQueue<T = unknown>(name: string, options: QueueOptions): Queue<T> {
+  const queue = new Queue<T>(name, options);
+  queue.on('error', () => undefined);
+  return queue;
 }

@@ -1,6 +1,5 @@
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUES } from './queues.js';
+import { openQueue, QUEUES } from './queues.js';
 
 /**
  * Recurring jobs. A scheduler id names each, so every worker process may
@@ -17,7 +16,7 @@ export async function scheduleRecurringJobs(
     { queue: QUEUES.alertSweep, id: 'alert-sweep', name: 'sweep', every: options.alertSweepMs },
   ];
   for (const { queue, id, name, every } of schedules) {
-    const poll = new Queue(queue, { connection, prefix });
+    const poll = openQueue(queue, { connection, prefix });
     try {
       await poll.upsertJobScheduler(id, { every }, { name, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } });
     } finally {

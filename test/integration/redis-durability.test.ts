@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createJobQueues } from '../../jobs/job-queues.js';
+import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { freePort } from '../../lib/local-redis.js';
 import { createLogger } from '../../lib/logger.js';
 import { checkDurability, logRedisErrors } from '../../lib/redis.js';
@@ -45,5 +47,23 @@ describe('Redis as the services see it at start and during an outage', () => {
     expect(lines.length).toBeLessThanOrEqual(5);
     expect(lines.every((line) => line.level === 50 && line.connection === 'stores' && line.msg === 'Redis connection error')).toBe(true);
     expect(lines.slice(1).some((line) => (line.suppressed as number) > 0)).toBe(true);
+  });
+
+  it('leaves an outage to the connection\'s log: the producers\' queues print nothing to the console', async () => {
+    const port = await freePort();
+    const { lines, logger } = capture();
+    const connection = new Redis(`redis://127.0.0.1:${port}`, { retryStrategy: () => 20, maxRetriesPerRequest: null });
+    logRedisErrors(connection, logger, 'queues', 300);
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const queues = createJobQueues(connection, 'tongban-test:outage:', getDefaultCalendar());
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(lines.length).toBeGreaterThanOrEqual(1);
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+      connection.disconnect();
+      await queues.close().catch(() => undefined);
+    }
   });
 });
