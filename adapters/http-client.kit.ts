@@ -108,7 +108,7 @@ export interface RawReply {
 
 /**
  * What the clients read of an HTTP answer. A fetch Response is one; so is the keep-alive
- * transport's answer (keep-alive.fetch.ts), which has its body in memory already.
+ * transport's answer (lib/keep-alive.fetch.ts), which has its body in memory already.
  */
 export interface HttpAnswer {
   readonly status: number;

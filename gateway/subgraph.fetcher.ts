@@ -1,5 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createKeepAliveTransport, readHeader, type TransportAnswer } from '../lib/keep-alive.transport.js';
 
 export interface SubgraphRequestInit {
   method?: string;
@@ -13,81 +13,31 @@ export interface SubgraphFetcher {
   close(): void;
 }
 
-/** Below the 5 s after which Node servers close idle connections, so the pool gives them up first. */
-const IDLE_MS = 4_000;
-
 export class SubgraphTimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
 
 /**
- * The gateway's client for its subgraphs: node:http over a pool of kept-alive
- * connections. Every client request of a federated query becomes several
- * subgraph requests, so this is the gateway's hottest path; Node's fetch
- * (undici through the WHATWG streams and Request/Response objects) costs about
- * twice the CPU per request for the small JSON bodies subgraphs exchange (see
- * BENCHMARKS.md). A deadline covers the whole exchange, connection included.
- *
- * A pooled connection can be closed by the server just as a request goes out on
- * it (Node servers drop idle connections after 5 s). Idle connections are
- * therefore given up after 4 s, and a request that failed on a reused connection
- * before any answer arrived — so the server never read it — is sent once more on
- * a fresh one.
+ * The gateway's client for its subgraphs, over the kept-alive connections of
+ * lib/keep-alive.transport.ts: every client request of a federated query
+ * becomes several subgraph requests, so this is the gateway's hottest path. A
+ * deadline covers the whole exchange, connection and resend included.
  */
 export function createSubgraphFetcher(options: { timeoutMs: number; maxSockets?: number }): SubgraphFetcher {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const, timeout: IDLE_MS };
-  const http = new HttpAgent(agentOptions);
-  const https = new HttpsAgent(agentOptions);
-
-  const fetcher = (url: string, init: SubgraphRequestInit = {}) => {
-    const deadline = Date.now() + options.timeoutMs;
-    const attempt = (retried: boolean): Promise<SubgraphResponse> =>
-      send(url, init, deadline).catch((error: Error & { reusedSocket?: boolean }) => {
-        if (retried || !error.reusedSocket || Date.now() >= deadline) throw error;
-        return attempt(true);
-      });
-    return attempt(false);
+  const transport = createKeepAliveTransport({ maxSockets: options.maxSockets ?? 256 });
+  const fetcher = async (url: string, init: SubgraphRequestInit = {}) => {
+    const target = new URL(url);
+    const answer = await transport.send(
+      target,
+      { method: init.method ?? 'GET', headers: { ...init.headers }, ...(init.body === undefined ? {} : { body: init.body }) },
+      {
+        deadline: Date.now() + options.timeoutMs,
+        timeoutError: () => new SubgraphTimeoutError(`no answer from ${target.host} within ${options.timeoutMs} ms`),
+      },
+    );
+    return new SubgraphResponse(url, answer);
   };
-
-  const send = (url: string, init: SubgraphRequestInit, deadline: number) =>
-    new Promise<SubgraphResponse>((resolve, reject) => {
-      const target = new URL(url);
-      const secure = target.protocol === 'https:';
-      const body = init.body === undefined ? undefined : Buffer.isBuffer(init.body) ? init.body : Buffer.from(init.body);
-      const headers: Record<string, string | number> = { ...init.headers };
-      if (body) headers['content-length'] = body.length;
-
-      const request = (secure ? httpsRequest : httpRequest)(target, { method: init.method ?? 'GET', headers, agent: secure ? https : http });
-      const timer = setTimeout(
-        () => request.destroy(new SubgraphTimeoutError(`no answer from ${target.host} within ${options.timeoutMs} ms`)),
-        Math.max(0, deadline - Date.now()),
-      );
-      let answered = false;
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        const silentReset = !answered && request.reusedSocket && !(error instanceof SubgraphTimeoutError);
-        reject(Object.assign(error, { reusedSocket: silentReset }));
-      };
-      request.once('error', fail);
-      request.once('response', (response: IncomingMessage) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.once('error', fail);
-        response.once('end', () => {
-          clearTimeout(timer);
-          resolve(new SubgraphResponse(url, response, Buffer.concat(chunks)));
-        });
-      });
-      request.end(body);
-    });
-
-  return Object.assign(fetcher, {
-    close: () => {
-      http.destroy();
-      https.destroy();
-    },
-  });
+  return Object.assign(fetcher, { close: () => transport.close() });
 }
 
 /** The part of a fetch Response that Apollo's RemoteGraphQLDataSource reads, over a body already received. */
@@ -99,15 +49,17 @@ export class SubgraphResponse {
   readonly bodyUsed = false;
   readonly headers: SubgraphResponseHeaders;
 
+  private readonly body: Buffer;
+
   constructor(
     readonly url: string,
-    response: IncomingMessage,
-    private readonly body: Buffer,
+    answer: TransportAnswer,
   ) {
-    this.status = response.statusCode ?? 0;
-    this.statusText = response.statusMessage ?? '';
+    this.status = answer.status;
+    this.statusText = answer.statusText;
     this.ok = this.status >= 200 && this.status < 300;
-    this.headers = new SubgraphResponseHeaders(response.headers);
+    this.headers = new SubgraphResponseHeaders(answer.headers);
+    this.body = answer.body;
   }
 
   async text(): Promise<string> {
@@ -136,9 +88,7 @@ export class SubgraphResponseHeaders {
   constructor(private readonly headers: IncomingHttpHeaders) {}
 
   get(name: string): string | null {
-    const value = this.headers[name.toLowerCase()];
-    if (value === undefined) return null;
-    return Array.isArray(value) ? value.join(', ') : value;
+    return readHeader(this.headers, name);
   }
 
   has(name: string): boolean {

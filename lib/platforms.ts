@@ -1,5 +1,5 @@
 import { CourierClient } from '../adapters/courier/courier.client.js';
-import { createKeepAliveFetch } from '../adapters/keep-alive.fetch.js';
+import { createKeepAliveFetch } from './keep-alive.fetch.js';
 import { NotifyClient } from '../adapters/notify/notify.client.js';
 import type { PlatformPort } from '../adapters/platform.port.js';
 import { SichuanClient } from '../adapters/sichuan/sichuan.client.js';
@@ -16,7 +16,7 @@ export function platformBaseUrls(config: Config): Record<Region, string> {
   };
 }
 
-/** Each client keeps its connections open between calls (adapters/keep-alive.fetch.ts): a worker calls the platforms once or more per job. */
+/** Each client keeps its connections open between calls (lib/keep-alive.fetch.ts): a worker calls the platforms once or more per job. */
 export function createPlatformClients(config: Config, urls = platformBaseUrls(config)): Record<Region, PlatformPort> {
   const { yukuaiban, sichuan, timeoutMs } = config.platforms;
   return {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKeepAliveFetch, type KeepAliveFetch } from '../../adapters/keep-alive.fetch.js';
+import { createKeepAliveFetch, type KeepAliveFetch } from '../../lib/keep-alive.fetch.js';
 import { fetchText } from '../../adapters/http-client.kit.js';
 import { PlatformUnavailableError } from '../../adapters/platform.errors.js';
 
@@ -82,6 +82,19 @@ describe('keep-alive fetch', () => {
     const fetch = keepAliveFetch();
     for (let i = 0; i < 3; i++) expect(await (await fetch(`${url}/x`, {})).text()).toBe('ok');
     expect(new Set(seen.map((entry) => entry.socket)).size).toBe(1);
+  });
+
+  it('sends a request again on a fresh connection when a reused one was closed before any answer', async () => {
+    // The server drops a kept-alive connection the moment a second request arrives on it, unread: a server closing an idle connection.
+    const { url, seen } = await serve((entry, res) => {
+      if (seen.filter((other) => other.socket === entry.socket).length > 1) entry.socket.destroy();
+      else res.end(entry.body);
+    });
+    const fetch = keepAliveFetch();
+    expect(await (await fetch(`${url}/x`, { method: 'POST', body: 'first' })).text()).toBe('first');
+    expect(await (await fetch(`${url}/x`, { method: 'POST', body: 'again' })).text()).toBe('again');
+    expect(seen.map((entry) => entry.body)).toEqual(['first', 'again', 'again']);
+    expect(seen[2]!.socket).not.toBe(seen[0]!.socket);
   });
 
   it('closes idle connections after idleMs, before a server would', async () => {
