@@ -54,6 +54,8 @@ export function renderDashboardReport(input: {
   callers: number;
   plan: string | undefined;
   fetchesPerRequest: Record<string, number> | undefined;
+  /** Slices of each load's measured time, in which the targets take turns. */
+  slices: number;
   measurements: Measurement[];
   problems: string[];
   /** With --profile: each target's CPU profile (.cpuprofile) over its whole run. */
@@ -102,13 +104,13 @@ export function renderDashboardReport(input: {
     '',
     `- **Stack** (\`bench/dashboard/stack.process.ts\`): \`test/support/stack.ts\` in a process of its own — the platform sandboxes, the five subgraphs and the workers over real Redis — seeded through the workflow with ${input.cases} open cases at one Chongqing window (\`bench/dashboard/dashboard.data.ts\`): two in five items Sichuan's, three Chongqing's; a third of the cases sent on paper (a waybill each, half of them collected), a third online, a third still at the window. Its catalog cache at its default, as deployed.`,
     `- **Plan**: \`${input.plan ?? 'not recorded'}\`; per request ${fetches}. The gateway's own \`tongban_subgraph_fetch_duration_seconds\` count for one request must match the floor's.`,
-    '- **Targets**, each in a process of its own with `NODE_ENV=production`, in front of the same stack process, measured one after the other:',
+    '- **Targets**, each in a process of its own with `NODE_ENV=production`, in front of the same stack process, loaded in turn, never both at once:',
     '',
     '| target | setup |',
     '|---|---|',
     ...TARGETS.map((target) => `| ${target.label} | ${target.setup} |`),
     '',
-    `- **Load**: autocannon in its own process, the same POST each time but with the bearer token of the next of ${input.callers.toLocaleString('en-US')} members of the window's staff (\`bench/load/autocannon.process.ts\` with \`tokens\`), so that no two requests in flight share credentials and in-flight deduplication never applies. ${settings.warmUpSec} s warm-up at ${settings.connections} connections (not counted), then ${settings.measureSec} s at each load: ${levels.map((level) => `**${level.label}**`).join(' and ')}. ${settings.rounds} round(s), the order of targets rotated each round; figures are medians over rounds.`,
+    `- **Load**: autocannon in its own process, the same POST each time but with the bearer token of the next of ${input.callers.toLocaleString('en-US')} members of the window's staff (\`bench/load/autocannon.process.ts\` with \`tokens\`), so that no two requests in flight share credentials and in-flight deduplication never applies. ${settings.warmUpSec} s warm-up at ${settings.connections} connections (not counted), then ${settings.measureSec} s at each load: ${levels.map((level) => `**${level.label}**`).join(' and ')}, each cut into ${input.slices} slice(s) of ${settings.measureSec / input.slices} s in which the targets take turns (the order rotated from slice to slice), so that a change in what else the machine runs falls on both alike. A round's latencies are every 2xx response's time over all its slices, in fractional milliseconds as autocannon measures each response; ${settings.rounds} round(s), each begun with a warm-up of both targets; figures are medians over rounds.`,
     `- **Correctness**: before any load, the gateway's answer must hold every seeded case exactly as the seeds, the ledger and the courier's records say (item names and departments of both regions, window names, shipment states, clocks), and be the same bytes for two different callers; under load every response is compared byte for byte with it (the floor's with its own fixed answer), and any other, a time-out, non-2xx or connection error counts in **errors**.`,
     '',
   ];
@@ -124,14 +126,14 @@ export function renderDashboardReport(input: {
       const r = row(target.id, level.id);
       lines.push(
         r
-          ? `| ${level.label} | ${target.label} | **${r.rps.toFixed(0)}** | ${r.p50.toFixed(0)} ms | ${r.p99.toFixed(0)} ms | ${r.errors} | ${r.frontCpuMs.toFixed(2)} ms · ${r.stackCpuMs.toFixed(2)} ms |`
+          ? `| ${level.label} | ${target.label} | **${r.rps.toFixed(0)}** | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.errors} | ${r.frontCpuMs.toFixed(2)} ms · ${r.stackCpuMs.toFixed(2)} ms |`
           : `| ${level.label} | ${target.label} | not measured | | | | |`,
       );
     }
   }
   lines.push(
     '',
-    '"CPU per request" is each process\'s CPU time over the measured window divided by the requests answered: the front process is the gateway or the floor, the stack the subgraphs, sandboxes and workers behind both. Latencies are whole milliseconds (autocannon\'s resolution).',
+    '"CPU per request" is each process\'s CPU time over the measured window divided by the requests answered: the front process is the gateway or the floor, the stack the subgraphs, sandboxes and workers behind both.',
     '',
     '| load | gateway / floor, p50 | p99 | requests/s | goal (latency) | met: p50 · p99 |',
     '|---|---:|---:|---:|---:|---|',
@@ -152,7 +154,7 @@ export function renderDashboardReport(input: {
       '|---:|---|---|---:|---:|---:|---:|---:|',
       ...measurements.map(
         (m) =>
-          `| ${m.round} | ${levels.find((level) => level.id === m.level)!.label} | ${TARGETS.find((target) => target.id === m.target)!.label} | ${m.load.requestsPerSec.toFixed(0)} | ${m.load.latencyP50Ms.toFixed(0)} ms | ${m.load.latencyP99Ms.toFixed(0)} ms | ${m.load.errors} | ${m.load.requests} |`,
+          `| ${m.round} | ${levels.find((level) => level.id === m.level)!.label} | ${TARGETS.find((target) => target.id === m.target)!.label} | ${m.load.requestsPerSec.toFixed(0)} | ${m.load.latencyP50Ms.toFixed(1)} ms | ${m.load.latencyP99Ms.toFixed(1)} ms | ${m.load.errors} | ${m.load.requests} |`,
       ),
       '',
       '</details>',
@@ -170,7 +172,7 @@ export function renderDashboardReport(input: {
         TARGETS.flatMap((target) => {
           const r = row(target.id, level.id);
           return r
-            ? [`dashboard ${target.label}, ${level.label}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, ${r.errors} errors`]
+            ? [`dashboard ${target.label}, ${level.label}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors`]
             : [];
         }),
       ),

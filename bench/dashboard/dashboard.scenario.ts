@@ -34,7 +34,7 @@ interface Target {
  * The domain dashboard (issue "Performance", item 2) through tongban's gateway and
  * through its floor, the same subgraph fetches issued directly, in front of one
  * seeded stack; each checked before any load, warmed up, then measured one request
- * at a time and saturated, the order of the two rotated from round to round.
+ * at a time and saturated, the two taking turns slice by slice.
  */
 export const dashboardScenario: Scenario = {
   id: 'dashboard',
@@ -90,25 +90,39 @@ export const dashboardScenario: Scenario = {
       }
       targets.push({ id: 'floor', url: floorEndpoint.url, expectBody: await verifyFloor(floorEndpoint, setup.tokens), process: floorProcess });
 
+      const spec = (target: Target, connections: number, durationSec: number): LoadSpec => ({
+        url: target.url,
+        headers: {},
+        body: dashboardBody(CASES),
+        connections,
+        durationSec,
+        expectBody: target.expectBody,
+        tokens: setup.tokens,
+        latencies: true,
+      });
+      const slices = sliceCount(settings.measureSec);
       for (let round = 1; round <= settings.rounds; round++) {
         for (const target of rotate(targets, round - 1)) {
-          console.error(`dashboard: round ${round}/${settings.rounds}, ${TARGETS.find((t) => t.id === target.id)!.label}`);
-          const spec = (connections: number, durationSec: number): LoadSpec => ({
-            url: target.url,
-            headers: {},
-            body: dashboardBody(CASES),
-            connections,
-            durationSec,
-            expectBody: target.expectBody,
-            tokens: setup.tokens,
-          });
-          await runLoad(loader, spec(settings.connections, settings.warmUpSec));
-          for (const level of levels) {
-            await idle(target.process);
-            const before = await Promise.all([target.process.request<NodeJS.CpuUsage>('cpuUsage'), stack.request<NodeJS.CpuUsage>('cpuUsage')]);
-            const load = await runLoad(loader, spec(level.connections, settings.measureSec));
-            const after = await Promise.all([target.process.request<NodeJS.CpuUsage>('cpuUsage'), stack.request<NodeJS.CpuUsage>('cpuUsage')]);
-            measurements.push({ target: target.id, level: level.id, round, load, cpuMs: { front: cpuMs(after[0], before[0]), stack: cpuMs(after[1], before[1]) } });
+          console.error(`dashboard: round ${round}/${settings.rounds}, warming up ${TARGETS.find((t) => t.id === target.id)!.label}`);
+          await runLoad(loader, spec(target, settings.connections, settings.warmUpSec));
+        }
+        for (const level of levels) {
+          console.error(`dashboard: round ${round}/${settings.rounds}, ${level.label}, ${slices} slice(s) per target`);
+          const pooled = new Map(targets.map((target) => [target.id, { loads: [] as LoadResult[], front: 0, stack: 0 }]));
+          for (let slice = 0; slice < slices; slice++) {
+            for (const target of rotate(targets, round - 1 + slice)) {
+              await idle(target.process);
+              const before = await Promise.all([target.process.request<NodeJS.CpuUsage>('cpuUsage'), stack.request<NodeJS.CpuUsage>('cpuUsage')]);
+              const load = await runLoad(loader, spec(target, level.connections, settings.measureSec / slices));
+              const after = await Promise.all([target.process.request<NodeJS.CpuUsage>('cpuUsage'), stack.request<NodeJS.CpuUsage>('cpuUsage')]);
+              const sum = pooled.get(target.id)!;
+              sum.loads.push(load);
+              sum.front += cpuMs(after[0], before[0]);
+              sum.stack += cpuMs(after[1], before[1]);
+            }
+          }
+          for (const [target, sum] of pooled) {
+            measurements.push({ target, level: level.id, round, load: poolLoads(sum.loads), cpuMs: { front: sum.front, stack: sum.stack } });
           }
         }
       }
@@ -135,12 +149,45 @@ export const dashboardScenario: Scenario = {
       callers: CALLERS,
       plan: floorEndpoint?.plan,
       fetchesPerRequest: floorEndpoint?.fetches,
+      slices: sliceCount(settings.measureSec),
       measurements,
       problems,
       profiles,
     });
   },
 };
+
+/**
+ * How many slices a load's measured time is cut into. The targets take turns
+ * slice by slice, so that a change in what else this machine runs, which over a
+ * whole block moved either target's latency by half, falls on both alike. A
+ * slice is at least 4 s: at 50 connections a request waits about half a second,
+ * and each slice starts with no queue.
+ */
+function sliceCount(measureSec: number): number {
+  return Math.max(1, Math.floor(measureSec / 4));
+}
+
+/** The slices of one target as one run: counts added up, percentiles over every latency of every slice. */
+function poolLoads(loads: LoadResult[]): LoadResult {
+  const latencies = loads.flatMap((load) => load.latenciesMs ?? []).sort((a, b) => a - b);
+  const requests = loads.reduce((sum, load) => sum + load.requests, 0);
+  const durationSec = loads.reduce((sum, load) => sum + load.durationSec, 0);
+  return {
+    requests,
+    durationSec,
+    requestsPerSec: requests / durationSec,
+    latencyP50Ms: percentile(latencies, 0.5),
+    latencyP99Ms: percentile(latencies, 0.99),
+    errors: loads.reduce((sum, load) => sum + load.errors, 0),
+  };
+}
+
+/** Nearest rank: the smallest latency that at least `share` of all are at or below. */
+function percentile(sorted: number[], share: number): number {
+  if (!sorted.length) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))]!;
+}
 
 function runLoad(loader: ChildHandle, spec: LoadSpec): Promise<LoadResult> {
   return loader.request<LoadResult>('run', spec, (spec.durationSec + 60) * 1000);

@@ -20,11 +20,11 @@ serveParent(
         timeout: 30,
       };
       const tokens = spec.tokens;
-      let result;
+      let options: autocannon.Options;
       if (tokens) {
         if (tokens.length < spec.connections) throw new Error(`${tokens.length} tokens cannot keep ${spec.connections} requests apart`);
         let next = 0;
-        result = await autocannon({
+        options = {
           ...common,
           // Autocannon refuses expectBody beside `requests`; verifyBody is the same comparison as a function.
           verifyBody: (body) => body === spec.expectBody,
@@ -39,10 +39,19 @@ serveParent(
               },
             },
           ],
-        });
+        };
       } else {
-        result = await autocannon({ ...common, method: 'POST', headers, body: spec.body, expectBody: spec.expectBody });
+        options = { ...common, method: 'POST', headers, body: spec.body, expectBody: spec.expectBody };
       }
+      const latenciesMs: number[] = [];
+      const result = await new Promise<autocannon.Result>((resolve, reject) => {
+        const instance = autocannon(options, (error, finished) => (error ? reject(error) : resolve(finished)));
+        if (spec.latencies) {
+          instance.on('response', (_client, status, _bytes, ms) => {
+            if (status >= 200 && status < 300) latenciesMs.push(ms);
+          });
+        }
+      });
       return {
         requests: result.requests.total,
         durationSec: result.duration,
@@ -50,6 +59,7 @@ serveParent(
         latencyP50Ms: result.latency.p50,
         latencyP99Ms: result.latency.p99,
         errors: result.errors + result.timeouts + result.non2xx + result.mismatches,
+        ...(spec.latencies ? { latenciesMs } : {}),
       };
     },
     cpuUsage: () => process.cpuUsage(),

@@ -9,6 +9,8 @@ export interface LoadSpec {
   expectBody: string;
   /** Bearer tokens used in turn, one per request (replacing any authorization header). */
   tokens?: string[];
+  /** Answer with every 2xx response's latency, not only autocannon's percentiles: to pool several runs. */
+  latencies?: boolean;
 }
 
 export interface LoadResult {
@@ -19,4 +21,6 @@ export interface LoadResult {
   latencyP99Ms: number;
   /** Connection errors, time-outs, non-2xx answers and wrong bodies, together. */
   errors: number;
+  /** With `latencies`: each 2xx response's time from request to whole answer, in fractional milliseconds. */
+  latenciesMs?: number[];
 }
