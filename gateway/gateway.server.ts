@@ -22,6 +22,7 @@ import { gatewayMetrics, opsRoutes } from './ops.routes.js';
 import { inflightKey } from './inflight-dedup.js';
 import { PersistedQueryCache } from './persisted-queries.cache.js';
 import { queryPlanCache } from './query-plan.cache.js';
+import { installOperationCache } from './operation.cache.js';
 import { installResultShaping } from './result-shaping.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
 import { createSubgraphFetcher } from './subgraph.fetcher.js';
@@ -62,6 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // make. Its only switch is this variable; tongban's own metrics are /metrics.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   installResultShaping();
+  installOperationCache();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger: options.logger,
