@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { Queue, Worker } from 'bullmq';
 import type { SubmitCaseRequest } from '../../adapters/platform.port.js';
 import { materialTransferProcessor, submitCaseRequest } from '../../jobs/material-transfer.processor.js';
@@ -18,11 +19,12 @@ const WARM_UP_JOBS = 100;
 const PREPARE_CONCURRENCY = 16;
 const NOOP_QUEUE = '{bench-noop}';
 const FLOOR_QUEUE = '{bench-floor}';
+const BARE_QUEUE = '{bench-bare}';
 const ACTOR = 'WINDOW_STAFF:bench';
 const logger = createLogger({ level: 'silent', service: 'bench' });
 
-type Path = 'raw' | 'floor' | 'tongban';
-const PATHS: readonly Path[] = ['tongban', 'raw', 'floor'];
+type Path = 'raw' | 'bare' | 'floor' | 'tongban';
+const PATHS: readonly Path[] = ['tongban', 'raw', 'bare', 'floor'];
 
 interface Run {
   path: Path;
@@ -39,8 +41,9 @@ interface Run {
  * running no-op jobs of the same shape, options and concurrency on the same
  * Redis: how much of the queue's own throughput the transfer keeps; and against
  * BullMQ with the platform call alone, to tell tongban's own cost from the
- * call's. Each round queues all its jobs first, then starts the worker and times
- * it from the first job taken to the last completed.
+ * call's, and BullMQ with one bare HTTP exchange, the least such a call costs.
+ * Each round queues all its jobs first, then starts the worker and times it
+ * from the first job taken to the last completed.
  */
 export const materialTransferScenario: Scenario = {
   id: 'material-transfer',
@@ -60,6 +63,8 @@ export const materialTransferScenario: Scenario = {
           let run: Run;
           if (path === 'raw') {
             run = await rawRound(stack, round, size);
+          } else if (path === 'bare') {
+            run = await bareRound(stack, template, round, size);
           } else {
             const measured = path === 'floor' ? await floorRound(stack, template, round, size) : await tongbanRound(stack, size);
             run = measured.run;
@@ -94,6 +99,47 @@ async function rawRound(stack: CaseStack, round: number, jobs: number): Promise<
       return { workers: [worker], close: () => worker.close() };
     });
   } finally {
+    await queue.close();
+  }
+}
+
+/**
+ * BullMQ and one HTTP exchange per job, as bare as Node makes it: a kept-alive
+ * node:http POST of an intake-sized JSON body to a server that answers at once,
+ * discarding it. No signature, no validation, no platform: what any
+ * processor that makes one call per job pays on this machine at the least.
+ */
+async function bareRound(stack: CaseStack, template: SubmitCaseRequest, round: number, jobs: number): Promise<Run> {
+  const url = new URL(await stack.sandboxes.request<string>('startBare'));
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const post = (businessNo: string) => {
+    const body = JSON.stringify({ ...template, idempotencyKey: businessNo, businessNo });
+    return new Promise<void>((resolve, reject) => {
+      const exchange = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (answer) => {
+        answer.resume();
+        answer.once('end', resolve);
+        answer.once('error', reject);
+      });
+      exchange.once('error', reject);
+      exchange.end(body);
+    });
+  };
+  const queue = new Queue(BARE_QUEUE, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  try {
+    for (let start = 0; start < jobs; start += 1000) {
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, jobs - start) }, (_, offset) => {
+          const businessNo = `BARE-${round}-${start + offset}`;
+          return { name: 'transfer', data: { businessNo, channel: 'ONLINE' }, opts: { jobId: `transfer-${businessNo}` } };
+        }),
+      );
+    }
+    return await timed(stack, 'bare', jobs, () => {
+      const worker = new Worker(BARE_QUEUE, (job) => post(job.data.businessNo), { connection: stack.connection, prefix: stack.bullPrefix, concurrency: CONCURRENCY });
+      return { workers: [worker], close: () => worker.close() };
+    });
+  } finally {
+    agent.destroy();
     await queue.close();
   }
 }
@@ -256,9 +302,9 @@ function report(settings: BenchSettings, jobs: number, runs: Run[], problems: st
   const verdict = measured
     ? [
         `tongban keeps **${percent(ratio)}** of raw BullMQ throughput (goal ≥ ${GOAL_RATIO * 100} %${ratio >= GOAL_RATIO ? '' : ' — **missed**'}).`,
-        `The platform call alone (floor) keeps ${percent(rates.floor / rates.raw)}, and tongban ${percent(rates.tongban / rates.floor)} of the floor.`,
-        rates.floor / rates.raw < GOAL_RATIO
-          ? 'The floor itself is below the goal here: with the platform call made as tongban\'s client makes it, no processor that also reads and records the case can keep half of what BullMQ does with no work at all on this machine.'
+        `The platform call alone (floor) keeps ${percent(rates.floor / rates.raw)}, and tongban ${percent(rates.tongban / rates.floor)} of the floor; one bare HTTP exchange per job keeps ${percent(rates.bare / rates.raw)}.`,
+        rates.bare / rates.raw < GOAL_RATIO
+          ? 'Even the bare exchange is below the goal here: on this machine no processor that makes one HTTP call per job, however little else it does, keeps half of what BullMQ does with no work at all.'
           : '',
       ]
         .filter(Boolean)
@@ -273,19 +319,21 @@ function report(settings: BenchSettings, jobs: number, runs: Run[], problems: st
       '| path | what each job does |',
       '|---|---|',
       '| raw BullMQ | nothing: no-op jobs with the same data shape, job options and concurrency on the same Redis |',
+      '| bare HTTP | BullMQ and one kept-alive `node:http` POST per job of an intake-sized JSON body, to a server in the sandbox process that answers at once, discarding it: the least any processor making one call per job pays |',
       '| floor | BullMQ and the platform call alone: the signed `POST /api/v1/cases` to the 渝快办 sandbox through the same client, for a request built before the clock starts |',
       '| tongban | cases received and dispatched through the workflow, then forwarded by the real worker host and `materialTransferProcessor`: case read, signed 渝快办 client, `POST /api/v1/cases` to the sandbox in its own process with no latency or faults, `recordForwarded` with alert re-planning in one write |',
       '',
       '| path | jobs/s per round | jobs/s (median) | CPU per job: worker process | sandbox process | Redis |',
       '|---|---|---:|---:|---:|---:|',
       row('raw BullMQ, no-op processor', 'raw'),
+      row('bare HTTP: BullMQ + one POST', 'bare'),
       row('floor: BullMQ + platform call', 'floor'),
       row('tongban material-transfer', 'tongban'),
       '',
       `${verdict} Checked after each round: every case was submitted to the 渝快办 sandbox exactly once (its records and its request count), and each of tongban's recorded as forwarded.`,
     ].join('\n'),
     summary: measured
-      ? [`material-transfer: tongban ${whole(rates.tongban)} jobs/s, floor ${whole(rates.floor)}, raw BullMQ ${whole(rates.raw)} jobs/s (${percent(ratio)})`]
+      ? [`material-transfer: tongban ${whole(rates.tongban)} jobs/s, floor ${whole(rates.floor)}, bare HTTP ${whole(rates.bare)}, raw BullMQ ${whole(rates.raw)} jobs/s (${percent(ratio)})`]
       : ['material-transfer: not measured'],
     problems,
   };

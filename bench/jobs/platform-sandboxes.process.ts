@@ -5,6 +5,8 @@
  */
 import { startCourierSandbox, type CourierSandbox } from '../../adapters/courier/courier.sandbox.js';
 import { startSichuanSandbox, type SichuanSandbox } from '../../adapters/sichuan/sichuan.sandbox.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yukuaiban/yukuaiban.sandbox.js';
 import { serveParent } from '../child.ipc.js';
 
@@ -21,6 +23,9 @@ export interface SandboxUrls {
 }
 
 let running: { yukuaiban: YukuaibanSandbox; sichuan: SichuanSandbox; courier: CourierSandbox } | undefined;
+let bare: Server | undefined;
+/** What 渝快办 answers an intake with, in shape: the bare server sends it without looking at the request. */
+const BARE_ANSWER = JSON.stringify({ code: '0', msg: '成功', data: { bjbh: 'YKB2025112400000001', zt: '01' } });
 
 function sandboxes() {
   if (!running) throw new Error('the sandboxes were not started');
@@ -40,9 +45,26 @@ serveParent(
     /** The business number of every case 渝快办 holds, one entry per platform case. */
     yukuaibanCases: () => sandboxes().yukuaiban.cases().map((record) => record.ywbh),
     yukuaibanRequests: () => sandboxes().yukuaiban.requestCounts(),
+    /**
+     * An HTTP server that reads each request whole and answers it at once with a
+     * fixed body: the least a platform could do, for the benchmark's bare path.
+     */
+    startBare: async (): Promise<string> => {
+      if (!bare) {
+        const server = createServer((req, res) => {
+          req.resume();
+          req.on('end', () => res.writeHead(201, { 'content-type': 'application/json; charset=utf-8' }).end(BARE_ANSWER));
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        bare = server;
+      }
+      return `http://127.0.0.1:${(bare.address() as AddressInfo).port}/api/v1/cases`;
+    },
     cpuUsage: () => process.cpuUsage(),
   },
   async () => {
+    bare?.closeAllConnections();
+    bare?.close();
     if (!running) return;
     await Promise.all([running.yukuaiban.close(), running.sichuan.close(), running.courier.close()]);
   },
