@@ -86,14 +86,7 @@ export const materialTransferScenario: Scenario = {
 async function rawRound(stack: CaseStack, round: number, jobs: number): Promise<Run> {
   const queue = new Queue(NOOP_QUEUE, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   try {
-    for (let start = 0; start < jobs; start += 1000) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(1000, jobs - start) }, (_, offset) => {
-          const businessNo = `NOOP-${round}-${start + offset}`;
-          return { name: 'transfer', data: { businessNo, channel: 'ONLINE' }, opts: { jobId: `transfer-${businessNo}` } };
-        }),
-      );
-    }
+    await addTransferJobs(queue, Array.from({ length: jobs }, (_, index) => `NOOP-${round}-${index}`));
     return await timed(stack, 'raw', jobs, () => {
       const worker = new Worker(NOOP_QUEUE, async () => undefined, { connection: stack.connection, prefix: stack.bullPrefix, concurrency: CONCURRENCY });
       return { workers: [worker], close: () => worker.close() };
@@ -126,14 +119,7 @@ async function bareRound(stack: CaseStack, template: SubmitCaseRequest, round: n
   };
   const queue = new Queue(BARE_QUEUE, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   try {
-    for (let start = 0; start < jobs; start += 1000) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(1000, jobs - start) }, (_, offset) => {
-          const businessNo = `BARE-${round}-${start + offset}`;
-          return { name: 'transfer', data: { businessNo, channel: 'ONLINE' }, opts: { jobId: `transfer-${businessNo}` } };
-        }),
-      );
-    }
+    await addTransferJobs(queue, Array.from({ length: jobs }, (_, index) => `BARE-${round}-${index}`));
     return await timed(stack, 'bare', jobs, () => {
       const worker = new Worker(BARE_QUEUE, (job) => post(job.data.businessNo), { connection: stack.connection, prefix: stack.bullPrefix, concurrency: CONCURRENCY });
       return { workers: [worker], close: () => worker.close() };
@@ -164,11 +150,7 @@ async function floorRound(stack: CaseStack, template: SubmitCaseRequest, round: 
   const businessNos = [...requests.keys()];
   const queue = new Queue(FLOOR_QUEUE, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   try {
-    for (let start = 0; start < jobs; start += 1000) {
-      await queue.addBulk(
-        businessNos.slice(start, start + 1000).map((businessNo) => ({ name: 'transfer', data: { businessNo, channel: 'ONLINE' }, opts: { jobId: `transfer-${businessNo}` } })),
-      );
-    }
+    await addTransferJobs(queue, businessNos);
     const platform = stack.platforms.CHONGQING;
     const run = await timed(stack, 'floor', jobs, () => {
       const worker = new Worker(FLOOR_QUEUE, async (job) => (await platform.submitCase(requests.get(job.data.businessNo)!)).platformCaseId, {
@@ -209,6 +191,15 @@ async function tongbanRound(stack: CaseStack, jobs: number): Promise<{ run: Run;
     }),
   );
   return { run, businessNos };
+}
+
+/** Transfer jobs of the shape the workflow queues, a thousand per call. */
+async function addTransferJobs(queue: Queue, businessNos: readonly string[]): Promise<void> {
+  for (let start = 0; start < businessNos.length; start += 1000) {
+    await queue.addBulk(
+      businessNos.slice(start, start + 1000).map((businessNo) => ({ name: 'transfer', data: { businessNo, channel: 'ONLINE' }, opts: { jobId: `transfer-${businessNo}` } })),
+    );
+  }
 }
 
 /** Starts the workers and waits for `jobs` completions; any failed attempt is an error, since nothing here is faulty. */
