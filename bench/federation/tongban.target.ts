@@ -3,7 +3,7 @@ import { startGateway } from '../../gateway/gateway.server.js';
 import { createTokenVerifier, issueToken, type TokenSettings } from '../../lib/auth/access-token.js';
 import { findOrStartRedis } from '../../lib/local-redis.js';
 import { createLogger } from '../../lib/logger.js';
-import { createRedis } from '../../lib/redis.js';
+import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import type { RunningTarget, TargetInput } from './gateway.target.js';
 
 export async function startTongban(input: TargetInput): Promise<RunningTarget> {
@@ -12,7 +12,8 @@ export async function startTongban(input: TargetInput): Promise<RunningTarget> {
   const token = await issueToken(tokens, { subject: 'bench', role: 'SUPERVISOR', region: 'CHONGQING', windowId: null });
   // Redis as `npm start` finds it; only the mutation budget uses it, and the benchmark sends no mutation.
   const localRedis = await findOrStartRedis(input.redisUrl);
-  const redis = createRedis(localRedis.url, `tongban-bench:${process.pid}:`);
+  const prefix = `tongban-bench:${process.pid}:`;
+  const redis = createRedis(localRedis.url, prefix);
   const gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
@@ -32,6 +33,8 @@ export async function startTongban(input: TargetInput): Promise<RunningTarget> {
     close: async () => {
       await gateway.close();
       redis.disconnect();
+      // The gateway's views of the job queues leave their meta keys under the prefix.
+      await deleteKeysWithPrefix(localRedis.url, prefix);
       await localRedis.stop();
     },
   };
