@@ -29,7 +29,7 @@ export function createSubgraphFetcher(options: { timeoutMs: number; maxSockets?:
     const target = new URL(url);
     const answer = await transport.send(
       target,
-      { method: init.method ?? 'GET', headers: { ...init.headers }, ...(init.body === undefined ? {} : { body: init.body }) },
+      { method: init.method ?? 'GET', headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body }) },
       {
         deadline: Date.now() + options.timeoutMs,
         timeoutError: () => new SubgraphTimeoutError(`no answer from ${target.host} within ${options.timeoutMs} ms`),

@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { SubmitCaseRequest } from '../../adapters/platform.port.js';
 import { materialTransferProcessor, submitCaseRequest } from '../../jobs/material-transfer.processor.js';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from '../../jobs/queues.js';
@@ -83,17 +83,9 @@ export const materialTransferScenario: Scenario = {
   },
 };
 
-async function rawRound(stack: CaseStack, round: number, jobs: number): Promise<Run> {
-  const queue = new Queue(NOOP_QUEUE, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
-  try {
-    await addTransferJobs(queue, Array.from({ length: jobs }, (_, index) => `NOOP-${round}-${index}`));
-    return await timed(stack, 'raw', jobs, () => {
-      const worker = new Worker(NOOP_QUEUE, async () => undefined, { connection: stack.connection, prefix: stack.bullPrefix, concurrency: CONCURRENCY });
-      return { workers: [worker], close: () => worker.close() };
-    });
-  } finally {
-    await queue.close();
-  }
+function rawRound(stack: CaseStack, round: number, jobs: number): Promise<Run> {
+  const businessNos = Array.from({ length: jobs }, (_, index) => `NOOP-${round}-${index}`);
+  return plainWorkerRound(stack, 'raw', NOOP_QUEUE, businessNos, async () => undefined);
 }
 
 /**
@@ -117,16 +109,11 @@ async function bareRound(stack: CaseStack, template: SubmitCaseRequest, round: n
       exchange.end(body);
     });
   };
-  const queue = new Queue(BARE_QUEUE, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   try {
-    await addTransferJobs(queue, Array.from({ length: jobs }, (_, index) => `BARE-${round}-${index}`));
-    return await timed(stack, 'bare', jobs, () => {
-      const worker = new Worker(BARE_QUEUE, (job) => post(job.data.businessNo), { connection: stack.connection, prefix: stack.bullPrefix, concurrency: CONCURRENCY });
-      return { workers: [worker], close: () => worker.close() };
-    });
+    const businessNos = Array.from({ length: jobs }, (_, index) => `BARE-${round}-${index}`);
+    return await plainWorkerRound(stack, 'bare', BARE_QUEUE, businessNos, (job) => post(job.data.businessNo));
   } finally {
     agent.destroy();
-    await queue.close();
   }
 }
 
@@ -148,19 +135,20 @@ async function floorRound(stack: CaseStack, template: SubmitCaseRequest, round: 
     });
   }
   const businessNos = [...requests.keys()];
-  const queue = new Queue(FLOOR_QUEUE, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const platform = stack.platforms.CHONGQING;
+  const run = await plainWorkerRound(stack, 'floor', FLOOR_QUEUE, businessNos, async (job) => (await platform.submitCase(requests.get(job.data.businessNo)!)).platformCaseId);
+  return { run, businessNos };
+}
+
+/** One round of a path that is BullMQ and a processor alone: its jobs queued first, then one worker timed over them. */
+async function plainWorkerRound(stack: CaseStack, path: Path, queueName: string, businessNos: readonly string[], processor: (job: Job) => Promise<unknown>): Promise<Run> {
+  const queue = new Queue(queueName, { connection: stack.connection, prefix: stack.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   try {
     await addTransferJobs(queue, businessNos);
-    const platform = stack.platforms.CHONGQING;
-    const run = await timed(stack, 'floor', jobs, () => {
-      const worker = new Worker(FLOOR_QUEUE, async (job) => (await platform.submitCase(requests.get(job.data.businessNo)!)).platformCaseId, {
-        connection: stack.connection,
-        prefix: stack.bullPrefix,
-        concurrency: CONCURRENCY,
-      });
+    return await timed(stack, path, businessNos.length, () => {
+      const worker = new Worker(queueName, processor, { connection: stack.connection, prefix: stack.bullPrefix, concurrency: CONCURRENCY });
       return { workers: [worker], close: () => worker.close() };
     });
-    return { run, businessNos };
   } finally {
     await queue.close();
   }
