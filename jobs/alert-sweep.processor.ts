@@ -1,10 +1,16 @@
 import type { DeadlineAlertQueue } from './deadline-alerts.queue.js';
+import type { MaterialTransferQueue } from './material-transfer.queue.js';
 
 /**
- * The recurring sweep of the alert timetable: every alert whose time has come
- * becomes a deadline-alerts job. An alert is late by at most the sweep's
- * interval (ALERT_SWEEP_MS), against deadlines counted in working days.
+ * The recurring sweep: every alert of the timetable whose time has come
+ * becomes a deadline-alerts job, and every dispatch still in the transfer
+ * outbox becomes its transfer job. An alert is late by at most the sweep's
+ * interval (ALERT_SWEEP_MS), against deadlines counted in working days; a
+ * transfer whose immediate queueing failed waits as long.
  */
-export function alertSweepProcessor(deps: { timetable: Pick<DeadlineAlertQueue, 'promoteDue'> }) {
-  return async (): Promise<{ promoted: number }> => ({ promoted: await deps.timetable.promoteDue() });
+export function alertSweepProcessor(deps: { timetable: Pick<DeadlineAlertQueue, 'promoteDue'>; transfers: Pick<MaterialTransferQueue, 'drainOutbox'> }) {
+  return async (): Promise<{ promoted: number; transfersQueued: number }> => ({
+    promoted: await deps.timetable.promoteDue(),
+    transfersQueued: await deps.transfers.drainOutbox(),
+  });
 }

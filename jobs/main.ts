@@ -2,7 +2,7 @@
 import { loadConfig } from '../lib/config.js';
 import { startHttpServer } from '../lib/http-server.js';
 import { createLogger } from '../lib/logger.js';
-import { createRegistry, JobMetrics, metricsRoute } from '../lib/metrics.js';
+import { createRegistry, JobMetrics, metricsRoute, outsideTimeCounter } from '../lib/metrics.js';
 import { createCourierClient, createNotifyClient, createPlatformClients } from '../lib/platforms.js';
 import { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
 import { courierCaseEffects } from './courier-case-effects.js';
@@ -29,7 +29,20 @@ if (config.env === 'production') await checkDurability(redis, logger);
 const calendar = getDefaultCalendar();
 const queues = createJobQueues(connection, config.redis.keyPrefix, calendar);
 const platforms = createPlatformClients(config);
-const { workflow, store, directory, now } = createCaseWorkflow({ redis, platforms, transfers: queues.transfers, alerts: queues.alerts, calendar });
+// Job metrics live where the jobs run; Prometheus scrapes each worker process on its own port.
+const registry = createRegistry();
+const countOutsideTime = outsideTimeCounter(registry);
+const { workflow, store, directory, now } = createCaseWorkflow({
+  redis,
+  platforms,
+  transfers: queues.transfers,
+  alerts: queues.alerts,
+  calendar,
+  onOutsideTime: (report) => {
+    logger.warn(report, `${report.source} reported a time outside [last clock event, now]: bounded`);
+    countOutsideTime(report.source);
+  },
+});
 const processors = createProcessors({
   workflow,
   store,
@@ -45,8 +58,6 @@ const processors = createProcessors({
   now,
 });
 await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs, courierPollMs: config.jobs.courierPollMs, alertSweepMs: config.jobs.alertSweepMs });
-// Job metrics live where the jobs run; Prometheus scrapes each worker process on its own port.
-const registry = createRegistry();
 const host = startWorkers({
   connection,
   prefix,

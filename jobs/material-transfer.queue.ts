@@ -2,7 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { currentRequestId } from '../lib/logger.js';
 import type { TransferChannel } from '../subgraphs/cases/case.model.js';
-import { DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
+import type { OutboxEntry } from '../subgraphs/cases/case.store.js';
+import { bullPrefix, DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
 
 export interface MaterialTransferJob {
   businessNo: string;
@@ -11,16 +12,66 @@ export interface MaterialTransferJob {
   requestId?: string;
 }
 
-/** One transfer job per case: its id is the business number, so dispatching twice queues once. */
+/** The transfers that dispatches committed to, by the time of the dispatch, under a BullMQ prefix next to the queue's own keys. */
+export function transferOutboxKey(prefix: string): string {
+  return `${prefix}:${QUEUES.materialTransfer}:outbox`;
+}
+
+/** The outbox as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
+const OUTBOX_FROM_STORES = transferOutboxKey(bullPrefix(''));
+/** Outbox entries queued per round trip. */
+const BATCH = 500;
+
+const member = (businessNo: string, channel: TransferChannel) => `${businessNo}|${channel}`;
+
+/**
+ * One transfer job per case: its id is the business number, so dispatching
+ * twice, or queueing a dispatch both at once and from the outbox, queues once.
+ */
 export class MaterialTransferQueue {
   private readonly queue: Queue<MaterialTransferJob>;
+  private readonly outbox: string;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(
+    private readonly connection: Redis,
+    prefix: string,
+  ) {
     this.queue = openQueue(QUEUES.materialTransfer, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    this.outbox = transferOutboxKey(prefix);
+  }
+
+  intent(businessNo: string, channel: TransferChannel, at: string): OutboxEntry {
+    return { key: OUTBOX_FROM_STORES, score: Date.parse(at), member: member(businessNo, channel) };
   }
 
   async enqueue(businessNo: string, channel: TransferChannel): Promise<void> {
     await this.queue.add('transfer', { businessNo, channel, requestId: currentRequestId() }, { jobId: `transfer-${businessNo}` });
+    await this.connection.zrem(this.outbox, member(businessNo, channel));
+  }
+
+  /**
+   * Queues every transfer the outbox still holds: dispatches whose own attempt
+   * to queue failed, or whose process died between the write and the queueing.
+   * The entry leaves the outbox only once its job is in the queue.
+   */
+  async drainOutbox(): Promise<number> {
+    let drained = 0;
+    for (;;) {
+      const members = await this.connection.zrange(this.outbox, '0', String(BATCH - 1));
+      if (members.length === 0) return drained;
+      const jobs = members.map((entry) => {
+        const [businessNo, channel] = entry.split('|') as [string, TransferChannel];
+        return { name: 'transfer', data: { businessNo, channel }, opts: { jobId: `transfer-${businessNo}` } };
+      });
+      await this.queue.addBulk(jobs);
+      await this.connection.zrem(this.outbox, ...members);
+      drained += members.length;
+    }
+  }
+
+  /** Dispatches not yet queued: 0 in steady state. */
+  pending(): Promise<number> {
+    return this.connection.zcard(this.outbox);
   }
 
   close(): Promise<void> {

@@ -27,7 +27,7 @@ export function platformPollProcessor(deps: {
   store: CaseStore;
   workflow: CaseWorkflow;
   platforms: Record<Region, PlatformPort>;
-  transfers: TransferQueue;
+  transfers: Pick<TransferQueue, 'enqueue'>;
 }) {
   return async (_job?: Job): Promise<PollResult> => {
     const watched: CaseRecord[] = [];

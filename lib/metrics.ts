@@ -170,6 +170,17 @@ export class JobMetrics {
   }
 }
 
+/** Times from platforms and the courier that were outside what can be true (before the case's last clock event, or in the future). */
+export function outsideTimeCounter(registry: Registry): (source: string) => void {
+  const counter = new Counter({
+    name: 'tongban_outside_time_bounded_total',
+    help: 'Times reported by a platform or the courier that fell outside [last clock event, now] and were bounded, by source',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  return (source) => counter.inc({ source });
+}
+
 /**
  * A gauge read from its source at each scrape instead of kept current by events:
  * queue depth and overdue cases are facts in Redis that every replica reports

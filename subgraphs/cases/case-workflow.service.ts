@@ -11,7 +11,8 @@ import { reviewMaterials, type HandedInMaterial } from '../../domain/workflow/fo
 import { deriveScope } from '../../domain/workflow/scope.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import type { Address, CaseEvent, CaseRecord, ResultDelivery, TransferChannel } from './case.model.js';
-import type { CaseStore, TimetableWrites } from './case.store.js';
+import type { CaseStore, OutboxEntry } from './case.store.js';
+import type { TimetableWrites } from './case.store.js';
 
 /** Read access to the window directory, which the windows subgraph keeps current. */
 export interface WindowDirectory {
@@ -19,9 +20,23 @@ export interface WindowDirectory {
   list(filter: { region?: Region; divisionCode?: string }): Promise<WindowRecord[]>;
 }
 
-/** Hands a dispatched case to the material-transfer worker. */
+/**
+ * Hands a dispatched case to the material-transfer worker. The intent is part
+ * of the dispatch's own write (an outbox entry), so a dispatch is never stored
+ * without its job; `enqueue` then queues it at once, and should that fail or
+ * never run, the workers' sweep drains the outbox into the queue.
+ */
 export interface TransferQueue {
+  intent(businessNo: string, channel: TransferChannel, at: string): OutboxEntry;
   enqueue(businessNo: string, channel: TransferChannel): Promise<void>;
+}
+
+/** A time reported by a platform, the courier or the notify gateway that fell outside what can be true, and the time used instead. */
+export interface OutsideTimeReport {
+  source: 'platform' | 'courier';
+  businessNo: string;
+  reported: string;
+  used: string;
 }
 
 /** Keeps a case's deadline alerts scheduled as its state requires (jobs/deadline-alerts.queue.ts), in the write of each change. */
@@ -73,6 +88,8 @@ export class CaseWorkflow {
       transfers: TransferQueue;
       alerts: AlertScheduler;
       now: () => Date;
+      /** Told of every outside time that had to be bounded: the workers log and count them. */
+      onOutsideTime?: (report: OutsideTimeReport) => void;
     },
   ) {}
 
@@ -200,9 +217,13 @@ export class CaseWorkflow {
     }));
   }
 
-  /** 材料流转: the clock pauses while the materials travel; the transfer job forwards the case. */
+  /**
+   * 材料流转: the clock pauses while the materials travel; the transfer job forwards the case.
+   * A retry of a dispatch that landed (its answer lost to a timeout) answers the dispatched case.
+   */
   async dispatchMaterials(businessNo: string, channel: TransferChannel, actor: string): Promise<CaseRecord> {
     const updated = await this.transition(businessNo, 'DISPATCH', actor, (record, now) => {
+      if (record.transfer) return null;
       const acceptedAt = record.acceptedAt ?? now;
       const online = channel !== 'OFFLINE';
       const paper = channel !== 'ONLINE';
@@ -223,17 +244,26 @@ export class CaseWorkflow {
         },
         type: 'MATERIALS_DISPATCHED',
         data: { channel },
+        outbox: [this.deps.transfers.intent(businessNo, channel, now)],
       };
-    });
-    await this.deps.transfers.enqueue(businessNo, channel);
+    }, (record) => record.transfer?.channel === channel);
+    if (updated.stage === 'IN_TRANSFER' && !updated.platformCaseId) {
+      // The outbox has the job already; queueing it now only saves the sweep's delay, so a failure here is no failure of the dispatch.
+      await this.deps.transfers.enqueue(businessNo, channel).catch(() => undefined);
+    }
     return updated;
   }
 
   /** The paper left the receiving window: the courier collected the waybill (揽收). */
   recordPaperSent(businessNo: string, at: string, actor: string): Promise<CaseRecord> {
-    return this.transition(businessNo, 'PLATFORM_PROGRESS', actor, (record) => {
+    return this.transition(businessNo, 'PLATFORM_PROGRESS', actor, (record, now) => {
       if (!record.transfer || record.transfer.paperSentAt) return null;
-      return { record: { ...record, transfer: { ...record.transfer, paperSentAt: at } }, type: 'PAPER_COLLECTED', data: { at } };
+      const sentAt = this.outsideInstant('courier', at, record, now);
+      return {
+        record: { ...record, transfer: { ...record.transfer, paperSentAt: sentAt } },
+        type: 'PAPER_COLLECTED',
+        data: { at: sentAt, courierAt: at },
+      };
     });
   }
 
@@ -278,7 +308,7 @@ export class CaseWorkflow {
     const action: CaseAction =
       event.stage === 'REJECTED' ? 'REFUSE' : event.stage === 'DECIDED' ? 'DECIDE' : 'PLATFORM_PROGRESS';
     return this.transition(event.businessNo, action, actor, (record, now) => {
-      const at = platformInstant(event.at, record, now);
+      const at = this.outsideInstant('platform', event.at, record, now);
       let next: CaseRecord = { ...record, platformCaseId: event.platformCaseId, platformStage: event.stage };
       if (next.stage === 'IN_TRANSFER' && event.stage !== 'SUBMITTED') next = this.receivedAtJurisdiction(next, at).record;
       if (event.stage === 'DECIDED') next = { ...next, stage: 'DECIDED', decision: event.decision };
@@ -399,7 +429,10 @@ export class CaseWorkflow {
     businessNo: string,
     action: CaseAction,
     actor: string,
-    mutate: (record: CaseRecord, now: string) => { record: CaseRecord; type: string; data: Record<string, unknown> } | null,
+    mutate: (
+      record: CaseRecord,
+      now: string,
+    ) => { record: CaseRecord; type: string; data: Record<string, unknown>; outbox?: OutboxEntry[] } | null,
     allowed: (record: CaseRecord) => boolean = () => false,
     read?: CaseRecord,
   ): Promise<CaseRecord> {
@@ -410,11 +443,29 @@ export class CaseWorkflow {
       const change = mutate(current, now);
       if (!change) return current;
       const next: CaseRecord = { ...change.record, version: current.version + 1, updatedAt: now };
-      const written = await this.deps.store.update(current, next, this.event(change.type, now, actor, change.data), this.deps.alerts.changes(current, next));
+      const event = this.event(change.type, now, actor, change.data);
+      const written = await this.deps.store.update(current, next, event, this.deps.alerts.changes(current, next), change.outbox);
       if (written.status === 'WRITTEN') return next;
       if (written.status === 'MISSING') throw new NotFoundError('CASE.NOT_FOUND', `办件 ${businessNo} 不存在`);
     }
     throw new DomainError('CASE.CONFLICT', `办件 ${businessNo} 正被同时修改，请重试`);
+  }
+
+  /**
+   * When a platform or the courier says something happened, on our clock: its
+   * own time, kept between the case's last clock event and the moment we learn
+   * it, so an outside clock that runs fast or slow (or lies) can neither reorder
+   * the case's clock, date an event in the future, nor meet a deadline before
+   * the case was even dispatched. The reported time stays in the event.
+   */
+  private outsideInstant(source: OutsideTimeReport['source'], at: string, record: CaseRecord, now: string): string {
+    const last = record.clock.events.at(-1)?.at;
+    const reported = Date.parse(at);
+    const floor = last ? Date.parse(last) : -Infinity;
+    const ms = Number.isNaN(reported) ? Date.parse(now) : Math.min(Date.parse(now), Math.max(reported, floor));
+    const used = new Date(ms).toISOString();
+    if (ms !== reported) this.deps.onOutsideTime?.({ source, businessNo: record.businessNo, reported: at, used });
+    return used;
   }
 
   private clock(record: CaseRecord, type: ClockEventType, at: string) {
@@ -460,18 +511,6 @@ export class CaseWorkflow {
     if (!chosen) throw new NotFoundError('WINDOW.NO_JURISDICTION', `没有受理事项 ${item.code} 的属地窗口`);
     return chosen;
   }
-}
-
-/**
- * When a platform says something happened, on our clock: its own time, kept
- * between the case's last clock event and the moment we learn it, so a platform
- * clock that runs fast or slow can neither reorder the case's clock nor date an
- * event in the future.
- */
-function platformInstant(at: string, record: CaseRecord, now: string): string {
-  const last = record.clock.events.at(-1)?.at;
-  const ms = Math.min(Date.parse(now), Math.max(Date.parse(at), last ? Date.parse(last) : -Infinity));
-  return new Date(ms).toISOString();
 }
 
 function requireText(value: string | null | undefined, field: string): string {

@@ -80,6 +80,17 @@ return {1, ARGV[7]}
 `;
 const WRITE_CASE_SHA = createHash('sha1').update(WRITE_CASE).digest('hex');
 
+/**
+ * A job a change commits to, written in the same script as the change (a
+ * transactional outbox): the workers drain the outbox into its queue, so a
+ * change is never saved without its job, whatever fails after the write.
+ */
+export interface OutboxEntry {
+  key: string;
+  score: number;
+  member: string;
+}
+
 export type WriteResult = { status: 'WRITTEN' } | { status: 'CONFLICT' } | { status: 'MISSING' } | { status: 'DUPLICATE'; businessNo: string };
 
 export interface CaseQuery {
@@ -168,7 +179,7 @@ export class CaseStore {
   }
 
   /** Replaces `previous` by `next` if nobody changed the case in between. */
-  async update(previous: CaseRecord, next: CaseRecord, event: CaseEvent, alerts?: TimetableWrites): Promise<WriteResult> {
+  async update(previous: CaseRecord, next: CaseRecord, event: CaseEvent, alerts?: TimetableWrites, outbox: readonly OutboxEntry[] = []): Promise<WriteResult> {
     const before = this.indexEntries(previous);
     const after = this.indexEntries(next);
     const ops: WriteOp[] = [
@@ -176,6 +187,7 @@ export class CaseStore {
       ...[...after].filter(([key, score]) => before.get(key) !== score).map(([key, score]) => ({ op: 'ZADD' as const, key, score })),
       ...this.counters(previous, next),
       ...timetableOps(alerts),
+      ...outbox.map((entry): WriteOp => ({ op: 'ZADD', ...entry })),
     ];
     return this.write(next, event, previous.version, ops);
   }

@@ -13,7 +13,7 @@ import type { CatalogCache, CatalogReader } from '../platform/catalog.cache.js';
 import { createPlatformLoaders, type PlatformLoaders } from '../platform/platform.source.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import { WindowStore } from '../windows/window.store.js';
-import { CaseWorkflow, type AlertScheduler, type TransferQueue } from './case-workflow.service.js';
+import { CaseWorkflow, type AlertScheduler, type OutsideTimeReport, type TransferQueue } from './case-workflow.service.js';
 import type { CaseEvent, CaseRecord } from './case.model.js';
 import { CaseStore } from './case.store.js';
 import { AlertStore } from './alert.store.js';
@@ -51,6 +51,7 @@ export interface CasesDeps {
   /** Defaults to the official calendar with the shipped overrides. */
   calendar?: WorkingCalendar;
   now?: () => Date;
+  onOutsideTime?: (report: OutsideTimeReport) => void;
 }
 
 /** The workflow over Redis, as the subgraph and the workers both use it. */
@@ -67,6 +68,7 @@ export function createCaseWorkflow(deps: CasesDeps) {
     transfers: deps.transfers,
     alerts: deps.alerts,
     now,
+    onOutsideTime: deps.onOutsideTime,
   });
   return { store, directory, calendar, now, workflow };
 }

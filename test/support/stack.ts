@@ -26,7 +26,7 @@ import { ShipmentStore } from '../../subgraphs/courier/shipment.store.js';
 import { AlertStore } from '../../subgraphs/cases/alert.store.js';
 import { createProcessors } from '../../jobs/processors.js';
 import { startWorkers, type WorkerHost } from '../../jobs/worker-host.js';
-import type { CaseWorkflow } from '../../subgraphs/cases/case-workflow.service.js';
+import type { CaseWorkflow, OutsideTimeReport } from '../../subgraphs/cases/case-workflow.service.js';
 import type { CaseStore } from '../../subgraphs/cases/case.store.js';
 import { createCaseWorkflow } from '../../subgraphs/cases/server.js';
 import { bullPrefix } from '../../jobs/queues.js';
@@ -65,6 +65,8 @@ export interface TestStack {
   notify: NotifySandbox;
   courier: CourierSandbox;
   shipments: ShipmentStore;
+  /** Outside times the in-process workers' workflow had to bound, as jobs/main.ts logs and counts them. */
+  outsideTimes: OutsideTimeReport[];
   /** The time every part of the stack reads; tests move it to cross days and holidays. */
   clock: { now: () => Date };
   close(): Promise<void>;
@@ -168,6 +170,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       now: () => clock.now(),
     });
   }
+  const outsideTimes: OutsideTimeReport[] = [];
   const { workflow, store, directory } = createCaseWorkflow({
     redis,
     platforms,
@@ -175,6 +178,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     alerts: queues.alerts,
     calendar,
     now: () => clock.now(),
+    onOutsideTime: (report) => outsideTimes.push(report),
   });
   const alerts = new AlertStore(redis);
   const workers = startWorkers({
@@ -241,6 +245,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     courier,
     shipments,
     clock,
+    outsideTimes,
     query: (query, variables, headers) => post(`${gateway.url}/graphql`, query, variables, headers),
     as: (caller) => ({
       query: async (query, variables) =>
