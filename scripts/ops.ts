@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { validateCalendarOverrides } from '../domain/calendar/index.js';
+import { mergeCalendarOverrides, validateCalendarOverrides } from '../domain/calendar/index.js';
 import { DomainError } from '../domain/errors.js';
 import { JOB_STATES, overdueCases, QueueAdmin } from '../jobs/queue-admin.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
@@ -77,10 +77,11 @@ async function main(): Promise<number> {
     case 'calendar-load': {
       const [file] = args;
       if (!file) return usage();
-      const notices = validateCalendarOverrides(JSON.parse(readFileSync(file, 'utf8')));
+      const loaded = validateCalendarOverrides(JSON.parse(readFileSync(file, 'utf8')));
+      const notices = mergeCalendarOverrides(validateCalendarOverrides(JSON.parse(readFileSync(OVERRIDES, 'utf8'))), loaded);
       writeFileSync(OVERRIDES, `${JSON.stringify(notices, null, 2)}\n`);
-      const years = notices.map((notice) => notice.year).sort((a, b) => a - b);
-      console.log(`wrote ${fileURLToPath(OVERRIDES)}: ${years.length ? `years ${years.join(', ')}` : 'no years'}`);
+      const years = notices.map((notice) => notice.year);
+      console.log(`wrote ${fileURLToPath(OVERRIDES)}: years ${years.join(', ')} (${loaded.map((notice) => notice.year).join(', ') || 'none'} loaded)`);
       // Every service builds its calendar once at start-up.
       console.log('restart the subgraphs and workers to use it');
       return 0;

@@ -1,10 +1,13 @@
 import { InvalidCalendarNoticeError } from './calendar.errors.js';
-import { epochDayOf, isWeekendEpochDay, tryParseCivilDate } from './civil-date.js';
+import { tryParseCivilDate } from './civil-date.js';
 
 /**
  * One year's holiday arrangement in the machine format the official State Council
  * notices are commonly republished in: every statutory day off (including the
- * weekend days inside a break) and every make-up working day (调休上班).
+ * weekend days inside a break) and every make-up working day (调休上班). Such files
+ * also list some Monday–Friday working days explicitly (2020-02-03, the first day
+ * back after the extended 2020 Spring Festival): they are working days anyway,
+ * and are accepted as such; only a date listed both off and working is refused.
  */
 export interface NoticeDay {
   readonly name: string;
@@ -14,6 +17,8 @@ export interface NoticeDay {
 
 export interface YearNotice {
   readonly year: number;
+  /** Which notice (文号) the entries come from, and why it overrides the base data. */
+  readonly source?: string;
   readonly days: readonly NoticeDay[];
 }
 
@@ -67,15 +72,39 @@ export function validateYearNotices(input: unknown, source: string): YearNotice[
       offDayByDate.set(checked.date, { isOffDay: checked.isOffDay, at: dayAt });
       validDays.push(Object.freeze({ ...checked }));
     });
-    notices.push(Object.freeze({ year, days: Object.freeze(validDays) }));
+    const { source: noticeSource } = entry;
+    if (noticeSource !== undefined && (typeof noticeSource !== 'string' || noticeSource.length > 500)) {
+      issues.push(`${at}.source: 应为不超过 500 字的字符串（通知文号与说明）`);
+    }
+    const described = typeof noticeSource === 'string' ? { source: noticeSource } : {};
+    notices.push(Object.freeze({ year, ...described, days: Object.freeze(validDays) }));
   });
 
   if (issues.length > 0) throw new InvalidCalendarNoticeError(source, issues);
   return notices;
 }
 
+/**
+ * Every annual notice arranges at least 春节 and 国庆节. An override that lacks
+ * either is not that year's notice — an empty `days` would silently turn the
+ * whole year into plain weeks, the guess DESIGN.md forbids — so it is refused.
+ */
+const REQUIRED_HOLIDAYS = [
+  ['春节', /春节|spring festival/i],
+  ['国庆节', /国庆|national day/i],
+] as const;
+
+/** Notices typed in by ops: valid, and each the whole arrangement of its year. */
 export function validateCalendarOverrides(input: unknown): YearNotice[] {
-  return validateYearNotices(input, 'calendar overrides');
+  const source = 'calendar overrides';
+  const notices = validateYearNotices(input, source);
+  const issues = notices.flatMap((notice) =>
+    REQUIRED_HOLIDAYS.filter(([, pattern]) => !notice.days.some((day) => day.isOffDay && pattern.test(day.name))).map(
+      ([name]) => `${notice.year} 年: 缺少${name}放假安排，不是完整的年度节假日通知（覆盖文件须载明该年通知的全部安排）`,
+    ),
+  );
+  if (issues.length > 0) throw new InvalidCalendarNoticeError(source, issues);
+  return notices;
 }
 
 function checkDay(day: unknown, year: number, at: string, issues: string[]): NoticeDay | null {
@@ -95,8 +124,6 @@ function checkDay(day: unknown, year: number, at: string, issues: string[]): Not
     // gave 2018-12-30 off and made 2018-12-29 a working day); anything further away
     // is a typo in the year.
     issues.push(`${at}.date: ${String(date)} 不属于 ${year} 年的通知（只允许 ${year} 年或 ${year - 1} 年 12 月的日期）`);
-  } else if (isOffDay === false && !isWeekendEpochDay(epochDayOf(civil.year, civil.month, civil.day))) {
-    issues.push(`${at}: ${String(date)} 是周一至周五，本就是工作日，调休上班日只能是周六或周日`);
   }
   if (issues.length > before || typeof name !== 'string' || typeof date !== 'string' || typeof isOffDay !== 'boolean') {
     return null;
@@ -106,4 +133,14 @@ function checkDay(day: unknown, year: number, at: string, issues: string[]): Not
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The override file after ops load `loaded` into it: a loaded year replaces that
+ * year's earlier notice, every other year (corrections of the base data among
+ * them) stays.
+ */
+export function mergeCalendarOverrides(existing: readonly YearNotice[], loaded: readonly YearNotice[]): YearNotice[] {
+  const kept = existing.filter((notice) => !loaded.some((next) => next.year === notice.year));
+  return validateCalendarOverrides([...kept, ...loaded].sort((a, b) => a.year - b.year));
 }

@@ -27,7 +27,8 @@ export function chineseDaysNotices(): YearNotice[] {
   const byYear = new Map<number, NoticeDay[]>();
   const add = (entries: Record<string, string>, isOffDay: boolean): void => {
     for (const [date, label] of Object.entries(entries)) {
-      const year = Number(date.slice(0, 4));
+      // A New Year break that starts in December is arranged by the next year's notice (2006-12-30 is in the 2007 notice).
+      const year = Number(date.slice(0, 4)) + (date.slice(5, 7) === '12' && label.includes('元旦') ? 1 : 0);
       const days = byYear.get(year) ?? [];
       days.push({ date, isOffDay, name: label.split(',')[1] ?? label });
       byYear.set(year, days);

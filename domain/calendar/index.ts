@@ -6,7 +6,7 @@ export {
   InvalidWorkingDaysError,
 } from './calendar.errors.js';
 export { weekdayOfDate } from './civil-date.js';
-export { validateCalendarOverrides, type NoticeDay, type YearNotice } from './calendar-notice.js';
+export { mergeCalendarOverrides, validateCalendarOverrides, type NoticeDay, type YearNotice } from './calendar-notice.js';
 export { chineseDaysNotices, getDefaultCalendar, shippedCalendarOverrides } from './default-calendar.js';
 export {
   endOfShanghaiDay,

@@ -1,5 +1,5 @@
 import { CalendarYearNotPublishedError, InvalidWorkingDaysError } from './calendar.errors.js';
-import { validateYearNotices, type YearNotice } from './calendar-notice.js';
+import { validateCalendarOverrides, validateYearNotices, type YearNotice } from './calendar-notice.js';
 import { civilOfEpochDay, epochDayOf, formatEpochDay, isWeekendEpochDay, parseCivilDate } from './civil-date.js';
 
 export type DayKind = 'WORKDAY' | 'WEEKEND' | 'HOLIDAY' | 'MAKEUP_WORKDAY';
@@ -36,23 +36,23 @@ const WEEKEND: DayKindInfo = Object.freeze({ kind: 'WEEKEND', name: null });
 
 /**
  * Builds a calendar from base notices (the `chinese-days` package data) and ops'
- * overrides. An override year replaces every base entry dated in that year, because
- * a notice is the complete arrangement for its year: merging day by day could
- * never remove a day that a corrected notice dropped.
+ * overrides. An override year replaces every base entry of that year's notice
+ * (its New Year entries of the December before included), because a notice is
+ * the complete arrangement for its year: merging day by day could never remove a
+ * day that a corrected notice dropped.
  */
 export function buildWorkingCalendar(
   base: readonly YearNotice[],
   overrides: readonly YearNotice[] = [],
 ): WorkingCalendar {
   const baseNotices = validateYearNotices(base, 'base calendar');
-  const overrideNotices = validateYearNotices(overrides, 'calendar overrides');
+  const overrideNotices = validateCalendarOverrides(overrides);
   const overrideYears = new Set(overrideNotices.map((notice) => notice.year));
 
   const listed = new Map<string, { isOffDay: boolean; name: string }>();
   for (const notice of baseNotices) {
-    for (const day of notice.days) {
-      if (!overrideYears.has(Number(day.date.slice(0, 4)))) listed.set(day.date, day);
-    }
+    if (overrideYears.has(notice.year)) continue;
+    for (const day of notice.days) listed.set(day.date, day);
   }
   for (const notice of overrideNotices) {
     for (const day of notice.days) listed.set(day.date, day);
@@ -162,7 +162,9 @@ class TableCalendar implements WorkingCalendar {
 }
 
 function classify(epochDay: number, listed: { isOffDay: boolean; name: string } | undefined): DayKindInfo {
-  if (!listed) return isWeekendEpochDay(epochDay) ? WEEKEND : WORKDAY;
-  // Validation has already refused make-up working days on Monday–Friday.
-  return Object.freeze({ kind: listed.isOffDay ? 'HOLIDAY' : 'MAKEUP_WORKDAY', name: listed.name });
+  const weekend = isWeekendEpochDay(epochDay);
+  if (!listed) return weekend ? WEEKEND : WORKDAY;
+  if (listed.isOffDay) return Object.freeze({ kind: 'HOLIDAY', name: listed.name });
+  // A working day listed on Monday–Friday is an ordinary working day the notice happens to name.
+  return Object.freeze({ kind: weekend ? 'MAKEUP_WORKDAY' : 'WORKDAY', name: listed.name });
 }

@@ -9,6 +9,7 @@ import {
   InvalidCalendarNoticeError,
   shippedCalendarOverrides,
   validateCalendarOverrides,
+  mergeCalendarOverrides,
   type WorkingCalendar,
   type YearNotice,
 } from '../../domain/calendar/index.js';
@@ -182,6 +183,14 @@ describe('unpublished years are refused, never guessed', () => {
   });
 });
 
+/** The 春节 and 国庆节 entries every annual notice has, for made-up notices of `year` (not a real arrangement). */
+function majorHolidays(year: number) {
+  return [
+    { name: '春节', date: `${year}-02-10`, isOffDay: true },
+    { name: '国庆节', date: `${year}-10-01`, isOffDay: true },
+  ];
+}
+
 /** A made-up 2027 notice in the official machine format; not the real arrangement. */
 const FAKE_2027: YearNotice[] = [
   {
@@ -194,6 +203,9 @@ const FAKE_2027: YearNotice[] = [
         (date) => ({ name: '春节', date, isOffDay: true }),
       ),
       { name: '春节', date: '2027-02-13', isOffDay: false },
+      ...['2027-10-01', '2027-10-02', '2027-10-03', '2027-10-04', '2027-10-05', '2027-10-06', '2027-10-07'].map(
+        (date) => ({ name: '国庆节', date, isOffDay: true }),
+      ),
     ],
   },
 ];
@@ -221,16 +233,17 @@ describe('override notices', () => {
   });
 
   it('an override year replaces the base data of that year entirely', () => {
-    const onlyNewYear: YearNotice[] = [{ year: 2025, days: [{ name: '元旦', date: '2025-01-01', isOffDay: true }] }];
-    const corrected = buildWorkingCalendar(chineseDaysNotices(), onlyNewYear);
+    const shortened: YearNotice[] = [{ year: 2025, days: [{ name: '元旦', date: '2025-01-01', isOffDay: true }, ...majorHolidays(2025)] }];
+    const corrected = buildWorkingCalendar(chineseDaysNotices(), shortened);
     expect(corrected.dayKind('2025-01-01').kind).toBe('HOLIDAY');
     expect(corrected.dayKind('2025-01-28').kind).toBe('WORKDAY');
+    expect(corrected.dayKind('2025-02-10').kind).toBe('HOLIDAY');
     expect(corrected.dayKind('2025-01-26').kind).toBe('WEEKEND');
     expect(corrected.dayKind('2024-02-12').kind).toBe('HOLIDAY');
   });
 
   it('a year left out between published years is refused, not bridged', () => {
-    const gap = buildWorkingCalendar(chineseDaysNotices(), [{ year: 2029, days: [] }]);
+    const gap = buildWorkingCalendar(chineseDaysNotices(), [{ year: 2029, days: majorHolidays(2029) }]);
     expect(gap.isWorkingDay('2029-01-02')).toBe(true);
     expectNotPublished(() => gap.dayKind('2028-03-01'), 2028);
     expectNotPublished(() => gap.addWorkingDays('2026-12-30', 5), 2027);
@@ -270,6 +283,7 @@ describe('override validation', () => {
         days: [
           { name: '元旦', date: '2018-12-29', isOffDay: false },
           { name: '元旦', date: '2018-12-30', isOffDay: true },
+          ...majorHolidays(2019),
         ],
       },
     ];
@@ -304,7 +318,6 @@ describe('override validation', () => {
       expect.stringContaining('[1].days[1].name'),
       expect.stringContaining('[1].days[2].isOffDay'),
       expect.stringContaining('[1].days[3].date'),
-      expect.stringContaining('[1].days[4]: 2027-01-04'),
       expect.stringContaining('[1].days[6].date: 2027-02-08'),
       expect.stringContaining('[2].year: 2027'),
       expect.stringContaining('[2].days'),
@@ -318,6 +331,54 @@ describe('override validation', () => {
       { year: 2026, days: [{ name: '元旦', date: '2026-12-26', isOffDay: false }] },
     ]);
     expect(issues.some((issue) => issue.includes('[1].days[0]') && issue.includes('[0].days[0]'))).toBe(true);
+  });
+});
+
+describe('what the official notices and files hold', () => {
+  it('2005-12-31 (Saturday) was a working day: 国办发明电〔2005〕35号 moved it for the 2006 New Year', () => {
+    const official = getDefaultCalendar();
+    expect(official.dayKind('2005-12-31')).toEqual({ kind: 'MAKEUP_WORKDAY', name: '元旦' });
+    // Fri 12-30 + 1 WD: Sat 12-31; 2006-01-01..03 off; 01-04 is the next.
+    expect(official.addWorkingDays('2005-12-30', 1)).toBe('2005-12-31');
+    expect(official.addWorkingDays('2005-12-31', 1)).toBe('2006-01-04');
+    // The 2007 notice's December make-up days stay, although the 2006 notice is overridden.
+    expect(official.dayKind('2006-12-30')).toEqual({ kind: 'MAKEUP_WORKDAY', name: '元旦' });
+    expect(official.dayKind('2006-02-05').kind).toBe('MAKEUP_WORKDAY');
+    expect(official.dayKind('2006-10-08').kind).toBe('MAKEUP_WORKDAY');
+  });
+
+  it('refuses an override that is not a whole year’s notice: no days, or no 春节 or 国庆节', () => {
+    const refused = (days: YearNotice['days']) => () => validateCalendarOverrides([{ year: 2027, days }]);
+    expect(refused([])).toThrow(/2027 年: 缺少春节/);
+    expect(refused([])).toThrow(/缺少国庆节/);
+    expect(refused([{ name: '春节', date: '2027-02-08', isOffDay: true }])).toThrow(/缺少国庆节/);
+    expect(refused([{ name: '国庆节', date: '2027-10-01', isOffDay: true }, { name: '春节', date: '2027-02-06', isOffDay: false }])).toThrow(/缺少春节/);
+    expect(() => buildWorkingCalendar(chineseDaysNotices(), [{ year: 2027, days: [] }])).toThrow(InvalidCalendarNoticeError);
+    expect(validateCalendarOverrides([{ year: 2027, days: majorHolidays(2027) }])).toHaveLength(1);
+  });
+
+  it('loading a notice keeps the other years of the override file, the shipped correction of 2006 among them', () => {
+    const merged = mergeCalendarOverrides(shippedCalendarOverrides(), FAKE_2027);
+    expect(merged.map((notice) => notice.year)).toEqual([2006, 2027]);
+    expect(merged[0]!.source).toContain('国办发明电〔2005〕35号');
+    const reloaded = mergeCalendarOverrides(merged, [{ year: 2027, days: majorHolidays(2027) }]);
+    expect(reloaded.map((notice) => notice.days.length)).toEqual([merged[0]!.days.length, 2]);
+  });
+
+  it('accepts a Monday–Friday working day the official file lists (2020-02-03), and still refuses contradictions', () => {
+    const days = [
+      { name: '春节', date: '2020-01-24', isOffDay: true },
+      { name: '春节', date: '2020-02-02', isOffDay: true },
+      { name: '春节', date: '2020-02-03', isOffDay: false },
+      { name: '国庆节', date: '2020-10-01', isOffDay: true },
+    ];
+    const with2020 = buildWorkingCalendar(chineseDaysNotices(), validateCalendarOverrides([{ year: 2020, days }]));
+    expect(with2020.dayKind('2020-02-03')).toEqual({ kind: 'WORKDAY', name: '春节' });
+    expect(with2020.isWorkingDay('2020-02-03')).toBe(true);
+    expect(with2020.addWorkingDays('2020-02-02', 1)).toBe('2020-02-03');
+    expect(() => validateCalendarOverrides([{ year: 2020, days: [...days, { name: '春节', date: '2020-02-03', isOffDay: true }] }])).toThrow(
+      InvalidCalendarNoticeError,
+    );
   });
 });
 

@@ -200,7 +200,16 @@ describe('due-time edge cases', () => {
     );
     const with2027 = buildWorkingCalendar(
       chineseDaysNotices(),
-      validateCalendarOverrides([{ year: 2027, days: [{ name: '元旦', date: '2027-01-01', isOffDay: true }] }]),
+      validateCalendarOverrides([
+        {
+          year: 2027,
+          days: [
+            { name: '元旦', date: '2027-01-01', isOffDay: true },
+            { name: '春节', date: '2027-02-08', isOffDay: true },
+            { name: '国庆节', date: '2027-10-01', isOffDay: true },
+          ],
+        },
+      ]),
     );
     // 2027: 01-04..08 (5), 11..15 (10), 18 (11).
     expect(evaluateClock(clock, 20, '2026-12-22T10:00:00+08:00', with2027)).toMatchObject({
