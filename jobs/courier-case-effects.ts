@@ -14,9 +14,8 @@ export function courierCaseEffects(workflow: CaseWorkflow): CaseEffects {
     paperCollected: async (businessNo, at) => {
       await workflow.recordPaperSent(businessNo, at, ACTOR);
     },
-    materialsDelivered: async (businessNo) => {
-      const record = await workflow.get(businessNo);
-      if (record.stage === 'IN_TRANSFER') await workflow.confirmMaterialsReceived(businessNo, ACTOR);
+    materialsDelivered: async (businessNo, at) => {
+      await workflow.confirmMaterialsReceived(businessNo, ACTOR, at);
     },
     resultDeliveredToWindow: async (businessNo) => {
       const record = await workflow.get(businessNo);

@@ -33,8 +33,9 @@ export function materialTransferProcessor(deps: { workflow: CaseWorkflow; platfo
       if (error instanceof NotFoundError) throw new UnrecoverableError(`case ${businessNo} does not exist`);
       throw error;
     }
-    if (!record.platformCaseId && record.stage !== 'IN_TRANSFER') {
-      throw new UnrecoverableError(`case ${businessNo} is ${record.stage}, not in transfer`);
+    // A case confirmed at the jurisdiction (its paper arrived first) still needs its platform record.
+    if (!record.platformCaseId && !record.transfer) {
+      throw new UnrecoverableError(`case ${businessNo} is ${record.stage}, never dispatched`);
     }
     const platformCaseId = record.platformCaseId ?? (await forward(deps, record));
     // After the forward, so a courier outage never holds up the 1-working-day online transfer; a retry finds the case forwarded and comes straight here.

@@ -288,9 +288,25 @@ export class CaseWorkflow {
     }, undefined, read);
   }
 
-  /** The jurisdiction window has the materials: the clock resumes (属地窗口收到材料后恢复计时). */
-  confirmMaterialsReceived(businessNo: string, actor: string): Promise<CaseRecord> {
-    return this.transition(businessNo, 'MATERIALS_RECEIVED', actor, (record, now) => this.receivedAtJurisdiction(record, now));
+  /**
+   * The jurisdiction window has the materials: the clock resumes (属地窗口收到材料后恢复计时).
+   * `courierAt` is the courier's time of the 签收, when that is how we learn it. Confirming
+   * materials already recorded as received (the platform accepted the electronic record
+   * first) changes nothing, in whatever stage the case has reached since.
+   */
+  confirmMaterialsReceived(businessNo: string, actor: string, courierAt?: string): Promise<CaseRecord> {
+    return this.transition(
+      businessNo,
+      'MATERIALS_RECEIVED',
+      actor,
+      (record, now) => {
+        if (record.transfer?.receivedAt) return null;
+        const at = courierAt === undefined ? now : this.outsideInstant('courier', courierAt, record, now);
+        const received = this.receivedAtJurisdiction(record, at);
+        return courierAt === undefined ? received : { ...received, data: { courierAt } };
+      },
+      (record) => Boolean(record.transfer?.receivedAt),
+    );
   }
 
   /**
@@ -310,7 +326,7 @@ export class CaseWorkflow {
     return this.transition(event.businessNo, action, actor, (record, now) => {
       const at = this.outsideInstant('platform', event.at, record, now);
       let next: CaseRecord = { ...record, platformCaseId: event.platformCaseId, platformStage: event.stage };
-      if (next.stage === 'IN_TRANSFER' && event.stage !== 'SUBMITTED') next = this.receivedAtJurisdiction(next, at).record;
+      if (next.stage === 'IN_TRANSFER' && this.platformProvesReceipt(next, event.stage)) next = this.receivedAtJurisdiction(next, at).record;
       if (event.stage === 'DECIDED') next = { ...next, stage: 'DECIDED', decision: event.decision };
       if (event.stage === 'REJECTED') {
         next = { ...next, stage: 'REFUSED', refusalReasons: event.reasons, clock: this.clock(next, 'STOP', at) };
@@ -406,6 +422,19 @@ export class CaseWorkflow {
     return record;
   }
 
+  /**
+   * Whether a platform stage shows the jurisdiction window has the materials. The
+   * platform's acceptance of the electronic record is their arrival when they
+   * travel online (ONLINE, and BOTH, where the paper follows only for review or
+   * archiving: seed 000 二(二)); paper (OFFLINE) has arrived only at the courier's
+   * 签收 or the jurisdiction's confirmation. A decision proves the arrival either way.
+   */
+  private platformProvesReceipt(record: CaseRecord, stage: PlatformStage): boolean {
+    if (stage === 'SUBMITTED') return false;
+    if (record.transfer?.channel !== 'OFFLINE') return true;
+    return PLATFORM_ORDER[stage] >= PLATFORM_ORDER.DECIDED;
+  }
+
   private receivedAtJurisdiction(record: CaseRecord, at: string) {
     return {
       record: {
@@ -463,8 +492,9 @@ export class CaseWorkflow {
     const reported = Date.parse(at);
     const floor = last ? Date.parse(last) : -Infinity;
     const ms = Number.isNaN(reported) ? Date.parse(now) : Math.min(Date.parse(now), Math.max(reported, floor));
+    if (ms === reported) return at;
     const used = new Date(ms).toISOString();
-    if (ms !== reported) this.deps.onOutsideTime?.({ source, businessNo: record.businessNo, reported: at, used });
+    this.deps.onOutsideTime?.({ source, businessNo: record.businessNo, reported: at, used });
     return used;
   }
 

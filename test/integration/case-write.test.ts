@@ -111,7 +111,8 @@ describe('case writes over a read', () => {
   it('records a forward over a stale read by reading again, keeping what was written in between', async () => {
     const businessNo = await dispatchedCase('BOTH');
     const readByJob = await stack.workflow.get(businessNo);
-    const collected = '2025-11-24T10:05:00.000Z';
+    // The stack's clock stands still at the dispatch, so the courier's 揽收 can be no later (a later one is bounded to now).
+    const collected = OFFICE_HOURS.toISOString();
     await stack.workflow.recordPaperSent(businessNo, collected, 'system:courier');
     const forwarded = await stack.workflow.recordForwarded(businessNo, 'YKB-TEST-1', ACTOR, readByJob);
     expect(forwarded.version).toBe(readByJob.version + 2);

@@ -137,7 +137,7 @@ describe('dispatch and its transfer job, written as one', () => {
     now = new Date('2025-11-24T15:00:00+08:00');
     const before = stack.outsideTimes.length;
     const sent = await stack.workflow.recordPaperSent(record.businessNo, '2025-11-24T11:30:00+08:00', 'system:courier');
-    expect(sent.transfer!.paperSentAt).toBe('2025-11-24T03:30:00.000Z');
+    expect(sent.transfer!.paperSentAt).toBe('2025-11-24T11:30:00+08:00');
     expect(stack.outsideTimes.length).toBe(before);
     now = new Date('2025-11-24T10:00:00+08:00');
   });
