@@ -31,15 +31,28 @@ export async function ping(url: string, timeoutMs = 1000): Promise<boolean> {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports handed out for a later listen (a sandbox's webhook target, a Redis that restarts on its port) come
+// from below the kernel's ephemeral range (32768–60999 on Linux): a port from listen(0) is free only
+// until an outgoing connection takes it as its source port, which under load happened between the
+// choice and the listen.
+const RESERVABLE_PORTS = { from: 20_000, to: 32_767 };
+
+function listensOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A loopback port nothing listens on, outside the range the kernel gives outgoing connections. */
+export async function freePort(): Promise<number> {
+  const span = RESERVABLE_PORTS.to - RESERVABLE_PORTS.from + 1;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = RESERVABLE_PORTS.from + Math.floor(Math.random() * span);
+    if (await listensOn(port)) return port;
+  }
+  throw new Error(`no free port in ${RESERVABLE_PORTS.from}–${RESERVABLE_PORTS.to}`);
 }
 
 /**

@@ -55,6 +55,7 @@ describe('Redis killed during 100 concurrent dispatches', () => {
           answer = null;
         }
         if (answer && !answer.errors && answer.data?.dispatchMaterials?.stage) {
+          firstLanded();
           return answer.data.dispatchMaterials.stage as string;
         }
         // A retry may only fail for the outage, never for a dispatch that landed.
@@ -66,8 +67,12 @@ describe('Redis killed during 100 concurrent dispatches', () => {
       }
     };
 
+    // The kill follows the first dispatch that lands, not a fixed delay: the rest are then in flight
+    // through gateway and subgraph however fast this machine is (a fixed 60 ms once fell before any reached the subgraph).
+    let firstLanded!: () => void;
+    const landed = new Promise<void>((resolve) => (firstLanded = resolve));
     const outage = (async () => {
-      await sleep(60);
+      await landed;
       await redis.kill();
       await sleep(OUTAGE_MS);
       await redis.start();
