@@ -39,9 +39,11 @@ export interface ClockEvaluation {
   /** Never negative; `consumedWorkingDays - limit` tells by how much an overdue case is late. */
   readonly remainingWorkingDays: number;
   /**
-   * End of the working day on which the limit is used up, with +08:00. Only a
-   * running clock has one: while paused, the day depends on when the jurisdiction
-   * receives the materials, and a stopped clock has nothing left to be due.
+   * End of the working day on which the limit is used up, with +08:00. A running
+   * clock has one, and so has a paused one whose limit is already used up (the
+   * day lies behind it); a paused clock with days left has none (the day depends
+   * on when the jurisdiction receives the materials), and a stopped clock has
+   * nothing left to be due.
    */
   readonly dueAt: string | null;
   readonly paused: boolean;
@@ -133,9 +135,20 @@ export function evaluateClock(
     return { consumedWorkingDays: consumed, remainingWorkingDays: remaining, dueAt: null, paused: false, status: 'STOPPED' };
   }
   if (openFrom === null) {
-    // Paused: nothing is consumed until RESUME, so only an already exceeded limit is overdue.
-    const status: ClockStatus = consumed > limitDays ? 'OVERDUE' : remaining <= 1 ? 'AT_RISK' : 'ON_TRACK';
-    return { consumedWorkingDays: consumed, remainingWorkingDays: remaining, dueAt: null, paused: true, status };
+    // Paused: nothing is consumed until RESUME. A limit used up before the pause has its due day behind it, and
+    // is overdue past that day like a running one: whatever happens next happens after the limit (the one
+    // definition that the alerts and statistics share, `finishedWithinLimit`).
+    if (consumed < limitDays) {
+      return { consumedWorkingDays: consumed, remainingWorkingDays: remaining, dueAt: null, paused: true, status: remaining <= 1 ? 'AT_RISK' : 'ON_TRACK' };
+    }
+    const dueDate = dueDateOf(closed, null, limitDays, calendar);
+    return {
+      consumedWorkingDays: consumed,
+      remainingWorkingDays: remaining,
+      dueAt: endOfShanghaiDay(dueDate),
+      paused: true,
+      status: today > dueDate ? 'OVERDUE' : 'AT_RISK',
+    };
   }
 
   const dueDate = dueDateOf(closed, openFrom, limitDays, calendar);
@@ -159,7 +172,7 @@ export function evaluateClock(
  */
 function dueDateOf(
   closed: readonly ClosedInterval[],
-  openFrom: string,
+  openFrom: string | null,
   limit: number,
   calendar: WorkingCalendar,
 ): string {
@@ -168,5 +181,21 @@ function dueDateOf(
     if (before + interval.count >= limit) return calendar.addWorkingDays(interval.from, limit - before);
     before += interval.count;
   }
+  if (openFrom === null) throw new Error('dueDateOf: the limit is not used up in the closed intervals');
   return calendar.addWorkingDays(openFrom, limit - before);
+}
+
+/**
+ * 承诺时限内办结, the one definition the clock, the alerts and the statistics share:
+ * the clock stopped no later than its due day, as the clock read at the moment of
+ * the stop. A result sent on the Saturday after a limit that ran out on Friday is
+ * late; one sent on the day the jurisdiction resumed a limit that ran out before
+ * the pause is late too (its due day lies behind it). Null while not stopped.
+ */
+export function finishedWithinLimit(state: ClockState, limitDays: number, calendar: WorkingCalendar): boolean | null {
+  const stop = state.events.at(-1);
+  if (state.phase !== 'STOPPED' || !stop) return null;
+  const events = state.events.slice(0, -1);
+  const phase = events.reduce<ClockPhase>((current, event) => TRANSITIONS[current][event.type] ?? current, 'NOT_STARTED');
+  return evaluateClock({ phase, events }, limitDays, stop.at, calendar).status !== 'OVERDUE';
 }

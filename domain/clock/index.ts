@@ -1,6 +1,7 @@
 export {
   applyClockEvent,
   evaluateClock,
+  finishedWithinLimit,
   NEW_CLOCK,
   replayClock,
   type ClockEvaluation,

@@ -31,8 +31,8 @@ export function parseAlertId(id: string): { businessNo: string; kind: AlertKind;
 /**
  * The alerts a case should have scheduled as it stands: for every deadline still
  * running, one when it becomes at risk and one when it is overdue. A paused clock
- * has none (its due day is unknown until the materials arrive); a met deadline
- * has none. Comparing the plans before and after a change says what to cancel
+ * has none while it has days left (its due day is unknown until the materials
+ * arrive); a met deadline has none. Comparing the plans before and after a change says what to cancel
  * and what to schedule.
  */
 export function plannedAlerts(record: CaseRecord | null, calendar: WorkingCalendar): AlertPlan[] {
@@ -54,7 +54,8 @@ export function plannedAlerts(record: CaseRecord | null, calendar: WorkingCalend
   stage('PAPER_MAIL', record.transfer?.paperDueAt, record.transfer?.paperSentAt);
   if (record.stage === 'AWAITING_PICKUP') stage('APPLICANT_PICKUP_NOTICE', record.result?.pickupNoticeDueAt, record.result?.applicantNotifiedAt);
 
-  if (record.clock.phase === 'RUNNING') {
+  // A paused clock has a due day only once its limit is used up: then it is overdue past that day all the same.
+  if (record.clock.phase === 'RUNNING' || record.clock.phase === 'PAUSED') {
     const last = record.clock.events.at(-1)!.at;
     try {
       const clock = evaluateClock(record.clock, record.item.promisedLimitDays, last, calendar);

@@ -1,4 +1,5 @@
-import { shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
+import { CalendarYearNotPublishedError, shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
+import { finishedWithinLimit } from '../../domain/clock/index.js';
 import type { CaseRecord } from './case.model.js';
 
 /**
@@ -83,13 +84,13 @@ function workingDays(calendar: WorkingCalendar, from: string, to: string): numbe
   }
 }
 
-/** 承诺时限内办结: the clock stopped with no more working days consumed than promised. */
+/** 承诺时限内办结, as the clock defines it (`finishedWithinLimit`). */
 function withinLimit(record: CaseRecord, calendar: WorkingCalendar): number {
-  const events = record.clock.events;
-  let consumed = 0;
-  for (let i = 0; i + 1 < events.length; i += 1) {
-    const event = events[i]!;
-    if (event.type === 'START' || event.type === 'RESUME') consumed += workingDays(calendar, event.at, events[i + 1]!.at) ?? 0;
+  try {
+    return finishedWithinLimit(record.clock, record.item.promisedLimitDays, calendar) ? 1 : 0;
+  } catch (error) {
+    // A due day in a year without a published notice cannot be known: not counted as within.
+    if (error instanceof CalendarYearNotPublishedError) return 0;
+    throw error;
   }
-  return consumed <= record.item.promisedLimitDays ? 1 : 0;
 }

@@ -16,7 +16,7 @@ const byStage = (stage: CaseStage) => `cases:stage:${stage}`;
 const byWindowStage = (windowId: string, stage: CaseStage) => `cases:window:${windowId}:stage:${stage}`;
 /** Cases handed in or decided in a region: a supervisor's view. */
 const byRegion = (region: Region) => `cases:region:${region}`;
-/** Running clocks by projected due time; paused ones by the working days they have left (negative: overdue). */
+/** Running clocks (and paused ones with no days left) by due time; other paused ones by the working days they have left. */
 const RUNNING = 'cases:clock:running';
 const PAUSED = 'cases:clock:paused';
 const STOPPED = 'cases:clock:stopped';
@@ -135,7 +135,8 @@ export class CaseStore {
       const lastEvent = record.clock.events.at(-1)!.at;
       const clock = this.evaluateForIndex(record, limit, lastEvent);
       if (!clock) entries.set(RUNNING, UNKNOWN_DUE);
-      else if (phase === 'RUNNING') entries.set(RUNNING, Date.parse(clock.dueAt ?? lastEvent));
+      // A paused clock whose limit is used up has a fixed due day, and is listed by it like a running one.
+      else if (phase === 'RUNNING' || clock.dueAt) entries.set(RUNNING, Date.parse(clock.dueAt ?? lastEvent));
       else entries.set(PAUSED, limit - clock.consumedWorkingDays);
     }
     return entries;

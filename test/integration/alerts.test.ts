@@ -255,9 +255,9 @@ describe('deadline alerts', () => {
       now = new Date('2025-11-24T11:00:00+08:00');
       const no = await receive();
       const [plan] = (await stack.queues.alerts.scheduled(no)).filter((p) => p.level === 'OVERDUE');
-      // Off the timetable, as the sweep leaves a plan it took (here by a paused copy of the case, which plans nothing).
+      // Off the timetable, as the sweep leaves a plan it took (here by a copy of the case paused with days left, which plans nothing).
       const record = await stack.workflow.get(no);
-      await stack.queues.alerts.syncMany([{ previous: record, next: { ...record, clock: { ...record.clock, phase: 'PAUSED' } } }]);
+      await stack.queues.alerts.syncMany([{ previous: record, next: { ...record, clock: { phase: 'PAUSED', events: [...record.clock.events, { type: 'PAUSE', at: now.toISOString() }] } } }]);
       expect(await scheduled(no)).toEqual([]);
       const processor = processorAt(() => now);
       // The job was swept on a timetable that said its time had come; the case says it has not.

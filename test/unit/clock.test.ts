@@ -11,6 +11,7 @@ import {
   ClockNotStartedError,
   ClockTransitionError,
   evaluateClock,
+  finishedWithinLimit,
   NEW_CLOCK,
   replayClock,
   type ClockEventInput,
@@ -165,7 +166,7 @@ describe('due-time edge cases', () => {
     const paused = replayClock([start('2025-03-03T10:00:00+08:00'), pause('2025-03-05T10:00:00+08:00')]);
     expect(evaluateClock(paused, 1, '2025-03-05T12:00:00+08:00', calendar)).toMatchObject({
       consumedWorkingDays: 2,
-      dueAt: null,
+      dueAt: '2025-03-04T23:59:59+08:00',
       paused: true,
       status: 'OVERDUE',
     });
@@ -343,7 +344,9 @@ describe('properties', () => {
         const at = (hours: number) => evaluateClock(clock, 30, new Date(lastMs + hours * 3_600_000), calendar);
         expect(at(a).consumedWorkingDays).toBe(at(0).consumedWorkingDays);
         expect(at(b).consumedWorkingDays).toBe(at(0).consumedWorkingDays);
-        expect(at(a).dueAt).toBeNull();
+        // The due day is open while days are left, and fixed (the same at every instant) once the limit is used up.
+        if (at(0).consumedWorkingDays < 30) expect(at(a).dueAt).toBeNull();
+        else expect(at(a).dueAt).toBe(at(0).dueAt);
       }),
       { numRuns: 300 },
     );
@@ -375,6 +378,58 @@ describe('properties', () => {
         expect(atDue.consumedWorkingDays).toBe(limit);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('one definition of 承诺时限内办结, at its exact edges (limit 3 WD)', () => {
+  // Accepted Tue 2025-03-04: Wed 1, Thu 2, Fri 03-07 3 → due Fri 23:59:59.
+  const accepted = start('2025-03-04T10:00:00+08:00');
+
+  it('a result sent by the end of the due Friday is within; sent on Saturday it is late, and the clock said so', () => {
+    const running = replayClock([accepted]);
+    expect(evaluateClock(running, 3, '2025-03-07T23:59:59+08:00', calendar).status).toBe('AT_RISK');
+    expect(evaluateClock(running, 3, '2025-03-08T00:00:00+08:00', calendar).status).toBe('OVERDUE');
+    expect(finishedWithinLimit(applyClockEvent(running, stop('2025-03-07T23:59:59+08:00')), 3, calendar)).toBe(true);
+    expect(finishedWithinLimit(applyClockEvent(running, stop('2025-03-08T10:00:00+08:00')), 3, calendar)).toBe(false);
+  });
+
+  it('a limit used up just before a pause: overdue past its due day while paused, and late when finished after it', () => {
+    const paused = replayClock([accepted, pause('2025-03-07T16:00:00+08:00')]);
+    expect(evaluateClock(paused, 3, '2025-03-07T18:00:00+08:00', calendar)).toMatchObject({
+      consumedWorkingDays: 3,
+      dueAt: '2025-03-07T23:59:59+08:00',
+      status: 'AT_RISK',
+    });
+    expect(evaluateClock(paused, 3, '2025-03-10T09:00:00+08:00', calendar).status).toBe('OVERDUE');
+    const resumed = applyClockEvent(paused, resume('2025-03-10T09:00:00+08:00'));
+    // The resume day itself is not counted (民法典 art. 201), yet the due day is behind it.
+    expect(evaluateClock(resumed, 3, '2025-03-10T10:00:00+08:00', calendar)).toMatchObject({ consumedWorkingDays: 3, status: 'OVERDUE' });
+    expect(finishedWithinLimit(applyClockEvent(resumed, stop('2025-03-10T10:00:00+08:00')), 3, calendar)).toBe(false);
+    // Ended while paused on the due day: within.
+    expect(finishedWithinLimit(applyClockEvent(paused, stop('2025-03-07T17:00:00+08:00')), 3, calendar)).toBe(true);
+  });
+
+  it('a pause with days left keeps the due day open, and a finish within the days left is within', () => {
+    const paused = replayClock([accepted, pause('2025-03-05T16:00:00+08:00')]);
+    expect(evaluateClock(paused, 3, '2025-03-12T09:00:00+08:00', calendar)).toMatchObject({ consumedWorkingDays: 1, dueAt: null, status: 'ON_TRACK' });
+    const resumed = applyClockEvent(paused, resume('2025-03-12T09:00:00+08:00'));
+    // Resumed Wed 03-12: Thu 2, Fri 03-14 3.
+    expect(evaluateClock(resumed, 3, '2025-03-12T10:00:00+08:00', calendar).dueAt).toBe('2025-03-14T23:59:59+08:00');
+    expect(finishedWithinLimit(applyClockEvent(resumed, stop('2025-03-14T20:00:00+08:00')), 3, calendar)).toBe(true);
+    expect(finishedWithinLimit(applyClockEvent(resumed, stop('2025-03-17T08:00:00+08:00')), 3, calendar)).toBe(false);
+    expect(finishedWithinLimit(resumed, 3, calendar)).toBeNull();
+  });
+
+  it('agrees with the clock at every instant: finished within iff the clock was not overdue at the stop', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 * 24 }), fc.integer({ min: 0, max: 6 }), (hours, limit) => {
+        const running = replayClock([accepted]);
+        const at = new Date(Date.parse('2025-03-04T10:00:00+08:00') + hours * 3_600_000).toISOString();
+        const within = finishedWithinLimit(applyClockEvent(running, stop(at)), limit, calendar);
+        expect(within).toBe(evaluateClock(running, limit, at, calendar).status !== 'OVERDUE');
+      }),
+      { numRuns: 300 },
     );
   });
 });
