@@ -10,14 +10,15 @@ import { GraphQLError } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '../lib/auth/access-token.js';
 import { authenticate } from '../lib/auth/graphql-auth.js';
+import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, type GatewayKey } from '../lib/auth/gateway-signature.js';
 import { formatError, hideSuggestions } from '../lib/graphql-errors.js';
-import { MAX_TOKENS, operationLimitRule } from '../lib/graphql-limits.js';
+import { checkMeasure, documentLimitRules, listSizesOf, MAX_TOKENS, measureOperation, type ListSizes } from '../lib/graphql-limits.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { headerValue, json, startHttpServer, type HttpRequest, type RunningServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import { graphqlMetricsPlugin, metricsRoute } from '../lib/metrics.js';
 import { QueueAdmin } from '../jobs/queue-admin.js';
-import { exceptIntrospection, graphiqlRoutes } from './graphiql.page.js';
+import { graphiqlRoutes } from './graphiql.page.js';
 import { gatewayMetrics, opsRoutes } from './ops.routes.js';
 import { inflightKey } from './inflight-dedup.js';
 import { PersistedQueryCache } from './persisted-queries.cache.js';
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   production: boolean;
   logger: Logger;
   tokens: TokenVerifier;
+  /** Signs every request to a subgraph (lib/auth/gateway-signature.ts). */
+  signingKey: GatewayKey;
   /** Shared state of the gateway replicas (mutation budgets). */
   redis: Redis;
   mutationsPerMinute: number;
@@ -72,7 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const target = options.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`no URL for subgraph ${name}`);
       subgraphs[name] = target;
-      return new SubgraphDataSource(name, target, fetcher, options.subgraphTimeoutMs, options.logger, metrics);
+      return new SubgraphDataSource(name, target, fetcher, options.subgraphTimeoutMs, options.logger, metrics, options.signingKey);
     },
   });
 
@@ -81,7 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     gateway,
     formatError: options.production ? (formatted, error) => hideSuggestions(formatError(formatted, error)) : formatError,
     introspection: !options.production,
-    validationRules: [options.production ? operationLimitRule() : exceptIntrospection(operationLimitRule())],
+    validationRules: documentLimitRules(),
     parseOptions: { maxTokens: MAX_TOKENS },
     csrfPrevention: true,
     persistedQueries: {
@@ -93,7 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stopOnTerminationSignals: false,
     plugins: [
       graphqlMetricsPlugin(metrics),
-      mutationBudget(limiter),
+      operationLimits(limiter, listSizesOf(options.supergraphSdl)),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
@@ -109,11 +112,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     graphql: {
       path: '/graphql',
       server,
-      context: async (request: HttpRequest) => ({
+      authenticate: (request) => authenticate(options.tokens, request),
+      context: async (request: HttpRequest, caller) => ({
         requestId: request.requestId,
         authorization: headerValue(request.headers.authorization),
-        caller: await authenticate(options.tokens, request),
+        caller,
       }),
+      onRefused: (code) => metrics.recordRequest('unknown', [{ message: '', extensions: { code } }]),
       // Identical queries from the same caller while one is running share its execution.
       shareKey: inflightKey(),
     },
@@ -130,8 +135,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           const cases = subgraphs.cases;
           if (!cases) return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'cases subgraph not configured' } });
           try {
+            const authorization = headerValue(request.headers.authorization);
+            const signature = signGatewayRequest(options.signingKey, { method: 'GET', target: request.path, body: '', authorization });
             const upstream = await fetch(new URL(request.path, cases), {
-              headers: { 'x-request-id': request.requestId, ...forwardAuthorization(request) },
+              headers: {
+                'x-request-id': request.requestId,
+                [GATEWAY_SIGNATURE_HEADER]: signature,
+                ...(authorization ? { authorization } : {}),
+              },
               signal: AbortSignal.timeout(options.subgraphTimeoutMs),
             });
             return {
@@ -173,25 +184,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 }
 
-/** Mutations spend the caller's per-minute budget; queries are not limited here. */
-function mutationBudget(limiter: RateLimiter): ApolloServerPlugin<GatewayContext> {
+/**
+ * What needs the variables: cost with the page sizes sent, the number of
+ * mutation fields, and the caller's per-minute budget, which each mutation
+ * field spends (queries are not budgeted here).
+ */
+function operationLimits(limiter: RateLimiter, listSizes: ListSizes): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, contextValue }) {
-          if (operation?.operation !== 'mutation') return;
-          if (!(await limiter.consume(contextValue.caller.subject))) {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
+          // Apollo hands an unresolvable operation to the gateway, whose planner answers it as a 500.
+          if (!operation) {
+            const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+            throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+          }
+          const measure = measureOperation(schema, document, operation, request.variables, listSizes);
+          checkMeasure(measure);
+          if (measure.mutationFields === 0) return;
+          if (!(await limiter.consume(contextValue.caller.subject, measure.mutationFields))) {
             throw new GraphQLError('操作过于频繁，请稍后再试', { extensions: { code: 'LIMIT.RATE', http: { status: 429 } } });
           }
         },
       };
     },
   };
-}
-
-function forwardAuthorization(request: HttpRequest): Record<string, string> {
-  const authorization = headerValue(request.headers.authorization);
-  return authorization ? { authorization } : {};
 }
 
 async function checkSubgraphs(subgraphs: Record<string, string>, timeoutMs: number): Promise<Record<string, string>> {

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Kind, type DocumentNode, type ValidationRule } from 'graphql';
 import { json, type Route } from '../lib/http-server.js';
 
 /**
@@ -76,22 +75,4 @@ export function graphiqlRoutes(): Route[] {
       },
     },
   ];
-}
-
-/**
- * GraphiQL loads the schema with the standard introspection query, whose type
- * references nest deeper (15) than the operation limits allow. It reads the
- * schema, not data, so outside production (where introspection is off anyway)
- * an operation that selects only `__` fields is spared `rule`.
- */
-export function exceptIntrospection(rule: ValidationRule): ValidationRule {
-  return (context) => (isIntrospectionOnly(context.getDocument()) ? {} : rule(context));
-}
-
-function isIntrospectionOnly(document: DocumentNode): boolean {
-  return document.definitions.every(
-    (definition) =>
-      definition.kind !== Kind.OPERATION_DEFINITION ||
-      definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__')),
-  );
 }

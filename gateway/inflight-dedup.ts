@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Kind, parse, type DocumentNode, type OperationTypeNode } from 'graphql';
+import { MAX_TOKENS } from '../lib/graphql-limits.js';
 import { headerValue, type HttpRequest } from '../lib/http-server.js';
 
 const MAX_DOCUMENTS = 1_000;
+/** Persisted documents kept to recognise a hash-only request: bounded in count and size, so at most 16 MiB. */
+const MAX_REMEMBERED_DOCUMENTS = 1_000;
+const MAX_REMEMBERED_BYTES = 16 * 1024;
 
 /**
  * Which requests may share one execution: identical queries (never mutations)
@@ -10,6 +14,8 @@ const MAX_DOCUMENTS = 1_000;
  * still in flight. The credentials are part of the key, so no answer ever
  * reaches a caller it was not computed for. A persisted query sent by hash alone
  * is recognised once this gateway has seen its document (whose hash it checks).
+ * It runs after authentication, and what it keeps is keyed by digests, so no
+ * caller's query text is held beyond its request.
  */
 export function inflightKey(): (request: HttpRequest, body: unknown) => string | undefined {
   const operationTypes = new Map<string, Map<string | null, OperationTypeNode> | null>();
@@ -18,8 +24,13 @@ export function inflightKey(): (request: HttpRequest, body: unknown) => string |
   const documentOf = (query: unknown, extensions: unknown): string | undefined => {
     const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
     if (typeof query === 'string') {
-      if (typeof hash === 'string' && !documentsByHash.has(hash) && createHash('sha256').update(query).digest('hex') === hash) {
-        if (documentsByHash.size >= MAX_DOCUMENTS) documentsByHash.clear();
+      if (
+        typeof hash === 'string' &&
+        query.length <= MAX_REMEMBERED_BYTES &&
+        !documentsByHash.has(hash) &&
+        createHash('sha256').update(query).digest('hex') === hash
+      ) {
+        if (documentsByHash.size >= MAX_REMEMBERED_DOCUMENTS) documentsByHash.clear();
         documentsByHash.set(hash, query);
       }
       return query;
@@ -28,11 +39,12 @@ export function inflightKey(): (request: HttpRequest, body: unknown) => string |
   };
 
   const typeOf = (query: string, operationName: string | null): OperationTypeNode | undefined => {
-    let byName = operationTypes.get(query);
+    const digest = createHash('sha256').update(query).digest('base64url');
+    let byName = operationTypes.get(digest);
     if (byName === undefined) {
       let document: DocumentNode | null = null;
       try {
-        document = parse(query);
+        document = parse(query, { maxTokens: MAX_TOKENS, noLocation: true });
       } catch {
         // Unparseable: Apollo Server answers it, undeduplicated.
       }
@@ -41,7 +53,7 @@ export function inflightKey(): (request: HttpRequest, body: unknown) => string |
         if (definition.kind === Kind.OPERATION_DEFINITION) byName!.set(definition.name?.value ?? null, definition.operation);
       }
       if (operationTypes.size >= MAX_DOCUMENTS) operationTypes.clear();
-      operationTypes.set(query, byName);
+      operationTypes.set(digest, byName);
     }
     if (!byName) return undefined;
     if (operationName === null && byName.size === 1) return [...byName.values()][0];

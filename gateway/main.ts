@@ -1,9 +1,9 @@
 /** `npm run start:gateway`: the gateway as its own process, serving the committed supergraph. */
 import { readFileSync } from 'node:fs';
 import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
-import { createTokenVerifier } from '../lib/auth/access-token.js';
+import { tokenVerifierFor } from '../lib/auth/access-token.js';
 import { createLogger } from '../lib/logger.js';
-import { createRedis, logRedisErrors } from '../lib/redis.js';
+import { createRedis, logRedisErrors, requireDurability } from '../lib/redis.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { startGateway } from './gateway.server.js';
 
@@ -11,6 +11,7 @@ const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'gateway' });
 const redis = createRedis(config.redis.url ?? 'redis://127.0.0.1:6379', config.redis.keyPrefix);
 logRedisErrors(redis, logger, 'gateway');
+if (config.env === 'production') await requireDurability(redis, logger);
 const subgraphUrls = Object.fromEntries(
   SUBGRAPH_NAMES.map((name) => [name, config.subgraphs[name].url ?? `http://${config.host}:${config.subgraphs[name].port}/graphql`]),
 );
@@ -24,7 +25,8 @@ const gateway = await startGateway({
   persistedQueryTtlSeconds: config.gateway.persistedQueryTtlSeconds,
   production: config.env === 'production',
   logger,
-  tokens: createTokenVerifier(config.auth),
+  tokens: tokenVerifierFor(config, logger),
+  signingKey: config.gatewayKeys[0]!,
   redis,
   mutationsPerMinute: config.auth.mutationsPerMinute,
   metricsListener: config.metrics.gatewayPort === undefined ? undefined : { host: config.metrics.host, port: config.metrics.gatewayPort },

@@ -76,7 +76,14 @@ export function opsRoutes(options: { tokens: TokenVerifier; queues: QueueAdmin; 
     const cookie = readCookie(headerValue(request.headers.cookie), OPS_COOKIE);
     const authorization = headerValue(request.headers.authorization) ?? (cookie ? `Bearer ${cookie}` : undefined);
     const refused = await refuseUnlessOps(options.tokens, authorization);
-    return refused ?? board.handle(request);
+    if (refused) return refused;
+    // The board's actions read JSON only: another type (a form, text/plain) would run the action with its body dropped.
+    const type = headerValue(request.headers['content-type']);
+    const isJson = type ? /^application\/json\s*(;|$)/i.test(type) : request.rawBody.length === 0;
+    if (request.method !== 'GET' && !isJson) {
+      return json(415, { error: { code: 'HTTP.UNSUPPORTED_MEDIA_TYPE', message: 'ops actions take application/json bodies only' } });
+    }
+    return board.handle(request);
   };
 
   return [

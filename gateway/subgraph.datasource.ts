@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { CachePolicy } from '@apollo/cache-control-types';
 import { Kind, parse, type FieldNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Caller } from '../lib/auth/caller.js';
+import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, type GatewayKey } from '../lib/auth/gateway-signature.js';
 import type { Logger } from '../lib/logger.js';
 import type { GatewayMetrics } from '../lib/metrics.js';
 import type { SubgraphFetcher } from './subgraph.fetcher.js';
@@ -15,6 +16,7 @@ export interface GatewayContext {
 /**
  * One subgraph as the gateway sees it: pooled keep-alive connections with a
  * deadline (subgraph.fetcher.ts), the caller's request id and credentials forwarded,
+ * each request signed so that the subgraph knows it came through the gateway's limits,
  * and failures turned into errors placed on the fields this subgraph would have
  * filled, so that the rest of the answer still arrives.
  */
@@ -26,9 +28,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly timeoutMs: number,
     private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
+    private readonly signingKey: GatewayKey,
   ) {
     super({ url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'] });
+    const { pathname, search } = new URL(url);
+    this.target = `${pathname}${search}`;
   }
+
+  private readonly target: string;
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
     const started = performance.now();
@@ -64,15 +71,17 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (context?.requestId) headers['x-request-id'] = context.requestId;
     if (context?.authorization) headers.authorization = context.authorization;
     const { http: _http, query, ...rest } = request;
-    const response = await this.fetcher(this.url, { method: 'POST', headers, body: JSON.stringify({ query, ...rest }) });
+    const body = JSON.stringify({ query, ...rest });
+    headers[GATEWAY_SIGNATURE_HEADER] = signGatewayRequest(this.signingKey, { method: 'POST', target: this.target, body, authorization: context?.authorization });
+    const response = await this.fetcher(this.url, { method: 'POST', headers, body });
     if (!response.ok) throw await this.errorFromResponse(response);
-    const body = await this.parseBody(response);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error(`Expected JSON response body, but received: ${body}`);
+    const answer = await this.parseBody(response);
+    if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new Error(`Expected JSON response body, but received: ${answer}`);
     // Only a caller's operation has a policy to bound; health checks and schema loads have none.
     if ('incomingRequestContext' in options && this.honorSubgraphCacheControlHeader) {
       restrictCachePolicy(options.incomingRequestContext.overallCachePolicy, response.headers.get('cache-control'));
     }
-    return { ...body, http: response } as SubgraphAnswer;
+    return { ...answer, http: response } as SubgraphAnswer;
   }
 }
 

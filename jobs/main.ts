@@ -6,7 +6,7 @@ import { createRegistry, JobMetrics, metricsRoute, outsideTimeCounter } from '..
 import { createCourierClient, createNotifyClient, createPlatformClients } from '../lib/platforms.js';
 import { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
 import { courierCaseEffects } from './courier-case-effects.js';
-import { checkDurability, createQueueConnection, createRedis, logRedisErrors } from '../lib/redis.js';
+import { requireDurability, createQueueConnection, createRedis, logRedisErrors } from '../lib/redis.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { createCaseWorkflow } from '../subgraphs/cases/server.js';
 import { getDefaultCalendar } from '../domain/calendar/index.js';
@@ -25,7 +25,7 @@ const redis = createRedis(redisUrl, config.redis.keyPrefix);
 const connection = createQueueConnection(redisUrl);
 logRedisErrors(redis, logger, 'stores');
 logRedisErrors(connection, logger, 'queues');
-if (config.env === 'production') await checkDurability(redis, logger);
+if (config.env === 'production') await requireDurability(redis, logger);
 const calendar = getDefaultCalendar();
 const queues = createJobQueues(connection, config.redis.keyPrefix, calendar);
 const platforms = createPlatformClients(config);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { parseGatewayKeys, type GatewayKey } from './auth/gateway-signature.js';
 
 /**
  * The one place that reads the environment. Everything else receives a typed
@@ -21,7 +22,15 @@ const DEV_SECRETS = {
   COURIER_SECRET: 'dev-courier-secret-change-me',
   JWT_SECRET: 'dev-jwt-secret-change-me-0123456789abcdef',
   NOTIFY_SECRET: 'dev-notify-secret-change-me',
+  GATEWAY_SIGNING_KEYS: 'dev:dev-gateway-signing-key-change-me-0123456789',
 } as const;
+
+const gatewayKeys = z
+  .string()
+  .regex(
+    /^\s*[A-Za-z0-9_.-]{1,64}:[^,\s]{32,}\s*(,\s*[A-Za-z0-9_.-]{1,64}:[^,\s]{32,}\s*)*$/,
+    'a comma-separated list of keyId:secret, each secret at least 32 characters; the first signs',
+  );
 
 const EnvSchema = z
   .object({
@@ -71,8 +80,11 @@ const EnvSchema = z
     ALERT_SWEEP_MS: positiveMs.default(5_000),
     WORKER_LOCK_DURATION_MS: positiveMs.default(30_000),
     WORKER_STALLED_INTERVAL_MS: positiveMs.default(30_000),
+    GATEWAY_SIGNING_KEYS: gatewayKeys.default(DEV_SECRETS.GATEWAY_SIGNING_KEYS),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRETS.JWT_SECRET),
     JWT_JWKS_URL: optionalUrl,
+    /** Production accepts HS256 tokens signed with JWT_SECRET only when told so, and says so at start. */
+    JWT_ALLOW_SHARED_SECRET: z.enum(['true', 'false', '']).default('false').transform((value) => value === 'true'),
     JWT_ISSUER: z.string().min(1).default('tongban'),
     JWT_AUDIENCE: z.string().min(1).default('tongban-api'),
     MUTATIONS_PER_MINUTE: z.coerce.number().int().positive().default(120),
@@ -85,9 +97,19 @@ const EnvSchema = z
     for (const [name, devValue] of Object.entries(DEV_SECRETS)) {
       // With an identity provider's keys the HS256 secret signs nothing.
       if (name === 'JWT_SECRET' && env.JWT_JWKS_URL) continue;
-      if (env[name as keyof typeof DEV_SECRETS] === devValue) {
+      if (String(env[name as keyof typeof DEV_SECRETS]).includes(devValue)) {
         ctx.addIssue({ code: 'custom', path: [name], message: 'must be set to a real secret in production' });
       }
+    }
+    if (env.JWT_JWKS_URL && !env.JWT_JWKS_URL.startsWith('https://')) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'must be an https URL in production: keys fetched in the clear can be swapped' });
+    }
+    if (!env.JWT_JWKS_URL && !env.JWT_ALLOW_SHARED_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_JWKS_URL'],
+        message: "production verifies the identity provider's RS256/ES256 keys: set it, or set JWT_ALLOW_SHARED_SECRET=true to accept HS256 tokens knowingly",
+      });
     }
   });
 
@@ -112,7 +134,9 @@ export interface Config {
   sandbox: { stepMs: number };
   /** A job whose worker died is taken up again once its lock (lockDurationMs) lapses and a stalled check runs. */
   jobs: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; lockDurationMs: number; stalledIntervalMs: number };
-  auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number };
+  auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number; allowSharedSecret: boolean };
+  /** Keys the gateway signs subgraph requests with (the first) and subgraphs accept (all), so that rotation needs no downtime. */
+  gatewayKeys: GatewayKey[];
   /**
    * Where Prometheus scrapes. The gateway serves /metrics on its API port unless
    * `gatewayPort` is set, in which case only a listener on `host` (an internal
@@ -188,7 +212,9 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       mutationsPerMinute: e.MUTATIONS_PER_MINUTE,
+      allowSharedSecret: e.JWT_ALLOW_SHARED_SECRET,
     },
+    gatewayKeys: parseGatewayKeys(e.GATEWAY_SIGNING_KEYS),
     metrics: { host: e.METRICS_HOST ?? e.HOST, gatewayPort: e.GATEWAY_METRICS_PORT, workersPort: e.WORKERS_METRICS_PORT },
   };
 }

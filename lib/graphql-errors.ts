@@ -5,6 +5,7 @@ import { DomainError } from '../domain/errors.js';
 /** Requests Apollo Server refuses with a message but no code of their own. */
 const APOLLO_REFUSALS: Record<string, string> = {
   'provided sha does not match query': 'PERSISTED_QUERY_HASH_MISMATCH',
+  'Unsupported persisted query version': 'PERSISTED_QUERY_VERSION_UNSUPPORTED',
 };
 
 /**

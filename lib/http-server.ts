@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
 import type { Logger } from './logger.js';
 import { withRequestId } from './logger.js';
@@ -27,12 +28,42 @@ export interface Route {
   handler: (request: HttpRequest) => Promise<HttpResponse>;
 }
 
-export interface GraphQLMount<TContext extends BaseContext> {
+/** What is known of a request before its body is read. */
+export type HttpRequestHead = Omit<HttpRequest, 'rawBody'>;
+
+export interface GraphQLMount<TContext extends BaseContext, TCaller = unknown> {
   path: string;
   server: ApolloServer<TContext>;
-  context: (request: HttpRequest) => Promise<TContext>;
+  /**
+   * Who is calling, from the headers alone. It runs before the body is read, so
+   * a caller without a valid token costs the server its headers and nothing it
+   * keeps; a refusal is a GraphQLError whose `extensions.http.status` is sent.
+   */
+  authenticate: (request: HttpRequestHead) => Promise<TCaller>;
+  /** A check of the exact bytes received (a signature over them), before they are parsed; throws a refusal. */
+  admit?: (request: HttpRequest, caller: TCaller) => void;
+  context: (request: HttpRequest, caller: TCaller) => Promise<TContext>;
+  /** Told of each request refused before GraphQL ran (for metrics). */
+  onRefused?: (code: string) => void;
   /** Requests with the same key while one is executing receive its answer instead of executing again. */
   shareKey?: (request: HttpRequest, body: unknown) => string | undefined;
+}
+
+/** A refusal of a request as a whole, answered before any GraphQL work. */
+export class RequestRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'RequestRefusal';
+  }
+}
+
+export class MalformedPathError extends Error {
+  readonly code = 'HTTP.MALFORMED_PATH';
 }
 
 /** Encoded once: every request sharing the execution is sent the same bytes. */
@@ -44,12 +75,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export interface HttpServerOptions<TContext extends BaseContext> {
+export interface HttpServerOptions<TContext extends BaseContext, TCaller = unknown> {
   host: string;
   port: number;
   logger: Logger;
   routes?: Route[];
-  graphql?: GraphQLMount<TContext>;
+  graphql?: GraphQLMount<TContext, TCaller>;
   maxBodyBytes?: number;
   /** How long close() lets requests in flight finish (default 10 s, within lib/shutdown.ts's 15 s). */
   drainMs?: number;
@@ -75,8 +106,8 @@ export function json(status: number, value: unknown, headers: Record<string, str
  * GraphQL, plain handlers for health, webhooks and pages. The raw body is kept
  * because webhook signatures are computed over the exact bytes received.
  */
-export async function startHttpServer<TContext extends BaseContext>(
-  options: HttpServerOptions<TContext>,
+export async function startHttpServer<TContext extends BaseContext, TCaller = unknown>(
+  options: HttpServerOptions<TContext, TCaller>,
 ): Promise<RunningServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const drainMs = options.drainMs ?? 10_000;
@@ -89,7 +120,12 @@ export async function startHttpServer<TContext extends BaseContext>(
     const run = () =>
       handle(req, res, requestId).catch((error: unknown) => {
         if (error instanceof PayloadTooLargeError) {
-          send(res, json(413, { error: { code: error.code, message: error.message } }));
+          // The rest of the body is not read: the connection goes with the answer.
+          send(res, json(413, { error: { code: error.code, message: error.message } }, { connection: 'close' }));
+          return;
+        }
+        if (error instanceof MalformedPathError || error instanceof URIError) {
+          send(res, json(400, { error: { code: 'HTTP.MALFORMED_PATH', message: 'the request path is not a valid URL path' } }));
           return;
         }
         options.logger.error({ err: error, path: req.url, requestId }, 'unhandled error in http handler');
@@ -101,16 +137,36 @@ export async function startHttpServer<TContext extends BaseContext>(
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const parsed = new URL(req.url ?? '/', 'http://localhost');
+    const parsed = parseTarget(req.url);
     const method = req.method ?? 'GET';
-    const rawBody = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, maxBodyBytes);
-    const request: HttpRequest = { method, path: parsed.pathname, search: parsed.search, headers: req.headers, rawBody, requestId };
+    const head: HttpRequestHead = { method, path: parsed.pathname, search: parsed.search, headers: req.headers, requestId };
+    const declared = Number(headerValue(req.headers['content-length']) ?? 0);
+    if (declared > maxBodyBytes) throw new PayloadTooLargeError(`request body exceeds ${maxBodyBytes} bytes`);
 
     const mount = options.graphql;
-    if (mount && request.path === mount.path && (method === 'GET' || method === 'POST')) {
-      await serveGraphQL(mount, request, res);
+    if (mount && head.path === mount.path && (method === 'GET' || method === 'POST')) {
+      let caller: TCaller;
+      const refuse = (error: unknown) => {
+        mount.onRefused?.(asRefusal(error).code);
+        send(res, refusal(error, head));
+      };
+      try {
+        caller = await mount.authenticate(head);
+      } catch (error) {
+        refuse(error);
+        return;
+      }
+      const request: HttpRequest = { ...head, rawBody: await bodyOf(req, method, maxBodyBytes) };
+      try {
+        mount.admit?.(request, caller);
+      } catch (error) {
+        refuse(error);
+        return;
+      }
+      await serveGraphQL(mount, request, caller, res);
       return;
     }
+    const request: HttpRequest = { ...head, rawBody: await bodyOf(req, method, maxBodyBytes) };
     const route =
       routes.get(`${method} ${request.path}`) ??
       prefixRoutes.find((r) => r.method === method && request.path.startsWith(r.path.slice(0, -1)));
@@ -150,9 +206,52 @@ export async function startHttpServer<TContext extends BaseContext>(
   };
 }
 
-async function serveGraphQL<TContext extends BaseContext>(
-  mount: GraphQLMount<TContext>,
+/**
+ * A refusal before GraphQL runs, in the GraphQL-over-HTTP error shape. The body
+ * may be unread, so the connection is not kept for another request.
+ */
+export function refusal(error: unknown, request: HttpRequestHead): HttpResponse {
+  const { status, code, message, headers } = asRefusal(error);
+  const accept = headerValue(request.headers.accept) ?? '';
+  const type = accept.includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json';
+  return {
+    status,
+    headers: {
+      'content-type': `${type}; charset=utf-8`,
+      connection: 'close',
+      ...(status === 401 ? { 'www-authenticate': 'Bearer realm="tongban"' } : {}),
+      ...headers,
+    },
+    body: JSON.stringify({ errors: [{ message, extensions: { code } }] }),
+  };
+}
+
+/** A RequestRefusal, or a GraphQLError carrying its HTTP status; anything else is not a refusal but a fault. */
+function asRefusal(error: unknown): RequestRefusal {
+  if (error instanceof RequestRefusal) return error;
+  if (error instanceof GraphQLError) {
+    const status = Number((error.extensions.http as { status?: number } | undefined)?.status ?? 400);
+    return new RequestRefusal(status, String(error.extensions.code ?? 'BAD_REQUEST'), error.message);
+  }
+  throw error;
+}
+
+function parseTarget(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    throw new MalformedPathError('the request target is not a URL path');
+  }
+}
+
+function bodyOf(req: IncomingMessage, method: string, limit: number): Promise<Buffer> {
+  return method === 'GET' || method === 'HEAD' ? Promise.resolve(Buffer.alloc(0)) : readBody(req, limit);
+}
+
+async function serveGraphQL<TContext extends BaseContext, TCaller>(
+  mount: GraphQLMount<TContext, TCaller>,
   request: HttpRequest,
+  caller: TCaller,
   res: ServerResponse,
 ): Promise<void> {
   const headers = new HeaderMap();
@@ -176,7 +275,7 @@ async function serveGraphQL<TContext extends BaseContext>(
   const execute = () =>
     mount.server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method, headers, search: request.search, body },
-      context: () => mount.context(request),
+      context: () => mount.context(request, caller),
     });
   const key = mount.shareKey?.(request, body);
   if (key !== undefined) {

@@ -10,11 +10,11 @@ export class RateLimiter {
     private readonly perMinute: number,
   ) {}
 
-  /** True while the caller is within budget; each call spends one. */
-  async consume(subject: string, now = Date.now()): Promise<boolean> {
+  /** True while the caller is within budget after spending `units` (one per mutation field). */
+  async consume(subject: string, units = 1, now = Date.now()): Promise<boolean> {
     const window = Math.floor(now / 60_000);
     const key = `ratelimit:mutations:${subject}:${window}`;
-    const [[, count] = [null, 0]] = (await this.redis.multi().incr(key).pexpire(key, 120_000).exec()) ?? [];
+    const [[, count] = [null, 0]] = (await this.redis.multi().incrby(key, units).pexpire(key, 120_000).exec()) ?? [];
     return Number(count) <= this.perMinute;
   }
 }

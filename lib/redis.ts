@@ -56,20 +56,36 @@ export function logRedisErrors(client: Redis, logger: Logger, connection: string
 }
 
 /**
- * Warns when Redis is not set to keep what it acknowledged: with appendfsync
- * everysec a crash lost acknowledged cases and their business numbers were
- * issued again (RELIABILITY.md, the restart test).
+ * Whether Redis keeps what it acknowledged: with appendfsync everysec a crash
+ * lost acknowledged cases and their business numbers were issued again
+ * (RELIABILITY.md, the restart test); with an eviction policy, a full Redis
+ * drops webhook nonces (replays get through) and rate budgets (limits reset).
  */
-export async function checkDurability(redis: Redis, logger: Logger): Promise<'durable' | 'not durable' | 'unknown'> {
+export async function checkDurability(redis: Redis, logger: Logger): Promise<'durable' | 'not durable' | 'evicts' | 'unknown'> {
   let settings: Record<string, string>;
   try {
     const read = async (name: string) => ((await redis.config('GET', name)) as string[])[1] ?? '';
-    settings = { appendonly: await read('appendonly'), appendfsync: await read('appendfsync') };
+    settings = { appendonly: await read('appendonly'), appendfsync: await read('appendfsync'), 'maxmemory-policy': await read('maxmemory-policy') };
   } catch (error) {
-    logger.warn({ err: error }, 'Redis persistence settings cannot be read (CONFIG is disabled?): make sure it runs with appendonly yes and appendfsync always');
+    logger.warn(
+      { err: error },
+      'Redis settings cannot be read (CONFIG is disabled?): make sure it runs with appendonly yes, appendfsync always and maxmemory-policy noeviction',
+    );
     return 'unknown';
+  }
+  if (settings['maxmemory-policy'] !== 'noeviction') {
+    logger.error(settings, 'Redis may evict keys when full (webhook nonces, rate budgets, cases): run it with maxmemory-policy noeviction');
+    return 'evicts';
   }
   if (settings.appendonly === 'yes' && settings.appendfsync === 'always') return 'durable';
   logger.error(settings, 'Redis can lose acknowledged cases on a crash: run it with appendonly yes and appendfsync always');
   return 'not durable';
+}
+
+/** Production starts only on a Redis that keeps and does not evict; one whose settings cannot be read is let through with a warning. */
+export async function requireDurability(redis: Redis, logger: Logger): Promise<void> {
+  const verdict = await checkDurability(redis, logger);
+  if (verdict === 'not durable' || verdict === 'evicts') {
+    throw new Error(`refusing to start in production: Redis is ${verdict === 'evicts' ? 'set to evict keys' : 'not durable'} (see the log line above)`);
+  }
 }

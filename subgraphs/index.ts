@@ -25,7 +25,7 @@ export interface SubgraphDeps {
 }
 
 export function startSubgraphByName(name: SubgraphName, port: number, deps: SubgraphDeps): Promise<RunningServer> {
-  const common = { logger: deps.logger.child({ subgraph: name }), host: deps.config.host, port, tokens: deps.tokens };
+  const common = { logger: deps.logger.child({ subgraph: name }), host: deps.config.host, port, tokens: deps.tokens, gatewayKeys: deps.config.gatewayKeys };
   const { platforms } = deps.config;
   const catalog = (region: Region) => new CatalogCache(deps.redis, deps.platforms[region], { maxAgeMs: deps.config.catalog.cacheMaxAgeMs });
   switch (name) {

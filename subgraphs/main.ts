@@ -1,9 +1,9 @@
 /** `npm run start:subgraph -- <name>`: one subgraph as its own process, as in production. */
 import { loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '../lib/config.js';
-import { createTokenVerifier } from '../lib/auth/access-token.js';
+import { tokenVerifierFor } from '../lib/auth/access-token.js';
 import { createLogger } from '../lib/logger.js';
 import { createPlatformClients } from '../lib/platforms.js';
-import { checkDurability, createQueueConnection, createRedis, logRedisErrors } from '../lib/redis.js';
+import { requireDurability, createQueueConnection, createRedis, logRedisErrors } from '../lib/redis.js';
 import { getDefaultCalendar } from '../domain/calendar/index.js';
 import { createJobQueues } from '../jobs/job-queues.js';
 import { onShutdown } from '../lib/shutdown.js';
@@ -21,14 +21,14 @@ const redis = createRedis(redisUrl, config.redis.keyPrefix);
 const queueConnection = createQueueConnection(redisUrl);
 logRedisErrors(redis, logger, 'stores');
 logRedisErrors(queueConnection, logger, 'queues');
-if (config.env === 'production') await checkDurability(redis, logger);
+if (config.env === 'production') await requireDurability(redis, logger);
 const queues = createJobQueues(queueConnection, config.redis.keyPrefix, getDefaultCalendar());
 const server = await startSubgraphByName(name, config.subgraphs[name].port, {
   config,
   redis,
   platforms: createPlatformClients(config),
   queues,
-  tokens: createTokenVerifier(config.auth),
+  tokens: tokenVerifierFor(config, logger),
   logger,
 });
 logger.info({ url: `${server.url}/graphql` }, `subgraph ${name} listening`);

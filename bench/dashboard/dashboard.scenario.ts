@@ -70,6 +70,7 @@ export const dashboardScenario: Scenario = {
         supergraphSdl: setup.supergraphSdl,
         subgraphUrls: setup.subgraphUrls,
         auth: setup.auth,
+        signingKey: setup.signingKey,
         redis: setup.redis,
         subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
       } satisfies GatewayInput);
@@ -79,6 +80,7 @@ export const dashboardScenario: Scenario = {
         query: DASHBOARD_QUERY,
         variables: { first: CASES },
         authorization: `Bearer ${setup.tokens[0]}`,
+        signingKey: setup.signingKey,
         subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
       } satisfies FloorInput);
 

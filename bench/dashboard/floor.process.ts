@@ -1,4 +1,5 @@
 /** The floor (floor.server.ts) as a child process of bench/run.ts, so that it runs apart from the stack it calls, as the gateway does. */
+import type { GatewayKey } from '../../lib/auth/gateway-signature.js';
 import { serveParent } from '../child.ipc.js';
 import { startFloor, type RunningFloor } from './floor.server.js';
 import { describeReplay, fetchesOf, recordQueryPlan } from './query-plan.recorder.js';
@@ -9,6 +10,8 @@ export interface FloorInput {
   query: string;
   variables: Record<string, unknown>;
   authorization: string;
+  /** The key the stack's subgraphs accept. */
+  signingKey: GatewayKey;
   subgraphTimeoutMs: number;
 }
 
@@ -31,7 +34,7 @@ serveParent(
     start: async (input: FloorInput): Promise<FloorEndpoint> => {
       if (floor) throw new Error('a floor is already running in this process');
       const replay = await recordQueryPlan(input);
-      floor = await startFloor(replay, input.subgraphTimeoutMs);
+      floor = await startFloor(replay, input.subgraphTimeoutMs, input.signingKey);
       const fetches: Record<string, number> = {};
       for (const fetch of fetchesOf(replay)) fetches[fetch.subgraph] = (fetches[fetch.subgraph] ?? 0) + 1;
       return { url: floor.url, answer: floor.answer, plan: describeReplay(replay), fetches };

@@ -1,6 +1,7 @@
 /** tongban's gateway as a child process of bench/run.ts, over the subgraphs of the stack process. */
 import { startGateway, type RunningGateway } from '../../gateway/gateway.server.js';
 import { createTokenVerifier, type TokenSettings } from '../../lib/auth/access-token.js';
+import type { GatewayKey } from '../../lib/auth/gateway-signature.js';
 import { createLogger } from '../../lib/logger.js';
 import { createRedis } from '../../lib/redis.js';
 import { serveParent } from '../child.ipc.js';
@@ -10,6 +11,8 @@ export interface GatewayInput {
   subgraphUrls: Record<string, string>;
   /** The stack's token settings: the callers' tokens are real, and verified as in production. */
   auth: TokenSettings;
+  /** The key the stack's subgraphs accept. */
+  signingKey: GatewayKey;
   /** The stack's Redis and key prefix, which the stack removes when it stops. */
   redis: { url: string; prefix: string };
   subgraphTimeoutMs: number;
@@ -40,6 +43,7 @@ serveParent(
         // `warn`, as deployed: per-request work such as the request-id mixin stays measured.
         logger: createLogger({ level: 'warn', service: 'gateway' }),
         tokens: createTokenVerifier(input.auth),
+        signingKey: input.signingKey,
         redis,
         mutationsPerMinute: 60,
       });

@@ -1,5 +1,6 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, type GatewayKey } from '../../lib/auth/gateway-signature.js';
 
 type QueryPlan = Parameters<Experimental_DidResolveQueryPlanCallback>[0]['queryPlan'];
 type PlanNode = NonNullable<QueryPlan['node']>;
@@ -22,11 +23,13 @@ interface RecorderContext {
 
 /** Apollo's own data source, which builds the bodies every Apollo Gateway sends, writing down each exchange. */
 class RecordingDataSource extends RemoteGraphQLDataSource<RecorderContext> {
-  constructor(name: string, url: string, log: RecordedFetch[]) {
+  constructor(name: string, url: string, log: RecordedFetch[], signingKey: GatewayKey) {
+    const { pathname, search } = new URL(url);
     super({
       url,
-      fetcher: (async (input: string, init: RequestInit) => {
-        const response = await fetch(input, init);
+      fetcher: (async (input: string, init: RequestInit & { headers: Record<string, string> }) => {
+        const signature = signGatewayRequest(signingKey, { method: 'POST', target: `${pathname}${search}`, body: String(init.body), authorization: init.headers.authorization });
+        const response = await fetch(input, { ...init, headers: { ...init.headers, [GATEWAY_SIGNATURE_HEADER]: signature } });
         log.push({ subgraph: name, url, body: String(init.body), answer: await response.clone().text() });
         return response;
       }) as unknown as RemoteGraphQLDataSource['fetcher'],
@@ -49,6 +52,7 @@ export async function recordQueryPlan(input: {
   query: string;
   variables: Record<string, unknown>;
   authorization: string;
+  signingKey: GatewayKey;
 }): Promise<Replay> {
   // As in gateway/gateway.server.ts: no cloud metadata probes or usage reports from a government network.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
@@ -59,7 +63,7 @@ export async function recordQueryPlan(input: {
     buildService: ({ name }) => {
       const url = input.subgraphUrls[name];
       if (!url) throw new Error(`no URL for subgraph ${name}`);
-      return new RecordingDataSource(name, url, recorded);
+      return new RecordingDataSource(name, url, recorded, input.signingKey);
     },
     experimental_didResolveQueryPlan: ({ queryPlan }) => {
       plan = queryPlan;

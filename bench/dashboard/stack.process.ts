@@ -4,6 +4,7 @@
  * prefix of its own, removed on stop — seeded with one window's open cases.
  */
 import type { TokenSettings } from '../../lib/auth/access-token.js';
+import type { GatewayKey } from '../../lib/auth/gateway-signature.js';
 import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import { staffAt, startTestStack } from '../../test/support/stack.js';
 import { serveParent } from '../child.ipc.js';
@@ -14,6 +15,7 @@ export interface StackSetup {
   supergraphSdl: string;
   subgraphUrls: Record<string, string>;
   auth: TokenSettings;
+  signingKey: GatewayKey;
   redis: { url: string; prefix: string };
   /** What the window's staff must see, worked out from the seeds. */
   expected: DashboardCase[];
@@ -34,6 +36,7 @@ serveParent(
         supergraphSdl: stack.gatewayOptions.supergraphSdl,
         subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `${stack.subgraphs[name].url}/graphql`])),
         auth: stack.config.auth,
+        signingKey: stack.gatewayOptions.signingKey,
         redis: { url: stack.redisUrl, prefix: stack.prefix },
         expected,
         tokens,

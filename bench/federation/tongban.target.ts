@@ -24,6 +24,8 @@ export async function startTongban(input: TargetInput): Promise<RunningTarget> {
     // `warn`, as deployed: per-request work such as the request-id mixin stays measured.
     logger: createLogger({ level: 'warn', service: 'gateway' }),
     tokens: createTokenVerifier(tokens),
+    // The benchmark's subgraphs check no signature; signing is measured all the same.
+    signingKey: { id: 'bench', secret: randomBytes(32).toString('hex') },
     redis,
     mutationsPerMinute: 60,
   });

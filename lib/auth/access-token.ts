@@ -1,11 +1,13 @@
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 import { ROLES, UnauthenticatedError, type Caller } from './caller.js';
 
 export interface TokenSettings {
   /** HS256 shared secret (local development and tests). */
   secret: string;
-  /** RS256 keys of the identity provider (production); when set, HS256 tokens are refused. */
+  /** RS256/ES256 keys of the identity provider (production); when set, HS256 tokens are refused. */
   jwksUrl: string | undefined;
   issuer: string;
   audience: string;
@@ -35,14 +37,13 @@ export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
   const key: Uint8Array | JWTVerifyGetKey = settings.jwksUrl
     ? createRemoteJWKSet(new URL(settings.jwksUrl))
     : new TextEncoder().encode(settings.secret);
-  const algorithms = settings.jwksUrl ? ['RS256'] : ['HS256'];
+  const algorithms = settings.jwksUrl ? ['RS256', 'ES256'] : ['HS256'];
   const cache = new Map<string, { caller: Caller; expiresAt: number }>();
 
   return {
     async verify(authorization) {
-      const match = /^Bearer\s+([A-Za-z0-9_.~+/=-]+)$/.exec(authorization ?? '');
-      if (!match) throw new UnauthenticatedError('缺少访问令牌');
-      const token = match[1]!;
+      const token = bearerToken(authorization);
+      if (!token) throw new UnauthenticatedError('缺少访问令牌');
       const cached = cache.get(token);
       if (cached && cached.expiresAt > Date.now()) return cached.caller;
 
@@ -71,6 +72,19 @@ export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
       return caller;
     },
   };
+}
+
+/** The verifier a service starts with; production's opt-out of the identity provider's keys is put on record. */
+export function tokenVerifierFor(config: Pick<Config, 'env' | 'auth'>, logger: Logger): TokenVerifier {
+  if (config.env === 'production' && !config.auth.jwksUrl) {
+    logger.warn({ setting: 'JWT_ALLOW_SHARED_SECRET' }, 'production accepts HS256 access tokens signed with JWT_SECRET, by explicit opt-out');
+  }
+  return createTokenVerifier(config.auth);
+}
+
+/** The token of an `Authorization: Bearer …` header; the scheme name is case-insensitive (RFC 7235 §2.1). */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^bearer +([A-Za-z0-9_.~+/-]+=*) *$/i.exec(authorization ?? '')?.[1];
 }
 
 /** An HS256 token for local development and tests; production tokens come from the identity provider. */

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { DomainError } from '../../domain/errors.js';
-import { headerValue, type HttpRequest } from '../http-server.js';
+import { headerValue, type HttpRequestHead } from '../http-server.js';
 import type { TokenVerifier } from './access-token.js';
 import type { Caller } from './caller.js';
 
@@ -8,7 +8,7 @@ import type { Caller } from './caller.js';
  * The caller of a GraphQL request, or a 401/403 before any resolver runs.
  * Platforms hold tokens only for their webhooks, never for the API.
  */
-export async function authenticate(tokens: TokenVerifier, request: HttpRequest): Promise<Caller> {
+export async function authenticate(tokens: TokenVerifier, request: HttpRequestHead): Promise<Caller> {
   let caller: Caller;
   try {
     caller = await tokens.verify(headerValue(request.headers.authorization));

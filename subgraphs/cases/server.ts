@@ -120,7 +120,7 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       Query: { ...resolvers.Query, ...opsResolvers.Query },
       Mutation: { ...resolvers.Mutation, ...opsResolvers.Mutation },
     },
-    routes: [notices],
+    gatewayRoutes: [notices],
     context: async (_request, caller) => {
       const catalogs = { CHONGQING: deps.catalogs.CHONGQING.reader(), SICHUAN: deps.catalogs.SICHUAN.reader() };
       return {

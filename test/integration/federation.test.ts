@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichuan/sichuan.signature.js';
+import { GATEWAY_SIGNATURE_HEADER } from '../../lib/auth/gateway-signature.js';
 import { startGateway } from '../../gateway/gateway.server.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
 import { ShipmentStore } from '../../subgraphs/courier/shipment.store.js';
@@ -230,7 +231,11 @@ describe('the federated stack', () => {
         req.on('end', async () => {
           const upstream = await fetch(windowsUrl, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: String(req.headers.authorization) },
+            headers: {
+              'content-type': 'application/json',
+              authorization: String(req.headers.authorization),
+              [GATEWAY_SIGNATURE_HEADER]: String(req.headers[GATEWAY_SIGNATURE_HEADER]),
+            },
             body: Buffer.concat(chunks),
           });
           res.writeHead(upstream.status, { 'content-type': 'application/json' });

@@ -5,7 +5,7 @@ import { createJobQueues } from '../../jobs/job-queues.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { freePort } from '../../lib/local-redis.js';
 import { createLogger } from '../../lib/logger.js';
-import { checkDurability, logRedisErrors } from '../../lib/redis.js';
+import { checkDurability, logRedisErrors, requireDurability } from '../../lib/redis.js';
 import { startPrivateRedis, type PrivateRedis } from '../chaos/support.js';
 
 function capture() {
@@ -30,9 +30,30 @@ describe('Redis as the services see it at start and during an outage', () => {
       try {
         expect(await checkDurability(redis, logger)).toBe(expected);
         expect(lines.filter((line) => line.level === 50)).toHaveLength(expected === 'durable' ? 0 : 1);
+        if (expected === 'durable') await expect(requireDurability(redis, logger)).resolves.toBeUndefined();
+        else await expect(requireDurability(redis, logger)).rejects.toThrow(/not durable/);
       } finally {
         redis.disconnect();
       }
+    }
+  });
+
+  it('refuses, in production, a Redis that may evict nonces and rate budgets when full', async () => {
+    const server = await startPrivateRedis('always');
+    servers.push(server);
+    const redis = new Redis(server.url);
+    const { lines, logger } = capture();
+    try {
+      await requireDurability(redis, logger);
+      await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      expect(await checkDurability(redis, logger)).toBe('evicts');
+      await expect(requireDurability(redis, logger)).rejects.toThrow(/evict/);
+      expect(lines.filter((line) => line.level === 50).map((line) => line.msg)).toEqual([
+        expect.stringMatching(/maxmemory-policy noeviction/),
+        expect.stringMatching(/maxmemory-policy noeviction/),
+      ]);
+    } finally {
+      redis.disconnect();
     }
   });
 

@@ -10,6 +10,7 @@ import { createTokenVerifier } from '../../lib/auth/access-token.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
+import { asGateway } from '../support/subgraph-request.js';
 
 const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const PERSON = { kind: 'PERSON', name: '王小明', idNumber: '11010519491231002X' };
@@ -88,18 +89,28 @@ describe('security', () => {
       expect([response.status, response.body.errors?.[0]?.extensions?.code]).toEqual([403, 'AUTH.FORBIDDEN']);
     });
 
-    it('checks the caller in every subgraph, so one reached directly cannot be fooled', async () => {
+    it('lets only the gateway reach a subgraph, and checks the caller there again', async () => {
+      const key = stack.config.gatewayKeys[0]!;
       for (const name of ['cases', 'chongqing', 'sichuan', 'windows', 'courier'] as const) {
         const url = `${stack.subgraphs[name].url}/graphql`;
-        const anonymous = await post({ query: '{ _service { sdl } }' }, {}, url);
-        expect([name, anonymous.status, anonymous.body.errors?.[0]?.extensions?.code]).toEqual([name, 401, 'AUTH.UNAUTHENTICATED']);
+        const direct = await post({ query: '{ __typename }' }, await bearer(DEFAULT_CALLER), url);
+        expect([name, direct.status, direct.body.errors?.[0]?.extensions?.code]).toEqual([name, 401, 'AUTH.GATEWAY_SIGNATURE']);
+        const body = JSON.stringify({ query: '{ __typename }' });
+        const anonymous = await fetch(url, { method: 'POST', headers: asGateway(key, url, body), body });
+        expect([name, anonymous.status, ((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code]).toEqual([
+          name,
+          401,
+          'AUTH.UNAUTHENTICATED',
+        ]);
       }
-      const entities = await post(
-        { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Case { stage } } }', variables: { r: [{ __typename: 'Case', businessNo }] } },
-        await bearer(CALLERS.otherWindowStaff!),
-        `${stack.subgraphs.cases.url}/graphql`,
-      );
-      expect(entities.body).toEqual({ data: { _entities: [null] } });
+      const entities = await stack.querySubgraph('cases', 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Case { stage } } }', {
+        r: [{ __typename: 'Case', businessNo }],
+      });
+      expect(entities).toEqual({ data: { _entities: [{ stage: expect.any(String) }] } });
+      const url = `${stack.subgraphs.cases.url}/graphql`;
+      const body = JSON.stringify({ query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Case { stage } } }', variables: { r: [{ __typename: 'Case', businessNo }] } });
+      const stranger = await fetch(url, { method: 'POST', headers: asGateway(key, url, body, (await bearer(CALLERS.otherWindowStaff!)).authorization), body });
+      expect(await stranger.json()).toEqual({ data: { _entities: [null] } });
     });
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, issueToken } from '../../lib/auth/access-token.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { loadConfig } from '../../lib/config.js';
+import { asGateway } from '../support/subgraph-request.js';
 import type { RunningServer } from '../../lib/http-server.js';
 import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import { SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
@@ -86,11 +87,9 @@ describe('the window directory (windows subgraph, two instances over one Redis)'
   let b: RunningServer;
 
   async function gql<T = Record<string, unknown>>(server: RunningServer, query: string, variables?: Record<string, unknown>, caller: Caller = OPS) {
-    const response = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await issueToken(config.auth, caller)}` },
-      body: JSON.stringify({ query, variables }),
-    });
+    const body = JSON.stringify({ query, variables });
+    const url = `${server.url}/graphql`;
+    const response = await fetch(url, { method: 'POST', headers: asGateway(config.gatewayKeys[0]!, url, body, `Bearer ${await issueToken(config.auth, caller)}`), body });
     return (await response.json()) as GraphQLResult<T>;
   }
 
@@ -129,7 +128,7 @@ describe('the window directory (windows subgraph, two instances over one Redis)'
   }
 
   beforeAll(async () => {
-    const runtime = { host: '127.0.0.1', port: 0, logger: testLogger, tokens };
+    const runtime = { host: '127.0.0.1', port: 0, logger: testLogger, tokens, gatewayKeys: config.gatewayKeys };
     // Started together, both seed: the samples must still be written once each.
     [a, b] = await Promise.all([startWindowsSubgraph({ ...runtime, redis: redisA }), startWindowsSubgraph({ ...runtime, redis: redisB })]);
   });

@@ -9,6 +9,7 @@ import { courierSyncProcessor, type CaseEffects } from '../../jobs/courier-sync.
 import { bullPrefix } from '../../jobs/queues.js';
 import { createTokenVerifier, issueToken } from '../../lib/auth/access-token.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { asGateway } from './subgraph-request.js';
 import { loadConfig } from '../../lib/config.js';
 import type { RunningServer } from '../../lib/http-server.js';
 import { RedisNonceStore } from '../../lib/nonce-store.js';
@@ -103,7 +104,7 @@ export async function startCourierStack(options: { pushes?: boolean } = {}): Pro
 
   const subgraph = await startSubgraph(
     courierSubgraph({ redis, secret, nonceStore: new RedisNonceStore(redis, 'courier'), events, logger: testLogger, now: () => clock.now }),
-    { host: '127.0.0.1', port: 0, logger: testLogger, tokens: createTokenVerifier(config.auth) },
+    { host: '127.0.0.1', port: 0, logger: testLogger, tokens: createTokenVerifier(config.auth), gatewayKeys: config.gatewayKeys },
   );
   const worker = new Worker(COURIER_SYNC_QUEUE, courierSyncProcessor({ shipments, effects }), {
     connection,
@@ -135,11 +136,9 @@ export async function startCourierStack(options: { pushes?: boolean } = {}): Pro
     clock,
     secret,
     gql: async (query, variables, caller = WINDOW_STAFF) => {
-      const response = await fetch(`${subgraph.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await issueToken(config.auth, caller)}` },
-        body: JSON.stringify({ query, variables }),
-      });
+      const body = JSON.stringify({ query, variables });
+      const url = `${subgraph.url}/graphql`;
+      const response = await fetch(url, { method: 'POST', headers: asGateway(config.gatewayKeys[0]!, url, body, `Bearer ${await issueToken(config.auth, caller)}`), body });
       return (await response.json()) as GraphQLResult<any>;
     },
     drained: async () => {

@@ -7,6 +7,7 @@ import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yuk
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/gateway.server.js';
 import { createTokenVerifier, issueToken } from '../../lib/auth/access-token.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { asGateway } from './subgraph-request.js';
 import { loadConfig, SUBGRAPH_NAMES, type Config, type SubgraphName } from '../../lib/config.js';
 import type { RunningServer } from '../../lib/http-server.js';
 import { createLogger } from '../../lib/logger.js';
@@ -208,6 +209,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     production: false,
     logger: testLogger,
     tokens,
+    signingKey: config.gatewayKeys[0]!,
     redis,
     mutationsPerMinute: config.auth.mutationsPerMinute,
   };
@@ -224,6 +226,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       headers: { 'content-type': 'application/json', authorization: `Bearer ${defaultToken}`, ...headers },
       body: JSON.stringify({ query, variables }),
     });
+    return (await response.json()) as GraphQLResult<T>;
+  };
+  const postToSubgraph = async <T>(url: string, query: string, variables?: Record<string, unknown>) => {
+    const body = JSON.stringify({ query, variables });
+    const response = await fetch(url, { method: 'POST', headers: asGateway(config.gatewayKeys[0]!, url, body, `Bearer ${defaultToken}`), body });
     return (await response.json()) as GraphQLResult<T>;
   };
 
@@ -253,7 +260,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     }),
     token,
     gatewayOptions,
-    querySubgraph: (name, query, variables) => post(`${subgraphs[name].url}/graphql`, query, variables),
+    querySubgraph: (name, query, variables) => postToSubgraph(`${subgraphs[name].url}/graphql`, query, variables),
     stopSubgraph: async (name) => {
       stopped.add(name);
       await subgraphs[name].close();

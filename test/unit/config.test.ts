@@ -39,8 +39,40 @@ describe('config', () => {
       COURIER_SECRET: 'a-third-real-secret-of-length',
       JWT_SECRET: 'a-production-jwt-secret-of-32-characters',
       NOTIFY_SECRET: 'a-fourth-real-secret-of-length',
+      GATEWAY_SIGNING_KEYS: 'k2026:a-real-gateway-signing-key-of-32-chars',
+      JWT_JWKS_URL: 'https://idp.example.gov.cn/.well-known/jwks.json',
     };
     expect(loadConfig({ NODE_ENV: 'production', ...secrets }).env).toBe('production');
+    // The development key is refused even beside a real one.
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, GATEWAY_SIGNING_KEYS: `k2026:${'x'.repeat(32)},dev:dev-gateway-signing-key-change-me-0123456789` })).toThrow(
+      /GATEWAY_SIGNING_KEYS: must be set to a real secret/,
+    );
+  });
+
+  it('requires the identity provider\'s keys over https in production, or an explicit opt-out', () => {
+    const secrets = {
+      YUKUAIBAN_APP_SECRET: 'a-real-secret-of-enough-length',
+      SICHUAN_APP_SECRET: 'another-real-secret-of-length',
+      COURIER_SECRET: 'a-third-real-secret-of-length',
+      JWT_SECRET: 'a-production-jwt-secret-of-32-characters',
+      NOTIFY_SECRET: 'a-fourth-real-secret-of-length',
+      GATEWAY_SIGNING_KEYS: 'k2026:a-real-gateway-signing-key-of-32-chars',
+    };
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets })).toThrow(/JWT_JWKS_URL: production verifies the identity provider's RS256\/ES256 keys/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, JWT_JWKS_URL: 'http://idp.example.gov.cn/jwks.json' })).toThrow(/JWT_JWKS_URL: must be an https URL/);
+    const optedOut = loadConfig({ NODE_ENV: 'production', ...secrets, JWT_ALLOW_SHARED_SECRET: 'true' });
+    expect([optedOut.auth.jwksUrl, optedOut.auth.allowSharedSecret]).toEqual([undefined, true]);
+    expect(loadConfig({ NODE_ENV: 'development' }).auth.allowSharedSecret).toBe(false);
+  });
+
+  it('reads the gateway signing keys, the first signing', () => {
+    const config = loadConfig({ GATEWAY_SIGNING_KEYS: `new:${'n'.repeat(32)}, old:${'o'.repeat(40)}` });
+    expect(config.gatewayKeys).toEqual([
+      { id: 'new', secret: 'n'.repeat(32) },
+      { id: 'old', secret: 'o'.repeat(40) },
+    ]);
+    expect(() => loadConfig({ GATEWAY_SIGNING_KEYS: 'short:abc' })).toThrow(/GATEWAY_SIGNING_KEYS/);
+    expect(() => loadConfig({ GATEWAY_SIGNING_KEYS: '' })).toThrow(/GATEWAY_SIGNING_KEYS/);
   });
 
   it('refuses a port out of range', () => {

@@ -2,10 +2,8 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppControllerRoute } from '@bull-board/api/typings/app';
-import { buildSchema, GraphQLError, parse, validate, type ValidationRule } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { BullBoardAdapter, renderTemplate } from '../../gateway/bull-board.adapter.js';
-import { exceptIntrospection } from '../../gateway/graphiql.page.js';
 import { readCookie } from '../../gateway/ops.routes.js';
 import type { HttpRequest } from '../../lib/http-server.js';
 
@@ -111,21 +109,5 @@ describe('BullBoardAdapter', () => {
     expect((await adapter.handle(request('GET', '/ops/queues/static/../index.ejs'))).status).toBe(404);
     expect((await adapter.handle(request('GET', '/ops/queues/static/%2e%2e/index.ejs'))).status).toBe(404);
     expect((await adapter.handle(request('GET', '/ops/queues/static/css/missing.css'))).status).toBe(404);
-  });
-});
-
-describe('exceptIntrospection', () => {
-  const schema = buildSchema('type Query { a: A } type A { a: A, n: Int }');
-  const deep: ValidationRule = (context) => ({
-    Field(node) {
-      if (node.name.value === 'a') context.reportError(new GraphQLError('limited'));
-    },
-  });
-
-  it('spares operations that only read the schema, and no other', () => {
-    const rule = exceptIntrospection(deep);
-    expect(validate(schema, parse('{ __schema { types { name } } }'), [rule])).toEqual([]);
-    expect(validate(schema, parse('{ a { n } }'), [rule])).toHaveLength(1);
-    expect(validate(schema, parse('{ __typename a { n } }'), [rule])).toHaveLength(1);
   });
 });
