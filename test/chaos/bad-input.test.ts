@@ -29,6 +29,8 @@ const RUNS = {
   badWindows: 100,
   badArguments: 100,
   webhooks: 150,
+  abusiveDocuments: 150,
+  oddUrls: 150,
 };
 
 /** Namespaced domain codes (CASE.NOT_FOUND) and Apollo's own request codes (GRAPHQL_PARSE_FAILED, BAD_USER_INPUT). */
@@ -485,6 +487,85 @@ describe('bad input', () => {
         if (!outcome.codes.every((code) => code.startsWith('WEBHOOK.'))) throw new Error(`push refused with ${outcome.codes}`);
       }),
       { numRuns: RUNS.webhooks },
+    );
+  });
+
+  it('refuses abusive documents, misused protocol features and odd URLs at once, never with a 5xx', async () => {
+    // Over the token limit, the parser refuses first.
+    const EXPECTED_REFUSALS: Record<string, string[]> = {
+      'mutation flood': ['LIMIT.MUTATIONS', 'LIMIT.ALIASES', 'GRAPHQL_PARSE_FAILED'],
+      'alias flood': ['LIMIT.ALIASES', 'GRAPHQL_PARSE_FAILED'],
+      'introspection alias flood': ['LIMIT.ALIASES', 'GRAPHQL_PARSE_FAILED'],
+      'fragment chain': ['LIMIT.COST', 'GRAPHQL_PARSE_FAILED'],
+      'directive flood': ['LIMIT.DIRECTIVES', 'GRAPHQL_PARSE_FAILED'],
+      'page size (literal)': ['INPUT.INVALID_PAGE_SIZE', 'BAD_USER_INPUT'],
+      'page size (variable)': ['INPUT.INVALID_PAGE_SIZE', 'BAD_USER_INPUT'],
+      'page size (default)': ['INPUT.INVALID_PAGE_SIZE', 'BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED'],
+      'unknown operation': ['OPERATION_RESOLUTION_FAILURE'],
+      'persisted query version': ['PERSISTED_QUERY_VERSION_UNSUPPORTED', 'BAD_REQUEST'],
+    };
+    const field = 'isWorkingDay(date: "2025-11-24")';
+    const abusive = fc.oneof(
+      fc.integer({ min: 18, max: 60 }).map((levels) => ({
+        kind: 'fragment chain',
+        body: {
+          query: `{ ...F0 } ${Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(' ')} fragment F${levels} on Query { ${field} }`,
+        },
+      })),
+      fc.integer({ min: 21, max: 400 }).map((n) => ({ kind: 'alias flood', body: { query: `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }` } })),
+      fc.integer({ min: 21, max: 300 }).map((n) => ({ kind: 'introspection alias flood', body: { query: `{ ${Array.from({ length: n }, (_, i) => `s${i}: __schema { queryType { name } }`).join(' ')} }` } })),
+      fc.integer({ min: 800, max: 5000 }).map((n) => ({ kind: 'field flood', body: { query: `{ ${`${field} `.repeat(n)} }` } })),
+      fc.integer({ min: 13, max: 80 }).map((depth) => ({ kind: 'deep', body: { query: `{ case(businessNo: "x") { ${'notices { case { '.repeat(depth)} stage ${'} } '.repeat(depth)} } }` } })),
+      fc.integer({ min: 31, max: 400 }).map((n) => ({ kind: 'directive flood', body: { query: `{ __typename ${'@include(if: true) '.repeat(n)} }` } })),
+      fc.integer({ min: 6, max: 40 }).map((n) => ({
+        kind: 'mutation flood',
+        body: { query: `mutation { ${Array.from({ length: n }, (_, i) => `m${i}: notifyApplicantForPickup(businessNo: "TB-FUZZ-${i}") { stage }`).join(' ')} }` },
+      })),
+      fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 101 })).chain((first) =>
+        fc.constantFrom(
+          { kind: 'page size (literal)', body: { query: `{ cases(first: ${first}) { totalCount } }` } },
+          { kind: 'page size (variable)', body: { query: 'query ($n: Int) { cases(first: $n) { totalCount } }', variables: { n: first } } },
+          { kind: 'page size (default)', body: { query: `query ($n: Int = ${first}) { serviceItems(first: $n) { totalCount } }` } },
+        ),
+      ),
+      fc.string({ maxLength: 20 }).map((name) => ({ kind: 'unknown operation', body: { query: 'query A { __typename } query B { __typename }', operationName: name === 'A' || name === 'B' ? `${name}x` : name } })),
+      fc.oneof(fc.integer().filter((v) => v !== 1), fc.string(), fc.constant(null)).map((version) => ({
+        kind: 'persisted query version',
+        body: { query: '{ __typename }', extensions: { persistedQuery: { version, sha256Hash: createHash('sha256').update('{ __typename }').digest('hex') } } },
+      })),
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue(), { maxKeys: 3 }).map((variables) => ({
+        kind: 'variables of the wrong shape',
+        body: { query: 'query ($no: ID!, $n: Int) { case(businessNo: $no) { stage } cases(first: $n) { totalCount } }', variables },
+      })),
+    );
+    await fc.assert(
+      fc.asyncProperty(abusive, async (request) => {
+        const started = performance.now();
+        const outcome = await graphql(staffAt(RECEIVING.windowId), request.body);
+        const ms = performance.now() - started;
+        refusedStably(request.kind, outcome, request.body);
+        const expected = EXPECTED_REFUSALS[request.kind];
+        if (expected && !outcome.codes.some((code) => expected.includes(code))) throw new Error(`${request.kind} refused with ${outcome.codes.join(', ')}, not ${expected.join(' or ')}`);
+        if (ms > 1_000) throw new Error(`${request.kind} took ${ms.toFixed(0)} ms to refuse`);
+      }),
+      { numRuns: RUNS.abusiveDocuments },
+    );
+
+    const escape = fc.oneof(fc.constantFrom('%', '%z', '%zz', '%E0%A4%A', '%C0%AF', '%FF', '%00', '%%', '..%2f', '%2e%2e'), fc.string({ maxLength: 6 }).map(encodeURIComponent));
+    const route = fc.constantFrom('/notices/', '/notices/TB1/', '/ops/queues/', '/ops/queues/api/queues/', '/ops/queues/static/', '/graphiql/assets/', '/', '/metrics/', '/graphql/');
+    const token = await stack.token(OPS);
+    await fc.assert(
+      fc.asyncProperty(route, escape, fc.constantFrom('GET', 'POST', 'PUT'), fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'), async (path, tail, method, type) => {
+        sent += 1;
+        const response = await fetch(`${stack.gateway.url}${path}${tail}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, cookie: `ops_token=${token}`, ...(method === 'GET' ? {} : { 'content-type': type }) },
+          ...(method === 'GET' ? {} : { body: type === 'application/json' ? '{}' : 'a=1' }),
+        });
+        const text = await response.text();
+        if (response.status >= 500) throw new Error(`5xx for ${method} ${path}${tail}: ${text.slice(0, 200)}`);
+      }),
+      { numRuns: RUNS.oddUrls },
     );
   });
 
