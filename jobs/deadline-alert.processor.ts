@@ -23,8 +23,8 @@ export type AlertOutcome = 'RAISED' | 'ALREADY_RAISED' | 'STALE' | 'RESCHEDULED'
 /**
  * Fires one planned alert, exactly once: it is raised only if the case still
  * plans it (a met deadline or a paused clock makes it stale), and the alert id
- * is written with SET NX, so a worker restarted mid-job or the same job run
- * twice raises and notifies once. The plan is taken from the case as it stands,
+ * is written with SET NX, and its messages are queued under fixed job ids, so a
+ * worker restarted mid-job or the same job run twice raises and notifies once. The plan is taken from the case as it stands,
  * not from the job: a plan whose time a calendar change has moved on goes back
  * on the timetable. An overdue correction ends the application (视为放弃).
  */
@@ -64,7 +64,9 @@ export function deadlineAlertProcessor(deps: {
       acknowledgedBy: null,
       acknowledgedAt: null,
     });
-    if (raised) await notify(deps, record, plan);
+    // Also when it was raised before: a run that died between the raise and the messages must still send them.
+    // The messages' job ids are their idempotency keys, so a second run queues nothing new.
+    await notify(deps, record, plan);
     if (plan.kind === 'CORRECTION' && plan.level === 'OVERDUE') {
       await deps.workflow.abandon(plan.businessNo, ACTOR).catch((error: unknown) => {
         if (!(error instanceof CaseTransitionError)) throw error;

@@ -150,6 +150,44 @@ describe('deadline alerts', () => {
     expect(other.data).toEqual({ alerts: [] });
   });
 
+  it('still sends the messages of an alert whose first run died after raising it, and sends them once', async () => {
+    now = new Date('2025-11-24T10:00:00+08:00');
+    const no = await receive();
+    const [plan] = (await stack.queues.alerts.scheduled(no)).filter((p) => p.level === 'AT_RISK');
+    now = new Date(Date.parse(plan!.fireAt) + 3_600_000);
+    // What the dead run left: the alert written, no message queued.
+    await stack.alerts.raise({
+      id: plan!.id,
+      businessNo: no,
+      kind: plan!.kind,
+      level: plan!.level,
+      dueAt: plan!.dueAt,
+      raisedAt: now.toISOString(),
+      windowIds: ['W-500000-01'],
+      status: 'OPEN',
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+    });
+    const processor = deadlineAlertProcessor({
+      workflow: stack.workflow,
+      alerts: stack.alerts,
+      directory: { getMany: async () => [{ name: '重庆市政务服务中心', contact: { email: 'cytb.cq@example.gov.cn' } } as never], list: async () => [] },
+      calendar,
+      notifications: stack.queues.notifications,
+      timetable: stack.queues.alerts,
+      now: () => now,
+    });
+    expect(await processor({ data: plan } as never)).toBe('ALREADY_RAISED');
+    expect(await processor({ data: plan } as never)).toBe('ALREADY_RAISED');
+    const mailOf = () => stack.notify.outbox().filter((message) => message.businessNo === no);
+    for (const deadline = Date.now() + 10_000; mailOf().length === 0; ) {
+      if (Date.now() > deadline) throw new Error('the raised alert\'s message was never sent');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailOf()).toEqual([expect.objectContaining({ channel: 'EMAIL', template: 'DEADLINE_AT_RISK', businessNo: no })]);
+  });
+
   it('treats an application not corrected by the deadline as abandoned, and ignores met deadlines', async () => {
     now = new Date('2025-11-24T10:00:00+08:00');
     const deficient = await receive(false);
