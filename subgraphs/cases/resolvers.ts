@@ -6,7 +6,7 @@ import type { ClockStatus } from '../../domain/clock/index.js';
 import { InputError, NotFoundError } from '../../domain/errors.js';
 import { isSoleTraderUscc } from '../../domain/identifiers/index.js';
 import { ForbiddenError } from '../../lib/auth/caller.js';
-import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSupervisorOf, canSeeCase } from './case-access.policy.js';
+import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSupervisorOf, canSeeCase } from '../../lib/case-access.policy.js';
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from './case-workflow.service.js';
 import { searchCatalog } from './catalog.source.js';

@@ -6,7 +6,7 @@ import type { Region } from '../../domain/region.js';
 import { DomainError } from '../../domain/errors.js';
 import type { TokenVerifier } from '../../lib/auth/access-token.js';
 import { headerValue, json, type HttpResponse, type Route, type RunningServer } from '../../lib/http-server.js';
-import { canSeeCase } from './case-access.policy.js';
+import { canSeeCase } from '../../lib/case-access.policy.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import type { CatalogCache, CatalogReader } from '../platform/catalog.cache.js';
