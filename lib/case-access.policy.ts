@@ -51,7 +51,10 @@ export function assertJurisdiction(caller: Caller, record: CaseParties): void {
   if (!atWindow && !ofRegion) throw new ForbiddenError();
 }
 
-/** Seeing the unmasked applicant needs a role that handles the case, never a supervisor's or ops' curiosity. */
+/**
+ * Seeing the unmasked applicant — Case.personalData, and a notice, which prints
+ * it — needs a role that handles the case, never a supervisor's or ops' curiosity.
+ */
 export function assertMayReveal(caller: Caller, record: CaseParties): void {
   const handles =
     (caller.role === 'WINDOW_STAFF' && (caller.windowId === record.receivingWindowId || caller.windowId === record.jurisdictionWindowId)) ||
