@@ -13,9 +13,11 @@ export const resolvers = {
       if (shipment && !visible(ctx.caller, shipment)) throw new ForbiddenError();
       return shipment;
     },
-    lateShipments: (_: unknown, __: unknown, ctx: CourierContext) => {
+    // Ops chase the courier for every late waybill (a shipment holds no personal data); a supervisor sees their region's.
+    lateShipments: async (_: unknown, __: unknown, ctx: CourierContext) => {
       requireRole(ctx.caller, 'OPS', 'SUPERVISOR');
-      return ctx.store.late(ctx.now());
+      const late = await ctx.store.late(ctx.now());
+      return ctx.caller.role === 'OPS' ? late : late.filter((shipment) => visible(ctx.caller, shipment));
     },
   },
   Shipment: {
