@@ -31,7 +31,7 @@ export class PlatformBadResponseError extends DomainError {
   }
 }
 
-export type WebhookRejection = 'BAD_SIGNATURE' | 'STALE_TIMESTAMP' | 'REPLAYED' | 'MALFORMED';
+export type WebhookRejection = 'BAD_SIGNATURE' | 'STALE_TIMESTAMP' | 'REPLAYED' | 'MALFORMED' | 'UNKNOWN_SENDER';
 
 /** An inbound push that failed verification; nothing of it may be stored. */
 export class WebhookRejectedError extends DomainError {

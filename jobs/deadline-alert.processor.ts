@@ -1,5 +1,4 @@
 import type { Job } from 'bullmq';
-import type { OutboundMessage } from '../adapters/notify/notify.port.js';
 import { shanghaiDateOf, type WorkingCalendar } from '../domain/calendar/index.js';
 import { CaseTransitionError } from '../domain/workflow/case-stages.js';
 import type { AlertStore } from '../subgraphs/cases/alert.store.js';
@@ -7,6 +6,7 @@ import { plannedAlerts, type AlertKind, type AlertPlan } from '../subgraphs/case
 import type { CaseWorkflow, WindowDirectory } from '../subgraphs/cases/case-workflow.service.js';
 import type { CaseRecord } from '../subgraphs/cases/case.model.js';
 import type { AlertJobData } from './deadline-alerts.queue.js';
+import type { NotificationJob } from './notifications.queue.js';
 
 const ACTOR = 'system:deadline-alerts';
 
@@ -33,7 +33,7 @@ export function deadlineAlertProcessor(deps: {
   alerts: AlertStore;
   directory: WindowDirectory;
   calendar: WorkingCalendar;
-  notifications: { enqueue(message: OutboundMessage): Promise<void> };
+  notifications: { enqueue(message: NotificationJob): Promise<void> };
   timetable: { schedule(plans: readonly AlertPlan[]): Promise<void> };
   now: () => Date;
 }) {
@@ -78,7 +78,7 @@ export function deadlineAlertProcessor(deps: {
 
 /** The responsible window hears of it by e-mail; the applicant is reminded to correct by SMS. */
 async function notify(
-  deps: { directory: WindowDirectory; notifications: { enqueue(message: OutboundMessage): Promise<void> } },
+  deps: { directory: WindowDirectory; notifications: { enqueue(message: NotificationJob): Promise<void> } },
   record: CaseRecord,
   plan: AlertPlan,
 ): Promise<void> {
@@ -89,7 +89,7 @@ async function notify(
     await deps.notifications.enqueue({
       idempotencyKey: `${plan.id}-window`,
       channel: 'EMAIL',
-      to: window.contact.email,
+      recipient: { kind: 'ADDRESS', address: window.contact.email },
       template: plan.level === 'AT_RISK' ? 'DEADLINE_AT_RISK' : 'DEADLINE_OVERDUE',
       params: { businessNo: record.businessNo, stage: STAGE_NAME[plan.kind], dueAt },
       businessNo: record.businessNo,
@@ -100,7 +100,7 @@ async function notify(
     await deps.notifications.enqueue({
       idempotencyKey: `${plan.id}-applicant`,
       channel: 'SMS',
-      to: record.contact.phone,
+      recipient: { kind: 'CASE_CONTACT', businessNo: record.businessNo },
       template: 'CORRECTION_REMINDER',
       params: { itemName: record.item.name, deadline: record.correction!.deadline, windowName: receiving?.name ?? record.receivingWindowId, businessNo: record.businessNo },
       businessNo: record.businessNo,

@@ -1,5 +1,6 @@
 import type { CourierParty, CourierPort } from '../adapters/courier/courier.port.js';
 import { DomainError, NotFoundError } from '../domain/errors.js';
+import { casePartiesOf } from '../lib/case-access.policy.js';
 import { SCOPE_NAME } from '../domain/workflow/scope.js';
 import type { CaseRecord } from '../subgraphs/cases/case.model.js';
 import { cityLevelAddress } from '../subgraphs/courier/address.formatter.js';
@@ -50,6 +51,7 @@ export async function dispatchPaper(deps: PaperDispatchDeps, record: CaseRecord)
     {
       waybillNo: waybill.waybillNo,
       businessNo,
+      parties: casePartiesOf(record),
       purpose: 'MATERIALS',
       fromWindowId: from.id,
       toWindowId: to.id,

@@ -3,10 +3,10 @@ import type { InboundWebhook } from '../adapters/platform.port.js';
 import { json, type Route } from './http-server.js';
 import type { Logger } from './logger.js';
 
-const STATUS: Record<WebhookRejection, number> = { MALFORMED: 400, BAD_SIGNATURE: 401, STALE_TIMESTAMP: 401, REPLAYED: 409 };
+const STATUS: Record<WebhookRejection, number> = { MALFORMED: 400, BAD_SIGNATURE: 401, STALE_TIMESTAMP: 401, UNKNOWN_SENDER: 401, REPLAYED: 409 };
 
 /**
- * An inbound push: verified first (signature, time window, nonce), and only a
+ * An inbound push: verified first (signature, sender identity, time window, nonce), and only a
  * verified event is handed on. A refused push is logged and answered with its
  * reason code, never with anything of what it carried.
  */

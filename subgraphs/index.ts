@@ -54,6 +54,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
         ...common,
         sichuan: deps.platforms.SICHUAN,
         catalog: catalog('SICHUAN'),
+        appId: platforms.sichuan.appId,
         appSecret: platforms.sichuan.appSecret,
         nonceStore: new RedisNonceStore(deps.redis, 'sichuan'),
         events: deps.queues.platformEvents,
@@ -64,6 +65,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
       return startCourierSubgraph({
         ...common,
         redis: deps.redis,
+        partnerId: platforms.courier.partnerId,
         secret: platforms.courier.secret,
         nonceStore: new RedisNonceStore(deps.redis, 'courier'),
         events: deps.queues.courierEvents,

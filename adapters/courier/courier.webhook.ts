@@ -5,6 +5,7 @@
  * nonce nor fill the nonce store.
  */
 import { WebhookRejectedError } from '../platform.errors.js';
+import { assertWebhookSender } from '../webhook-identity.js';
 import type { InboundWebhook, NonceStore } from '../platform.port.js';
 import type { TrackingPush } from './courier.port.js';
 import { pushFromWire } from './courier.mapper.js';
@@ -12,6 +13,8 @@ import { checkCourierSignature, COURIER_TIMESTAMP_TOLERANCE_MS } from './courier
 import { courierPushSchema, describeIssues } from './courier.wire.js';
 
 export interface VerifyCourierPushOptions {
+  /** The partner id the courier issued to us; X-Courier-Partner must name it. */
+  partnerId: string;
   secret: string;
   nonceStore: NonceStore;
   now?: () => number;
@@ -30,6 +33,7 @@ export async function verifyCourierPush(webhook: InboundWebhook, opts: VerifyCou
     toleranceMs,
   });
   if (!check.ok) throw new WebhookRejectedError(check.reason, `政务专递推送校验失败：${check.detail}`);
+  assertWebhookSender('政务专递', check.partnerId, opts.partnerId);
 
   let json: unknown;
   try {

@@ -5,6 +5,7 @@
  * templates (CONTRACT.md §4) cannot drift from ours.
  */
 import type { NotificationChannel, NotificationTemplate } from './notify.port.js';
+import { maskPhone } from '../../domain/masking.js';
 
 interface TemplateText {
   /** E-mail subject, without the system prefix. */
@@ -97,7 +98,8 @@ function valueProblem(name: string, value: unknown): string | null {
 }
 
 function recipientProblem(channel: NotificationChannel, to: string): string | null {
-  if (channel === 'SMS') return MAINLAND_MOBILE.test(to) ? null : `短信接收号码须为 11 位大陆手机号：${to}`;
+  // Masked: the message ends up in failed jobs and logs, which ops read.
+  if (channel === 'SMS') return MAINLAND_MOBILE.test(to) ? null : `短信接收号码须为 11 位大陆手机号：${maskPhone(to)}`;
   return to.length <= MAX_EMAIL_LENGTH && EMAIL_ADDRESS.test(to) ? null : `电子邮件地址格式不正确：${to}`;
 }
 

@@ -3,6 +3,7 @@
  * stored before it passes: signature, then time window, then nonce.
  */
 import { WebhookRejectedError } from '../platform.errors.js';
+import { assertWebhookSender } from '../webhook-identity.js';
 import type { InboundWebhook, NonceStore, PlatformEvent } from '../platform.port.js';
 import {
   CASE_STATUS_STAGE,
@@ -14,6 +15,8 @@ import {
 import { parseWireTime, requestCanonical, signatureMatches, wireTimeToIso } from './sichuan.signature.js';
 
 export interface VerifySichuanWebhookOptions {
+  /** The app the platform pushes for; head.appId must name it. */
+  appId: string;
   appSecret: string;
   nonceStore: NonceStore;
   now?: () => number;
@@ -41,6 +44,7 @@ export async function verifySichuanWebhook(webhook: InboundWebhook, options: Ver
   if (!signatureMatches(options.appSecret, requestCanonical(head, body), head.sign)) {
     throw new WebhookRejectedError('BAD_SIGNATURE', '四川一体化推送签名校验失败');
   }
+  assertWebhookSender('四川一体化', head.appId, options.appId);
   const sentAt = parseWireTime(head.requestTime)!;
   if (Math.abs(now - sentAt) > toleranceMs) {
     throw new WebhookRejectedError('STALE_TIMESTAMP', `四川一体化推送时间 ${head.requestTime} 超出允许范围`);

@@ -5,6 +5,7 @@
  * nor fill the nonce store.
  */
 import { WebhookRejectedError } from '../platform.errors.js';
+import { assertWebhookSender } from '../webhook-identity.js';
 import type { InboundWebhook, NonceStore, PlatformEvent } from '../platform.port.js';
 import { eventFromWire } from './yukuaiban.mapper.js';
 import { checkYukuaibanSignature, YKB_TIMESTAMP_TOLERANCE_MS } from './yukuaiban.signature.js';
@@ -33,8 +34,7 @@ export async function verifyYukuaibanWebhook(webhook: InboundWebhook, opts: Veri
     toleranceMs,
   });
   if (!check.ok) throw new WebhookRejectedError(check.reason, `渝快办推送校验失败：${check.detail}`);
-  // The key is not signed, but a push must say it is for this app: a secret shared by two apps must not let one's pushes pass as the other's.
-  if (check.appKey !== opts.appKey) throw new WebhookRejectedError('BAD_SIGNATURE', `渝快办推送校验失败：AppKey ${check.appKey ?? '(缺失)'} 不是本应用`);
+  assertWebhookSender('渝快办', check.appKey, opts.appKey);
 
   let json: unknown;
   try {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CatalogItem, PlatformEvent, PlatformPort, PlatformStage } from '../../adapters/platform.port.js';
 import { shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { applyClockEvent, NEW_CLOCK, stageDeadline, type ClockEventType } from '../../domain/clock/index.js';
@@ -11,7 +12,7 @@ import { reviewMaterials, type HandedInMaterial } from '../../domain/workflow/fo
 import { deriveScope } from '../../domain/workflow/scope.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import type { Address, CaseEvent, CaseRecord, ResultDelivery, TransferChannel } from './case.model.js';
-import type { CaseStore, OutboxEntry } from './case.store.js';
+import type { CaseStore, OutboxEntry, RecordedSubmission, SubmissionRequest } from './case.store.js';
 import type { TimetableWrites } from './case.store.js';
 
 /** Read access to the window directory, which the windows subgraph keeps current. */
@@ -45,7 +46,10 @@ export interface AlertScheduler {
 }
 
 export interface ReceiveApplicationInput {
-  /** Client-chosen key: the same key twice returns the case the first call created. */
+  /**
+   * Client-chosen key, at most 128 printable ASCII characters: the same key with the
+   * same input from the same window and caller returns the case the first call created.
+   */
   requestKey?: string | null;
   windowId: string;
   jurisdictionWindowId?: string | null;
@@ -65,6 +69,7 @@ export interface ReceiptResult {
 const MAX_MATERIALS = 50;
 const MAX_TEXT = 100;
 const MAX_ATTEMPTS = 5;
+const REQUEST_KEY = /^[\x21-\x7e]{1,128}$/;
 
 /** Platform stages in the order they happen, so a late push never moves a case backwards. */
 const PLATFORM_ORDER: Record<PlatformStage, number> = {
@@ -105,6 +110,12 @@ export class CaseWorkflow {
     const delivery = validateDelivery(input.delivery);
     const handler = requireText(input.handler, '经办人');
     const materials = validateMaterials(input.materials);
+    const request = submissionRequest(input, actor, { applicant, contact, delivery, handler, materials });
+    if (request) {
+      // Before anything is allocated: a retry takes no business number, so the day's numbers stay without gaps.
+      const recorded = await this.deps.store.findSubmission(request);
+      if (recorded) return this.replayed(request, recorded);
+    }
 
     const window = await this.window(input.windowId);
     if (!window.active || !window.roles.includes('RECEIVING')) {
@@ -161,14 +172,20 @@ export class CaseWorkflow {
       itemCode: item.code,
       verdicts: review.materials.map((m) => [m.name, m.verdict]),
     });
-    const written = await this.deps.store.create(record, event, input.requestKey ?? undefined, this.deps.alerts.changes(null, record));
-    if (written.status === 'DUPLICATE') {
-      const existing = await this.deps.store.get(written.businessNo);
-      if (!existing) throw new NotFoundError('CASE.NOT_FOUND', `办件 ${written.businessNo} 不存在`);
-      return { record: existing, noticeId: existing.notices.at(-1)!.id };
-    }
+    const written = await this.deps.store.create(record, event, request ?? undefined, this.deps.alerts.changes(null, record));
+    if (written.status === 'DUPLICATE') return this.replayed(request!, written);
     if (written.status !== 'WRITTEN') throw new DomainError('CASE.CONFLICT', `业务编号 ${businessNo} 已被占用，请重试`);
     return { record, noticeId: 'N1' };
+  }
+
+  /** A request key seen before: the same application gets its case back; a different one under the same key is refused. */
+  private async replayed(request: SubmissionRequest, recorded: RecordedSubmission): Promise<ReceiptResult> {
+    if (recorded.inputDigest !== request.inputDigest) {
+      throw new DomainError('CASE.REQUEST_KEY_REUSED', '该请求标识已用于另一份申请，请为新的申请使用新的请求标识');
+    }
+    const existing = await this.deps.store.get(recorded.businessNo);
+    if (!existing) throw new NotFoundError('CASE.NOT_FOUND', `办件 ${recorded.businessNo} 不存在`);
+    return { record: existing, noticeId: existing.notices.at(-1)!.id };
   }
 
   /** 补齐补正: continues a deficient application; past the correction deadline it is abandoned (视为放弃). */
@@ -541,6 +558,30 @@ export class CaseWorkflow {
     if (!chosen) throw new NotFoundError('WINDOW.NO_JURISDICTION', `没有受理事项 ${item.code} 的属地窗口`);
     return chosen;
   }
+}
+
+/**
+ * The request key in the caller's namespace, with a digest of the application as
+ * validated: what tells a retry from a second application sent under the same key.
+ */
+function submissionRequest(
+  input: ReceiveApplicationInput,
+  actor: string,
+  validated: Pick<CaseRecord, 'applicant' | 'contact' | 'delivery' | 'handler'> & { materials: HandedInMaterial[] },
+): SubmissionRequest | null {
+  const key = input.requestKey;
+  if (key == null) return null;
+  if (!REQUEST_KEY.test(key)) {
+    throw new InputError('INPUT.INVALID_REQUEST_KEY', '请求标识应为 1 至 128 个可打印 ASCII 字符');
+  }
+  const application = {
+    windowId: input.windowId,
+    jurisdictionWindowId: input.jurisdictionWindowId ?? null,
+    itemCode: input.itemCode,
+    ...validated,
+  };
+  const inputDigest = createHash('sha256').update(JSON.stringify(application)).digest('base64url');
+  return { scope: { windowId: input.windowId, actor }, key, inputDigest };
 }
 
 function requireText(value: string | null | undefined, field: string): string {

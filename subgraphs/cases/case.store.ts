@@ -21,7 +21,14 @@ const RUNNING = 'cases:clock:running';
 const PAUSED = 'cases:clock:paused';
 const STOPPED = 'cases:clock:stopped';
 const UNKNOWN_DUE = Number.MAX_SAFE_INTEGER;
-const idempotencyKey = (key: string) => `idem:receive:${key}`;
+/**
+ * A request key names a submission within its caller's own namespace (window and
+ * subject): hashed with them, so one caller's key can never find another's case,
+ * and the stored key has a fixed size whatever the client sent.
+ */
+const idempotencyKey = (scope: RequestScope, key: string) =>
+  `idem:receive:${createHash('sha256').update(`${scope.windowId}\0${scope.actor}\0${key}`).digest('hex')}`;
+const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 const sequenceKey = (divisionCode: string, date: string) => `seq:business-no:${divisionCode}:${date}`;
 
 /** An index entry is the case's business number unless a member is given (an alert on the timetable). */
@@ -48,7 +55,7 @@ export interface TimetableWrites {
  * Statistics counters move in the same write. KEYS: case, events, idempotency,
  * ...index and counter keys. ARGV: expected version (-1: must not exist),
  * stored record (case-record.codec.ts), event type/at/actor/data, member,
- * whether the idempotency key applies, then an (op, a, b) triple per further
+ * the idempotency key's value ('' when no key applies) and its lifetime, then an (op, a, b) triple per further
  * key: ZADD score member, ZREM member (either member '' for the case's), or
  * HINCRBY field amount. The lock reads the version the stored record starts
  * with: decoding the case in Lua cost about a third of the Redis time of a write.
@@ -56,9 +63,10 @@ export interface TimetableWrites {
 const WRITE_CASE = `
 local current = redis.call('GET', KEYS[1])
 local expected = tonumber(ARGV[1])
-local idempotent = ARGV[8] == '1'
+local idempotent = ARGV[8] ~= ''
 if expected == -1 then
   if idempotent then
+    -- Checked again here for two submissions racing past the caller's look-up: the loser has taken a sequence number, the one gap a retry can leave.
     local existing = redis.call('GET', KEYS[3])
     if existing then return {2, existing} end
   end
@@ -69,9 +77,9 @@ else
 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], cjson.encode({type = ARGV[3], at = ARGV[4], actor = ARGV[5], data = ARGV[6]}))
-if expected == -1 and idempotent then redis.call('SET', KEYS[3], ARGV[7], 'EX', 604800) end
+if expected == -1 and idempotent then redis.call('SET', KEYS[3], ARGV[8], 'EX', ARGV[9]) end
 for i = 4, #KEYS do
-  local op, a, b = ARGV[3 * i - 3], ARGV[3 * i - 2], ARGV[3 * i - 1]
+  local op, a, b = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
   if op == 'ZADD' then redis.call('ZADD', KEYS[i], a, b ~= '' and b or ARGV[7])
   elseif op == 'ZREM' then redis.call('ZREM', KEYS[i], a ~= '' and a or ARGV[7])
   else redis.call('HINCRBY', KEYS[i], a, b) end
@@ -91,7 +99,30 @@ export interface OutboxEntry {
   member: string;
 }
 
-export type WriteResult = { status: 'WRITTEN' } | { status: 'CONFLICT' } | { status: 'MISSING' } | { status: 'DUPLICATE'; businessNo: string };
+/** Whose submission a request key names: the receiving window and the caller as the event stream records them. */
+export interface RequestScope {
+  windowId: string;
+  actor: string;
+}
+
+/** A submission with a request key: `inputDigest` tells a retry (same input) from a key reused for another application. */
+export interface SubmissionRequest {
+  scope: RequestScope;
+  key: string;
+  inputDigest: string;
+}
+
+/** What a request key stands for once a case was created under it. */
+export interface RecordedSubmission {
+  businessNo: string;
+  inputDigest: string;
+}
+
+export type WriteResult =
+  | { status: 'WRITTEN' }
+  | { status: 'CONFLICT' }
+  | { status: 'MISSING' }
+  | ({ status: 'DUPLICATE' } & RecordedSubmission);
 
 export interface CaseQuery {
   windowId?: string;
@@ -173,10 +204,16 @@ export class CaseStore {
     return Number(value);
   }
 
-  /** A new case; with `requestKey`, a retried submission returns the case the first one created. */
-  async create(record: CaseRecord, event: CaseEvent, requestKey?: string, alerts?: TimetableWrites): Promise<WriteResult> {
+  /** The case a request key already created, if any: looked up before a business number is taken, so a retry uses none. */
+  async findSubmission(request: SubmissionRequest): Promise<RecordedSubmission | null> {
+    const value = await this.redis.get(idempotencyKey(request.scope, request.key));
+    return value ? (JSON.parse(value) as RecordedSubmission) : null;
+  }
+
+  /** A new case; with a request, a retried submission finds the case the first one created (DUPLICATE). */
+  async create(record: CaseRecord, event: CaseEvent, request?: SubmissionRequest, alerts?: TimetableWrites): Promise<WriteResult> {
     const ops: WriteOp[] = [...this.indexEntries(record)].map(([key, score]) => ({ op: 'ZADD', key, score }));
-    return this.write(record, event, -1, [...ops, ...this.counters(null, record), ...timetableOps(alerts)], requestKey);
+    return this.write(record, event, -1, [...ops, ...this.counters(null, record), ...timetableOps(alerts)], request);
   }
 
   /** Replaces `previous` by `next` if nobody changed the case in between. */
@@ -207,12 +244,14 @@ export class CaseStore {
     });
   }
 
-  private async write(record: CaseRecord, event: CaseEvent, expectedVersion: number, ops: WriteOp[], requestKey?: string): Promise<WriteResult> {
+  private async write(record: CaseRecord, event: CaseEvent, expectedVersion: number, ops: WriteOp[], request?: SubmissionRequest): Promise<WriteResult> {
+    const submission: RecordedSubmission | null = request ? { businessNo: record.businessNo, inputDigest: request.inputDigest } : null;
     const args = [
       3 + ops.length,
       caseKey(record.businessNo),
       eventsKey(record.businessNo),
-      idempotencyKey(requestKey ?? record.businessNo),
+      // Without a request the script never touches this key.
+      request ? idempotencyKey(request.scope, request.key) : `idem:receive:none:${record.businessNo}`,
       ...ops.map((op) => op.key),
       String(expectedVersion),
       encodeCaseRecord(record),
@@ -221,14 +260,15 @@ export class CaseStore {
       event.actor,
       JSON.stringify(event.data),
       record.businessNo,
-      requestKey ? '1' : '0',
+      submission ? JSON.stringify(submission) : '',
+      String(IDEMPOTENCY_TTL_SECONDS),
       ...ops.flatMap((op) =>
         op.op === 'ZADD' ? [op.op, String(op.score), op.member ?? ''] : op.op === 'ZREM' ? [op.op, op.member ?? '', ''] : [op.op, op.field, String(op.amount)],
       ),
     ] as const;
     const [status, value] = (await this.runWriteScript(args)) as [number, string];
     if (status === 1) return { status: 'WRITTEN' };
-    if (status === 2) return { status: 'DUPLICATE', businessNo: value };
+    if (status === 2) return { status: 'DUPLICATE', ...(JSON.parse(value) as RecordedSubmission) };
     return status === 0 ? { status: 'CONFLICT' } : { status: 'MISSING' };
   }
 

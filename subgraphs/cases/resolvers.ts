@@ -1,12 +1,11 @@
-import { maskIdNumber, maskPhone } from '../../domain/masking.js';
+import { maskApplicant, maskContact } from '../../domain/masking.js';
 import { regionOfItemCode, type Region } from '../../domain/region.js';
 import type { HandedInMaterial } from '../../domain/workflow/formal-review.js';
 import { shanghaiDateOf } from '../../domain/calendar/index.js';
 import type { ClockStatus } from '../../domain/clock/index.js';
 import { InputError, NotFoundError } from '../../domain/errors.js';
-import { isSoleTraderUscc } from '../../domain/identifiers/index.js';
 import { ForbiddenError } from '../../lib/auth/caller.js';
-import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSupervisorOf, canSeeCase } from './case-access.policy.js';
+import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSupervisorOf, canSeeCase } from '../../lib/case-access.policy.js';
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from './case-workflow.service.js';
 import { searchCatalog } from './catalog.source.js';
@@ -16,6 +15,7 @@ import type { AlertRecord, AlertStatus } from './alert.store.js';
 import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from './case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
+import { NOTICE_FIELDS, PERSONAL_DATA_READ, personalDataReason, recordPersonalDataRead, type PersonalDataPurpose } from './personal-data.audit.js';
 
 const ITEM_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingServiceItem', SICHUAN: 'SichuanServiceItem' };
 const PLATFORM_CASE_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingPlatformCase', SICHUAN: 'SichuanPlatformCase' };
@@ -105,7 +105,7 @@ export const resolvers = {
       const events = await ctx.timelines.load(args.businessNo);
       return events
         .filter((event) => event.type === PERSONAL_DATA_READ)
-        .map((event) => ({ at: event.at, actor: event.actor, fields: event.data.fields, reason: event.data.reason }));
+        .map((event) => ({ at: event.at, actor: event.actor, fields: event.data.fields, purpose: event.data.purpose, note: event.data.note }));
     },
     cases: async (_: unknown, args: PageArgs & { filter?: CaseFilterArgs | null }, ctx: CasesContext) => {
       const page = pageRequest(args.first, args.after);
@@ -222,20 +222,12 @@ export const resolvers = {
     itemName: (kase: CaseRecord) => kase.item.name,
     receivingWindow: (kase: CaseRecord) => ({ id: kase.receivingWindowId }),
     jurisdictionWindow: (kase: CaseRecord) => ({ id: kase.jurisdictionWindowId }),
-    applicant: (kase: CaseRecord) => ({
-      ...kase.applicant,
-      // An organisation's USCC is public; a person's ID and a sole trader's USCC are personal data.
-      idNumber:
-        kase.applicant.kind === 'ORGANISATION' && !isSoleTraderUscc(kase.applicant.idNumber)
-          ? kase.applicant.idNumber
-          : maskIdNumber(kase.applicant.idNumber),
-    }),
-    personalData: async (kase: CaseRecord, args: { reason: string }, ctx: CasesContext) => {
+    applicant: (kase: CaseRecord) => maskApplicant(kase.applicant),
+    personalData: async (kase: CaseRecord, args: { reason: { purpose: PersonalDataPurpose; note?: string | null } }, ctx: CasesContext) => {
       assertMayReveal(ctx.caller, kase);
-      const reason = args.reason.trim();
-      if (reason.length < 4 || reason.length > 200) throw new InputError('INPUT.REASON_REQUIRED', '查看个人信息须填写理由（4 至 200 字）');
+      const reason = personalDataReason(args.reason);
       const fields = ['applicant.name', 'applicant.idNumber', 'contact.name', 'contact.phone', 'delivery.address'];
-      await ctx.store.appendEvent(kase.businessNo, { type: PERSONAL_DATA_READ, at: ctx.now().toISOString(), actor: ctx.actor, data: { fields, reason } });
+      await recordPersonalDataRead(ctx.store, { businessNo: kase.businessNo, actor: ctx.actor, at: ctx.now().toISOString(), fields, reason });
       const address = kase.delivery.address;
       return {
         applicantName: kase.applicant.name,
@@ -245,7 +237,7 @@ export const resolvers = {
         mailingAddress: address ? `${address.address} ${address.recipient} ${address.phone} ${address.postcode}` : null,
       };
     },
-    contact: (kase: CaseRecord) => ({ ...kase.contact, phone: maskPhone(kase.contact.phone) }),
+    contact: (kase: CaseRecord) => maskContact(kase.contact),
     delivery: (kase: CaseRecord) => kase.delivery.method,
     clock: (kase: CaseRecord, _: unknown, ctx: CasesContext) => caseClock(kase, ctx.now(), ctx.calendar),
     deadlines: (kase: CaseRecord, _: unknown, ctx: CasesContext) => caseDeadlines(kase, ctx.now()),
@@ -257,8 +249,6 @@ export const resolvers = {
       (await ctx.timelines.load(kase.businessNo)).map((event) => ({ ...event, data: JSON.stringify(event.data) })),
   },
 };
-
-const PERSONAL_DATA_READ = 'PERSONAL_DATA_READ';
 
 async function visibleCase(ctx: CasesContext, businessNo: string): Promise<CaseRecord> {
   const record = await ctx.cases.load(businessNo);
@@ -288,7 +278,16 @@ function noticeFields() {
     businessNo: (notice: NoticeView) => notice.record.businessNo,
     url: (notice: NoticeView) => noticePath(notice.record.businessNo, notice.id),
     case: (notice: NoticeView) => notice.record,
+    // A notice prints the applicant unmasked: the same rule and the same audit as the /notices route.
     html: async (notice: NoticeView, _: unknown, ctx: CasesContext) => {
+      assertMayReveal(ctx.caller, notice.record);
+      await recordPersonalDataRead(ctx.store, {
+        businessNo: notice.record.businessNo,
+        actor: ctx.actor,
+        at: ctx.now().toISOString(),
+        fields: NOTICE_FIELDS,
+        reason: { purpose: 'PRINT_NOTICE', note: notice.id },
+      });
       const [receiving, jurisdiction] = await Promise.all([
         ctx.windows.load(notice.record.receivingWindowId),
         ctx.windows.load(notice.record.jurisdictionWindowId),

@@ -6,7 +6,9 @@ import type { Region } from '../../domain/region.js';
 import { DomainError } from '../../domain/errors.js';
 import type { TokenVerifier } from '../../lib/auth/access-token.js';
 import { headerValue, json, type HttpResponse, type Route, type RunningServer } from '../../lib/http-server.js';
-import { canSeeCase } from './case-access.policy.js';
+import { assertMayReveal } from '../../lib/case-access.policy.js';
+import { ForbiddenError } from '../../lib/auth/caller.js';
+import { NOTICE_FIELDS, recordPersonalDataRead } from './personal-data.audit.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import type { CatalogCache, CatalogReader } from '../platform/catalog.cache.js';
@@ -41,6 +43,11 @@ export interface CasesContext {
   queues: QueueAdmin;
   /** For the OPS role's catalog invalidation. */
   redis: Redis;
+}
+
+/** How a caller appears in event streams and audit entries. */
+function actorOf(caller: Caller): string {
+  return `${caller.role}:${caller.subject}`;
 }
 
 export interface CasesDeps {
@@ -98,10 +105,20 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       const record = businessNo ? await store.get(businessNo) : null;
       const notice = record?.notices.find((n) => n.id === noticeId);
       if (!record || !notice) return json(404, { error: { code: 'NOTICE.NOT_FOUND', message: '通知书不存在' } });
-      // A notice carries the applicant's name and phone: only those who handle the case print it.
-      if (!canSeeCase(caller, record) || caller.role === 'SUPERVISOR') {
-        return json(403, { error: { code: 'AUTH.FORBIDDEN', message: '无权执行该操作' } });
+      // A notice carries the applicant's name and phone: only those who handle the case print it, and each print is recorded.
+      try {
+        assertMayReveal(caller, record);
+      } catch (error) {
+        if (!(error instanceof ForbiddenError)) throw error;
+        return json(403, { error: { code: error.code, message: error.message } });
       }
+      await recordPersonalDataRead(store, {
+        businessNo: record.businessNo,
+        actor: actorOf(caller),
+        at: now().toISOString(),
+        fields: NOTICE_FIELDS,
+        reason: { purpose: 'PRINT_NOTICE', note: notice.id },
+      });
       const [receiving, jurisdiction] = await directory.getMany([record.receivingWindowId, record.jurisdictionWindowId]);
       return {
         status: 200,
@@ -130,7 +147,7 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       calendar,
       now,
       caller,
-      actor: `${caller.role}:${caller.subject}`,
+      actor: actorOf(caller),
       catalogs,
       cases: new DataLoader((businessNos) => store.getMany(businessNos)),
       timelines: new DataLoader((businessNos) => Promise.all(businessNos.map((no) => store.events(no)))),

@@ -29,7 +29,8 @@ export interface CourierContext {
 
 export interface CourierDeps {
   redis: Redis;
-  /** The partner secret the courier signs its pushes with. */
+  /** The partner id the courier's pushes must name, and the secret it signs them with. */
+  partnerId: string;
   secret: string;
   nonceStore: NonceStore;
   events: CourierEventSink;
@@ -56,7 +57,7 @@ export function courierSubgraph(deps: CourierDeps): SubgraphDefinition<CourierCo
       webhookRoute({
         path: COURIER_WEBHOOK_PATH,
         source: 'courier',
-        verify: (webhook) => verifyCourierPush(webhook, { secret: deps.secret, nonceStore: deps.nonceStore }),
+        verify: (webhook) => verifyCourierPush(webhook, { partnerId: deps.partnerId, secret: deps.secret, nonceStore: deps.nonceStore }),
         accept: (push) => deps.events.enqueue(push),
         logger: deps.logger,
       }),

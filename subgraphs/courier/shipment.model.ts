@@ -1,4 +1,5 @@
 import type { CostBearer, WaybillEvent, WaybillPurpose, WaybillState } from '../../adapters/courier/courier.port.js';
+import type { CaseParties } from '../../lib/case-access.policy.js';
 
 export type ShipmentPurpose = WaybillPurpose;
 export type ShipmentState = WaybillState;
@@ -23,6 +24,8 @@ export interface PendingEffect {
 export interface ShipmentOrder {
   waybillNo: string;
   businessNo: string;
+  /** The case's windows and regions: a waybill is seen by exactly those who may see its case (lib/case-access.policy.ts). */
+  parties: CaseParties;
   purpose: ShipmentPurpose;
   fromWindowId: string;
   /** The receiving or jurisdiction window; null when a result goes to the applicant. */

@@ -11,6 +11,7 @@ export interface SichuanDeps {
   sichuan: PlatformPort;
   /** The process's copy of the catalog this subgraph's items are served from. */
   catalog: CatalogCache;
+  appId: string;
   appSecret: string;
   nonceStore: NonceStore;
   events: PlatformEventSink;
@@ -26,7 +27,7 @@ export function sichuanSubgraph(deps: SichuanDeps) {
     catalog: deps.catalog,
     webhook: {
       path: SICHUAN_WEBHOOK_PATH,
-      verify: (webhook) => verifySichuanWebhook(webhook, { appSecret: deps.appSecret, nonceStore: deps.nonceStore }),
+      verify: (webhook) => verifySichuanWebhook(webhook, { appId: deps.appId, appSecret: deps.appSecret, nonceStore: deps.nonceStore }),
     },
     events: deps.events,
     logger: deps.logger,

@@ -2,7 +2,10 @@ import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
+import type { OutboundMessage } from '../../adapters/notify/notify.port.js';
 import { deadlineAlertProcessor } from '../../jobs/deadline-alert.processor.js';
+import { notificationProcessor } from '../../jobs/notification.processor.js';
+import type { NotificationJob } from '../../jobs/notifications.queue.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
 import { scheduleRecurringJobs } from '../../jobs/schedules.js';
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
@@ -186,6 +189,35 @@ describe('deadline alerts', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(mailOf()).toEqual([expect.objectContaining({ channel: 'EMAIL', template: 'DEADLINE_AT_RISK', businessNo: no })]);
+  });
+
+  it('queues the correction reminder with a reference to the case, not the phone, and sends it to the phone the ledger holds', async () => {
+    now = new Date('2025-11-24T10:00:00+08:00');
+    const deficient = await receive(false);
+    const atRisk = (await stack.queues.alerts.scheduled(deficient)).find((p) => p.kind === 'CORRECTION' && p.level === 'AT_RISK')!;
+    const queued: NotificationJob[] = [];
+    const processor = deadlineAlertProcessor({
+      workflow: stack.workflow,
+      alerts: stack.alerts,
+      directory: { getMany: async () => [], list: async () => [] },
+      calendar,
+      notifications: { enqueue: async (message) => void queued.push(message) },
+      timetable: stack.queues.alerts,
+      now: () => new Date(Date.parse(atRisk.fireAt) + 60_000),
+    });
+    expect(await processor({ data: atRisk } as never)).toBe('RAISED');
+    // Job data is what ops see in the queue dashboard and what failed jobs keep.
+    expect(JSON.stringify(queued)).not.toContain('13812345678');
+    const sms = queued.find((message) => message.channel === 'SMS')!;
+    expect(sms).toMatchObject({ template: 'CORRECTION_REMINDER', recipient: { kind: 'CASE_CONTACT', businessNo: deficient } });
+
+    const sent: OutboundMessage[] = [];
+    const send = notificationProcessor({
+      workflow: stack.workflow,
+      notify: { send: async (message) => (sent.push(message), { messageId: 'm-1', acceptedAt: '2025-11-24T10:00:00.000+08:00', duplicate: false }) },
+    });
+    await send({ data: sms });
+    expect(sent).toEqual([expect.objectContaining({ channel: 'SMS', to: '13812345678', template: 'CORRECTION_REMINDER', businessNo: deficient })]);
   });
 
   it('treats an application not corrected by the deadline as abandoned, and ignores met deadlines', async () => {

@@ -63,6 +63,7 @@ describe('polling a courier that pushes nothing', () => {
       {
         waybillNo: '1999000000001',
         businessNo: 'TB2025112450000099999',
+        parties: { receivingWindowId: 'W-500000-01', jurisdictionWindowId: 'W-510000-01', jurisdictionRegion: 'SICHUAN', receivingDivisionCode: '500000' },
         purpose: 'MATERIALS',
         fromWindowId: 'W-500000-01',
         toWindowId: 'W-510000-01',

@@ -49,7 +49,7 @@ async function startReceiver(): Promise<Receiver> {
   const server = createServer(async (req, res) => {
     const rawBody = await readAll(req);
     try {
-      const push = await verifyCourierPush({ headers: req.headers, rawBody }, { secret: SECRET, nonceStore });
+      const push = await verifyCourierPush({ headers: req.headers, rawBody }, { partnerId: PARTNER, secret: SECRET, nonceStore });
       const failures = receiver.failNext.get(push.waybillNo) ?? 0;
       if (failures > 0) {
         receiver.failNext.set(push.waybillNo, failures - 1);

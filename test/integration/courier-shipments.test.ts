@@ -259,6 +259,16 @@ describe('政务专递 shipments', () => {
         expect(refused.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
       }
 
+      // A supervisor sees the late waybills of their region's cases only; ops see every one.
+      const sichuanOnly = await dispatchPaper(deps(), {
+        ...transferredCase({ scope: 'IN_PROVINCE', receivingWindowId: 'W-510100-01', jurisdictionWindowId: 'W-513200-01', paperDueAt: '2025-11-26T23:59:59+08:00' }),
+        receivingDivisionCode: '510100',
+      });
+      const lateFor = async (caller: Caller) => (await stack.gql(LATE, {}, caller)).data.lateShipments.map((s: { waybillNo: string }) => s.waybillNo);
+      expect(await lateFor({ ...OPS, subject: 'sup-cq', role: 'SUPERVISOR', region: 'CHONGQING' })).not.toContain(sichuanOnly.waybillNo);
+      expect(await lateFor({ ...OPS, subject: 'sup-sc', role: 'SUPERVISOR', region: 'SICHUAN' })).toContain(sichuanOnly.waybillNo);
+      expect(await lateFor(OPS)).toContain(sichuanOnly.waybillNo);
+
       await advance(created.waybillNo, 1);
       expect(await shipment(created.waybillNo)).toMatchObject({ late: false, state: 'COLLECTED' });
       const after = await stack.gql(LATE, {}, OPS);

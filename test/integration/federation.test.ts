@@ -7,10 +7,13 @@ import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichuan/sichuan.signature.js';
 import { GATEWAY_SIGNATURE_HEADER } from '../../lib/auth/gateway-signature.js';
+import { asGateway } from '../support/subgraph-request.js';
 import { startGateway } from '../../gateway/gateway.server.js';
 import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import { casePartiesOf } from '../../lib/case-access.policy.js';
 import { ShipmentStore } from '../../subgraphs/courier/shipment.store.js';
-import { DEFAULT_CALLER, startTestStack, type GraphQLResult, type TestStack } from '../support/stack.js';
+import type { Caller } from '../../lib/auth/caller.js';
+import { DEFAULT_CALLER, staffAt, startTestStack, type GraphQLResult, type TestStack } from '../support/stack.js';
 
 const SICHUAN_ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const CHONGQING_ITEM = YUKUAIBAN_CATALOG.find((item) => item.code === '500000-00001')!;
@@ -63,6 +66,7 @@ describe('the federated stack', () => {
       {
         waybillNo: CASE.waybillNo,
         businessNo: CASE.businessNo,
+        parties: casePartiesOf(record),
         purpose: 'MATERIALS',
         fromWindowId: 'W-500000-01',
         toWindowId: 'W-510000-01',
@@ -302,6 +306,48 @@ describe('the federated stack', () => {
       hanging.closeAllConnections();
       await new Promise((resolve) => hanging.close(resolve));
     }
+  });
+
+  it('shows a waybill only to those who may see its case, through the gateway and through _entities (issue #18 item 7)', async () => {
+    const SHIPMENT = 'query ($no: ID!) { shipment(waybillNo: $no) { waybillNo businessNo contents } }';
+    const allowed: Caller[] = [
+      DEFAULT_CALLER,
+      staffAt('W-510000-01'),
+      { subject: 'j-sc', role: 'JURISDICTION_STAFF', region: 'SICHUAN', windowId: 'W-510000-01' },
+      { subject: 's-cq', role: 'SUPERVISOR', region: 'CHONGQING', windowId: null },
+    ];
+    const refused: Caller[] = [
+      { subject: 'ops-1', role: 'OPS', region: 'CHONGQING', windowId: null },
+      { subject: 'platform-sc', role: 'PLATFORM', region: 'SICHUAN', windowId: null },
+      staffAt('W-500101-01'),
+      { subject: 'j-cq', role: 'JURISDICTION_STAFF', region: 'CHONGQING', windowId: 'W-500101-01' },
+    ];
+    for (const caller of allowed) {
+      const result = await stack.as(caller).query(SHIPMENT, { no: CASE.waybillNo });
+      expect([caller.subject, result.data?.shipment]).toEqual([caller.subject, expect.objectContaining({ businessNo: CASE.businessNo })]);
+    }
+    // Straight to the courier subgraph, as the planner would ask it: no ledger in between to refuse the case.
+    const entities = async (caller: Caller) => {
+      const url = `${stack.subgraphs.courier.url}/graphql`;
+      const body = JSON.stringify({
+        query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Shipment { businessNo contents } ... on Case { shipments { waybillNo } } } }',
+        variables: { r: [{ __typename: 'Shipment', waybillNo: CASE.waybillNo }, { __typename: 'Case', businessNo: CASE.businessNo }] },
+      });
+      const response = await fetch(url, { method: 'POST', headers: asGateway(stack.config.gatewayKeys[0]!, url, body, `Bearer ${await stack.token(caller)}`), body });
+      return (await response.json()) as GraphQLResult<{ _entities: unknown[] }>;
+    };
+    for (const caller of refused) {
+      const result = await stack.as(caller).query(SHIPMENT, { no: CASE.waybillNo });
+      expect([caller.subject, result.data?.shipment ?? null, result.errors?.[0]?.extensions?.code]).toEqual([caller.subject, null, 'AUTH.FORBIDDEN']);
+      const direct = await entities(caller);
+      // Platforms are refused by every subgraph before any resolver runs; the others get nothing of the waybill.
+      const expected = caller.role === 'PLATFORM' ? 'AUTH.FORBIDDEN' : [null, { shipments: [] }];
+      expect([caller.subject, direct.data?._entities ?? direct.errors?.[0]?.extensions?.code]).toEqual([caller.subject, expected]);
+    }
+    expect((await entities(DEFAULT_CALLER)).data?._entities).toEqual([
+      { businessNo: CASE.businessNo, contents: ['水利工程质量检测单位资质申请表'] },
+      { shipments: [{ waybillNo: CASE.waybillNo }] },
+    ]);
   });
 
   it('serves the official working-day calendar', async () => {

@@ -9,11 +9,13 @@ import { startGateway } from '../../gateway/gateway.server.js';
 import { createTokenVerifier } from '../../lib/auth/access-token.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { createLogger } from '../../lib/logger.js';
+import { usccCheckCharacter } from '../../domain/identifiers/index.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { asGateway } from '../support/subgraph-request.js';
 
 const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const PERSON = { kind: 'PERSON', name: '王小明', idNumber: '11010519491231002X' };
+const usccWithCheck = (first17: string) => `${first17}${usccCheckCharacter(first17)}`;
 
 const CALLERS: Record<string, Caller> = {
   receivingStaff: DEFAULT_CALLER,
@@ -152,7 +154,13 @@ describe('security', () => {
       },
       {
         name: 'unmasked personal data',
-        run: (caller) => stack.as(caller).query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: "核对申请人身份") { idNumber } } }', { no: businessNo }),
+        run: (caller) => stack.as(caller).query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: { purpose: CASE_HANDLING }) { idNumber } } }', { no: businessNo }),
+        expect: { receivingStaff: 'allow', otherWindowStaff: 'deny', jurisdictionStaffSC: 'allow', jurisdictionStaffCQ: 'deny', supervisorCQ: 'deny', ops: 'deny', platform: 'deny' },
+      },
+      {
+        // A notice prints the applicant unmasked: only those who may print it (the /notices rule) get its HTML.
+        name: 'notice html',
+        run: (caller) => stack.as(caller).query('query ($no: ID!) { case(businessNo: $no) { notices { html } } }', { no: businessNo }),
         expect: { receivingStaff: 'allow', otherWindowStaff: 'deny', jurisdictionStaffSC: 'allow', jurisdictionStaffCQ: 'deny', supervisorCQ: 'deny', ops: 'deny', platform: 'deny' },
       },
       {
@@ -187,21 +195,55 @@ describe('security', () => {
   });
 
   it('masks personal data by default and audits every unmasked read', async () => {
-    const masked = await stack.query('query ($no: ID!) { case(businessNo: $no) { applicant { name idNumber } contact { phone } } }', { no: businessNo });
-    expect(masked.data).toEqual({ case: { applicant: { name: '王小明', idNumber: '1101**********002X' }, contact: { phone: '138****5678' } } });
+    const masked = await stack.query('query ($no: ID!) { case(businessNo: $no) { applicant { name idNumber } contact { name phone } } }', { no: businessNo });
+    expect(masked.data).toEqual({ case: { applicant: { name: '王*明', idNumber: '1101**********002X' }, contact: { name: '王*明', phone: '138****5678' } } });
 
-    const noReason = await stack.query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: " ") { idNumber } } }', { no: businessNo });
-    expect(noReason.errors?.[0]?.extensions?.code).toBe('INPUT.REASON_REQUIRED');
+    // A purpose from the fixed list, not any text.
+    const freeText = await stack.query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: "随便看看") { idNumber } } }', { no: businessNo });
+    expect(freeText.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const longNote = await stack.query('query ($no: ID!, $note: String) { case(businessNo: $no) { personalData(reason: { purpose: APPLICANT_CONTACT, note: $note }) { idNumber } } }', { no: businessNo, note: '补'.repeat(201) });
+    expect(longNote.errors?.[0]?.extensions?.code).toBe('INPUT.NOTE_TOO_LONG');
 
-    const revealed = await stack.query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: "电话联系申请人补正") { idNumber contactPhone } } }', { no: businessNo });
+    const revealed = await stack.query('query ($no: ID!) { case(businessNo: $no) { personalData(reason: { purpose: APPLICANT_CONTACT, note: "电话联系申请人补正" }) { idNumber contactPhone } } }', { no: businessNo });
     expect(revealed.data).toEqual({ case: { personalData: { idNumber: '11010519491231002X', contactPhone: '13812345678' } } });
 
-    const audit = await stack.as(CALLERS.supervisorCQ!).query('query ($no: ID!) { auditLog(businessNo: $no) { actor fields reason } }', { no: businessNo });
+    // Printing a notice reveals the applicant too: by GraphQL and by the /notices route, each print is audited.
+    const notices = await stack.query<{ case: { notices: { url: string; html: string }[] } }>('query ($no: ID!) { case(businessNo: $no) { notices { url html } } }', { no: businessNo });
+    expect(notices.data!.case.notices[0]!.html).toContain('13812345678');
+    const page = await fetch(`${stack.gateway.url}${notices.data!.case.notices[0]!.url}`, { headers: await bearer(CALLERS.jurisdictionStaffSC!) });
+    expect(page.status).toBe(200);
+
+    const audit = await stack.as(CALLERS.supervisorCQ!).query('query ($no: ID!) { auditLog(businessNo: $no) { actor fields purpose note } }', { no: businessNo });
     expect(audit.data).toMatchObject({
       auditLog: expect.arrayContaining([
-        { actor: 'WINDOW_STAFF:staff-cq-01', fields: expect.arrayContaining(['applicant.idNumber', 'contact.phone']), reason: '电话联系申请人补正' },
+        { actor: 'WINDOW_STAFF:staff-cq-01', fields: expect.arrayContaining(['applicant.idNumber', 'contact.phone']), purpose: 'APPLICANT_CONTACT', note: '电话联系申请人补正' },
+        { actor: 'WINDOW_STAFF:staff-cq-01', fields: ['applicant.name', 'contact.name', 'contact.phone'], purpose: 'PRINT_NOTICE', note: 'N1' },
+        { actor: 'JURISDICTION_STAFF:j-sc', fields: ['applicant.name', 'contact.name', 'contact.phone'], purpose: 'PRINT_NOTICE', note: 'N1' },
       ]),
     });
+  });
+
+  it("shows an organisation's name and USCC in full, and a sole trader's masked like a person's", async () => {
+    const receive = async (applicant: { kind: string; name: string; idNumber: string }) =>
+      (
+        await stack.workflow.receiveApplication(
+          {
+            windowId: 'W-500000-01',
+            itemCode: ITEM.code,
+            applicant: applicant as never,
+            contact: { name: '欧阳小明', phone: '13812345678' },
+            delivery: { method: 'PICKUP' },
+            materials: ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies })),
+            handler: '李四',
+          },
+          'test',
+        )
+      ).record.businessNo;
+    const read = (no: string) => stack.query('query ($no: ID!) { case(businessNo: $no) { applicant { name idNumber } contact { name } } }', { no });
+    const company = await read(await receive({ kind: 'ORGANISATION', name: '某某工程检测有限公司', idNumber: '91350100M000100Y43' }));
+    expect(company.data).toEqual({ case: { applicant: { name: '某某工程检测有限公司', idNumber: '91350100M000100Y43' }, contact: { name: '欧**明' } } });
+    const soleTrader = await read(await receive({ kind: 'ORGANISATION', name: '张三', idNumber: usccWithCheck('92500000MA5U0000X') }));
+    expect(soleTrader.data).toMatchObject({ case: { applicant: { name: '张*', idNumber: expect.stringMatching(/^9250\*{10}/) } } });
   });
 
   it('refuses over-deep, over-costly and alias-flooded operations before any subgraph is asked', async () => {

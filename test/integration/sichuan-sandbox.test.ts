@@ -39,7 +39,7 @@ class WebhookReceiver {
           res.writeHead(this.failWith).end();
           return;
         }
-        verifySichuanWebhook({ headers: req.headers, rawBody: Buffer.concat(chunks) }, { appSecret: SECRET, nonceStore: this.nonces })
+        verifySichuanWebhook({ headers: req.headers, rawBody: Buffer.concat(chunks) }, { appId: APP_ID, appSecret: SECRET, nonceStore: this.nonces })
           .then((event) => {
             this.events.push(event);
             res.writeHead(200, { 'content-type': 'application/json' }).end('{}');

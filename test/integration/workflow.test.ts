@@ -183,6 +183,9 @@ describe('the 通办 workflow through the gateway', () => {
     ]);
     expect(kase.timeline.map((e: { type: string }) => e.type)).toEqual([
       'RECEIVED',
+      // The notice printed above, by fetch and in the browser: each print of the applicant's data is audited.
+      'PERSONAL_DATA_READ',
+      'PERSONAL_DATA_READ',
       'MATERIALS_DISPATCHED',
       'FORWARDED_TO_PLATFORM',
       'PLATFORM_ACCEPTED',

@@ -95,6 +95,7 @@ export async function startCourierStack(options: { pushes?: boolean } = {}): Pro
   const prefix = testPrefix();
   const config = loadConfig({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   const secret = config.platforms.courier.secret;
+  const partnerId = 'tongban-test';
   const redis = createRedis(redisUrl, prefix);
   const connection = createQueueConnection(redisUrl);
   const shipments = new ShipmentStore(redis);
@@ -103,7 +104,7 @@ export async function startCourierStack(options: { pushes?: boolean } = {}): Pro
   const clock = { now: new Date() };
 
   const subgraph = await startSubgraph(
-    courierSubgraph({ redis, secret, nonceStore: new RedisNonceStore(redis, 'courier'), events, logger: testLogger, now: () => clock.now }),
+    courierSubgraph({ redis, partnerId, secret, nonceStore: new RedisNonceStore(redis, 'courier'), events, logger: testLogger, now: () => clock.now }),
     { host: '127.0.0.1', port: 0, logger: testLogger, tokens: createTokenVerifier(config.auth), gatewayKeys: config.gatewayKeys },
   );
   const worker = new Worker(COURIER_SYNC_QUEUE, courierSyncProcessor({ shipments, effects }), {
@@ -113,13 +114,13 @@ export async function startCourierStack(options: { pushes?: boolean } = {}): Pro
     drainDelay: 1,
   });
   const sandbox = await startCourierSandbox({
-    partnerId: 'tongban-test',
+    partnerId,
     secret,
     pushUrl: options.pushes === false ? undefined : `${subgraph.url}${COURIER_WEBHOOK_PATH}`,
     pushRetryDelayMs: 20,
   });
   const syncQueue = new Queue(COURIER_SYNC_QUEUE, { connection, prefix: bullPrefix(prefix) });
-  const courier = new CourierClient({ baseUrl: sandbox.url, partnerId: 'tongban-test', secret, timeoutMs: 2000, retryBaseMs: 5 });
+  const courier = new CourierClient({ baseUrl: sandbox.url, partnerId, secret, timeoutMs: 2000, retryBaseMs: 5 });
   const windows = new Map(SAMPLE_WINDOWS.map((draft): [string, WindowRecord] => [draft.id, { ...draft, version: 1, updatedAt: null }]));
 
   return {

@@ -535,7 +535,7 @@ describe('push verification', () => {
     };
   }
 
-  const verify = (webhook: InboundWebhook, nonceStore: NonceStore) => verifyCourierPush(webhook, { secret: SECRET, nonceStore, now: () => clock });
+  const verify = (webhook: InboundWebhook, nonceStore: NonceStore) => verifyCourierPush(webhook, { partnerId: PARTNER, secret: SECRET, nonceStore, now: () => clock });
 
   it('accepts a valid push, normalises it and claims its nonce for twice the window', async () => {
     const store = memoryNonceStore();

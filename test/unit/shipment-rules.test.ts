@@ -9,6 +9,7 @@ function shipment(states: ShipmentState[], sendBy: string | null = '2025-11-26T2
   return {
     waybillNo: '1123000000001',
     businessNo: 'TB2025112450000000001',
+    parties: { receivingWindowId: 'W-500000-01', jurisdictionWindowId: 'W-510000-01', jurisdictionRegion: 'SICHUAN', receivingDivisionCode: '500000' },
     purpose: 'MATERIALS',
     fromWindowId: 'W-500000-01',
     toWindowId: 'W-510000-01',

@@ -633,7 +633,7 @@ describe('verifySichuanWebhook', () => {
   }
 
   const verify = (webhook: InboundWebhook, store: NonceStore) =>
-    verifySichuanWebhook(webhook, { appSecret: SECRET, nonceStore: store, now: () => NOW });
+    verifySichuanWebhook(webhook, { appId: APP_ID, appSecret: SECRET, nonceStore: store, now: () => NOW });
 
   it('accepts a valid push and returns the normalised event', async () => {
     const store = new MemoryNonceStore(() => NOW);

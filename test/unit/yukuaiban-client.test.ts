@@ -600,7 +600,7 @@ describe('webhook verification', () => {
   it('refuses a push for another app, or naming none, without claiming its nonce', async () => {
     const store = memoryNonceStore();
     for (const appKey of ['other-app', null]) {
-      await expect(verify(push({ appKey }), store)).rejects.toMatchObject({ code: 'WEBHOOK.BAD_SIGNATURE' });
+      await expect(verify(push({ appKey }), store)).rejects.toMatchObject({ code: 'WEBHOOK.UNKNOWN_SENDER' });
     }
     expect(store.claims).toBe(0);
   });

@@ -1,7 +1,24 @@
-import type { Caller } from '../../lib/auth/caller.js';
-import { ForbiddenError } from '../../lib/auth/caller.js';
-import { regionOfDivision } from '../../domain/region.js';
-import type { CaseRecord } from './case.model.js';
+import { regionOfDivision, type Region } from '../domain/region.js';
+import type { Caller } from './auth/caller.js';
+import { ForbiddenError } from './auth/caller.js';
+
+/**
+ * What decides who may see a case: its windows and regions, fixed when it is
+ * received. Every subgraph that serves something of a case (the ledger, the
+ * courier's waybills) asks this one policy, so none can be a way around another.
+ */
+export interface CaseParties {
+  receivingWindowId: string;
+  jurisdictionWindowId: string;
+  jurisdictionRegion: Region;
+  receivingDivisionCode: string;
+}
+
+/** Only the parties of a case, for a record kept elsewhere (a waybill) that must be checked like its case. */
+export function casePartiesOf(record: CaseParties): CaseParties {
+  const { receivingWindowId, jurisdictionWindowId, jurisdictionRegion, receivingDivisionCode } = record;
+  return { receivingWindowId, jurisdictionWindowId, jurisdictionRegion, receivingDivisionCode };
+}
 
 /**
  * Who may see and do what with a case (seed 002 第九条: applicant data serves
@@ -9,7 +26,7 @@ import type { CaseRecord } from './case.model.js';
  * jurisdiction staff of a region see the cases for items their region owns;
  * supervisors see their region's cases; ops and platforms see none.
  */
-export function canSeeCase(caller: Caller, record: CaseRecord): boolean {
+export function canSeeCase(caller: Caller, record: CaseParties): boolean {
   switch (caller.role) {
     case 'WINDOW_STAFF':
       return caller.windowId === record.receivingWindowId || caller.windowId === record.jurisdictionWindowId;
@@ -23,25 +40,28 @@ export function canSeeCase(caller: Caller, record: CaseRecord): boolean {
 }
 
 /** Acts of the receiving window: corrections, dispatch, pickup, evaluation. */
-export function assertReceivingWindow(caller: Caller, record: CaseRecord): void {
+export function assertReceivingWindow(caller: Caller, record: CaseParties): void {
   if (caller.role !== 'WINDOW_STAFF' || caller.windowId !== record.receivingWindowId) throw new ForbiddenError();
 }
 
 /** Acts of the jurisdiction: receipt of the materials, dispatch of the result. */
-export function assertJurisdiction(caller: Caller, record: CaseRecord): void {
+export function assertJurisdiction(caller: Caller, record: CaseParties): void {
   const atWindow = caller.role === 'WINDOW_STAFF' && caller.windowId === record.jurisdictionWindowId;
   const ofRegion = caller.role === 'JURISDICTION_STAFF' && caller.region === record.jurisdictionRegion;
   if (!atWindow && !ofRegion) throw new ForbiddenError();
 }
 
-/** Seeing the unmasked applicant needs a role that handles the case, never a supervisor's or ops' curiosity. */
-export function assertMayReveal(caller: Caller, record: CaseRecord): void {
+/**
+ * Seeing the unmasked applicant — Case.personalData, and a notice, which prints
+ * it — needs a role that handles the case, never a supervisor's or ops' curiosity.
+ */
+export function assertMayReveal(caller: Caller, record: CaseParties): void {
   const handles =
     (caller.role === 'WINDOW_STAFF' && (caller.windowId === record.receivingWindowId || caller.windowId === record.jurisdictionWindowId)) ||
     (caller.role === 'JURISDICTION_STAFF' && caller.region === record.jurisdictionRegion);
   if (!handles) throw new ForbiddenError();
 }
 
-export function assertSupervisorOf(caller: Caller, record: CaseRecord): void {
+export function assertSupervisorOf(caller: Caller, record: CaseParties): void {
   if (caller.role !== 'SUPERVISOR' || !canSeeCase(caller, record)) throw new ForbiddenError();
 }
