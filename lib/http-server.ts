@@ -82,6 +82,9 @@ export interface HttpServerOptions<TContext extends BaseContext, TCaller = unkno
   routes?: Route[];
   graphql?: GraphQLMount<TContext, TCaller>;
   maxBodyBytes?: number;
+  /** How long a client may take to send its headers (default 10 s), and its whole request (default 30 s): 408 after. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   /** How long close() lets requests in flight finish (default 10 s, within lib/shutdown.ts's 15 s). */
   drainMs?: number;
   /**
@@ -114,7 +117,7 @@ export async function startHttpServer<TContext extends BaseContext, TCaller = un
   const routes = new Map((options.routes ?? []).map((route) => [`${route.method} ${route.path}`, route]));
   const prefixRoutes = (options.routes ?? []).filter((route) => route.path.endsWith('/*'));
 
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 1_000) }, (req, res) => {
     const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
     res.setHeader('x-request-id', requestId);
     const run = () =>
@@ -176,6 +179,10 @@ export async function startHttpServer<TContext extends BaseContext, TCaller = un
     }
     send(res, await route.handler(request));
   }
+
+  // A client that sends its headers or body a byte at a time holds a socket: bounded well below Node's 60 s / 300 s.
+  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../gateway/gateway.server.js';
 import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest } from '../../lib/auth/gateway-signature.js';
 import { listSizesOf, measureOperation } from '../../lib/graphql-limits.js';
+import { startHttpServer } from '../../lib/http-server.js';
+import { createLogger } from '../../lib/logger.js';
 import { application, RECEIVE, ROUTES } from '../chaos/support.js';
 import { DEFAULT_CALLER, startTestStack, type TestStack } from '../support/stack.js';
 import { asGateway } from '../support/subgraph-request.js';
@@ -69,6 +71,32 @@ describe('request limits', () => {
       expect(answer).toMatch(/\r\nwww-authenticate: Bearer realm="tongban"\r\n/i);
       expect(answer).toMatch(/\r\nconnection: close\r\n/i);
       expect(answer).toContain('"code":"AUTH.UNAUTHENTICATED"');
+    });
+
+    it('drops a client that sends its headers or its body too slowly', async () => {
+      const server = await startHttpServer({ host: '127.0.0.1', port: 0, logger: createLogger({ level: 'silent', service: 'test' }), headersTimeoutMs: 500, requestTimeoutMs: 1_500 });
+      const drip = (first: string, more: string) =>
+        new Promise<{ answer: string; ms: number }>((resolve) => {
+          const started = Date.now();
+          const socket = connect(server.port, '127.0.0.1');
+          socket.write(first);
+          const timer = setInterval(() => socket.write(more), 100);
+          let answer = '';
+          socket.on('data', (chunk) => (answer += chunk.toString('utf8')));
+          const done = () => (clearInterval(timer), resolve({ answer, ms: Date.now() - started }));
+          socket.on('close', done);
+          socket.on('error', done);
+        });
+      try {
+        const headers = await drip('POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\n', 'x-a: b\r\n');
+        expect(headers.answer).toMatch(/^HTTP\/1\.1 408 /);
+        expect(headers.ms).toBeLessThan(5_000);
+        const body = await drip('POST /x HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100000\r\n\r\n', 'a');
+        expect(body.answer).toMatch(/^HTTP\/1\.1 408 /);
+        expect(body.ms).toBeLessThan(6_000);
+      } finally {
+        await server.close();
+      }
     });
 
     it('refuses a declared body over 1 MB at once', async () => {
