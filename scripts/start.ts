@@ -1,15 +1,16 @@
 /**
  * `npm start`: the whole stack on this machine — platform sandboxes, the five
  * subgraphs, the workers and the gateway — each as its own process, as in
- * production. Ctrl-C stops them all (and a Redis it had to start).
+ * production, each restarted with backoff when it crashes. Ctrl-C stops them all
+ * (and a Redis it had to start).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { issueToken } from '../lib/auth/access-token.js';
 import type { Caller } from '../lib/auth/caller.js';
 import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
 import { findOrStartRedis, RedisNotAvailableError, type LocalRedis } from '../lib/local-redis.js';
+import { supervise, type SupervisedService } from './service.supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const config = loadConfig();
@@ -25,41 +26,27 @@ try {
   throw error;
 }
 
-const children: { name: string; child: ChildProcess }[] = [];
+const services: SupervisedService[] = [];
 let stopping = false;
 
+/** Each service runs under a supervisor: a crash is said and the service started again, while the rest keeps serving. */
 function run(name: string, entry: string, args: string[] = []): void {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    cwd: root,
-    env: { ...process.env, REDIS_URL: redis.url },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  child.on('exit', (code, signal) => {
-    if (stopping) return;
-    // The rest keeps serving, as in production: the gateway answers with errors scoped to what is missing.
-    console.error(`tongban: ${name} exited (${signal ?? code}); the rest of the stack keeps running`);
-    if (children.every(({ child: c }) => c.exitCode !== null || c.signalCode !== null)) void stop(1);
-  });
-  children.push({ name, child });
+  services.push(
+    supervise({
+      name,
+      command: process.execPath,
+      args: ['--import', 'tsx', entry, ...args],
+      cwd: root,
+      env: { ...process.env, REDIS_URL: redis.url },
+      log: (line) => console.error(line),
+    }),
+  );
 }
 
 async function stop(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all(
-    children.map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(services.map((service) => service.stop()));
   await redis.stop();
   process.exit(exitCode);
 }
