@@ -8,6 +8,9 @@
  *   calendar-load <file.json>   validate a State Council holiday notice and install it as the calendar overrides
  *   compose-check               check that supergraph.graphql matches the subgraph schemas
  *   catalog-invalidate <region> drop every instance's copy of CHONGQING's or SICHUAN's catalog
+ *   fault <sandbox> [setting=value ...] | clear
+ *                               read, replace or clear the injected faults of a running sandbox
+ *                               (yukuaiban, sichuan, courier, notify), e.g. fault sichuan errorRate=1
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,11 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { mergeCalendarOverrides, validateCalendarOverrides } from '../domain/calendar/index.js';
 import { DomainError } from '../domain/errors.js';
 import { JOB_STATES, overdueCases, QueueAdmin } from '../jobs/queue-admin.js';
+import { FAULTS_PATH, parseSandboxFaults } from '../adapters/sandbox-faults.route.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createRedis } from '../lib/redis.js';
 import { invalidateCatalog } from '../subgraphs/platform/catalog.cache.js';
 
-const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check | catalog-invalidate <CHONGQING|SICHUAN>';
+const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check | catalog-invalidate <CHONGQING|SICHUAN> | fault <yukuaiban|sichuan|courier|notify> [setting=value ...] | fault <sandbox> clear';
+const SANDBOXES = ['yukuaiban', 'sichuan', 'courier', 'notify'] as const;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OVERRIDES = new URL('../domain/data/calendar-overrides.json', import.meta.url);
 
@@ -94,11 +99,41 @@ async function main(): Promise<number> {
         return 0;
       });
     }
+    case 'fault': {
+      const [sandbox, ...settings] = args;
+      if (!SANDBOXES.includes(sandbox as (typeof SANDBOXES)[number])) return usage();
+      const clear = settings.length === 1 && settings[0] === 'clear';
+      const pairs = clear ? [] : settings.map((setting) => setting.split('='));
+      if (pairs.some((pair) => pair.length !== 2 || !pair[0])) return usage();
+      // Numbers go as numbers; anything else goes as written, for the validation to name it.
+      const faults = parseSandboxFaults(Object.fromEntries(pairs.map(([name, value]) => [name, value !== '' && Number.isFinite(Number(value)) ? Number(value) : value])));
+      return sandboxFaults(sandbox as (typeof SANDBOXES)[number], clear ? 'DELETE' : pairs.length ? 'PUT' : 'GET', faults);
+    }
     case 'compose-check':
       return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/compose.ts', '--check'], { cwd: root, stdio: 'inherit' }).status ?? 1;
     default:
       return usage();
   }
+}
+
+/** Talks to the sandbox `npm start` (or `npm run start:sandbox`) runs on the configured port. */
+async function sandboxFaults(sandbox: (typeof SANDBOXES)[number], method: 'GET' | 'PUT' | 'DELETE', faults: object): Promise<number> {
+  const config = loadConfig();
+  const url = `http://${config.host}:${config.platforms[sandbox].sandboxPort}${FAULTS_PATH}`;
+  let response: Response;
+  try {
+    response = await fetch(url, method === 'PUT' ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) } : { method });
+  } catch {
+    console.error(`no ${sandbox} sandbox answers at ${url}: is the stack (npm start) running?`);
+    return 1;
+  }
+  const body = (await response.json()) as { faults?: object; error?: { code: string; message: string } };
+  if (!response.ok || !body.faults) {
+    console.error(`${body.error?.code ?? `HTTP ${response.status}`}: ${body.error?.message ?? 'unexpected answer'}`);
+    return 1;
+  }
+  console.log(`${sandbox} sandbox faults: ${Object.keys(body.faults).length ? JSON.stringify(body.faults) : 'none'}`);
+  return 0;
 }
 
 function usage(): number {

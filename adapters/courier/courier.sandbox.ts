@@ -11,6 +11,7 @@ import { randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InputError, NotFoundError } from '../../domain/errors.js';
 import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
+import { serveFaultControl } from '../sandbox-faults.route.js';
 import { canonicalJson } from '../wire.kit.js';
 import { STATE_CODES } from './courier.mapper.js';
 import type { WaybillState } from './courier.port.js';
@@ -323,7 +324,8 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
 
   const send = envelopeSender(rt.isClosed);
 
-  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await serveFaultControl(req, res, rt)) return;
     return serveApiRequest(req, res, {
       ...rt,
       match: matchRoute,

@@ -10,6 +10,7 @@
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
+import { serveFaultControl } from '../sandbox-faults.route.js';
 import { canonicalJson } from '../wire.kit.js';
 import type { NotificationChannel, NotificationTemplate } from './notify.port.js';
 import { checkNotifySignature, NOTIFY_HEADER, NOTIFY_TIMESTAMP_TOLERANCE_MS } from './notify.signature.js';
@@ -212,7 +213,8 @@ export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<No
 
   const send = envelopeSender(rt.isClosed);
 
-  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await serveFaultControl(req, res, rt)) return;
     return serveApiRequest(req, res, {
       ...rt,
       match: matchRoute,

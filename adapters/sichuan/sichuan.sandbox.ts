@@ -10,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
 import type { CatalogItem } from '../platform.port.js';
 import { chanceOf, createNonceMemory, listen, readBody, seededRandom, type SandboxFaults } from '../sandbox.kit.js';
+import { serveFaultControl } from '../sandbox-faults.route.js';
 import { canonicalJson, describeZodIssues } from '../wire.kit.js';
 import { SICHUAN_CATALOG } from './sichuan.catalog.js';
 import {
@@ -337,7 +338,15 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
     record.gaveUp = true;
   }
 
+  const faultSwitch = {
+    faults: () => faults,
+    setFaults(next: SichuanSandboxFaults) {
+      faults = { ...next };
+    },
+  };
+
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await serveFaultControl(req, res, faultSwitch)) return;
     const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
     if (!ENDPOINTS.has(path)) return sendJson(res, 404, { error: 'not found' });
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
@@ -390,9 +399,7 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
       // stop() destroys hung (timeout-fault) and keep-alive sockets, which would otherwise hold close() forever.
       await Promise.all([server.stop(), ...deliveryChains.values()]);
     },
-    setFaults(next) {
-      faults = { ...next };
-    },
+    setFaults: faultSwitch.setFaults,
     advance,
     cases: () => [...casesById.values()].map((stored) => structuredClone(stored.wire)),
     requestCounts: () => ({ ...counts }),

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '../../domain/errors.js';
 import type { CatalogItem } from '../platform.port.js';
 import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
+import { serveFaultControl } from '../sandbox-faults.route.js';
 import { canonicalJson } from '../wire.kit.js';
 import { YUKUAIBAN_CATALOG } from './yukuaiban.catalog.js';
 import { itemToWire } from './yukuaiban.mapper.js';
@@ -306,7 +307,8 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
 
   const send = envelopeSender(rt.isClosed);
 
-  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await serveFaultControl(req, res, rt)) return;
     return serveApiRequest(req, res, {
       ...rt,
       match: matchRoute,

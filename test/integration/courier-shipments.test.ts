@@ -255,7 +255,7 @@ describe('政务专递 shipments', () => {
       }
       for (const role of ['WINDOW_STAFF', 'JURISDICTION_STAFF'] as const) {
         const refused = await stack.gql(LATE, {}, { ...WINDOW_STAFF, role });
-        expect(refused.data).toBeNull();
+        expect(refused.data).toEqual({ lateShipments: null });
         expect(refused.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
       }
 
