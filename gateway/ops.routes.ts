@@ -33,6 +33,14 @@ export function gatewayMetrics(options: { redis: Redis; queues: QueueAdmin; logg
   });
   scrapedGauge({
     registry,
+    name: 'tongban_queue_workers',
+    help: 'Workers connected to each BullMQ queue, read at scrape time: 0 while jobs wait means nothing is taking them',
+    labelNames: ['queue'],
+    logger: options.logger,
+    read: async () => (await options.queues.workers()).map(({ queue, workers }): [{ queue: string }, number] => [{ queue }, workers]),
+  });
+  scrapedGauge({
+    registry,
     name: 'tongban_alerts_scheduled',
     help: 'Deadline alerts on the timetable waiting for their time, by the queue their jobs go to when it comes, read at scrape time',
     labelNames: ['queue'],

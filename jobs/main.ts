@@ -15,7 +15,7 @@ import { createJobQueues } from './job-queues.js';
 import { createProcessors } from './processors.js';
 import { bullPrefix } from './queues.js';
 import { scheduleRecurringJobs } from './schedules.js';
-import { startWorkers } from './worker-host.js';
+import { startWorkers, workerHealthRoute } from './worker-host.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'workers' });
@@ -66,8 +66,8 @@ const host = startWorkers({
   metrics: new JobMetrics(registry),
   workerOptions: { lockDuration: config.jobs.lockDurationMs, stalledInterval: config.jobs.stalledIntervalMs },
 });
-const metricsHttp = await startHttpServer({ host: config.metrics.host, port: config.metrics.workersPort, logger, routes: [metricsRoute(registry)] });
-logger.info({ queues: Object.keys(processors), metrics: `${metricsHttp.url}/metrics` }, `workers running for ${host.workers.length} queue(s)`);
+const metricsHttp = await startHttpServer({ host: config.metrics.host, port: config.metrics.workersPort, logger, routes: [metricsRoute(registry), workerHealthRoute(host, redis)] });
+logger.info({ queues: Object.keys(processors), metrics: `${metricsHttp.url}/metrics`, health: `${metricsHttp.url}/health` }, `workers running for ${host.workers.length} queue(s)`);
 onShutdown(logger, async () => {
   await metricsHttp.close();
   await host.close();

@@ -99,12 +99,17 @@ export class QueueAdmin {
     );
   }
 
-  /** The newest dead letters first. */
+  /** Workers connected to each queue now (BullMQ names its worker connections; Redis's CLIENT LIST tells). */
+  async workers(): Promise<{ queue: string; workers: number }[]> {
+    return Promise.all([...this.queues].map(async ([queue, q]) => ({ queue, workers: await q.getWorkersCount() })));
+  }
+
   /** Deadline alerts waiting for their time (jobs/deadline-alerts.queue.ts): they become jobs only when it comes. */
   scheduledAlerts(): Promise<number> {
     return this.connection.zcard(this.timetable);
   }
 
+  /** The newest dead letters first. */
   async latestFailed(queueName: string, first: number): Promise<QueueJobSummary[]> {
     const queue = this.queue(queueName);
     if (first < 1) return [];

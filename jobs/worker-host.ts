@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { json, type Route } from '../lib/http-server.js';
 import { withRequestId, type Logger } from '../lib/logger.js';
 import type { JobMetrics } from '../lib/metrics.js';
 import type { QueueName } from './queues.js';
@@ -59,6 +60,29 @@ export function startWorkers(options: {
   };
 }
 
+/**
+ * The worker host's liveness, on its metrics listener: healthy while every
+ * worker runs and Redis answers, so a supervisor or load balancer can replace a
+ * host whose workers stopped taking jobs.
+ */
+export function workerHealthRoute(host: WorkerHost, redis: Redis, timeoutMs = 1_000): Route {
+  return {
+    method: 'GET',
+    path: '/health',
+    handler: async () => {
+      const stopped = host.workers.filter((worker) => !worker.isRunning()).map((worker) => worker.name);
+      let redisOk = true;
+      try {
+        await Promise.race([redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref())]);
+      } catch {
+        redisOk = false;
+      }
+      const ok = stopped.length === 0 && redisOk && host.workers.length > 0;
+      return json(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', workers: host.workers.length, stopped, redis: redisOk ? 'ok' : 'unreachable' });
+    },
+  };
+}
+
 function requestedWait(error: unknown): number | undefined {
   const waitMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
   return typeof waitMs === 'number' && waitMs >= 0 && waitMs <= MAX_RETRY_AFTER_MS ? Math.max(waitMs, 100) : undefined;
@@ -72,6 +96,7 @@ function requestIdOf(job: Job): string {
 async function measured(queue: string, processor: Processor, job: Job, token: string | undefined, metrics: JobMetrics | undefined): Promise<unknown> {
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
+  metrics?.taken(queue);
   try {
     const result = await processor(job);
     metrics?.completed(queue, elapsed());

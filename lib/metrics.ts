@@ -133,8 +133,15 @@ export class JobMetrics {
   private readonly duration: Histogram<'queue' | 'outcome'>;
   private readonly failures: Counter<'queue' | 'final'>;
   private readonly deferrals: Counter<'queue'>;
+  private readonly lastTaken: Gauge<'queue'>;
 
   constructor(registry: Registry) {
+    this.lastTaken = new Gauge({
+      name: 'tongban_worker_last_job_timestamp_seconds',
+      help: 'When this worker host last took a job of each queue (Unix time): the liveness the alert rules watch',
+      labelNames: ['queue'],
+      registers: [registry],
+    });
     this.deferrals = new Counter({
       name: 'tongban_job_deferrals_total',
       help: 'Jobs put back for the time a platform asked for (429 Retry-After, open circuit), by queue; no attempt is spent',
@@ -154,6 +161,10 @@ export class JobMetrics {
       labelNames: ['queue', 'final'],
       registers: [registry],
     });
+  }
+
+  taken(queue: string, at = Date.now()): void {
+    this.lastTaken.set({ queue }, at / 1000);
   }
 
   completed(queue: string, seconds: number): void {
