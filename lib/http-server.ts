@@ -269,6 +269,11 @@ async function serveGraphQL<TContext extends BaseContext, TCaller>(
   if (request.method === 'POST') {
     const text = request.rawBody.toString('utf8');
     if (headers.get('content-type')?.includes('application/json')) {
+      // Nesting beyond any operation's variables would overflow the recursion of what reads them (JSON.stringify, coercion).
+      if (jsonNestingExceeds(text, MAX_JSON_NESTING)) {
+        send(res, json(400, { errors: [{ message: `request body nests deeper than ${MAX_JSON_NESTING} levels`, extensions: { code: 'INPUT.TOO_DEEP' } }] }));
+        return;
+      }
       try {
         body = text.length ? JSON.parse(text) : undefined;
       } catch {
@@ -301,6 +306,25 @@ async function serveGraphQL<TContext extends BaseContext, TCaller>(
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+const MAX_JSON_NESTING = 64;
+
+/** Whether JSON text nests arrays and objects deeper than `limit`, by one pass over its characters. */
+export function jsonNestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 const inflight = new WeakMap<object, Map<string, Promise<CompleteResponse>>>();

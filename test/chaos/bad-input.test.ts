@@ -503,6 +503,7 @@ describe('bad input', () => {
       'page size (default)': ['INPUT.INVALID_PAGE_SIZE', 'BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED'],
       'unknown operation': ['OPERATION_RESOLUTION_FAILURE'],
       'persisted query version': ['PERSISTED_QUERY_VERSION_UNSUPPORTED', 'BAD_REQUEST'],
+      'deeply nested variables': ['INPUT.TOO_DEEP'],
     };
     const field = 'isWorkingDay(date: "2025-11-24")';
     const abusive = fc.oneof(
@@ -532,6 +533,10 @@ describe('bad input', () => {
       fc.oneof(fc.integer().filter((v) => v !== 1), fc.string(), fc.constant(null)).map((version) => ({
         kind: 'persisted query version',
         body: { query: '{ __typename }', extensions: { persistedQuery: { version, sha256Hash: createHash('sha256').update('{ __typename }').digest('hex') } } },
+      })),
+      fc.integer({ min: 65, max: 100_000 }).map((depth) => ({
+        kind: 'deeply nested variables',
+        body: `{"query":"query ($no: ID!) { case(businessNo: $no) { stage } }","variables":{"no":${'['.repeat(depth)}${']'.repeat(depth)}}}`,
       })),
       fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue(), { maxKeys: 3 }).map((variables) => ({
         kind: 'variables of the wrong shape',

@@ -269,6 +269,18 @@ describe('request limits', () => {
       }
     });
 
+    it('refuses variables nested deeper than 64 levels, used or not', async () => {
+      for (const depth of [65, 10_000, 200_000]) {
+        for (const query of ['query ($a: [String]) { __typename a: isWorkingDay(date: "2025-11-24") }', '{ __typename }']) {
+          const body = `{"query":${JSON.stringify(query)},"variables":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+          const response = await fetch(`${stack.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
+          expect([depth, response.status, ((await response.json()) as Answer['body']).errors?.[0]?.extensions?.code]).toEqual([depth, 400, 'INPUT.TOO_DEEP']);
+        }
+      }
+      // Brackets inside strings are text, not nesting.
+      expect((await post({ query: '{ __typename }', variables: { s: '['.repeat(1000) } })).status).toBe(200);
+    });
+
     it('refuses a persisted query of an unknown version', async () => {
       const answer = await post({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: 'a'.repeat(64) } } });
       expect([answer.status, code(answer)]).toEqual([400, 'PERSISTED_QUERY_VERSION_UNSUPPORTED']);
