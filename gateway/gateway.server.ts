@@ -19,7 +19,7 @@ import type { Logger } from '../lib/logger.js';
 import { graphqlMetricsPlugin, metricsRoute } from '../lib/metrics.js';
 import { QueueAdmin } from '../jobs/queue-admin.js';
 import { graphiqlRoutes } from './graphiql.page.js';
-import { gatewayMetrics, opsRoutes } from './ops.routes.js';
+import { gatewayMetrics, opsOnly, opsRoutes } from './ops.routes.js';
 import { inflightKey } from './inflight-dedup.js';
 import { PersistedQueryCache } from './persisted-queries.cache.js';
 import { queryPlanCache } from './query-plan.cache.js';
@@ -124,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     routes: [
       { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok' }) },
-      ...(options.metricsListener ? [] : [metricsRoute(metrics.registry)]),
+      ...(options.metricsListener ? [] : [options.production ? opsOnly(metricsRoute(metrics.registry), options.tokens) : metricsRoute(metrics.registry)]),
       ...opsRoutes({ tokens: options.tokens, queues, production: options.production }),
       ...(options.production ? [] : graphiqlRoutes()),
       {

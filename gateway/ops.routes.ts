@@ -117,6 +117,18 @@ export function opsRoutes(options: { tokens: TokenVerifier; queues: QueueAdmin; 
   ];
 }
 
+/**
+ * /metrics on the API port in production: queue depths and overdue counts are
+ * not for anyone who can reach the API, so Prometheus scrapes it with an OPS
+ * token (or from GATEWAY_METRICS_PORT on an internal interface, unguarded).
+ */
+export function opsOnly(route: Route, tokens: TokenVerifier): Route {
+  return {
+    ...route,
+    handler: async (request) => (await refuseUnlessOps(tokens, headerValue(request.headers.authorization))) ?? route.handler(request),
+  };
+}
+
 async function refuseUnlessOps(tokens: TokenVerifier, authorization: string | undefined): Promise<HttpResponse | undefined> {
   let caller: Caller;
   try {

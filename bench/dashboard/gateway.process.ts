@@ -2,6 +2,7 @@
 import { startGateway, type RunningGateway } from '../../gateway/gateway.server.js';
 import { createTokenVerifier, type TokenSettings } from '../../lib/auth/access-token.js';
 import type { GatewayKey } from '../../lib/auth/gateway-signature.js';
+import { freePort } from '../../lib/local-redis.js';
 import { createLogger } from '../../lib/logger.js';
 import { createRedis } from '../../lib/redis.js';
 import { serveParent } from '../child.ipc.js';
@@ -33,6 +34,8 @@ serveParent(
     start: async (input: GatewayInput): Promise<GatewayEndpoint> => {
       if (running) throw new Error('a gateway is already running in this process');
       const redis = createRedis(input.redis.url, `${input.redis.prefix}bench-gateway:`);
+      // As deployed: metrics on an internal listener of their own, not on the API port.
+      const metricsPort = await freePort();
       const gateway = await startGateway({
         host: '127.0.0.1',
         port: 0,
@@ -46,9 +49,10 @@ serveParent(
         signingKey: input.signingKey,
         redis,
         mutationsPerMinute: 60,
+        metricsListener: { host: '127.0.0.1', port: metricsPort },
       });
       running = { gateway, redis };
-      return { url: `${gateway.url}/graphql`, metricsUrl: `${gateway.url}/metrics` };
+      return { url: `${gateway.url}/graphql`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
     },
     cpuUsage: () => process.cpuUsage(),
   },

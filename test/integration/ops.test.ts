@@ -160,6 +160,24 @@ describe('ops', () => {
       expect(sample(after, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     });
 
+    it('in production, answers on the API port only with an OPS token', async () => {
+      const gateway = await startGateway({
+        ...stack.gatewayOptions,
+        production: true,
+        subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([name, server]) => [name, `${server.url}/graphql`])),
+        subgraphTimeoutMs: 5000,
+      });
+      try {
+        expect((await fetch(`${gateway.url}/metrics`)).status).toBe(401);
+        const staff = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${await stack.token(SUPERVISOR)}` } });
+        expect(staff.status).toBe(403);
+        const ops = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${await stack.token(OPS)}` } });
+        expect([ops.status, await ops.text()]).toEqual([200, expect.stringContaining('tongban_queue_jobs')]);
+      } finally {
+        await gateway.close();
+      }
+    });
+
     it('moves to its own listener when one is configured, off the API port', async () => {
       const port = await freePort();
       const gateway = await startGateway({
