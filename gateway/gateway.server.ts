@@ -8,6 +8,7 @@ import {
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Redis } from 'ioredis';
+import { logRedisErrors } from '../lib/redis.js';
 import type { TokenVerifier } from '../lib/auth/access-token.js';
 import { authenticate } from '../lib/auth/graphql-auth.js';
 import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, type GatewayKey } from '../lib/auth/gateway-signature.js';
@@ -44,8 +45,10 @@ export interface GatewayOptions {
   tokens: TokenVerifier;
   /** Signs every request to a subgraph (lib/auth/gateway-signature.ts). */
   signingKey: GatewayKey;
-  /** Shared state of the gateway replicas (mutation budgets). */
+  /** Shared state of the gateway replicas (mutation budgets, persisted queries). */
   redis: Redis;
+  /** How long a request may wait on Redis before the gateway answers without it (default 1 s). */
+  redisTimeoutMs?: number;
   mutationsPerMinute: number;
   /** Serve /metrics on this listener (an internal interface) instead of on the API port. */
   metricsListener?: { host: string; port: number };
@@ -58,8 +61,12 @@ export interface RunningGateway extends RunningServer {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const subgraphs: Record<string, string> = {};
-  const queues = QueueAdmin.over(options.redis);
-  const metrics = gatewayMetrics({ redis: options.redis, queues, logger: options.logger });
+  // Its own connection with a deadline on every command: the caller's connection retries each
+  // command through an outage (some 30 s), and a request must not wait that long on a budget check.
+  const redis = options.redis.duplicate({ commandTimeout: options.redisTimeoutMs ?? 1_000 });
+  logRedisErrors(redis, options.logger, 'gateway');
+  const queues = QueueAdmin.over(redis);
+  const metrics = gatewayMetrics({ redis, queues, logger: options.logger });
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   // Unless told not to, @apollo/gateway probes the AWS, GCP, Azure and Alibaba metadata
   // endpoints and reports usage to Apollo: outbound traffic a government gateway must not
@@ -79,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
 
-  const limiter = new RateLimiter(options.redis, options.mutationsPerMinute);
+  const limiter = new RateLimiter(redis, options.mutationsPerMinute);
   const server = new ApolloServer<GatewayContext>({
     gateway,
     formatError: options.production ? (formatted, error) => hideSuggestions(formatError(formatted, error)) : formatError,
@@ -88,7 +95,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     parseOptions: { maxTokens: MAX_TOKENS },
     csrfPrevention: true,
     persistedQueries: {
-      cache: new PersistedQueryCache(options.redis, options.logger, { ttlSeconds: options.persistedQueryTtlSeconds ?? 24 * 3600 }),
+      cache: new PersistedQueryCache(redis, options.logger, { ttlSeconds: options.persistedQueryTtlSeconds ?? 24 * 3600 }),
     },
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
@@ -180,6 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await server.stop();
       fetcher.close();
       await queues.close();
+      redis.disconnect();
     },
   };
 }
@@ -202,7 +210,11 @@ function operationLimits(limiter: RateLimiter, listSizes: ListSizes): ApolloServ
           const measure = measureOperation(schema, document, operation, request.variables, listSizes);
           checkMeasure(measure);
           if (measure.mutationFields === 0) return;
-          if (!(await limiter.consume(contextValue.caller.subject, measure.mutationFields))) {
+          const withinBudget = await limiter.consume(contextValue.caller.subject, measure.mutationFields).catch((error: unknown) => {
+            // Without the shared budget nothing can be admitted; the stores behind would not take it either.
+            throw new GraphQLError('系统暂时无法受理，请稍后再试', { extensions: { code: 'REDIS.NOT_AVAILABLE', http: { status: 503 } }, originalError: error as Error });
+          });
+          if (!withinBudget) {
             throw new GraphQLError('操作过于频繁，请稍后再试', { extensions: { code: 'LIMIT.RATE', http: { status: 429 } } });
           }
         },
