@@ -200,7 +200,8 @@ describe('ops', () => {
       await withRequestId('req-ops-dead-letter', () => transfers.enqueue('TB-NO-SUCH-CASE', 'ONLINE'));
       const status = await waitFor(async () => {
         const current = await queueStatus();
-        return current.latestFailed.some((job) => job.id === 'transfer-TB-NO-SUCH-CASE') && current;
+        // Counts and the latest jobs are two reads: the job may fail between them.
+        return current.counts.failed >= 1 && current.latestFailed.some((job) => job.id === 'transfer-TB-NO-SUCH-CASE') && current;
       });
       expect(status.counts.failed).toBeGreaterThanOrEqual(1);
       const failed = status.latestFailed.find((job) => job.id === 'transfer-TB-NO-SUCH-CASE')!;
