@@ -1,4 +1,5 @@
-import { toShanghaiTime, weekdayOfDate, type Instant, type WorkingCalendar } from '../calendar/index.js';
+import { CalendarYearNotPublishedError, toShanghaiTime, weekdayOfDate, type Instant, type WorkingCalendar } from '../calendar/index.js';
+import { epochDayOfDate, formatEpochDay } from '../calendar/civil-date.js';
 import { InvalidHoursError } from './hours.errors.js';
 
 /**
@@ -56,6 +57,81 @@ export function isOpen(hours: OfficeHours, instant: Instant, calendar: WorkingCa
   const key = scheduleFor(date, calendar);
   if (key === null) return false;
   return compiled[key].some(([start, end]) => minuteOfDay >= start && minuteOfDay < end);
+}
+
+/**
+ * Why a window is closed at an instant, as the calendar says: a statutory day off
+ * (法定节假日 or a weekday given off by 调休), a weekend without hours, or a day
+ * with hours that are not now (including a make-up working day, 调休上班).
+ */
+export type ClosedReason = 'HOLIDAY' | 'WEEKEND' | 'NO_HOURS_TODAY' | 'OUTSIDE_HOURS';
+
+export interface Closure {
+  readonly reason: ClosedReason;
+  /** The holiday the day belongs to (e.g. 国庆节), for a day off or a make-up working day. */
+  readonly holiday: string | null;
+  /** Today's ranges (empty on a day off). */
+  readonly today: readonly TimeRange[];
+  /** When the window next opens, Asia/Shanghai; null when that lies beyond the published calendar or the search horizon. */
+  readonly nextOpen: { readonly date: string; readonly time: string } | null;
+}
+
+/** Far enough for the longest closure there is (Spring Festival, a hall's own weekly days off) within a published year. */
+const NEXT_OPEN_HORIZON_DAYS = 31;
+
+/** Null when the window is open at `instant`; otherwise why not and when it opens next. */
+export function closureAt(hours: OfficeHours, instant: Instant, calendar: WorkingCalendar): Closure | null {
+  const compiled = compile(hours);
+  const { date, minuteOfDay } = toShanghaiTime(instant);
+  const info = calendar.dayKind(date);
+  const key = scheduleFor(date, calendar);
+  const ranges = key === null ? [] : compiled[key];
+  if (ranges.some(([start, end]) => minuteOfDay >= start && minuteOfDay < end)) return null;
+  const reason: ClosedReason =
+    info.kind === 'HOLIDAY' ? 'HOLIDAY' : ranges.length > 0 ? 'OUTSIDE_HOURS' : info.kind === 'WEEKEND' ? 'WEEKEND' : 'NO_HOURS_TODAY';
+  return {
+    reason,
+    holiday: info.name,
+    today: hoursOn(hours, date, calendar),
+    nextOpen: nextOpening(compiled, date, minuteOfDay, calendar),
+  };
+}
+
+/** A closure in words, for the person at the window: why, and when to come back. */
+export function describeClosure(closure: Closure, date: string): string {
+  const today = closure.today.map(([start, end]) => `${start}–${end}`).join('、');
+  const why: Record<ClosedReason, string> = {
+    HOLIDAY: `今日（${date}）为${closure.holiday ?? '法定节假日'}放假期间（按国务院办公厅节假日安排，含调休），不对外办理业务`,
+    WEEKEND: `今日（${date}）为周末，本窗口周末不办公`,
+    NO_HOURS_TODAY: `本窗口今日（${date}）不办公`,
+    OUTSIDE_HOURS: `${closure.holiday ? `今日（${date}）为${closure.holiday}调休上班日，` : ''}今日办公时间为 ${today}，现在不在办公时间内`,
+  };
+  const next = closure.nextOpen
+    ? `下次办公时间：${closure.nextOpen.date}（周${'日一二三四五六'[weekdayOfDate(closure.nextOpen.date)]}）${closure.nextOpen.time}`
+    : '下次办公时间待节假日安排公布后确定';
+  return `${why[closure.reason]}。${next}`;
+}
+
+function nextOpening(
+  compiled: CompiledHours,
+  date: string,
+  minuteOfDay: number,
+  calendar: WorkingCalendar,
+): Closure['nextOpen'] {
+  const first = epochDayOfDate(date);
+  for (let offset = 0; offset <= NEXT_OPEN_HORIZON_DAYS; offset++) {
+    const day = formatEpochDay(first + offset);
+    let key: Weekday | 'makeup' | null;
+    try {
+      key = scheduleFor(day, calendar);
+    } catch (error) {
+      if (error instanceof CalendarYearNotPublishedError) return null;
+      throw error;
+    }
+    const start = key === null ? undefined : compiled[key].find(([from]) => offset > 0 || from > minuteOfDay);
+    if (start) return { date: day, time: clock(start[0]) };
+  }
+  return null;
 }
 
 function scheduleFor(date: string, calendar: WorkingCalendar): Weekday | 'makeup' | null {
