@@ -28,7 +28,7 @@ const ORDINARY_SATURDAY = '2025-11-15T10:00:00+08:00';
 const WINDOW_FIELDS = /* GraphQL */ `
   id name region divisionCode hall address
   contact { person phone email mailingAddress postcode }
-  hours { day ranges } makeupDayHours
+  hours { day ranges } makeupDayHours holidayHours
   roles scopes departments itemCodes active sampleData version updatedAt
 `;
 const UPSERT = /* GraphQL */ `
@@ -165,6 +165,7 @@ describe('the window directory (windows subgraph, two instances over one Redis)'
         version: 1,
         hours: expect.arrayContaining([{ day: 'SAT', ranges: [] }, { day: 'MON', ranges: ['09:00-12:00', '13:00-17:00'] }]),
         makeupDayHours: ['09:00-12:00', '13:00-17:00'],
+        holidayHours: [],
       });
 
       const updated = await upsert(
@@ -433,6 +434,7 @@ describe('the development demo window', () => {
     expect(demo).toMatchObject({ version: 1, roles: ['RECEIVING'], sampleData: true });
     expect(directory.isOpen(demo!, '2025-11-23T03:00:00+08:00')).toBe(true); // a Sunday, 03:00
     expect(directory.isOpen(demo!, '2025-11-24T23:59:00+08:00')).toBe(true);
+    expect(directory.isOpen(demo!, '2025-10-01T03:00:00+08:00')).toBe(true); // 国庆节
 
     await directory.upsert({ ...DEMO_WINDOWS[0]!, active: false }, 'OPS:ops-01');
     await directory.addMissing(DEMO_WINDOWS);

@@ -177,6 +177,17 @@ describe('closureAt: why a window is closed and when it opens next', () => {
     expect(evening.message).toContain('调休上班日');
   });
 
+  it('keeps a hall that stays open on holidays (holidayHours) open then, and says when its holiday hours are over', () => {
+    const open = validateOfficeHours({ ...HALL, holidayHours: [['10:00', '15:00']] });
+    expect(isOpen(open, '2025-10-03T10:00:00+08:00', calendar)).toBe(true);
+    expect(isOpen(HALL, '2025-10-03T10:00:00+08:00', calendar)).toBe(false);
+    expect(hoursOn(open, '2025-10-03', calendar)).toEqual([['10:00', '15:00']]);
+    const evening = closureAt(open, '2025-10-03T16:00:00+08:00', calendar)!;
+    expect(evening).toMatchObject({ reason: 'OUTSIDE_HOURS', dayKind: 'HOLIDAY', nextOpen: { date: '2025-10-04', time: '10:00' } });
+    expect(describeClosure(evening, '2025-10-03')).toMatch(/国庆.*放假期间，今日办公时间为 10:00–15:00/);
+    expect(() => validateOfficeHours({ ...HALL, holidayHours: [['15:00', '10:00']] })).toThrow(InvalidHoursError);
+  });
+
   it('does not guess an opening in a year no notice covers', () => {
     const last = Math.max(...calendar.publishedYears);
     const closure = closed(`${last}-12-31T18:00:00+08:00`);
