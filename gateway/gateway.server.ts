@@ -143,8 +143,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           if (!cases) return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'cases subgraph not configured' } });
           try {
             const authorization = headerValue(request.headers.authorization);
-            const signature = signGatewayRequest(options.signingKey, { method: 'GET', target: request.path, body: '', authorization });
-            const upstream = await fetch(new URL(request.path, cases), {
+            // The query string carries a notice link (Notice.printUrl) for a browser, which has no token to send.
+            const target = `${request.path}${request.search}`;
+            const signature = signGatewayRequest(options.signingKey, { method: 'GET', target, body: '', authorization });
+            const upstream = await fetch(new URL(target, cases), {
               headers: {
                 'x-request-id': request.requestId,
                 [GATEWAY_SIGNATURE_HEADER]: signature,
@@ -154,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             });
             return {
               status: upstream.status,
-              headers: { 'content-type': upstream.headers.get('content-type') ?? 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+              headers: { 'content-type': upstream.headers.get('content-type') ?? 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
               body: Buffer.from(await upstream.arrayBuffer()),
             };
           } catch {

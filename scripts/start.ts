@@ -100,6 +100,7 @@ run('gateway', 'gateway/main.ts');
 await waitFor(httpOk(`${base(config.gateway.port)}/ready`), 'gateway');
 
 const DEV_CALLERS: Caller[] = [
+  { subject: 'dev-window-demo', role: 'WINDOW_STAFF', region: 'CHONGQING', windowId: 'W-500000-24' },
   { subject: 'dev-window-cq', role: 'WINDOW_STAFF', region: 'CHONGQING', windowId: 'W-500000-01' },
   { subject: 'dev-window-sc', role: 'WINDOW_STAFF', region: 'SICHUAN', windowId: 'W-510000-01' },
   { subject: 'dev-jurisdiction-sc', role: 'JURISDICTION_STAFF', region: 'SICHUAN', windowId: 'W-510000-01' },

@@ -60,7 +60,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
         events: deps.queues.platformEvents,
       });
     case 'windows':
-      return startWindowsSubgraph({ ...common, redis: deps.redis });
+      return startWindowsSubgraph({ ...common, redis: deps.redis, demoWindows: deps.config.env !== 'production' });
     case 'courier':
       return startCourierSubgraph({
         ...common,

@@ -1,8 +1,12 @@
 export { InvalidHoursError } from './hours.errors.js';
 export {
+  closureAt,
+  describeClosure,
   hoursOn,
   isOpen,
   validateOfficeHours,
+  type ClosedReason,
+  type Closure,
   type OfficeHours,
   type TimeRange,
   type Weekday,

@@ -1,10 +1,12 @@
-import { toShanghaiTime, weekdayOfDate, type Instant, type WorkingCalendar } from '../calendar/index.js';
+import { CalendarYearNotPublishedError, toShanghaiTime, weekdayOfDate, type DayKind, type Instant, type WorkingCalendar } from '../calendar/index.js';
+import { epochDayOfDate, formatEpochDay } from '../calendar/civil-date.js';
 import { InvalidHoursError } from './hours.errors.js';
 
 /**
  * The weekly hours of a 通办 window, which follow those of its service hall (seed 000
  * 一(三)4). Ranges are half-open ["09:00", "12:00"): open at 09:00, closed at 12:00.
- * "24:00" may end a range. Statutory holidays are closed whatever the weekday says.
+ * "24:00" may end a range. A statutory day off follows `holidayHours` (closed unless
+ * given), whatever the weekday says.
  */
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -17,17 +19,24 @@ export type OfficeHours = { readonly [day in Weekday]: readonly TimeRange[] } & 
    * ordinary weekday, which the weekend entry (often closed) would not reflect.
    */
   readonly makeupDayHours?: readonly TimeRange[];
+  /**
+   * Hours on a statutory day off (法定节假日, and the weekdays 调休 gives off). None by
+   * default: halls close on them; one that stays open (节假日不打烊) lists its hours.
+   */
+  readonly holidayHours?: readonly TimeRange[];
 };
 
 const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const KEYS: ReadonlySet<string> = new Set([...WEEKDAYS, 'makeupDayHours']);
+const KEYS: ReadonlySet<string> = new Set([...WEEKDAYS, 'makeupDayHours', 'holidayHours']);
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const MIDNIGHT_END = '24:00';
 
 /** Minutes since midnight, [start, end). */
 type MinuteRange = readonly [number, number];
 
-type CompiledHours = Readonly<Record<Weekday | 'makeup', readonly MinuteRange[]>>;
+type Schedule = Weekday | 'makeup' | 'holiday';
+
+type CompiledHours = Readonly<Record<Schedule, readonly MinuteRange[]>>;
 
 /**
  * Hours are read as values: each object is validated and compiled once, so that
@@ -46,21 +55,102 @@ export function validateOfficeHours(input: unknown): OfficeHours {
 export function hoursOn(hours: OfficeHours, date: string, calendar: WorkingCalendar): readonly TimeRange[] {
   compile(hours);
   const key = scheduleFor(date, calendar);
-  if (key === null) return [];
+  if (key === 'holiday') return hours.holidayHours ?? [];
   return key === 'makeup' ? (hours.makeupDayHours ?? hours.mon) : hours[key];
 }
 
 export function isOpen(hours: OfficeHours, instant: Instant, calendar: WorkingCalendar): boolean {
   const compiled = compile(hours);
   const { date, minuteOfDay } = toShanghaiTime(instant);
-  const key = scheduleFor(date, calendar);
-  if (key === null) return false;
-  return compiled[key].some(([start, end]) => minuteOfDay >= start && minuteOfDay < end);
+  return compiled[scheduleFor(date, calendar)].some(([start, end]) => minuteOfDay >= start && minuteOfDay < end);
 }
 
-function scheduleFor(date: string, calendar: WorkingCalendar): Weekday | 'makeup' | null {
+/**
+ * Why a window is closed at an instant, as the calendar says: a statutory day off
+ * (法定节假日 or a weekday given off by 调休), a weekend without hours, or a day
+ * with hours that are not now (including a make-up working day, 调休上班).
+ */
+export type ClosedReason = 'HOLIDAY' | 'WEEKEND' | 'NO_HOURS_TODAY' | 'OUTSIDE_HOURS';
+
+export interface Closure {
+  readonly reason: ClosedReason;
+  readonly dayKind: DayKind;
+  /** The holiday the day belongs to (e.g. 国庆节), for a day off or a make-up working day. */
+  readonly holiday: string | null;
+  /** Today's ranges (empty on a day off). */
+  readonly today: readonly TimeRange[];
+  /** When the window next opens, Asia/Shanghai; null when that lies beyond the published calendar or the search horizon. */
+  readonly nextOpen: { readonly date: string; readonly time: string } | null;
+}
+
+/** Far enough for the longest closure there is (Spring Festival, a hall's own weekly days off) within a published year. */
+const NEXT_OPEN_HORIZON_DAYS = 31;
+
+/** Null when the window is open at `instant`; otherwise why not and when it opens next. */
+export function closureAt(hours: OfficeHours, instant: Instant, calendar: WorkingCalendar): Closure | null {
+  const compiled = compile(hours);
+  const { date, minuteOfDay } = toShanghaiTime(instant);
+  const info = calendar.dayKind(date);
+  const ranges = compiled[scheduleFor(date, calendar)];
+  if (ranges.some(([start, end]) => minuteOfDay >= start && minuteOfDay < end)) return null;
+  const reason: ClosedReason =
+    ranges.length > 0 ? 'OUTSIDE_HOURS' : info.kind === 'HOLIDAY' ? 'HOLIDAY' : info.kind === 'WEEKEND' ? 'WEEKEND' : 'NO_HOURS_TODAY';
+  return {
+    reason,
+    dayKind: info.kind,
+    holiday: info.name,
+    today: hoursOn(hours, date, calendar),
+    nextOpen: nextOpening(compiled, date, minuteOfDay, calendar),
+  };
+}
+
+/** A closure in words, for the person at the window: why, and when to come back. */
+export function describeClosure(closure: Closure, date: string): string {
+  const today = closure.today.map(([start, end]) => `${start}–${end}`).join('、');
+  const why: Record<ClosedReason, string> = {
+    HOLIDAY: `今日（${date}）为${closure.holiday ?? '法定节假日'}放假期间（按国务院办公厅节假日安排，含调休），不对外办理业务`,
+    WEEKEND: `今日（${date}）为周末，本窗口周末不办公`,
+    NO_HOURS_TODAY: `本窗口今日（${date}）不办公`,
+    OUTSIDE_HOURS: `${OUTSIDE_HOURS_DAY[closure.dayKind](date, closure.holiday)}今日办公时间为 ${today}，现在不在办公时间内`,
+  };
+  const next = closure.nextOpen
+    ? `下次办公时间：${closure.nextOpen.date}（周${'日一二三四五六'[weekdayOfDate(closure.nextOpen.date)]}）${closure.nextOpen.time}`
+    : '下次办公时间待节假日安排公布后确定';
+  return `${why[closure.reason]}。${next}`;
+}
+
+const OUTSIDE_HOURS_DAY: Record<DayKind, (date: string, holiday: string | null) => string> = {
+  WORKDAY: () => '',
+  WEEKEND: () => '',
+  HOLIDAY: (date, holiday) => `今日（${date}）为${holiday ?? '法定节假日'}放假期间，`,
+  MAKEUP_WORKDAY: (date, holiday) => `今日（${date}）为${holiday ?? ''}调休上班日，`,
+};
+
+function nextOpening(
+  compiled: CompiledHours,
+  date: string,
+  minuteOfDay: number,
+  calendar: WorkingCalendar,
+): Closure['nextOpen'] {
+  const first = epochDayOfDate(date);
+  for (let offset = 0; offset <= NEXT_OPEN_HORIZON_DAYS; offset++) {
+    const day = formatEpochDay(first + offset);
+    let key: Schedule;
+    try {
+      key = scheduleFor(day, calendar);
+    } catch (error) {
+      if (error instanceof CalendarYearNotPublishedError) return null;
+      throw error;
+    }
+    const start = compiled[key].find(([from]) => offset > 0 || from > minuteOfDay);
+    if (start) return { date: day, time: clock(start[0]) };
+  }
+  return null;
+}
+
+function scheduleFor(date: string, calendar: WorkingCalendar): Schedule {
   const { kind } = calendar.dayKind(date);
-  if (kind === 'HOLIDAY') return null;
+  if (kind === 'HOLIDAY') return 'holiday';
   if (kind === 'MAKEUP_WORKDAY') return 'makeup';
   return WEEKDAYS[weekdayOfDate(date)]!;
 }
@@ -75,7 +165,7 @@ function compile(input: unknown): CompiledHours {
   const issues: string[] = [];
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!KEYS.has(key)) issues.push(`${key}: 未知字段（应为 mon…sun 或 makeupDayHours）`);
+    if (!KEYS.has(key)) issues.push(`${key}: 未知字段（应为 mon…sun、makeupDayHours 或 holidayHours）`);
   }
   const byDay = Object.fromEntries(WEEKDAYS.map((day) => [day, parseDay(day, record[day], issues)])) as Record<
     Weekday,
@@ -83,7 +173,8 @@ function compile(input: unknown): CompiledHours {
   >;
   const makeup =
     record.makeupDayHours === undefined ? byDay.mon : parseDay('makeupDayHours', record.makeupDayHours, issues);
-  const compiled = { ...byDay, makeup };
+  const holiday = record.holidayHours === undefined ? [] : parseDay('holidayHours', record.holidayHours, issues);
+  const compiled = { ...byDay, makeup, holiday };
   if (issues.length > 0) throw new InvalidHoursError(issues);
   compiledCache.set(input, compiled);
   return compiled;

@@ -3,7 +3,7 @@ import type { CatalogItem, PlatformEvent, PlatformPort, PlatformStage } from '..
 import { shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { applyClockEvent, NEW_CLOCK, stageDeadline, type ClockEventType } from '../../domain/clock/index.js';
 import { DomainError, InputError, NotFoundError } from '../../domain/errors.js';
-import { isOpen } from '../../domain/hours/index.js';
+import { closureAt, describeClosure } from '../../domain/hours/index.js';
 import { validatePhone, validatePostcode, validateResidentId, validateUscc } from '../../domain/identifiers/index.js';
 import { regionOfDivision, regionOfItemCode, type Region } from '../../domain/region.js';
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
@@ -121,9 +121,8 @@ export class CaseWorkflow {
     if (!window.active || !window.roles.includes('RECEIVING')) {
       throw new DomainError('WINDOW.NOT_RECEIVING', `${window.name}不是在用的通办收件窗口`);
     }
-    if (!isOpen(window.hours, now, this.deps.calendar)) {
-      throw new DomainError('WINDOW.CLOSED', `${window.name}当前不在办公时间（法定节假日不对外办理业务）`);
-    }
+    const closure = closureAt(window.hours, now, this.deps.calendar);
+    if (closure) throw new DomainError('WINDOW.CLOSED', `${window.name}现不办理收件：${describeClosure(closure, shanghaiDateOf(now))}`);
     const item = await this.item(input.itemCode);
     const scope = deriveScope(window.divisionCode, item.divisionCode, item.scopes);
     const jurisdiction = await this.jurisdictionWindow(item, input.jurisdictionWindowId);

@@ -278,6 +278,10 @@ function noticeFields() {
     businessNo: (notice: NoticeView) => notice.record.businessNo,
     url: (notice: NoticeView) => noticePath(notice.record.businessNo, notice.id),
     case: (notice: NoticeView) => notice.record,
+    printUrl: (notice: NoticeView, _: unknown, ctx: CasesContext) => {
+      assertMayReveal(ctx.caller, notice.record);
+      return ctx.noticeLinks.sign(noticePath(notice.record.businessNo, notice.id), ctx.actor, ctx.now());
+    },
     // A notice prints the applicant unmasked: the same rule and the same audit as the /notices route.
     html: async (notice: NoticeView, _: unknown, ctx: CasesContext) => {
       assertMayReveal(ctx.caller, notice.record);

@@ -21,6 +21,7 @@ import { CaseStore } from './case.store.js';
 import { AlertStore } from './alert.store.js';
 import { renderNotice } from './case.view.js';
 import { resolvers } from './resolvers.js';
+import { noticeLinks, type NoticeLinks } from './notice-link.signer.js';
 import { QueueAdmin } from '../../jobs/queue-admin.js';
 import { opsResolvers } from './ops.resolvers.js';
 
@@ -43,7 +44,11 @@ export interface CasesContext {
   queues: QueueAdmin;
   /** For the OPS role's catalog invalidation. */
   redis: Redis;
+  /** Signs Notice.printUrl. */
+  noticeLinks: NoticeLinks;
 }
+
+const UNAUTHENTICATED_NOTICE = '未登录或登录已失效：请求头 Authorization: Bearer <令牌>；浏览器请打开 Notice.printUrl 给出的链接（5 分钟内有效）';
 
 /** How a caller appears in event streams and audit entries. */
 function actorOf(caller: Caller): string {
@@ -84,6 +89,7 @@ export interface CasesSubgraphDeps extends CasesDeps {
   tokens: TokenVerifier;
   queues: QueueAdmin;
   catalogs: Record<Region, CatalogCache>;
+  noticeLinks: NoticeLinks;
 }
 
 export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<CasesContext> {
@@ -94,27 +100,38 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
     method: 'GET',
     path: '/notices/*',
     handler: async (request): Promise<HttpResponse> => {
-      let caller: Caller;
-      try {
-        caller = await deps.tokens.verify(headerValue(request.headers.authorization));
-      } catch (error) {
-        const code = error instanceof DomainError ? error.code : 'AUTH.UNAUTHENTICATED';
-        return json(401, { error: { code, message: '未登录或登录已失效' } });
-      }
       const [businessNo, noticeId] = request.path.split('/').slice(2).map(decodeURIComponent);
+      // A bearer token (window consoles, scripts), else a link from Notice.printUrl (a browser), whose issue checked the caller.
+      const authorization = headerValue(request.headers.authorization);
+      let actor: string | null;
+      let caller: Caller | null = null;
+      if (authorization || !request.search) {
+        try {
+          caller = await deps.tokens.verify(authorization);
+        } catch (error) {
+          const code = error instanceof DomainError ? error.code : 'AUTH.UNAUTHENTICATED';
+          return json(401, { error: { code, message: UNAUTHENTICATED_NOTICE } });
+        }
+        actor = actorOf(caller);
+      } else {
+        actor = deps.noticeLinks.verify(request.path, request.search, now());
+        if (!actor) return json(401, { error: { code: 'AUTH.NOTICE_LINK_INVALID', message: '打印链接无效或已过期，请重新获取（Notice.printUrl）' } });
+      }
       const record = businessNo ? await store.get(businessNo) : null;
       const notice = record?.notices.find((n) => n.id === noticeId);
       if (!record || !notice) return json(404, { error: { code: 'NOTICE.NOT_FOUND', message: '通知书不存在' } });
       // A notice carries the applicant's name and phone: only those who handle the case print it, and each print is recorded.
-      try {
-        assertMayReveal(caller, record);
-      } catch (error) {
-        if (!(error instanceof ForbiddenError)) throw error;
-        return json(403, { error: { code: error.code, message: error.message } });
+      if (caller) {
+        try {
+          assertMayReveal(caller, record);
+        } catch (error) {
+          if (!(error instanceof ForbiddenError)) throw error;
+          return json(403, { error: { code: error.code, message: error.message } });
+        }
       }
       await recordPersonalDataRead(store, {
         businessNo: record.businessNo,
-        actor: actorOf(caller),
+        actor,
         at: now().toISOString(),
         fields: NOTICE_FIELDS,
         reason: { purpose: 'PRINT_NOTICE', note: notice.id },
@@ -158,6 +175,7 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       },
       queues: deps.queues,
       redis: deps.redis,
+      noticeLinks: deps.noticeLinks,
       };
     },
     healthCheck: async () => {
@@ -167,10 +185,10 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
 }
 
 /** The subgraph owns the queue admin it opens, and closes it with the server. */
-export async function startCasesSubgraph(deps: Omit<CasesSubgraphDeps, 'queues'> & SubgraphRuntime): Promise<RunningServer> {
+export async function startCasesSubgraph(deps: Omit<CasesSubgraphDeps, 'queues' | 'noticeLinks'> & SubgraphRuntime): Promise<RunningServer> {
   const queues = QueueAdmin.over(deps.redis);
   try {
-    const server = await startSubgraph(casesSubgraph({ ...deps, queues }), deps);
+    const server = await startSubgraph(casesSubgraph({ ...deps, queues, noticeLinks: noticeLinks(deps.gatewayKeys) }), deps);
     return { ...server, close: () => server.close().finally(() => queues.close()) };
   } catch (error) {
     await queues.close();

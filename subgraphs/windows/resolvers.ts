@@ -22,6 +22,7 @@ export const resolvers = {
     __resolveReference: (ref: { id: string }, ctx: WindowsContext) => ctx.windows.load(ref.id),
     hours: (window: WindowRecord) => WEEKDAYS.map((day) => ({ day: day.toUpperCase(), ranges: formatRanges(window.hours[day]) })),
     makeupDayHours: (window: WindowRecord) => formatRanges(window.hours.makeupDayHours ?? window.hours.mon),
+    holidayHours: (window: WindowRecord) => formatRanges(window.hours.holidayHours ?? []),
     history: (window: WindowRecord, _: unknown, ctx: WindowsContext) => ctx.histories.load(window.id),
     openAt: (window: WindowRecord, args: { instant: string }, ctx: WindowsContext) => ctx.directory.isOpen(window, args.instant),
   },

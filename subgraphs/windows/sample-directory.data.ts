@@ -321,3 +321,29 @@ export const SAMPLE_WINDOWS: WindowDraft[] = [
     sampleData: true,
   },
 ];
+
+const ALL_DAY: OfficeHours['mon'] = [['00:00', '24:00']];
+
+/**
+ * Outside production only (subgraphs/index.ts): a receiving window open around
+ * the clock, holidays included, so the README's walk-through can be run at any
+ * hour of any day. No real hall keeps these hours.
+ */
+export const DEMO_WINDOWS: WindowDraft[] = [
+  {
+    id: 'W-500000-24',
+    name: '川渝通办演示窗口（24小时，仅开发环境）',
+    region: 'CHONGQING',
+    divisionCode: '500000',
+    hall: '重庆市政务服务中心（演示）',
+    address: '重庆市渝北区青枫北路1号（示例）',
+    contact: { person: '演示（示例）', phone: '023-60000024', email: 'demo.cq@example.gov.cn', mailingAddress: '重庆市渝北区青枫北路1号 演示窗口', postcode: '401147' },
+    hours: { mon: ALL_DAY, tue: ALL_DAY, wed: ALL_DAY, thu: ALL_DAY, fri: ALL_DAY, sat: ALL_DAY, sun: ALL_DAY, holidayHours: ALL_DAY },
+    roles: ['RECEIVING'],
+    scopes: ['SICHUAN_CHONGQING', 'CROSS_DISTRICT'],
+    departments: [],
+    itemCodes: [],
+    active: true,
+    sampleData: true,
+  },
+];

@@ -4,7 +4,7 @@ import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/
 import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { resolvers } from './resolvers.js';
-import { SAMPLE_WINDOWS } from './sample-directory.data.js';
+import { DEMO_WINDOWS, SAMPLE_WINDOWS } from './sample-directory.data.js';
 import { WindowCache, type WindowReader } from './window.cache.js';
 import { WindowDirectory } from './window-directory.service.js';
 import type { WindowChange, WindowRecord } from './window.model.js';
@@ -57,7 +57,9 @@ export function windowsSubgraph(deps: WindowsDeps): SubgraphDefinition<WindowsCo
   };
 }
 
-export async function startWindowsSubgraph(deps: WindowsDeps & SubgraphRuntime) {
-  await createDirectory(deps).directory.seed(SAMPLE_WINDOWS);
+export async function startWindowsSubgraph(deps: WindowsDeps & SubgraphRuntime & { demoWindows?: boolean }) {
+  const { directory } = createDirectory(deps);
+  await directory.seed(SAMPLE_WINDOWS);
+  if (deps.demoWindows) await directory.addMissing(DEMO_WINDOWS);
   return startSubgraph(windowsSubgraph(deps), deps);
 }

@@ -97,4 +97,16 @@ export class WindowDirectory {
     await this.deps.store.markSeeded(this.deps.now().toISOString());
     return true;
   }
+
+  /**
+   * Adds the windows the store does not have, and leaves alone those it has,
+   * edited or not: for the development demo window, which a store seeded before
+   * it existed must gain too.
+   */
+  async addMissing(windows: readonly WindowDraft[]): Promise<void> {
+    const present = await this.deps.store.getMany(windows.map((window) => window.id));
+    for (const [i, window] of windows.entries()) {
+      if (!present[i]) await this.upsert(window, SAMPLE_DIRECTORY_ACTOR);
+    }
+  }
 }

@@ -22,6 +22,7 @@ export interface WindowInput {
   contact: WindowDraft['contact'];
   hours: { day: Uppercase<Weekday>; ranges: string[] }[];
   makeupDayHours?: string[] | null;
+  holidayHours?: string[] | null;
   roles: WindowRole[];
   scopes: Scope[];
   departments: string[];
@@ -58,6 +59,7 @@ export function draftFromInput(input: WindowInput): WindowDraft {
     byDay.set(key, parseRanges(key, ranges, issues));
   }
   const makeupDayHours = input.makeupDayHours == null ? undefined : parseRanges('makeupDayHours', input.makeupDayHours, issues);
+  const holidayHours = input.holidayHours == null ? undefined : parseRanges('holidayHours', input.holidayHours, issues);
   if (issues.length > 0) throw new InvalidHoursError(issues);
   const hours = Object.fromEntries(WEEKDAYS.map((day) => [day, byDay.get(day) ?? []])) as Record<Weekday, TimeRange[]>;
   return {
@@ -68,7 +70,7 @@ export function draftFromInput(input: WindowInput): WindowDraft {
     hall: input.hall,
     address: input.address,
     contact: input.contact,
-    hours: makeupDayHours ? { ...hours, makeupDayHours } : hours,
+    hours: { ...hours, ...(makeupDayHours && { makeupDayHours }), ...(holidayHours && { holidayHours }) },
     roles: input.roles,
     scopes: input.scopes,
     departments: input.departments,
@@ -177,7 +179,11 @@ function parseRanges(key: string, ranges: readonly string[], issues: string[]): 
 function normaliseHours(hours: OfficeHours): OfficeHours {
   const sorted = (ranges: readonly TimeRange[]) => [...ranges].map(([start, end]) => [start, end] as const).sort((a, b) => a[0].localeCompare(b[0]));
   const byDay = Object.fromEntries(WEEKDAYS.map((day) => [day, sorted(hours[day])])) as Record<Weekday, TimeRange[]>;
-  return hours.makeupDayHours ? { ...byDay, makeupDayHours: sorted(hours.makeupDayHours) } : byDay;
+  return {
+    ...byDay,
+    ...(hours.makeupDayHours && { makeupDayHours: sorted(hours.makeupDayHours) }),
+    ...(hours.holidayHours && { holidayHours: sorted(hours.holidayHours) }),
+  };
 }
 
 function distinctSorted(values: string[]): string[] {

@@ -14,7 +14,7 @@ const FIELDS: { readonly [K in Exclude<keyof WindowDraft, 'id'>]: readonly strin
   hall: null,
   address: null,
   contact: ['person', 'phone', 'email', 'mailingAddress', 'postcode'],
-  hours: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'makeupDayHours'],
+  hours: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'makeupDayHours', 'holidayHours'],
   roles: null,
   scopes: null,
   departments: null,

@@ -6,7 +6,10 @@ import { loadConfig } from '../../lib/config.js';
 import { asGateway } from '../support/subgraph-request.js';
 import type { RunningServer } from '../../lib/http-server.js';
 import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
-import { SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
+import { getDefaultCalendar } from '../../domain/calendar/index.js';
+import { DEMO_WINDOWS, SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
+import { WindowDirectory } from '../../subgraphs/windows/window-directory.service.js';
+import { WindowStore } from '../../subgraphs/windows/window.store.js';
 import { startWindowsSubgraph } from '../../subgraphs/windows/server.js';
 import type { WindowInput } from '../../subgraphs/windows/window-input.validator.js';
 import { testLogger, testPrefix, testRedisUrl, type GraphQLResult } from '../support/stack.js';
@@ -25,7 +28,7 @@ const ORDINARY_SATURDAY = '2025-11-15T10:00:00+08:00';
 const WINDOW_FIELDS = /* GraphQL */ `
   id name region divisionCode hall address
   contact { person phone email mailingAddress postcode }
-  hours { day ranges } makeupDayHours
+  hours { day ranges } makeupDayHours holidayHours
   roles scopes departments itemCodes active sampleData version updatedAt
 `;
 const UPSERT = /* GraphQL */ `
@@ -162,6 +165,7 @@ describe('the window directory (windows subgraph, two instances over one Redis)'
         version: 1,
         hours: expect.arrayContaining([{ day: 'SAT', ranges: [] }, { day: 'MON', ranges: ['09:00-12:00', '13:00-17:00'] }]),
         makeupDayHours: ['09:00-12:00', '13:00-17:00'],
+        holidayHours: [],
       });
 
       const updated = await upsert(
@@ -408,5 +412,32 @@ describe('the window directory (windows subgraph, two instances over one Redis)'
       });
       expect(entity.data!._entities[0]!.name).toBe('九龙坡区政务服务中心川渝通办窗口');
     });
+  });
+});
+
+describe('the development demo window', () => {
+  const redisUrl = testRedisUrl();
+  const prefix = testPrefix();
+  const redis = createRedis(redisUrl, prefix);
+
+  afterAll(async () => {
+    redis.disconnect();
+    await deleteKeysWithPrefix(redisUrl, prefix);
+  });
+
+  it('joins a directory seeded before it existed, is open at night and on Sundays, and an edit of it stays', async () => {
+    const store = new WindowStore(redis);
+    const directory = new WindowDirectory({ store, calendar: getDefaultCalendar(), now: () => new Date('2025-11-23T03:00:00+08:00') });
+    await directory.seed(SAMPLE_WINDOWS);
+    await directory.addMissing(DEMO_WINDOWS);
+    const [demo] = await store.getMany(['W-500000-24']);
+    expect(demo).toMatchObject({ version: 1, roles: ['RECEIVING'], sampleData: true });
+    expect(directory.isOpen(demo!, '2025-11-23T03:00:00+08:00')).toBe(true); // a Sunday, 03:00
+    expect(directory.isOpen(demo!, '2025-11-24T23:59:00+08:00')).toBe(true);
+    expect(directory.isOpen(demo!, '2025-10-01T03:00:00+08:00')).toBe(true); // 国庆节
+
+    await directory.upsert({ ...DEMO_WINDOWS[0]!, active: false }, 'OPS:ops-01');
+    await directory.addMissing(DEMO_WINDOWS);
+    expect((await store.getMany(['W-500000-24']))[0]).toMatchObject({ version: 2, active: false });
   });
 });

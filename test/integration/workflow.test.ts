@@ -326,6 +326,7 @@ describe('the 通办 workflow through the gateway', () => {
     const keysBefore = await stack.redis.keys('case:*');
     const closed = await stack.query(RECEIVE, { input: input('W-500000-01', SICHUAN_WATER) });
     expect(closed.errors?.[0]?.extensions?.code).toBe('WINDOW.CLOSED');
+    expect(closed.errors?.[0]?.message).toMatch(/国庆.*下次办公时间：2025-10-09（周四）09:00/);
 
     at('2025-11-24T10:30:00+08:00');
     const cases: [Record<string, unknown>, string][] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildWorkingCalendar, CalendarYearNotPublishedError, chineseDaysNotices } from '../../domain/calendar/index.js';
-import { hoursOn, InvalidHoursError, isOpen, validateOfficeHours, type OfficeHours } from '../../domain/hours/index.js';
+import { closureAt, describeClosure, hoursOn, InvalidHoursError, isOpen, validateOfficeHours, type OfficeHours } from '../../domain/hours/index.js';
 
 const calendar = buildWorkingCalendar(chineseDaysNotices());
 
@@ -124,5 +124,74 @@ describe('hours validation', () => {
   it('isOpen refuses invalid hours instead of answering', () => {
     const broken = { ...HALL, mon: [['17:00', '09:00']] } as unknown as OfficeHours;
     expect(() => isOpen(broken, '2025-03-03T10:00:00+08:00', calendar)).toThrow(InvalidHoursError);
+  });
+});
+
+describe('closureAt: why a window is closed and when it opens next', () => {
+  const closed = (instant: string) => {
+    const closure = closureAt(HALL, instant, calendar);
+    expect(closure).not.toBeNull();
+    return { ...closure!, message: describeClosure(closure!, instant.slice(0, 10)) };
+  };
+
+  it('is null while open', () => {
+    expect(closureAt(HALL, '2025-03-03T10:00:00+08:00', calendar)).toBeNull();
+    expect(closureAt(HALL, '2025-03-08T09:00:00+08:00', calendar)).toBeNull();
+  });
+
+  it('on an ordinary night says outside hours, not a holiday, and opens the same morning', () => {
+    const night = closed('2025-03-03T03:00:00+08:00');
+    expect(night).toMatchObject({ reason: 'OUTSIDE_HOURS', holiday: null, nextOpen: { date: '2025-03-03', time: '09:00' } });
+    expect(night.message).toContain('今日办公时间为 09:00–12:00、13:30–17:00');
+    expect(night.message).toContain('下次办公时间：2025-03-03（周一）09:00');
+    expect(night.message).not.toContain('节假日');
+  });
+
+  it('finds the next range the same day, else the next day with hours', () => {
+    expect(closed('2025-03-03T12:30:00+08:00').nextOpen).toEqual({ date: '2025-03-03', time: '13:30' });
+    expect(closed('2025-03-03T17:00:00+08:00').nextOpen).toEqual({ date: '2025-03-04', time: '09:00' });
+    // Friday evening: Saturday morning hours come first.
+    expect(closed('2025-03-07T18:00:00+08:00').nextOpen).toEqual({ date: '2025-03-08', time: '09:00' });
+    // Saturday afternoon: Sunday has none, so Monday.
+    expect(closed('2025-03-08T14:00:00+08:00')).toMatchObject({ reason: 'OUTSIDE_HOURS', nextOpen: { date: '2025-03-10', time: '09:00' } });
+  });
+
+  it('names a weekend without hours', () => {
+    const sunday = closed('2025-03-09T10:00:00+08:00');
+    expect(sunday).toMatchObject({ reason: 'WEEKEND', nextOpen: { date: '2025-03-10', time: '09:00' } });
+    expect(sunday.message).toContain('周末');
+  });
+
+  it('names the holiday from the calendar and skips the whole break', () => {
+    const holiday = closed('2025-10-03T10:00:00+08:00');
+    expect(holiday.reason).toBe('HOLIDAY');
+    expect(holiday.holiday).toContain('国庆');
+    expect(holiday.nextOpen).toEqual({ date: '2025-10-09', time: '09:00' });
+    expect(holiday.message).toContain('国庆');
+    expect(holiday.message).toContain('下次办公时间：2025-10-09（周四）09:00');
+  });
+
+  it('says when a make-up working day (调休上班) is over', () => {
+    const evening = closed('2025-10-11T18:00:00+08:00');
+    expect(evening).toMatchObject({ reason: 'OUTSIDE_HOURS', nextOpen: { date: '2025-10-13', time: '09:00' } });
+    expect(evening.message).toContain('调休上班日');
+  });
+
+  it('keeps a hall that stays open on holidays (holidayHours) open then, and says when its holiday hours are over', () => {
+    const open = validateOfficeHours({ ...HALL, holidayHours: [['10:00', '15:00']] });
+    expect(isOpen(open, '2025-10-03T10:00:00+08:00', calendar)).toBe(true);
+    expect(isOpen(HALL, '2025-10-03T10:00:00+08:00', calendar)).toBe(false);
+    expect(hoursOn(open, '2025-10-03', calendar)).toEqual([['10:00', '15:00']]);
+    const evening = closureAt(open, '2025-10-03T16:00:00+08:00', calendar)!;
+    expect(evening).toMatchObject({ reason: 'OUTSIDE_HOURS', dayKind: 'HOLIDAY', nextOpen: { date: '2025-10-04', time: '10:00' } });
+    expect(describeClosure(evening, '2025-10-03')).toMatch(/国庆.*放假期间，今日办公时间为 10:00–15:00/);
+    expect(() => validateOfficeHours({ ...HALL, holidayHours: [['15:00', '10:00']] })).toThrow(InvalidHoursError);
+  });
+
+  it('does not guess an opening in a year no notice covers', () => {
+    const last = Math.max(...calendar.publishedYears);
+    const closure = closed(`${last}-12-31T18:00:00+08:00`);
+    expect(closure.nextOpen).toBeNull();
+    expect(closure.message).toContain('待节假日安排公布后确定');
   });
 });

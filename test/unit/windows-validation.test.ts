@@ -65,6 +65,13 @@ describe('window input', () => {
     expect('makeupDayHours' in draft.hours).toBe(false);
   });
 
+  it('keeps holiday hours when they are given, and none when not', () => {
+    expect('holidayHours' in validateWindowDraft(draftFromInput(INPUT)).hours).toBe(false);
+    const draft = validateWindowDraft(draftFromInput({ ...INPUT, holidayHours: ['14:00-17:00', '09:00-12:00'] }));
+    expect(draft.hours.holidayHours).toEqual([['09:00', '12:00'], ['14:00', '17:00']]);
+    expect(() => draftFromInput({ ...INPUT, holidayHours: ['9-12'] })).toThrow(/holidayHours\[0\]/);
+  });
+
   it('keeps make-up day hours when they are given', () => {
     const draft = validateWindowDraft(draftFromInput({ ...INPUT, makeupDayHours: ['13:00-17:00', '09:00-11:30'] }));
     expect(draft.hours.makeupDayHours).toEqual([['09:00', '11:30'], ['13:00', '17:00']]);
