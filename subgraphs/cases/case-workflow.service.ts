@@ -14,6 +14,7 @@ import type { WindowRecord } from '../windows/window.model.js';
 import type { Address, CaseEvent, CaseRecord, ResultDelivery, TransferChannel } from './case.model.js';
 import type { CaseStore, OutboxEntry, RecordedSubmission, SubmissionRequest } from './case.store.js';
 import type { TimetableWrites } from './case.store.js';
+import { assertApplicable } from './item-availability.js';
 
 /** Read access to the window directory, which the windows subgraph keeps current. */
 export interface WindowDirectory {
@@ -124,7 +125,7 @@ export class CaseWorkflow {
     if (!isOpen(window.hours, now, this.deps.calendar)) {
       throw new DomainError('WINDOW.CLOSED', `${window.name}当前不在办公时间（法定节假日不对外办理业务）`);
     }
-    const item = await this.item(input.itemCode);
+    const item = assertApplicable(await this.item(input.itemCode));
     const scope = deriveScope(window.divisionCode, item.divisionCode, item.scopes);
     const jurisdiction = await this.jurisdictionWindow(item, input.jurisdictionWindowId);
 
@@ -144,6 +145,8 @@ export class CaseWorkflow {
         department: item.department,
         legalLimitDays: item.legalLimitDays,
         promisedLimitDays: item.promisedLimitDays,
+        sampleData: item.sampleData,
+        powerType: item.powerType,
       },
       applicant,
       contact,

@@ -23,6 +23,7 @@ import { renderNotice } from './case.view.js';
 import { resolvers } from './resolvers.js';
 import { QueueAdmin } from '../../jobs/queue-admin.js';
 import { opsResolvers } from './ops.resolvers.js';
+import { guidedPlatforms } from '../platform/official-guides.js';
 
 export interface CasesContext {
   store: CaseStore;
@@ -70,7 +71,8 @@ export function createCaseWorkflow(deps: CasesDeps) {
   const workflow = new CaseWorkflow({
     store,
     windows: directory,
-    platforms: deps.platforms,
+    // Receipt reviews materials and snapshots limits as the official guide gives them, where one is loaded.
+    platforms: guidedPlatforms(deps.platforms, deps.redis),
     calendar,
     transfers: deps.transfers,
     alerts: deps.alerts,
