@@ -3,10 +3,10 @@
  * speak only this; each adapter translates its platform's envelope, field names,
  * time formats and status codes to and from it.
  */
-import type { CatalogItem, Decision, MaterialForm, PlatformStage, RequiredMaterial } from '../domain/catalog.js';
+import type { CatalogItem, Decision, ItemStatus, MaterialForm, PlatformStage, RequiredMaterial } from '../domain/catalog.js';
 import type { Region, Scope } from '../domain/region.js';
 
-export type { CatalogItem, Decision, MaterialForm, PlatformStage, Region, RequiredMaterial, Scope };
+export type { CatalogItem, Decision, ItemStatus, MaterialForm, PlatformStage, Region, RequiredMaterial, Scope };
 
 export interface CatalogPage {
   items: CatalogItem[];

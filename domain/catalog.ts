@@ -10,6 +10,12 @@ export interface RequiredMaterial {
   required: boolean;
 }
 
+/**
+ * Whether the item can be applied for where it is listed: seed 004 marks 暂停 (suspended)
+ * and 已下放 (the power was delegated to a lower level, which now receives applications).
+ */
+export type ItemStatus = 'AVAILABLE' | 'SUSPENDED' | 'DELEGATED';
+
 export interface CatalogItem {
   code: string;
   region: Region;
@@ -26,6 +32,11 @@ export interface CatalogItem {
   scopes: Scope[];
   /** True where limits and materials were generated, not taken from an official 办事指南. */
   sampleData: boolean;
+  /** The 办事指南 the limits and materials were loaded from, where ops loaded one (official-guides.ts). */
+  guideSource?: string;
+  status: ItemStatus;
+  /** The list's 备注 as published (e.g. 暂停, 已下放); null for an item listed without one. */
+  statusRemark: string | null;
 }
 
 /** Jurisdiction-side stages (seed 004): 受理 → 审核 → 决定 → 制证 → 盖章 → 出件, or 不予受理. */

@@ -15,7 +15,7 @@ import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, type GatewayKey } from '.
 import { formatError, hideSuggestions } from '../lib/graphql-errors.js';
 import { checkMeasure, documentLimitRules, listSizesOf, MAX_TOKENS, measureOperation, type ListSizes } from '../lib/graphql-limits.js';
 import { RateLimiter } from '../lib/rate-limit.js';
-import { headerValue, json, startHttpServer, type HttpRequest, type RunningServer } from '../lib/http-server.js';
+import { headerValue, json, startHttpServer, type HttpRequest, type Route, type RunningServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import { graphqlMetricsPlugin, metricsRoute } from '../lib/metrics.js';
 import { QueueAdmin } from '../jobs/queue-admin.js';
@@ -134,10 +134,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...(options.metricsListener ? [] : [options.production ? opsOnly(metricsRoute(metrics.registry), options.tokens) : metricsRoute(metrics.registry)]),
       ...opsRoutes({ tokens: options.tokens, queues, production: options.production }),
       ...(options.production ? [] : graphiqlRoutes()),
-      {
-        // Printable notices live with the cases ledger; front ends reach them through the one gateway origin.
+      // Printable notices and reports live with the cases ledger; front ends reach them through the one gateway origin.
+      ...['/notices/*', '/reports/*'].map((path): Route => ({
         method: 'GET',
-        path: '/notices/*',
+        path,
         handler: async (request) => {
           const cases = subgraphs.cases;
           if (!cases) return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'cases subgraph not configured' } });
@@ -163,7 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'subgraph "cases" is unavailable' } });
           }
         },
-      },
+      })),
       {
         method: 'GET',
         path: '/ready',

@@ -8,6 +8,7 @@
  *   calendar-load <file.json>   validate a State Council holiday notice and install it as the calendar overrides
  *   compose-check               check that supergraph.graphql matches the subgraph schemas
  *   catalog-invalidate <region> drop every instance's copy of CHONGQING's or SICHUAN's catalog
+ *   guide load <file.json>      validate a file of official 办事指南 (limits, materials) and put them in place of the sample values
  *   fault <sandbox> [setting=value ...] | clear
  *                               read, replace or clear the injected faults of a running sandbox
  *                               (yukuaiban, sichuan, courier, notify), e.g. fault sichuan errorRate=1
@@ -22,8 +23,9 @@ import { FAULTS_PATH, parseSandboxFaults } from '../adapters/sandbox-faults.rout
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createRedis } from '../lib/redis.js';
 import { invalidateCatalog } from '../subgraphs/platform/catalog.cache.js';
+import { OfficialGuideStore, validateGuideFile } from '../subgraphs/platform/official-guides.js';
 
-const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check | catalog-invalidate <CHONGQING|SICHUAN> | fault <yukuaiban|sichuan|courier|notify> [setting=value ...] | fault <sandbox> clear';
+const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check | catalog-invalidate <CHONGQING|SICHUAN> | guide load <file.json> | fault <yukuaiban|sichuan|courier|notify> [setting=value ...] | fault <sandbox> clear';
 const SANDBOXES = ['yukuaiban', 'sichuan', 'courier', 'notify'] as const;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OVERRIDES = new URL('../domain/data/calendar-overrides.json', import.meta.url);
@@ -96,6 +98,16 @@ async function main(): Promise<number> {
       if (region !== 'CHONGQING' && region !== 'SICHUAN') return usage();
       return withQueues(async (_admin, redis) => {
         console.log(`catalog of ${region} invalidated (generation ${await invalidateCatalog(redis, region)})`);
+        return 0;
+      });
+    }
+    case 'guide': {
+      const [action, file] = args;
+      if (action !== 'load' || !file) return usage();
+      const guides = validateGuideFile(JSON.parse(readFileSync(file, 'utf8')));
+      return withQueues(async (_admin, redis) => {
+        const loaded = await new OfficialGuideStore(redis).load(guides);
+        console.log(`official guides of ${loaded.items} item(s) loaded (${loaded.regions.join(', ')}); their cached catalogs were dropped`);
         return 0;
       });
     }

@@ -9,6 +9,7 @@ import { RedisNonceStore } from '../lib/nonce-store.js';
 import type { JobQueues } from '../jobs/job-queues.js';
 import { startCasesSubgraph } from './cases/server.js';
 import { CatalogCache } from './platform/catalog.cache.js';
+import { guidedPlatforms } from './platform/official-guides.js';
 import { startChongqingSubgraph } from './chongqing/server.js';
 import { startCourierSubgraph } from './courier/server.js';
 import { startSichuanSubgraph } from './sichuan/server.js';
@@ -27,7 +28,8 @@ export interface SubgraphDeps {
 export function startSubgraphByName(name: SubgraphName, port: number, deps: SubgraphDeps): Promise<RunningServer> {
   const common = { logger: deps.logger.child({ subgraph: name }), host: deps.config.host, port, tokens: deps.tokens, gatewayKeys: deps.config.gatewayKeys };
   const { platforms } = deps.config;
-  const catalog = (region: Region) => new CatalogCache(deps.redis, deps.platforms[region], { maxAgeMs: deps.config.catalog.cacheMaxAgeMs });
+  const guided = guidedPlatforms(deps.platforms, deps.redis);
+  const catalog = (region: Region) => new CatalogCache(deps.redis, guided[region], { maxAgeMs: deps.config.catalog.cacheMaxAgeMs });
   switch (name) {
     case 'cases':
       return startCasesSubgraph({

@@ -6,6 +6,8 @@
  *   阿府办函〔2019〕88号 (seed 004), transcribed column by column: 序号, 现业务主管部门,
  *   对应序号, 权力类型, 权力名称, a "×" mark and 备注. The extracted text does not say which
  *   column the "×" belongs to (行使层级 most likely), so it is kept verbatim, uninterpreted.
+ *   备注 is read: 暂停 (rows 32, 73) suspends the item, 已下放 (row 13) says the power went
+ *   down a level; neither can be applied for here. Those three are the annex's only remarks.
  * - 四川省水利厅 (510000): 水利工程质量检测单位乙级资质认定, a 川渝通办 item since
  *   2022-05-23 (seed 000).
  * - 四川省自然资源厅 (510000): 矿业权登记, which seed 003 reports handled as 省内通办,
@@ -16,7 +18,7 @@
  * the item code, so they are stable across runs, and every item says `sampleData: true`.
  */
 import { createHash } from 'node:crypto';
-import type { CatalogItem, MaterialForm, RequiredMaterial, Scope } from '../platform.port.js';
+import type { CatalogItem, ItemStatus, MaterialForm, RequiredMaterial, Scope } from '../platform.port.js';
 
 type SeedRow = readonly [
   serial: number,
@@ -234,7 +236,9 @@ function itemCode(division: string, serial: number): string {
   return `${division}-${String(serial).padStart(5, '0')}`;
 }
 
-function abaItem([serial, department, , powerType, name]: SeedRow): CatalogItem {
+const STATUS_OF_REMARK = { '': 'AVAILABLE', 暂停: 'SUSPENDED', 已下放: 'DELEGATED' } as const satisfies Record<SeedRow[6], ItemStatus>;
+
+function abaItem([serial, department, , powerType, name, , remark]: SeedRow): CatalogItem {
   const code = itemCode(ABA_DIVISION, serial);
   const person = PERSON_ITEM.test(name);
   const alsoChongqing = derivation(`${code}/scopes`)() % 4 === 0;
@@ -251,6 +255,8 @@ function abaItem([serial, department, , powerType, name]: SeedRow): CatalogItem 
     materials: generateMaterials(code, name, person, person ? PERSON_MATERIALS : ORGANISATION_MATERIALS),
     scopes: alsoChongqing ? ['SICHUAN_CHONGQING', 'IN_PROVINCE'] : ['IN_PROVINCE'],
     sampleData: true,
+    status: STATUS_OF_REMARK[remark],
+    statusRemark: remark || null,
   };
 }
 
@@ -268,6 +274,8 @@ function provincialItem(seed: ProvincialSeed): CatalogItem {
     materials: generateMaterials(code, seed.name, false, seed.specificMaterials),
     scopes: seed.scopes,
     sampleData: true,
+    status: 'AVAILABLE',
+    statusRemark: null,
   };
 }
 

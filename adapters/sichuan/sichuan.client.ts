@@ -20,6 +20,7 @@ import type {
 import {
   CASE_STATUS_STAGE,
   DECISION_RESULT,
+  ITEM_STATE_OF_CODE,
   MATERIAL_FORM_CODE,
   MATERIAL_FORM_OF_CODE,
   MAX_BATCH,
@@ -378,6 +379,8 @@ function toCatalogItem(wire: WireItem): CatalogItem {
     })),
     scopes: [...new Set(wire.tbTypeList.map((code) => SCOPE_OF_CODE[code]))],
     sampleData: wire.isSample === '1',
+    status: ITEM_STATE_OF_CODE[wire.itemState ?? '0'],
+    statusRemark: wire.remark ?? null,
   };
 }
 

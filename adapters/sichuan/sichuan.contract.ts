@@ -4,7 +4,7 @@
  * sandbox both validate against these, so the contract has one definition.
  */
 import { z } from 'zod';
-import type { Decision, MaterialForm, PlatformStage, Scope } from '../platform.port.js';
+import type { Decision, ItemStatus, MaterialForm, PlatformStage, Scope } from '../platform.port.js';
 import { SIGN_TYPE, parseWireTime } from './sichuan.signature.js';
 
 export const SICHUAN_ENDPOINTS = {
@@ -94,6 +94,19 @@ export const SCOPE_CODE = {
   CROSS_PROVINCE: 'KSTB',
 } as const satisfies Partial<Record<Scope, string>>;
 
+/** 事项状态: 在用, 暂停 (suspended), 已下放 (delegated to a lower level). Absent means 在用. */
+export const ITEM_STATE_CODE = {
+  AVAILABLE: '0',
+  SUSPENDED: '1',
+  DELEGATED: '2',
+} as const satisfies Record<ItemStatus, string>;
+
+export const ITEM_STATE_OF_CODE = {
+  '0': 'AVAILABLE',
+  '1': 'SUSPENDED',
+  '2': 'DELEGATED',
+} as const satisfies Record<(typeof ITEM_STATE_CODE)[ItemStatus], ItemStatus>;
+
 export const SCOPE_OF_CODE = {
   CYTB: 'SICHUAN_CHONGQING',
   SNTB: 'IN_PROVINCE',
@@ -156,6 +169,9 @@ export const wireItemSchema = z
   tbTypeList: z.array(z.enum(['CYTB', 'SNTB', 'KSTB'])),
   /** Project extension: "1" where the 办事指南 data is generated sample data. */
   isSample: flag.optional(),
+  itemState: z.enum(['0', '1', '2']).optional(),
+  /** 备注 as the list prints it beside the state. */
+  remark: text.optional(),
 })
   .refine((item) => item.areaCode.startsWith('51'), 'areaCode must be a Sichuan division (51xxxx)')
   .refine((item) => item.itemCode.startsWith(`${item.areaCode}-`), 'itemCode must begin with areaCode');

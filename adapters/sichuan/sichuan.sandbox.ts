@@ -14,6 +14,7 @@ import { serveFaultControl } from '../sandbox-faults.route.js';
 import { canonicalJson, describeZodIssues } from '../wire.kit.js';
 import { SICHUAN_CATALOG } from './sichuan.catalog.js';
 import {
+  ITEM_STATE_CODE,
   MATERIAL_FORM_CODE,
   RTN,
   RTN_MESSAGES,
@@ -442,6 +443,8 @@ function toWireItem(item: CatalogItem): WireItem {
     })),
     tbTypeList: item.scopes.flatMap((scope) => (scope in SCOPE_CODE ? [SCOPE_CODE[scope as keyof typeof SCOPE_CODE]] : [])),
     isSample: item.sampleData ? '1' : '0',
+    ...(item.status === 'AVAILABLE' ? {} : { itemState: ITEM_STATE_CODE[item.status] }),
+    ...(item.statusRemark ? { remark: item.statusRemark } : {}),
   };
 }
 

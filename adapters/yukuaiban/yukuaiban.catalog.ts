@@ -158,6 +158,9 @@ export function buildCatalogItem(seed: SeedItem): CatalogItem {
     materials: generatedMaterials(seed, legalName, digest),
     scopes: [...(seed.scopes ?? DEFAULT_SCOPES)],
     sampleData: true,
+    // Seed 001's list has no 备注 column: every item it names is open.
+    status: 'AVAILABLE',
+    statusRemark: null,
   };
 }
 

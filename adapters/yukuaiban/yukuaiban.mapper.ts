@@ -11,6 +11,7 @@ import {
   ykbTimeToMillis,
   YKB_APPLICANT_KINDS,
   YKB_DECISIONS,
+  YKB_ITEM_STATES,
   YKB_MATERIAL_FORMS,
   YKB_POWER_TYPES,
   YKB_SCOPES,
@@ -25,6 +26,7 @@ import {
 const MATERIAL_FORM_CODES = inverse(YKB_MATERIAL_FORMS);
 const SCOPE_CODES = inverse(YKB_SCOPES);
 const APPLICANT_KIND_CODES = inverse(YKB_APPLICANT_KINDS);
+const ITEM_STATE_CODES = inverse(YKB_ITEM_STATES);
 const POWER_TYPE_CODES: Record<string, YkbPowerTypeCode | undefined> = inverse(YKB_POWER_TYPES);
 
 /** Only for strings the schema has already accepted as ykb times. */
@@ -51,6 +53,8 @@ export function itemFromWire(wire: YkbItem): CatalogItem {
     })),
     scopes: wire.tbfw.map((code) => YKB_SCOPES[code]),
     sampleData: wire.slsj === true,
+    status: YKB_ITEM_STATES[wire.sxzt ?? '1'],
+    statusRemark: wire.bz ?? null,
   };
 }
 
@@ -74,6 +78,8 @@ export function itemToWire(item: CatalogItem): YkbItem {
     })),
     tbfw: item.scopes.map((scope) => SCOPE_CODES[scope]),
     ...(item.sampleData ? { slsj: true } : {}),
+    ...(item.status === 'AVAILABLE' ? {} : { sxzt: ITEM_STATE_CODES[item.status] }),
+    ...(item.statusRemark ? { bz: item.statusRemark } : {}),
   };
 }
 

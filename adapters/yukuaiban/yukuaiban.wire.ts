@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { describeZodIssues } from '../wire.kit.js';
-import type { ApplicantRef, Decision, MaterialForm, PlatformStage, Scope } from '../platform.port.js';
+import type { ApplicantRef, Decision, ItemStatus, MaterialForm, PlatformStage, Scope } from '../platform.port.js';
 
 export const YKB_API = {
   items: '/api/v1/items',
@@ -84,6 +84,10 @@ export type YkbScopeCode = keyof typeof YKB_SCOPES;
 
 export const YKB_DECISIONS = { '1': 'APPROVED', '2': 'DENIED' } as const satisfies Record<string, Decision>;
 export type YkbDecisionCode = keyof typeof YKB_DECISIONS;
+
+/** 事项状态: 1 在用, 2 暂停, 3 已下放. Absent means 在用. */
+export const YKB_ITEM_STATES = { '1': 'AVAILABLE', '2': 'SUSPENDED', '3': 'DELEGATED' } as const satisfies Record<string, ItemStatus>;
+export type YkbItemStateCode = keyof typeof YKB_ITEM_STATES;
 
 export const YKB_APPLICANT_KINDS = { '1': 'PERSON', '2': 'ORGANISATION' } as const satisfies Record<string, ApplicantRef['kind']>;
 export type YkbApplicantKindCode = keyof typeof YKB_APPLICANT_KINDS;
@@ -164,6 +168,9 @@ export const ykbItemSchema = z.object({
   cllb: z.array(ykbMaterialSchema).max(100),
   tbfw: z.array(z.enum(codesOf(YKB_SCOPES))).min(1),
   slsj: z.boolean().optional(),
+  sxzt: z.enum(codesOf(YKB_ITEM_STATES)).optional(),
+  /** 备注 as the list prints it. */
+  bz: text(200).optional(),
 });
 export type YkbItem = z.infer<typeof ykbItemSchema>;
 

@@ -23,6 +23,9 @@ const CHARS_PER_LINE = 46;
  */
 const LINES_AT_NORMAL_SIZE = 18;
 
+const SAMPLE_MARK = '（示例）';
+const SAMPLE_REMARK = '备注：本事项的法定时限、承诺期限和材料清单为示例数据，不是官方办事指南，不作为办理依据。';
+
 /** Blank for the applicant to fill in by hand when signing. */
 const HANDWRITTEN_DATE = '　　年　　月　　日　　时';
 
@@ -80,7 +83,8 @@ function renderCopy(data: NoticeData, body: NoticeBody, heading: CopyHeading): S
 <tr><th scope="row">申请人名称</th><td colspan="5">${data.applicantName}</td></tr>
 <tr><th scope="row">申请事项名称</th><td colspan="5">${data.itemName}</td></tr>
 <tr><th scope="row">法定事项名称</th><td colspan="5">${data.legalItemName}</td></tr>
-<tr><th scope="row">申请联系人<br>联系电话</th><td>${data.contactName}<br>${data.contactPhone}</td><th scope="row">法定<br>时限</th><td class="days">${data.legalLimitDays}个工作日</td><th scope="row">承诺<br>期限</th><td class="days">${data.promisedLimitDays}个工作日</td></tr>
+<tr><th scope="row">申请联系人<br>联系电话</th><td>${data.contactName}<br>${data.contactPhone}</td><th scope="row">法定<br>时限</th><td class="days">${data.legalLimitDays}个工作日${data.sampleData ? SAMPLE_MARK : ''}</td><th scope="row">承诺<br>期限</th><td class="days">${data.promisedLimitDays}个工作日${data.sampleData ? SAMPLE_MARK : ''}</td></tr>
+${data.sampleData ? html`<tr class="sample-remark"><td colspan="6">${SAMPLE_REMARK}</td></tr>` : ''}
 <tr class="details-row"><td colspan="6" class="details${compact ? ' compact' : ''}"><p>${body.intro}</p>
 <ol>${body.lines.map((line) => html`<li>${line}</li>`)}</ol></td></tr>
 <tr><td colspan="6" class="paragraph">${body.paragraph}</td></tr>

@@ -46,6 +46,7 @@ body {
 .form tr { break-inside: avoid; page-break-inside: avoid; }
 .form th { font-weight: normal; text-align: center; }
 .form td.days { text-align: center; white-space: nowrap; }
+.form tr.sample-remark td { font-size: 9pt; font-weight: bold; }
 .col-label { width: 30%; }
 .col-contact { width: 24%; }
 .col-sub { width: 8%; }

@@ -35,6 +35,11 @@ export interface NoticeData {
   contactPhone: string;
   legalLimitDays: number;
   promisedLimitDays: number;
+  /**
+   * True where the limits and the material list are generated sample values, not the item's
+   * official 办事指南: the form then says so where they are printed, so nobody relies on them.
+   */
+  sampleData: boolean;
   /** 经办人 at the receiving window. */
   handler: string;
   materials: readonly NoticeMaterial[];

@@ -34,14 +34,57 @@ export interface CounterDelta {
 
 export const statisticsKey = (date: string) => `stats:${date}`;
 
-/** One hash per day; a field per metric and (owning region, department, item). */
-export function statisticsField(metric: Metric, record: Pick<CaseRecord, 'jurisdictionRegion' | 'item' | 'itemCode'>): string {
-  return `${metric}|${record.jurisdictionRegion}|${record.item.department}|${record.itemCode}`;
+/** Seed 003 reports 行政许可, 公共服务 and the other nine kinds of 行政权力 (其它九类行权事项) apart. */
+export type PowerTypeCategory = 'LICENSING' | 'PUBLIC_SERVICE' | 'OTHER_POWERS';
+
+export function powerTypeCategory(powerType: string): PowerTypeCategory {
+  if (powerType === '行政许可') return 'LICENSING';
+  if (powerType === '公共服务') return 'PUBLIC_SERVICE';
+  return 'OTHER_POWERS';
 }
 
-export function parseStatisticsField(field: string): { metric: Metric; region: string; department: string; itemCode: string } {
-  const [metric, region, department, itemCode] = field.split('|');
-  return { metric: metric as Metric, region: region!, department: department!, itemCode: itemCode! };
+/**
+ * 行使层级 of the department that decides, read from the item's division: 省本级 for a province
+ * (and for Chongqing, a municipality at provincial level), 市州 for a prefecture, else 县区.
+ */
+export type AdministrativeLevel = 'PROVINCIAL' | 'PREFECTURAL' | 'COUNTY';
+
+export function administrativeLevel(itemCode: string): AdministrativeLevel {
+  const division = itemCode.slice(0, 6);
+  if (division.endsWith('0000')) return 'PROVINCIAL';
+  if (division.endsWith('00')) return 'PREFECTURAL';
+  return 'COUNTY';
+}
+
+/**
+ * One hash per day; a field per metric and (owning region, department, item, power type
+ * category, level). Cases received before the power type was kept count under no category.
+ */
+export function statisticsField(metric: Metric, record: Pick<CaseRecord, 'jurisdictionRegion' | 'item' | 'itemCode'>): string {
+  const category = record.item.powerType === undefined ? '' : powerTypeCategory(record.item.powerType);
+  return `${metric}|${record.jurisdictionRegion}|${record.item.department}|${record.itemCode}|${category}|${administrativeLevel(record.itemCode)}`;
+}
+
+export interface StatisticsFieldKey {
+  metric: Metric;
+  region: string;
+  department: string;
+  itemCode: string;
+  powerType: PowerTypeCategory | null;
+  level: AdministrativeLevel;
+}
+
+/** Fields written before the last two dimensions existed have four parts; their level follows from the item code. */
+export function parseStatisticsField(field: string): StatisticsFieldKey {
+  const [metric, region, department, itemCode, category] = field.split('|');
+  return {
+    metric: metric as Metric,
+    region: region!,
+    department: department!,
+    itemCode: itemCode!,
+    powerType: (category || null) as PowerTypeCategory | null,
+    level: administrativeLevel(itemCode!),
+  };
 }
 
 /** What a change from `previous` (null: a new case) to `next` adds to the day's figures. */

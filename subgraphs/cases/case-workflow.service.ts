@@ -14,6 +14,7 @@ import type { WindowRecord } from '../windows/window.model.js';
 import type { Address, CaseEvent, CaseRecord, ResultDelivery, TransferChannel } from './case.model.js';
 import type { CaseStore, OutboxEntry, RecordedSubmission, SubmissionRequest } from './case.store.js';
 import type { TimetableWrites } from './case.store.js';
+import { assertApplicable } from './item-availability.js';
 
 /** Read access to the window directory, which the windows subgraph keeps current. */
 export interface WindowDirectory {
@@ -123,7 +124,7 @@ export class CaseWorkflow {
     }
     const closure = closureAt(window.hours, now, this.deps.calendar);
     if (closure) throw new DomainError('WINDOW.CLOSED', `${window.name}现不办理收件：${describeClosure(closure, shanghaiDateOf(now))}`);
-    const item = await this.item(input.itemCode);
+    const item = assertApplicable(await this.item(input.itemCode));
     const scope = deriveScope(window.divisionCode, item.divisionCode, item.scopes);
     const jurisdiction = await this.jurisdictionWindow(item, input.jurisdictionWindowId);
 
@@ -143,6 +144,8 @@ export class CaseWorkflow {
         department: item.department,
         legalLimitDays: item.legalLimitDays,
         promisedLimitDays: item.promisedLimitDays,
+        sampleData: item.sampleData,
+        powerType: item.powerType,
       },
       applicant,
       contact,

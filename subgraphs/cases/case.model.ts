@@ -34,7 +34,17 @@ export interface CaseRecord {
   /** The region that owns the item and decides; its platform holds `platformCaseId`. */
   jurisdictionRegion: Region;
   /** As published when the application was received: notices must keep printing what the applicant applied for. */
-  item: { name: string; legalName: string; department: string; legalLimitDays: number; promisedLimitDays: number };
+  item: {
+    name: string;
+    legalName: string;
+    department: string;
+    legalLimitDays: number;
+    promisedLimitDays: number;
+    /** Whether the limits and materials were sample values (optional: absent on cases received before it was kept). */
+    sampleData?: boolean;
+    /** 权力类型, a dimension of the statistics (absent on cases received before it was kept). */
+    powerType?: string;
+  };
   applicant: { kind: 'PERSON' | 'ORGANISATION'; name: string; idNumber: string };
   contact: { name: string; phone: string };
   delivery: { method: ResultDelivery; address: Address | null };

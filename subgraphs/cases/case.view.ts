@@ -60,6 +60,8 @@ export function renderNotice(
     contactPhone: record.contact.phone,
     legalLimitDays: record.item.legalLimitDays,
     promisedLimitDays: record.item.promisedLimitDays,
+    // Cases received before the flag was kept were all received against the generated catalogs.
+    sampleData: record.item.sampleData ?? true,
     handler: record.handler,
     issuedAt: notice.issuedAt,
   };

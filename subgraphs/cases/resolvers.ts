@@ -9,13 +9,14 @@ import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSuper
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from './case-workflow.service.js';
 import { searchCatalog } from './catalog.source.js';
-import { departmentStatistics, periodStatistics, weekOf } from './statistics.service.js';
-import { renderWeeklyReport } from './weekly-report.renderer.js';
+import { periodStatistics } from './statistics.service.js';
+import { weeklyReportPage } from './weekly-report.page.js';
 import type { AlertRecord, AlertStatus } from './alert.store.js';
 import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from './case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
 import { NOTICE_FIELDS, PERSONAL_DATA_READ, personalDataReason, recordPersonalDataRead, type PersonalDataPurpose } from './personal-data.audit.js';
+import type { AdministrativeLevel, PowerTypeCategory } from './case-statistics.js';
 
 const ITEM_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingServiceItem', SICHUAN: 'SichuanServiceItem' };
 const PLATFORM_CASE_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingPlatformCase', SICHUAN: 'SichuanPlatformCase' };
@@ -77,17 +78,18 @@ export const resolvers = {
     weeklyReport: async (_: unknown, args: { weekOf: string; region: Region }, ctx: CasesContext) => {
       const { caller } = ctx;
       if (caller.role !== 'OPS' && !(caller.role === 'SUPERVISOR' && caller.region === args.region)) throw new ForbiddenError();
-      const { from, to } = weekOf(args.weekOf);
-      const query = { from, to, region: args.region };
-      const [totals, departments] = await Promise.all([
-        periodStatistics(ctx.store, query, ctx.now()),
-        departmentStatistics(ctx.store, query),
-      ]);
-      return renderWeeklyReport({ region: args.region, from, to, issuedOn: shanghaiDateOf(ctx.now()), totals, departments });
+      return weeklyReportPage({ store: ctx.store, calendar: ctx.calendar, now: ctx.now() }, args.region, args.weekOf);
     },
     statistics: (
       _: unknown,
-      args: { period: { from: string; to: string }; region?: Region | null; department?: string | null; itemCode?: string | null },
+      args: {
+        period: { from: string; to: string };
+        region?: Region | null;
+        department?: string | null;
+        itemCode?: string | null;
+        powerType?: PowerTypeCategory | null;
+        level?: AdministrativeLevel | null;
+      },
       ctx: CasesContext,
     ) => {
       const { caller } = ctx;
@@ -96,7 +98,14 @@ export const resolvers = {
       if (caller.role === 'SUPERVISOR' && region !== caller.region) throw new ForbiddenError();
       return periodStatistics(
         ctx.store,
-        { ...args.period, region, department: args.department ?? undefined, itemCode: args.itemCode ?? undefined },
+        {
+          ...args.period,
+          region,
+          department: args.department ?? undefined,
+          itemCode: args.itemCode ?? undefined,
+          powerType: args.powerType ?? undefined,
+          level: args.level ?? undefined,
+        },
         ctx.now(),
       );
     },

@@ -5,7 +5,7 @@ import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/
 import type { Region } from '../../domain/region.js';
 import { DomainError } from '../../domain/errors.js';
 import type { TokenVerifier } from '../../lib/auth/access-token.js';
-import { headerValue, json, type HttpResponse, type Route, type RunningServer } from '../../lib/http-server.js';
+import { headerValue, json, type HttpRequest, type HttpResponse, type Route, type RunningServer } from '../../lib/http-server.js';
 import { assertMayReveal } from '../../lib/case-access.policy.js';
 import { ForbiddenError } from '../../lib/auth/caller.js';
 import { NOTICE_FIELDS, recordPersonalDataRead } from './personal-data.audit.js';
@@ -24,6 +24,8 @@ import { resolvers } from './resolvers.js';
 import { noticeLinks, type NoticeLinks } from './notice-link.signer.js';
 import { QueueAdmin } from '../../jobs/queue-admin.js';
 import { opsResolvers } from './ops.resolvers.js';
+import { guidedPlatforms } from '../platform/official-guides.js';
+import { weeklyReportPage } from './weekly-report.page.js';
 
 export interface CasesContext {
   store: CaseStore;
@@ -75,7 +77,8 @@ export function createCaseWorkflow(deps: CasesDeps) {
   const workflow = new CaseWorkflow({
     store,
     windows: directory,
-    platforms: deps.platforms,
+    // Receipt reviews materials and snapshots limits as the official guide gives them, where one is loaded.
+    platforms: guidedPlatforms(deps.platforms, deps.redis),
     calendar,
     transfers: deps.transfers,
     alerts: deps.alerts,
@@ -95,6 +98,39 @@ export interface CasesSubgraphDeps extends CasesDeps {
 export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<CasesContext> {
   const { store, directory, calendar, now, workflow } = createCaseWorkflow(deps);
   const alerts = new AlertStore(deps.redis);
+
+  const authenticate = async (request: HttpRequest): Promise<Caller | HttpResponse> => {
+    try {
+      return await deps.tokens.verify(headerValue(request.headers.authorization));
+    } catch (error) {
+      const code = error instanceof DomainError ? error.code : 'AUTH.UNAUTHENTICATED';
+      return json(401, { error: { code, message: '未登录或登录已失效' } });
+    }
+  };
+
+  // The 窗口工作周报 as a printable page: /reports/weekly/<region>/<any day of the week>, for the region's supervisors.
+  const weeklyReport: Route = {
+    method: 'GET',
+    path: '/reports/weekly/*',
+    handler: async (request): Promise<HttpResponse> => {
+      const caller = await authenticate(request);
+      if (!('role' in caller)) return caller;
+      const [region, date] = request.path.split('/').slice(3).map(decodeURIComponent);
+      if ((region !== 'CHONGQING' && region !== 'SICHUAN') || !date) {
+        return json(404, { error: { code: 'REPORT.NOT_FOUND', message: '周报地址应为 /reports/weekly/<CHONGQING|SICHUAN>/<YYYY-MM-DD>' } });
+      }
+      if (caller.role !== 'SUPERVISOR' || caller.region !== region) {
+        return json(403, { error: { code: 'AUTH.FORBIDDEN', message: '周报仅供本地区督查人员查看' } });
+      }
+      try {
+        const body = await weeklyReportPage({ store, calendar, now: now() }, region, date);
+        return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body };
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        return json(400, { error: { code: error.code, message: error.message } });
+      }
+    },
+  };
 
   const notices: Route = {
     method: 'GET',
@@ -154,7 +190,7 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       Query: { ...resolvers.Query, ...opsResolvers.Query },
       Mutation: { ...resolvers.Mutation, ...opsResolvers.Mutation },
     },
-    gatewayRoutes: [notices],
+    gatewayRoutes: [notices, weeklyReport],
     context: async (_request, caller) => {
       const catalogs = { CHONGQING: deps.catalogs.CHONGQING.reader(), SICHUAN: deps.catalogs.SICHUAN.reader() };
       return {

@@ -18,14 +18,14 @@ interface Entry<V> {
   fetchedAt: number;
 }
 
-const generationKey = (region: Region) => `catalog:generation:${region}`;
+export const catalogGenerationKey = (region: Region) => `catalog:generation:${region}`;
 
 /**
  * Drops every process's copy of a region's catalog: for when the platform has
  * published revised items (new required materials, a renamed department).
  */
 export async function invalidateCatalog(redis: Redis, region: Region): Promise<number> {
-  return redis.incr(generationKey(region));
+  return redis.incr(catalogGenerationKey(region));
 }
 
 /**
@@ -81,7 +81,7 @@ export class CatalogCache {
 
   private async currentGeneration(): Promise<string | null> {
     try {
-      return (await this.redis.get(generationKey(this.port.region))) ?? '0';
+      return (await this.redis.get(catalogGenerationKey(this.port.region))) ?? '0';
     } catch {
       return null;
     }

@@ -37,6 +37,7 @@ const receipt: ReceiptNoticeData = {
   contactPhone: '13812345678',
   legalLimitDays: 20,
   promisedLimitDays: 10,
+  sampleData: false,
   handler: '王芳',
   materials: MATERIALS,
   issuedAt: '2025-11-24T10:05:00+08:00',
@@ -63,6 +64,8 @@ const deficiency: DeficiencyNoticeData = {
 const LONG_OPINION = '复印件不清晰且未加盖单位公章，请提供清晰的复印件并加盖单位公章，同时提交原件核验，原件核验后当场退还';
 const crowded: DeficiencyNoticeData = {
   ...deficiency,
+  // The sample-data remark takes a row of its own: the worst case carries it too.
+  sampleData: true,
   scope: 'IN_PROVINCE',
   jurisdictionWindow: { name: '阿坝藏族羌族自治州政务服务中心水务局“省内通办”窗口（综合受理窗口，无差别受理）' },
   materials: MATERIALS.map((material, i) => ({
@@ -147,6 +150,8 @@ describe('notices in a real browser', () => {
         ]);
         // Only the document itself was requested: no fonts, images or styles from anywhere.
         expect(requested).toEqual([path]);
+        expect(await page.locator('tr.sample-remark').count()).toBe(0);
+        expect(text).not.toContain('示例');
 
         await page.screenshot({ path: `${ARTIFACTS}/${artifact}`, fullPage: true });
 
@@ -163,6 +168,14 @@ describe('notices in a real browser', () => {
     const page = await open('/crowded');
     try {
       expect(await page.locator('section.copy').count()).toBe(3);
+      // Generated limits and materials say so, visibly, on every copy.
+      const remarks = page.locator('tr.sample-remark');
+      expect(await remarks.count()).toBe(3);
+      for (const remark of await remarks.all()) {
+        expect(await remark.isVisible()).toBe(true);
+        expect(await remark.innerText()).toContain('示例数据，不是官方办事指南');
+      }
+      expect(await page.locator('td.days').first().innerText()).toBe('20个工作日（示例）');
       expect(await page.locator('.copy-label strong').allInnerTexts()).toEqual(['申请人留存', '收件地“通办”窗口留存', '属地“通办”窗口留存']);
       expect(pdfPageCount(await page.pdf({ preferCSSPageSize: true }))).toBe(3);
     } finally {

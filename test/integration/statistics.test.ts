@@ -86,7 +86,8 @@ describe('supervision statistics from counters', () => {
     query ($p: PeriodInput!, $item: ID) {
       statistics(period: $p, itemCode: $item) {
         received deficient forwarded finished finishedWithinLimit finishedWithinLimitRate refused overdueNow
-        evaluations goodEvaluations goodRate averageScore averageWorkingDays { receiving transfer jurisdiction }
+        evaluations goodEvaluations goodRate evaluationRate averageScore averageWorkingDays { receiving transfer jurisdiction }
+        byPowerType { powerType received finished }
       }
     }
   `;
@@ -107,12 +108,30 @@ describe('supervision statistics from counters', () => {
         evaluations: 2,
         goodEvaluations: 1,
         goodRate: 0.5,
+        // 办件评价率: both finished cases were rated.
+        evaluationRate: 1,
         averageScore: 3.5,
         // Finished case: (11-24, 11-25] = 1 at the window, (11-25, 11-26] = 1 in transfer, (11-26, 11-28] = 2 at the
         // jurisdiction. The refused one was dispatched and accepted on the day it was received: 0 and 0.
         averageWorkingDays: { receiving: 0.5, transfer: 0.5, jurisdiction: 2 },
+        byPowerType: [
+          { powerType: 'LICENSING', received: 2, finished: 2 },
+          { powerType: 'PUBLIC_SERVICE', received: 0, finished: 0 },
+          { powerType: 'OTHER_POWERS', received: 0, finished: 0 },
+        ],
       },
     });
+    const byLevel = async (level: string, powerType: string) =>
+      (
+        await stack.as(SUPERVISOR_SC).query<{ statistics: { received: number } }>(
+          'query ($p: PeriodInput!, $level: AdministrativeLevel, $type: PowerTypeCategory) { statistics(period: $p, level: $level, powerType: $type) { received } }',
+          { p: { from: '2025-11-24', to: '2025-11-30' }, level, type: powerType },
+        )
+      ).data!.statistics.received;
+    // Both items are 四川省 (510000) items, 行政许可.
+    expect(await byLevel('PROVINCIAL', 'LICENSING')).toBe(2);
+    expect(await byLevel('PREFECTURAL', 'LICENSING')).toBe(0);
+    expect(await byLevel('PROVINCIAL', 'PUBLIC_SERVICE')).toBe(0);
     const item = await stack.as(SUPERVISOR_SC).query(STATS, { p: { from: '2025-11-24', to: '2025-11-30' }, item: MINING.code });
     expect(item.data).toMatchObject({ statistics: { received: 1, refused: 1, finished: 1, goodRate: 0, deficient: 0 } });
   });
@@ -134,22 +153,64 @@ describe('supervision statistics from counters', () => {
     expect(result.errors).toBeUndefined();
     const page = result.data!.weeklyReport;
     expect(page).toContain('窗口工作周报');
-    expect(page).toContain('（11月24日—11月30日）');
     expect(page).toContain('本周受理通办件2件（另出具一次性告知书1件）');
-    expect(page).toContain('好评率50.0%');
+    expect(page).toContain('办件评价率100.0%，好评率50.0%');
     expect(page).toMatch(/<td class="name">四川省水利厅<\/td><td>1<\/td>/);
     expect(page).toMatch(/<td class="name">四川省自然资源厅<\/td><td>1<\/td>/);
+
+    const other = await stack.as({ ...SUPERVISOR_SC, region: 'CHONGQING' }).query('{ weeklyReport(weekOf: "2025-11-26", region: SICHUAN) }');
+    expect(other.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
+  });
+
+  it('serves the report as a printable page through the gateway, with SVG charts, for the region’s supervisors only', async () => {
+    const url = `${stack.gateway.url}/reports/weekly/SICHUAN/2025-11-26`;
+    const as = async (caller: Caller | null) =>
+      fetch(url, caller ? { headers: { authorization: `Bearer ${await stack.token(caller)}` } } : {});
+    expect((await as(null)).status).toBe(401);
+    expect((await as({ subject: 'staff', role: 'WINDOW_STAFF', region: 'SICHUAN', windowId: 'W-510000-01' })).status).toBe(403);
+    expect((await as({ subject: 'ops', role: 'OPS', region: 'SICHUAN', windowId: null })).status).toBe(403);
+    expect((await as({ ...SUPERVISOR_SC, region: 'CHONGQING' })).status).toBe(403);
+    const response = await as(SUPERVISOR_SC);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    const page = await response.text();
 
     const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
-      await tab.setContent(page);
-      expect(await tab.locator('tbody tr').count()).toBe(2);
+      const fetched: string[] = [];
+      tab.on('request', (request) => fetched.push(request.url()));
+      await tab.route('**/*', (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: page }));
+      await tab.goto('http://report.test/');
+      const text = await tab.locator('body').innerText();
+      // 2025-01-06 begins the series; no week of 2025 up to 11-24 was all holiday.
+      expect(text).toContain('2025年第47期（总第47期）');
+      // The period as seed 003 writes it: the working days of the week.
+      expect(text).toContain('（11月24日—11月28日）');
+      expect(text).toContain('2025年1月1日至2025年11月28日，省本级行政许可事项受理2件，办结2件；公共服务事项受理0件，办结0件，其它九类行权事项受理0件，累计办结0件。');
+
+      const days = tab.locator('figure.chart-daily svg g.day');
+      expect(await days.count()).toBe(7);
+      const monday = tab.locator('figure.chart-daily g.day[data-date="2025-11-24"]');
+      expect(await monday.locator('text').first().textContent()).toBe('2/1');
+      const height = async (day: string, kind: string) =>
+        (await tab.locator(`g.day[data-date="${day}"] rect.${kind}`).boundingBox())!.height;
+      expect(await height('2025-11-24', 'received')).toBeGreaterThan(await height('2025-11-24', 'finished'));
+      expect(await height('2025-11-25', 'received')).toBe(0);
+
+      const departments = tab.locator('figure.chart-departments g.department');
+      expect(await departments.count()).toBe(2);
+      expect(await departments.allTextContents()).toEqual([expect.stringContaining('100.0%'), expect.stringContaining('100.0%')]);
+      expect(await tab.locator('figure svg').first().isVisible()).toBe(true);
+      // Nothing but the page itself: no scripts, fonts or chart libraries from anywhere.
+      expect(fetched).toEqual(['http://report.test/']);
+      expect(await tab.locator('script').count()).toBe(0);
+
       await tab.screenshot({ path: `${ARTIFACTS}/weekly-report.png`, fullPage: true });
+      const pdf = await tab.pdf({ preferCSSPageSize: true });
+      expect(pdf.subarray(0, 4).toString()).toBe('%PDF');
     } finally {
       await browser.close();
     }
-    const other = await stack.as({ ...SUPERVISOR_SC, region: 'CHONGQING' }).query('{ weeklyReport(weekOf: "2025-11-26", region: SICHUAN) }');
-    expect(other.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
   });
 });

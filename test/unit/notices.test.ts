@@ -23,6 +23,7 @@ const receipt: ReceiptNoticeData = {
   contactPhone: '13812345678',
   legalLimitDays: 20,
   promisedLimitDays: 10,
+  sampleData: false,
   handler: '王芳',
   materials: [
     { name: '水利工程质量检测单位资质等级申请表', form: 'ORIGINAL', copies: 1 },

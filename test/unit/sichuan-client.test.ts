@@ -264,7 +264,20 @@ describe('SichuanClient requests', () => {
       ],
       scopes: ['SICHUAN_CHONGQING', 'IN_PROVINCE'],
       sampleData: true,
+      status: 'AVAILABLE',
+      statusRemark: null,
     });
+  });
+
+  it('maps 事项状态 and 备注: a suspended or delegated item says so', async () => {
+    platform('/gateway/item/batchGet', (request) =>
+      answer(request, '000000', {
+        itemList: [wireItem('513200-00032', { itemState: '1', remark: '暂停' }), wireItem('513200-00013', { itemState: '2', remark: '已下放' })],
+      }),
+    );
+    const [suspended, delegated] = await client().getItemsByCodes(['513200-00032', '513200-00013']);
+    expect(suspended).toMatchObject({ status: 'SUSPENDED', statusRemark: '暂停' });
+    expect(delegated).toMatchObject({ status: 'DELEGATED', statusRemark: '已下放' });
   });
 
   it('splits 250 codes into 3 calls of at most 100 and aligns the answers with the input', async () => {

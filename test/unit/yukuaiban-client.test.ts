@@ -66,6 +66,8 @@ const EXPECTED_ITEM: CatalogItem = {
   ],
   scopes: ['CROSS_DISTRICT', 'SICHUAN_CHONGQING'],
   sampleData: false,
+  status: 'AVAILABLE',
+  statusRemark: null,
 };
 
 function wireItem(code: string) {
@@ -198,6 +200,11 @@ describe('normalisation', () => {
   it('maps a wire item to the port model', async () => {
     nock(BASE).post('/api/v1/items/batch').reply(200, envelope({ list: [WIRE_ITEM] }));
     expect(await makeClient().getItemsByCodes(['500000-00018'])).toEqual([EXPECTED_ITEM]);
+  });
+
+  it('maps 事项状态 (sxzt) and 备注 (bz); an item without them is open', async () => {
+    nock(BASE).post('/api/v1/items/batch').reply(200, envelope({ list: [{ ...WIRE_ITEM, sxzt: '2', bz: '暂停' }] }));
+    expect(await makeClient().getItemsByCodes(['500000-00018'])).toEqual([{ ...EXPECTED_ITEM, status: 'SUSPENDED', statusRemark: '暂停' }]);
   });
 
   it('maps a wire case with Beijing times to ISO UTC, decision and history', async () => {
