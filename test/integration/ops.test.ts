@@ -201,7 +201,7 @@ describe('ops', () => {
       const status = await waitFor(async () => {
         const current = await queueStatus();
         // Counts and the latest jobs are two reads: the job may fail between them.
-        return current.counts.failed >= 1 && current.latestFailed.some((job) => job.id === 'transfer-TB-NO-SUCH-CASE') && current;
+        return (current.counts.failed ?? 0) >= 1 && current.latestFailed.some((job) => job.id === 'transfer-TB-NO-SUCH-CASE') && current;
       });
       expect(status.counts.failed).toBeGreaterThanOrEqual(1);
       const failed = status.latestFailed.find((job) => job.id === 'transfer-TB-NO-SUCH-CASE')!;
