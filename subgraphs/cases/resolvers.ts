@@ -243,7 +243,7 @@ export const resolvers = {
     deadlines: (kase: CaseRecord, _: unknown, ctx: CasesContext) => caseDeadlines(kase, ctx.now()),
     notices: (kase: CaseRecord) => kase.notices.map((notice) => ({ ...notice, record: kase })),
     platformRecord: (kase: CaseRecord) =>
-      kase.platformCaseId ? { id: kase.platformCaseId, region: kase.jurisdictionRegion } : null,
+      kase.platformCaseId ? { id: kase.platformCaseId, businessNo: kase.businessNo, region: kase.jurisdictionRegion } : null,
     evaluation: (kase: CaseRecord) => kase.evaluation && { businessNo: kase.businessNo, ...kase.evaluation },
     timeline: async (kase: CaseRecord, _: unknown, ctx: CasesContext) =>
       (await ctx.timelines.load(kase.businessNo)).map((event) => ({ ...event, data: JSON.stringify(event.data) })),
