@@ -37,6 +37,7 @@ const { workflow, store, directory, now } = createCaseWorkflow({
   redis,
   platforms,
   transfers: queues.transfers,
+  notifications: queues.notifications,
   alerts: queues.alerts,
   calendar,
   onOutsideTime: (report) => {

@@ -166,6 +166,10 @@ export const resolvers = {
       assertJurisdiction(ctx.caller, await visibleCase(ctx, args.businessNo));
       return ctx.workflow.recordResultDispatched(args.businessNo, args.delivery, ctx.actor);
     },
+    recordReceivingWindowFeedback: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
+      assertJurisdiction(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.recordReceivingWindowFeedback(args.businessNo, ctx.actor);
+    },
     recordResultAtWindow: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
       assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
       return ctx.workflow.recordResultAtWindow(args.businessNo, ctx.actor);
