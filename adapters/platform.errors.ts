@@ -42,3 +42,18 @@ export class WebhookRejectedError extends DomainError {
     this.reason = reason;
   }
 }
+
+/**
+ * The platform's record under a case's platform id belongs to another business
+ * number (a platform that reissued ids, e.g. a sandbox restarted with its
+ * counter reset): it says nothing about this case, and is neither shown nor applied.
+ */
+export class PlatformRecordMismatchError extends DomainError {
+  constructor(
+    readonly platformCaseId: string,
+    readonly businessNo: string,
+    readonly recordBusinessNo: string,
+  ) {
+    super('PLATFORM.RECORD_MISMATCH', `平台办件 ${platformCaseId} 属于业务编号 ${recordBusinessNo}，不是办件 ${businessNo} 的记录`);
+  }
+}

@@ -7,6 +7,7 @@
  *
  * Development and integration tests only; nothing in it is for production.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -282,4 +283,15 @@ export function createSandboxRuntime(seed: number, faults: SandboxFaults | undef
       counts = {};
     },
   };
+}
+
+/**
+ * What sets one run of a sandbox apart from every other: its start on the real
+ * clock (milliseconds, base 36) and a random tag for runs started in the same
+ * millisecond. Put before a counter, it makes ids that a restarted sandbox never
+ * hands out again: a counter alone starts over, and a case of the new run would
+ * be given the id tongban stored for a case of the old one.
+ */
+export function sandboxRunTag(): string {
+  return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`.toUpperCase();
 }

@@ -2,7 +2,7 @@
 import { loadConfig } from '../lib/config.js';
 import { startHttpServer } from '../lib/http-server.js';
 import { createLogger } from '../lib/logger.js';
-import { createRegistry, JobMetrics, metricsRoute, outsideTimeCounter } from '../lib/metrics.js';
+import { createRegistry, JobMetrics, metricsRoute, outsideTimeCounter, platformRecordMismatchCounter } from '../lib/metrics.js';
 import { createCourierClient, createNotifyClient, createPlatformClients } from '../lib/platforms.js';
 import { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
 import { courierCaseEffects } from './courier-case-effects.js';
@@ -32,10 +32,12 @@ const platforms = createPlatformClients(config);
 // Job metrics live where the jobs run; Prometheus scrapes each worker process on its own port.
 const registry = createRegistry();
 const countOutsideTime = outsideTimeCounter(registry);
+const countRecordMismatch = platformRecordMismatchCounter(registry);
 const { workflow, store, directory, now } = createCaseWorkflow({
   redis,
   platforms,
   transfers: queues.transfers,
+  notifications: queues.notifications,
   alerts: queues.alerts,
   calendar,
   onOutsideTime: (report) => {
@@ -56,6 +58,10 @@ const processors = createProcessors({
   caseEffects: courierCaseEffects(workflow),
   queues,
   now,
+  onPlatformRecordMismatch: (mismatch) => {
+    logger.warn({ code: mismatch.code, platformCaseId: mismatch.platformCaseId, businessNo: mismatch.businessNo, recordBusinessNo: mismatch.recordBusinessNo }, mismatch.message);
+    countRecordMismatch();
+  },
 });
 await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs, courierPollMs: config.jobs.courierPollMs, alertSweepMs: config.jobs.alertSweepMs });
 const host = startWorkers({

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../adapters/platform.errors.js';
+import { PlatformBadResponseError, PlatformRecordMismatchError, PlatformRejectedError, PlatformUnavailableError } from '../adapters/platform.errors.js';
 import type { PlatformPort, SubmitCaseRequest } from '../adapters/platform.port.js';
 import { DomainError, NotFoundError } from '../domain/errors.js';
 import type { Region } from '../domain/region.js';
@@ -54,6 +54,10 @@ async function forward(deps: { workflow: CaseWorkflow; platforms: Record<Region,
       throw new UnrecoverableError(`${error.code}: ${error.message}`);
     }
     throw error;
+  }
+  if (forwarded.businessNo !== record.businessNo) {
+    const mismatch = new PlatformRecordMismatchError(forwarded.platformCaseId, record.businessNo, forwarded.businessNo);
+    throw new UnrecoverableError(`${mismatch.code}: ${mismatch.message}`);
   }
   await deps.workflow.recordForwarded(record.businessNo, forwarded.platformCaseId, ACTOR, record);
   return forwarded.platformCaseId;

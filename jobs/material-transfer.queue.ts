@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { currentRequestId } from '../lib/logger.js';
 import type { TransferChannel } from '../subgraphs/cases/case.model.js';
 import type { OutboxEntry } from '../subgraphs/cases/case.store.js';
+import { drainOutbox } from './outbox-drain.js';
 import { bullPrefix, DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
 
 export interface MaterialTransferJob {
@@ -19,8 +20,6 @@ export function transferOutboxKey(prefix: string): string {
 
 /** The outbox as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
 const OUTBOX_FROM_STORES = transferOutboxKey(bullPrefix(''));
-/** Outbox entries queued per round trip. */
-const BATCH = 500;
 
 const member = (businessNo: string, channel: TransferChannel) => `${businessNo}|${channel}`;
 
@@ -54,19 +53,15 @@ export class MaterialTransferQueue {
    * to queue failed, or whose process died between the write and the queueing.
    * The entry leaves the outbox only once its job is in the queue.
    */
-  async drainOutbox(): Promise<number> {
-    let drained = 0;
-    for (;;) {
-      const members = await this.connection.zrange(this.outbox, '0', String(BATCH - 1));
-      if (members.length === 0) return drained;
-      const jobs = members.map((entry) => {
-        const [businessNo, channel] = entry.split('|') as [string, TransferChannel];
-        return { name: 'transfer', data: { businessNo, channel }, opts: { jobId: `transfer-${businessNo}` } };
-      });
-      await this.queue.addBulk(jobs);
-      await this.connection.zrem(this.outbox, ...members);
-      drained += members.length;
-    }
+  drainOutbox(): Promise<number> {
+    return drainOutbox(this.connection, this.outbox, (members) =>
+      this.queue.addBulk(
+        members.map((entry) => {
+          const [businessNo, channel] = entry.split('|') as [string, TransferChannel];
+          return { name: 'transfer', data: { businessNo, channel }, opts: { jobId: `transfer-${businessNo}` } };
+        }),
+      ),
+    );
   }
 
   /** Dispatches not yet queued: 0 in steady state. */

@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { PlatformRecordMismatchError } from '../adapters/platform.errors.js';
 import type { PlatformCaseRecord, PlatformEvent, PlatformPort } from '../adapters/platform.port.js';
 import type { Region } from '../domain/region.js';
 import type { CaseWorkflow, TransferQueue } from '../subgraphs/cases/case-workflow.service.js';
@@ -14,6 +15,8 @@ export interface PollResult {
   checked: number;
   applied: number;
   requeued: number;
+  /** Platform records that belong to another business number than the case holding their id: neither applied nor retried. */
+  mismatched: number;
 }
 
 /**
@@ -21,13 +24,16 @@ export interface PollResult {
  * every watched case in one batch per platform, and applies each stage change
  * the webhooks did not bring, in the order it happened. It also re-queues the
  * transfer of a dispatched case that was never forwarded, so a lost job cannot
- * strand a case.
+ * strand a case. A record under the case's platform id that names another
+ * business number moves nothing.
  */
 export function platformPollProcessor(deps: {
   store: CaseStore;
   workflow: CaseWorkflow;
   platforms: Record<Region, PlatformPort>;
   transfers: Pick<TransferQueue, 'enqueue'>;
+  /** Told of each record of another business number: the workers log and count them. */
+  onRecordMismatch?: (mismatch: PlatformRecordMismatchError) => void;
 }) {
   return async (_job?: Job): Promise<PollResult> => {
     const watched: CaseRecord[] = [];
@@ -53,17 +59,24 @@ export function platformPollProcessor(deps: {
     }
 
     let applied = 0;
+    let mismatched = 0;
     for (const [region, records] of forwarded) {
       const platformRecords = await deps.platforms[region].getCasesByIds(records.map((r) => r.platformCaseId!));
       for (const [index, platformRecord] of platformRecords.entries()) {
         if (!platformRecord) continue;
-        for (const event of missedEvents(records[index]!, platformRecord)) {
+        const record = records[index]!;
+        if (platformRecord.businessNo !== record.businessNo) {
+          mismatched += 1;
+          deps.onRecordMismatch?.(new PlatformRecordMismatchError(platformRecord.platformCaseId, record.businessNo, platformRecord.businessNo));
+          continue;
+        }
+        for (const event of missedEvents(record, platformRecord)) {
           await deps.workflow.applyPlatformEvent(event, ACTOR);
           applied += 1;
         }
       }
     }
-    return { checked: watched.length, applied, requeued };
+    return { checked: watched.length, applied, requeued, mismatched };
   };
 }
 

@@ -1,3 +1,4 @@
+import type { PlatformRecordMismatchError } from '../adapters/platform.errors.js';
 import type { PlatformPort } from '../adapters/platform.port.js';
 import type { Region } from '../domain/region.js';
 import type { CourierPort } from '../adapters/courier/courier.port.js';
@@ -32,6 +33,8 @@ export interface ProcessorDeps {
   shipments: ShipmentStore;
   caseEffects: CaseEffects;
   now: () => Date;
+  /** Platform records found under a case's id that belong to another case (platform poll). */
+  onPlatformRecordMismatch?: (mismatch: PlatformRecordMismatchError) => void;
 }
 
 /** The processor of each queue; a queue without one is not consumed by this process. */
@@ -39,9 +42,9 @@ export function createProcessors(deps: ProcessorDeps): Partial<Record<QueueName,
   return {
     [QUEUES.materialTransfer]: materialTransferProcessor(deps) as Processor,
     [QUEUES.platformSync]: platformSyncProcessor(deps) as Processor,
-    [QUEUES.platformPoll]: platformPollProcessor({ ...deps, transfers: deps.queues.transfers }) as Processor,
+    [QUEUES.platformPoll]: platformPollProcessor({ ...deps, transfers: deps.queues.transfers, onRecordMismatch: deps.onPlatformRecordMismatch }) as Processor,
     [QUEUES.deadlineAlerts]: deadlineAlertProcessor({ ...deps, notifications: deps.queues.notifications, timetable: deps.queues.alerts }) as Processor,
-    [QUEUES.alertSweep]: alertSweepProcessor({ timetable: deps.queues.alerts, transfers: deps.queues.transfers }) as Processor,
+    [QUEUES.alertSweep]: alertSweepProcessor({ timetable: deps.queues.alerts, transfers: deps.queues.transfers, notifications: deps.queues.notifications }) as Processor,
     [QUEUES.notifications]: notificationProcessor(deps) as Processor,
     [QUEUES.courierSync]: courierSyncProcessor({ shipments: deps.shipments, effects: deps.caseEffects }) as Processor,
     [QUEUES.courierPoll]: courierPollProcessor({ ...deps, events: deps.queues.courierEvents }) as Processor,

@@ -192,6 +192,16 @@ export function outsideTimeCounter(registry: Registry): (source: string) => void
   return (source) => counter.inc({ source });
 }
 
+/** Platform records a worker found under a case's platform id that belong to another business number. */
+export function platformRecordMismatchCounter(registry: Registry): () => void {
+  const counter = new Counter({
+    name: 'tongban_platform_record_mismatch_total',
+    help: 'Platform records read for a case that belong to another business number (PLATFORM.RECORD_MISMATCH), not applied',
+    registers: [registry],
+  });
+  return () => counter.inc();
+}
+
 /**
  * A gauge read from its source at each scrape instead of kept current by events:
  * queue depth and overdue cases are facts in Redis that every replica reports

@@ -19,7 +19,7 @@ export interface SubgraphDeps {
   config: Config;
   redis: Redis;
   platforms: Record<Region, PlatformPort>;
-  queues: Pick<JobQueues, 'platformEvents' | 'transfers' | 'alerts' | 'courierEvents'>;
+  queues: Pick<JobQueues, 'platformEvents' | 'transfers' | 'notifications' | 'alerts' | 'courierEvents'>;
   logger: Logger;
   tokens: TokenVerifier;
   now?: () => Date;
@@ -38,6 +38,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
         platforms: deps.platforms,
         catalogs: { CHONGQING: catalog('CHONGQING'), SICHUAN: catalog('SICHUAN') },
         transfers: deps.queues.transfers,
+        notifications: deps.queues.notifications,
         alerts: deps.queues.alerts,
         now: deps.now,
       });

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
 import type { CatalogItem } from '../platform.port.js';
-import { chanceOf, createNonceMemory, listen, readBody, seededRandom, type SandboxFaults } from '../sandbox.kit.js';
+import { chanceOf, createNonceMemory, listen, readBody, sandboxRunTag, seededRandom, type SandboxFaults } from '../sandbox.kit.js';
 import { serveFaultControl } from '../sandbox-faults.route.js';
 import { canonicalJson, describeZodIssues } from '../wire.kit.js';
 import { SICHUAN_CATALOG } from './sichuan.catalog.js';
@@ -133,6 +133,8 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
   const wireCatalog = SICHUAN_CATALOG.map(toWireItem);
   let faults: SichuanSandboxFaults = { ...options.faults };
   let counts = zeroCounts();
+  // Ids differ between sandbox runs, restarts included: a counter alone would give a new case an old case's id.
+  const run = sandboxRunTag();
   let caseSerial = 0;
   let closed = false;
 
@@ -222,7 +224,7 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
           const stored: StoredCase = {
             fingerprint,
             wire: {
-              caseId: `SC${at.slice(0, 10).replaceAll('-', '')}${String(caseSerial).padStart(6, '0')}`,
+              caseId: `SC${at.slice(0, 10).replaceAll('-', '')}${run}${String(caseSerial).padStart(6, '0')}`,
               businessNo: submission.businessNo,
               itemCode: submission.itemCode,
               status: 'SB',

@@ -7,11 +7,10 @@
  * Determinism: faults draw from a seeded PRNG and stages move only on `advance()` unless
  * `stepMs` is set, so a test sees the same behaviour on every run.
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '../../domain/errors.js';
 import type { CatalogItem } from '../platform.port.js';
-import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
+import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, sandboxRunTag, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
 import { serveFaultControl } from '../sandbox-faults.route.js';
 import { canonicalJson } from '../wire.kit.js';
 import { YUKUAIBAN_CATALOG } from './yukuaiban.catalog.js';
@@ -164,8 +163,8 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
   const now = opts.now ?? Date.now;
   const toleranceMs = opts.toleranceMs ?? YKB_TIMESTAMP_TOLERANCE_MS;
   const rt = createSandboxRuntime(opts.seed ?? 20210412, opts.faults);
-  // Ids differ between sandbox instances, so a long-lived gateway never confuses the cases of two runs.
-  const instance = randomBytes(3).toString('hex').toUpperCase();
+  // Ids differ between sandbox runs, restarts included, so a long-lived gateway never confuses the cases of two runs.
+  const instance = sandboxRunTag();
   const rejectItems = new Set(opts.rejectItemCodes ?? []);
   const rejectReasons = [...(opts.rejectReasons ?? DEFAULT_REJECT_REASONS)];
   const webhookAttempts = opts.webhookAttempts ?? 4;

@@ -25,6 +25,8 @@ export type CaseAction =
   | 'DISPATCH_RESULT'
   | 'RESULT_AT_WINDOW'
   | 'NOTIFY_PICKUP'
+  | 'PICKUP_NOTICE_SENT'
+  | 'GIVE_FEEDBACK'
   | 'DELIVER'
   | 'EVALUATE';
 
@@ -41,6 +43,9 @@ const ALLOWED: Record<CaseAction, readonly CaseStage[]> = {
   DISPATCH_RESULT: ['DECIDED', 'REFUSED'],
   RESULT_AT_WINDOW: ['RESULT_DISPATCHED'],
   NOTIFY_PICKUP: ['AWAITING_PICKUP'],
+  // The gateway's answer may come after the applicant has already collected the result.
+  PICKUP_NOTICE_SENT: ['AWAITING_PICKUP', 'DELIVERED'],
+  GIVE_FEEDBACK: ['RESULT_DISPATCHED', 'AWAITING_PICKUP', 'DELIVERED'],
   DELIVER: ['RESULT_DISPATCHED', 'AWAITING_PICKUP'],
   EVALUATE: ['RESULT_DISPATCHED', 'AWAITING_PICKUP', 'DELIVERED', 'REFUSED'],
 };

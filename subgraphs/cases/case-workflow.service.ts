@@ -8,13 +8,16 @@ import { validatePhone, validatePostcode, validateResidentId, validateUscc } fro
 import { regionOfDivision, regionOfItemCode, type Region } from '../../domain/region.js';
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
 import { assertTransition, canApply, type CaseAction } from '../../domain/workflow/case-stages.js';
+import { assertChosenDelivery } from '../../domain/workflow/result-delivery.js';
 import { reviewMaterials, type HandedInMaterial } from '../../domain/workflow/formal-review.js';
 import { deriveScope } from '../../domain/workflow/scope.js';
+import type { NotificationJob } from '../../jobs/notifications.queue.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import type { Address, CaseEvent, CaseRecord, ResultDelivery, TransferChannel } from './case.model.js';
 import type { CaseStore, OutboxEntry, RecordedSubmission, SubmissionRequest } from './case.store.js';
 import type { TimetableWrites } from './case.store.js';
 import { assertApplicable } from './item-availability.js';
+import { pickupNoticeMessage } from './pickup-notice.js';
 
 /** Read access to the window directory, which the windows subgraph keeps current. */
 export interface WindowDirectory {
@@ -33,9 +36,15 @@ export interface TransferQueue {
   enqueue(businessNo: string, channel: TransferChannel): Promise<void>;
 }
 
+/** Like TransferQueue, for the messages a change commits to (jobs/notifications.queue.ts). */
+export interface NotificationOutbox {
+  intent(message: NotificationJob, at: string): OutboxEntry;
+  enqueue(message: NotificationJob): Promise<void>;
+}
+
 /** A time reported by a platform, the courier or the notify gateway that fell outside what can be true, and the time used instead. */
 export interface OutsideTimeReport {
-  source: 'platform' | 'courier';
+  source: 'platform' | 'courier' | 'notify';
   businessNo: string;
   reported: string;
   used: string;
@@ -92,6 +101,7 @@ export class CaseWorkflow {
       platforms: Record<Region, PlatformPort>;
       calendar: WorkingCalendar;
       transfers: TransferQueue;
+      notifications: NotificationOutbox;
       alerts: AlertScheduler;
       now: () => Date;
       /** Told of every outside time that had to be bounded: the workers log and count them. */
@@ -360,25 +370,30 @@ export class CaseWorkflow {
 
   /** 制证送达: the result leaves the jurisdiction; the clock stops and the 1-WD feedback deadline starts. */
   recordResultDispatched(businessNo: string, delivery: { method: ResultDelivery; waybillNo?: string | null }, actor: string) {
-    return this.transition(businessNo, 'DISPATCH_RESULT', actor, (record, now) => ({
-      record: {
-        ...record,
-        stage: 'RESULT_DISPATCHED',
-        clock: record.clock.phase === 'STOPPED' ? record.clock : this.clock(record, 'STOP', now),
-        result: {
-          method: delivery.method,
-          dispatchedAt: now,
-          waybillNo: delivery.waybillNo ?? null,
-          feedbackDueAt: stageDeadline('RECEIVING_WINDOW_FEEDBACK', now, this.deps.calendar).dueAt,
-          arrivedAtWindowAt: null,
-          pickupNoticeDueAt: null,
-          applicantNotifiedAt: null,
-          deliveredAt: null,
+    return this.transition(businessNo, 'DISPATCH_RESULT', actor, (record, now) => {
+      assertChosenDelivery(record, delivery.method);
+      return {
+        record: {
+          ...record,
+          stage: 'RESULT_DISPATCHED',
+          clock: record.clock.phase === 'STOPPED' ? record.clock : this.clock(record, 'STOP', now),
+          result: {
+            method: delivery.method,
+            dispatchedAt: now,
+            waybillNo: delivery.waybillNo ?? null,
+            feedbackDueAt: stageDeadline('RECEIVING_WINDOW_FEEDBACK', now, this.deps.calendar).dueAt,
+            feedbackGivenAt: null,
+            arrivedAtWindowAt: null,
+            pickupNoticeDueAt: null,
+            pickupNoticeQueuedAt: null,
+            applicantNotifiedAt: null,
+            deliveredAt: null,
+          },
         },
-      },
-      type: 'RESULT_DISPATCHED',
-      data: { method: delivery.method, waybillNo: delivery.waybillNo ?? null },
-    }));
+        type: 'RESULT_DISPATCHED',
+        data: { method: delivery.method, waybillNo: delivery.waybillNo ?? null },
+      };
+    });
   }
 
   /** The result reached the receiving window for pickup: the 1-WD notice deadline starts. */
@@ -387,6 +402,8 @@ export class CaseWorkflow {
       if (record.result?.method !== 'PICKUP') {
         throw new InputError('CASE.NOT_FOR_PICKUP', '申请人选择邮寄送达，结果不在收件窗口领取');
       }
+      // A result recorded for pickup before the choice was checked at dispatch.
+      assertChosenDelivery(record, 'PICKUP');
       return {
         record: {
           ...record,
@@ -403,12 +420,49 @@ export class CaseWorkflow {
     });
   }
 
-  notifyApplicantForPickup(businessNo: string, actor: string): Promise<CaseRecord> {
-    return this.transition(businessNo, 'NOTIFY_PICKUP', actor, (record, now) => {
-      if (record.result?.applicantNotifiedAt) return null;
+  /**
+   * 通知领取: commits the SMS to the applicant with the case's own write (the
+   * notifications outbox). The notice deadline is met only when the gateway has
+   * accepted the message (`recordApplicantNotified`); asking again changes nothing.
+   */
+  async notifyApplicantForPickup(businessNo: string, actor: string): Promise<CaseRecord> {
+    const current = await this.get(businessNo);
+    assertTransition(current.stage, 'NOTIFY_PICKUP');
+    const [window] = await this.deps.windows.getMany([current.receivingWindowId]);
+    const message = pickupNoticeMessage(current, window?.name ?? current.receivingWindowId);
+    const updated = await this.transition(businessNo, 'NOTIFY_PICKUP', actor, (record, now) => {
+      if (record.result?.pickupNoticeQueuedAt || record.result?.applicantNotifiedAt) return null;
       return {
-        record: { ...record, result: { ...record.result!, applicantNotifiedAt: now } },
+        record: { ...record, result: { ...record.result!, pickupNoticeQueuedAt: now } },
+        type: 'APPLICANT_PICKUP_NOTICE_QUEUED',
+        data: { template: message.template, idempotencyKey: message.idempotencyKey },
+        outbox: [this.deps.notifications.intent(message, now)],
+      };
+    }, undefined, current);
+    if (!updated.result?.applicantNotifiedAt) await this.deps.notifications.enqueue(message).catch(() => undefined);
+    return updated;
+  }
+
+  /** The notify gateway accepted the pickup SMS at `acceptedAt` (its clock, bounded to ours): the applicant is told. */
+  recordApplicantNotified(businessNo: string, receipt: { messageId: string; acceptedAt: string }, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'PICKUP_NOTICE_SENT', actor, (record, now) => {
+      if (!record.result || record.result.applicantNotifiedAt) return null;
+      const at = this.outsideInstant('notify', receipt.acceptedAt, record, now, record.result.pickupNoticeQueuedAt);
+      return {
+        record: { ...record, result: { ...record.result, applicantNotifiedAt: at } },
         type: 'APPLICANT_NOTIFIED_FOR_PICKUP',
+        data: { messageId: receipt.messageId, notifyAt: receipt.acceptedAt },
+      };
+    });
+  }
+
+  /** 反馈收件地窗口: the jurisdiction has told the receiving window the result is on its way; recorded once. */
+  recordReceivingWindowFeedback(businessNo: string, actor: string): Promise<CaseRecord> {
+    return this.transition(businessNo, 'GIVE_FEEDBACK', actor, (record, now) => {
+      if (!record.result || record.result.feedbackGivenAt) return null;
+      return {
+        record: { ...record, result: { ...record.result, feedbackGivenAt: now } },
+        type: 'RECEIVING_WINDOW_FEEDBACK_GIVEN',
         data: {},
       };
     });
@@ -504,12 +558,13 @@ export class CaseWorkflow {
    * own time, kept between the case's last clock event and the moment we learn
    * it, so an outside clock that runs fast or slow (or lies) can neither reorder
    * the case's clock, date an event in the future, nor meet a deadline before
-   * the case was even dispatched. The reported time stays in the event.
+   * the case was even dispatched (nor, with `after`, before the step it
+   * reports on began). The reported time stays in the event.
    */
-  private outsideInstant(source: OutsideTimeReport['source'], at: string, record: CaseRecord, now: string): string {
+  private outsideInstant(source: OutsideTimeReport['source'], at: string, record: CaseRecord, now: string, after?: string | null): string {
     const last = record.clock.events.at(-1)?.at;
     const reported = Date.parse(at);
-    const floor = last ? Date.parse(last) : -Infinity;
+    const floor = Math.max(last ? Date.parse(last) : -Infinity, after ? Date.parse(after) : -Infinity);
     const ms = Number.isNaN(reported) ? Date.parse(now) : Math.min(Date.parse(now), Math.max(reported, floor));
     if (ms === reported) return at;
     const used = new Date(ms).toISOString();

@@ -78,8 +78,13 @@ export interface CaseRecord {
     dispatchedAt: string;
     waybillNo: string | null;
     feedbackDueAt: string;
+    /** When the jurisdiction told the receiving window the result is on its way (办理结果反馈收件地窗口). Absent in cases stored before it was recorded. */
+    feedbackGivenAt?: string | null;
     arrivedAtWindowAt: string | null;
     pickupNoticeDueAt: string | null;
+    /** When the pickup SMS was committed to the notifications outbox; absent in cases stored before it was sent by SMS. */
+    pickupNoticeQueuedAt?: string | null;
+    /** When the notify gateway accepted the pickup SMS: the applicant is told, the notice deadline met. */
     applicantNotifiedAt: string | null;
     deliveredAt: string | null;
   } | null;

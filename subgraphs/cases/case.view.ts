@@ -16,8 +16,7 @@ export function caseDeadlines(record: CaseRecord, now: Date) {
     { kind: 'CORRECTION', dueAt: record.correction?.dueAt, completedAt: record.acceptedAt },
     { kind: 'ONLINE_TRANSFER', dueAt: record.transfer?.onlineDueAt, completedAt: record.transfer?.forwardedAt ?? null },
     { kind: 'PAPER_MAIL', dueAt: record.transfer?.paperDueAt, completedAt: record.transfer?.paperSentAt ?? null },
-    // The jurisdiction's record of the dispatch is itself the feedback the receiving window reads.
-    { kind: 'RECEIVING_WINDOW_FEEDBACK', dueAt: record.result?.feedbackDueAt, completedAt: record.result?.dispatchedAt ?? null },
+    { kind: 'RECEIVING_WINDOW_FEEDBACK', dueAt: record.result?.feedbackDueAt, completedAt: feedbackGivenAt(record) },
     {
       kind: 'APPLICANT_PICKUP_NOTICE',
       dueAt: record.result?.pickupNoticeDueAt,
@@ -29,6 +28,15 @@ export function caseDeadlines(record: CaseRecord, now: Date) {
       ? [{ kind, dueAt, completedAt, status: stageStatus({ stage: kind, workingDays: 0, dueDate: shanghaiDateOf(dueAt), dueAt }, { completedAt, now }) }]
       : [],
   );
+}
+
+/**
+ * Cases stored before the feedback was its own event counted the dispatch as
+ * the feedback, and are read as they were then.
+ */
+function feedbackGivenAt(record: CaseRecord): string | null {
+  if (!record.result) return null;
+  return record.result.feedbackGivenAt === undefined ? record.result.dispatchedAt : record.result.feedbackGivenAt;
 }
 
 export function noticePath(businessNo: string, noticeId: string): string {

@@ -175,6 +175,10 @@ export const resolvers = {
       assertJurisdiction(ctx.caller, await visibleCase(ctx, args.businessNo));
       return ctx.workflow.recordResultDispatched(args.businessNo, args.delivery, ctx.actor);
     },
+    recordReceivingWindowFeedback: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
+      assertJurisdiction(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.recordReceivingWindowFeedback(args.businessNo, ctx.actor);
+    },
     recordResultAtWindow: async (_: unknown, args: { businessNo: string }, ctx: CasesContext) => {
       assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
       return ctx.workflow.recordResultAtWindow(args.businessNo, ctx.actor);
@@ -252,7 +256,7 @@ export const resolvers = {
     deadlines: (kase: CaseRecord, _: unknown, ctx: CasesContext) => caseDeadlines(kase, ctx.now()),
     notices: (kase: CaseRecord) => kase.notices.map((notice) => ({ ...notice, record: kase })),
     platformRecord: (kase: CaseRecord) =>
-      kase.platformCaseId ? { id: kase.platformCaseId, region: kase.jurisdictionRegion } : null,
+      kase.platformCaseId ? { id: kase.platformCaseId, businessNo: kase.businessNo, region: kase.jurisdictionRegion } : null,
     evaluation: (kase: CaseRecord) => kase.evaluation && { businessNo: kase.businessNo, ...kase.evaluation },
     timeline: async (kase: CaseRecord, _: unknown, ctx: CasesContext) =>
       (await ctx.timelines.load(kase.businessNo)).map((event) => ({ ...event, data: JSON.stringify(event.data) })),

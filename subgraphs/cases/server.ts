@@ -15,7 +15,7 @@ import type { CatalogCache, CatalogReader } from '../platform/catalog.cache.js';
 import { createPlatformLoaders, type PlatformLoaders } from '../platform/platform.source.js';
 import type { WindowRecord } from '../windows/window.model.js';
 import { WindowStore } from '../windows/window.store.js';
-import { CaseWorkflow, type AlertScheduler, type OutsideTimeReport, type TransferQueue } from './case-workflow.service.js';
+import { CaseWorkflow, type AlertScheduler, type NotificationOutbox, type OutsideTimeReport, type TransferQueue } from './case-workflow.service.js';
 import type { CaseEvent, CaseRecord } from './case.model.js';
 import { CaseStore } from './case.store.js';
 import { AlertStore } from './alert.store.js';
@@ -61,6 +61,7 @@ export interface CasesDeps {
   redis: Redis;
   platforms: Record<Region, PlatformPort>;
   transfers: TransferQueue;
+  notifications: NotificationOutbox;
   alerts: AlertScheduler;
   /** Defaults to the official calendar with the shipped overrides. */
   calendar?: WorkingCalendar;
@@ -81,6 +82,7 @@ export function createCaseWorkflow(deps: CasesDeps) {
     platforms: guidedPlatforms(deps.platforms, deps.redis),
     calendar,
     transfers: deps.transfers,
+    notifications: deps.notifications,
     alerts: deps.alerts,
     now,
     onOutsideTime: deps.onOutsideTime,

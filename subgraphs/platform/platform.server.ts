@@ -23,7 +23,7 @@ export function platformSubgraph(options: {
   return {
     name: options.name,
     schemaFile: options.schemaFile,
-    resolvers: platformResolvers(options.typeNames),
+    resolvers: platformResolvers(options.typeNames, options.logger),
     context: async () => ({ platform: createPlatformLoaders(options.port, options.catalog.reader()) }),
     routes: [
       webhookRoute({

@@ -77,6 +77,7 @@ describe('dispatch and its transfer job, written as one', () => {
       platforms: createPlatformClients(stack.config, { CHONGQING: stack.yukuaiban.url, SICHUAN: stack.sichuan.url }),
       calendar,
       transfers: failingQueue,
+      notifications: stack.queues.notifications,
       alerts: stack.queues.alerts,
       now: () => now,
     });
@@ -86,7 +87,7 @@ describe('dispatch and its transfer job, written as one', () => {
     expect(await transfers.getJob(`transfer-${record.businessNo}`)).toBeUndefined();
     expect(await connection.zrange(transferOutboxKey(bullPrefix(stack.prefix)), '0', '-1')).toEqual([`${record.businessNo}|ONLINE`]);
 
-    const sweep = alertSweepProcessor({ timetable: stack.queues.alerts, transfers: stack.queues.transfers });
+    const sweep = alertSweepProcessor({ timetable: stack.queues.alerts, transfers: stack.queues.transfers, notifications: stack.queues.notifications });
     expect((await sweep()).transfersQueued).toBe(1);
     expect(await stack.queues.transfers.pending()).toBe(0);
     expect((await forwarded(record.businessNo)).platformCaseId).toBeTruthy();

@@ -196,13 +196,14 @@ describe('the federated stack', () => {
         'sichuan',
         [
           { __typename: 'SichuanServiceItem', code: '510000-00001' },
-          { __typename: 'SichuanPlatformCase', id: platformCaseId },
+          { __typename: 'SichuanPlatformCase', id: platformCaseId, businessNo: CASE.businessNo },
+          { __typename: 'SichuanPlatformCase', id: platformCaseId, businessNo: 'TB-OTHER' },
         ],
         '... on SichuanServiceItem { legalName } ... on SichuanPlatformCase { businessNo stage }',
       );
-      expect(sichuan).toEqual({
-        data: { _entities: [{ legalName: SICHUAN_ITEM.legalName }, { businessNo: CASE.businessNo, stage: 'SUBMITTED' }] },
-      });
+      expect(sichuan.data).toEqual({ _entities: [{ legalName: SICHUAN_ITEM.legalName }, { businessNo: CASE.businessNo, stage: 'SUBMITTED' }, null] });
+      // The record under that id is another case's: withheld with the code, never shown as TB-OTHER's.
+      expect(sichuan.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['PLATFORM.RECORD_MISMATCH', ['_entities', 2]]]);
     });
 
     it('windows resolves Window and courier resolves Shipment and Case.shipments', async () => {

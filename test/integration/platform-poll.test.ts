@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import type { CatalogItem } from '../../adapters/platform.port.js';
+import type { PlatformRecordMismatchError } from '../../adapters/platform.errors.js';
 import { platformPollProcessor } from '../../jobs/platform-poll.processor.js';
 import { createPlatformClients } from '../../lib/platforms.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -12,6 +13,7 @@ const CHONGQING_ITEM = YUKUAIBAN_CATALOG.find((item) => item.scopes.includes('SI
 describe('polling platforms that push nothing', () => {
   let stack: TestStack;
   let poll: ReturnType<typeof platformPollProcessor>;
+  const mismatches: PlatformRecordMismatchError[] = [];
   const now = new Date('2025-11-24T10:00:00+08:00');
 
   beforeAll(async () => {
@@ -21,6 +23,7 @@ describe('polling platforms that push nothing', () => {
       workflow: stack.workflow,
       platforms: createPlatformClients(stack.config, { CHONGQING: stack.yukuaiban.url, SICHUAN: stack.sichuan.url }),
       transfers: { enqueue: async () => undefined },
+      onRecordMismatch: (mismatch) => mismatches.push(mismatch),
     });
   });
 
@@ -61,7 +64,7 @@ describe('polling platforms that push nothing', () => {
     stack.sichuan.resetCounts();
     stack.yukuaiban.resetCounts();
 
-    expect(await poll()).toEqual({ checked: 2, applied: 4, requeued: 0 });
+    expect(await poll()).toEqual({ checked: 2, applied: 4, requeued: 0, mismatched: 0 });
     expect(Object.values(stack.sichuan.requestCounts()).reduce((a, b) => a + b, 0)).toBe(1);
     expect(Object.values(stack.yukuaiban.requestCounts()).reduce((a, b) => a + b, 0)).toBe(1);
 
@@ -76,6 +79,28 @@ describe('polling platforms that push nothing', () => {
     expect((await stack.workflow.get(chongqing.businessNo)).stage).toBe('AT_JURISDICTION');
 
     // Nothing new on the platforms: a second poll changes nothing.
-    expect(await poll()).toEqual({ checked: 2, applied: 0, requeued: 0 });
+    expect(await poll()).toEqual({ checked: 2, applied: 0, requeued: 0, mismatched: 0 });
+  });
+
+  it('moves no case on the platform record of another business number (a platform that reissued an id), and reports it', async () => {
+    const mine = await forwarded('W-500000-01', SICHUAN_WATER);
+    const other = await forwarded('W-500000-01', SICHUAN_WATER);
+    // As after a platform restart that started its ids again: the id stored for `mine` now names `other`'s record.
+    await stack.store.update(mine, { ...mine, version: mine.version + 1, platformCaseId: other.platformCaseId }, { type: 'TEST_ID_REISSUED', at: now.toISOString(), actor: 'test', data: {} });
+    for (let step = 0; step < 3; step++) await stack.sichuan.advance(other.platformCaseId!);
+
+    const result = await poll();
+    expect(result).toMatchObject({ mismatched: 1 });
+    expect(mismatches.at(-1)).toMatchObject({ code: 'PLATFORM.RECORD_MISMATCH', businessNo: mine.businessNo, recordBusinessNo: other.businessNo });
+    expect(await stack.workflow.get(mine.businessNo)).toMatchObject({ stage: 'IN_TRANSFER', platformStage: 'SUBMITTED', decision: null });
+    expect(await stack.workflow.get(other.businessNo)).toMatchObject({ stage: 'DECIDED', decision: 'APPROVED' });
+
+    // Nor is it shown as this case's: the field is null with the code, the rest of the case is there.
+    const query = 'query ($no: ID!) { case(businessNo: $no) { businessNo platformRecord { id businessNo stage } } }';
+    const shown = await stack.query<{ case: { businessNo: string; platformRecord: unknown } }>(query, { no: mine.businessNo });
+    expect(shown.data?.case).toEqual({ businessNo: mine.businessNo, platformRecord: null });
+    expect(shown.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['PLATFORM.RECORD_MISMATCH', ['case', 'platformRecord']]]);
+    const own = await stack.query<{ case: { platformRecord: unknown } }>(query, { no: other.businessNo });
+    expect(own).toEqual({ data: { case: { businessNo: other.businessNo, platformRecord: { id: other.platformCaseId, businessNo: other.businessNo, stage: 'DECIDED' } } } });
   });
 });

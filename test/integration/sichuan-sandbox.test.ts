@@ -151,6 +151,20 @@ describe('catalog', () => {
 });
 
 describe('case intake', () => {
+  it('never reissues a case id after a restart: a new run of the sandbox gives its first case an id no earlier run gave', async () => {
+    const ids: string[] = [];
+    for (let run = 0; run < 3; run++) {
+      const restarted = await startSichuanSandbox({ port: 0, appId: APP_ID, appSecret: SECRET });
+      try {
+        const c = new SichuanClient({ baseUrl: restarted.url, appId: APP_ID, appSecret: SECRET, timeoutMs: 2000, retries: 1, retryBaseMs: 10 });
+        ids.push((await c.submitCase(submission())).platformCaseId, (await c.submitCase(submission())).platformCaseId);
+      } finally {
+        await restarted.close();
+      }
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('creates one case for two submissions with the same key, and refuses the key with other content', async () => {
     const request = submission();
     const first = await client().submitCase(request);

@@ -53,7 +53,7 @@ describe('supervision statistics from counters', () => {
       'test',
     );
     now = new Date('2025-11-28T10:00:00+08:00');
-    await stack.workflow.recordResultDispatched(done, { method: 'MAIL', waybillNo: '1100000000024' }, 'test');
+    await stack.workflow.recordResultDispatched(done, { method: 'PICKUP' }, 'test');
     await stack.workflow.evaluate(done, 5, null, 'test');
 
     // One deficient application, one refusal rated 2.

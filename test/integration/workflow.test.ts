@@ -166,9 +166,11 @@ describe('the 通办 workflow through the gateway', () => {
     expect(kase.clock).toMatchObject({ paused: false, consumedWorkingDays: 3, remainingWorkingDays: SICHUAN_WATER.promisedLimitDays - 3 });
 
     await gql('mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }', { no }, staffAt('W-510000-01'));
+    await gql('mutation ($no: ID!) { recordReceivingWindowFeedback(businessNo: $no) { stage } }', { no }, staffAt('W-510000-01'));
     at('2025-12-01T10:00:00+08:00');
     await gql('mutation ($no: ID!) { recordResultAtWindow(businessNo: $no) { stage } }', { no });
     await gql('mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }', { no });
+    await until(async () => (await stack.workflow.get(no)).result?.applicantNotifiedAt);
     await gql('mutation ($no: ID!) { recordDelivered(businessNo: $no) { stage } }', { no });
     const { evaluate } = await gql('mutation ($no: ID!) { evaluate(businessNo: $no, score: 5, comment: "就近办理，很方便") { score comment } }', { no });
     expect(evaluate).toEqual({ score: 5, comment: '就近办理，很方便' });
@@ -192,7 +194,9 @@ describe('the 通办 workflow through the gateway', () => {
       'PLATFORM_REVIEWING',
       'PLATFORM_DECIDED',
       'RESULT_DISPATCHED',
+      'RECEIVING_WINDOW_FEEDBACK_GIVEN',
       'RESULT_AT_RECEIVING_WINDOW',
+      'APPLICANT_PICKUP_NOTICE_QUEUED',
       'APPLICANT_NOTIFIED_FOR_PICKUP',
       'RESULT_DELIVERED',
       'EVALUATED',
@@ -230,7 +234,7 @@ describe('the 通办 workflow through the gateway', () => {
       for (let step = 0; step < 3; step++) await run.platform.advance(platformCaseId);
       await until(async () => (await stack.workflow.get(no)).stage === 'DECIDED');
       await gql(
-        'mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: MAIL, waybillNo: "1100000000031" }) { stage } }',
+        'mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }',
         { no },
         staffAt(run.jurisdiction),
       );

@@ -175,6 +175,20 @@ describe('catalog', () => {
 });
 
 describe('case intake', () => {
+  it('never reissues a case id after a restart: a new run of the sandbox gives its first case an id no earlier run gave', async () => {
+    const ids: string[] = [];
+    for (let run = 0; run < 3; run++) {
+      const restarted = await startYukuaibanSandbox({ appKey: APP_KEY, appSecret: SECRET });
+      try {
+        const c = new YukuaibanClient({ baseUrl: restarted.url, appKey: APP_KEY, appSecret: SECRET, timeoutMs: 2_000 });
+        ids.push((await c.submitCase(request())).platformCaseId, (await c.submitCase(request())).platformCaseId);
+      } finally {
+        await restarted.close();
+      }
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('creates one case however often the same submission is repeated', async () => {
     const submission = request();
     const first = await client.submitCase(submission);

@@ -176,6 +176,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     redis,
     platforms,
     transfers: queues.transfers,
+    notifications: queues.notifications,
     alerts: queues.alerts,
     calendar,
     now: () => clock.now(),

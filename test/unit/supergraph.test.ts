@@ -18,7 +18,7 @@ describe('supergraph composition', () => {
   it('routes ServiceItem and PlatformCase implementations to the region that owns them', () => {
     const sdl = composeSupergraph(subgraphs);
     expect(sdl).toMatch(/type ChongqingServiceItem implements ServiceItem[^{]*@join__type\(graph: CHONGQING, key: "code"\)/s);
-    expect(sdl).toMatch(/type SichuanPlatformCase implements PlatformCase[^{]*@join__type\(graph: SICHUAN, key: "id"\)/s);
+    expect(sdl).toMatch(/type SichuanPlatformCase implements PlatformCase[^{]*@join__type\(graph: SICHUAN, key: "id businessNo"\)/s);
   });
 
   it('fails with the composition errors when a subgraph breaks the contract', () => {

@@ -1,3 +1,0 @@
-import { platformResolvers } from '../platform/platform.resolvers.js';
-
-export const resolvers = platformResolvers({ item: 'SichuanServiceItem', case: 'SichuanPlatformCase' });
