@@ -15,7 +15,8 @@ describe('the gateway while Redis is away', () => {
 
   beforeAll(async () => {
     redis = await startPrivateRedis('always');
-    stack = await startTestStack({ redisUrl: redis.url, now: () => OFFICE_HOURS });
+    // No workers: their blocking connections are not what is under test, and they reconnect slowly after an outage.
+    stack = await startTestStack({ redisUrl: redis.url, now: () => OFFICE_HOURS, workers: false });
   });
 
   afterAll(async () => {
