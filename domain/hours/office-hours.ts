@@ -77,7 +77,7 @@ export interface Closure {
   readonly dayKind: DayKind;
   /** The holiday the day belongs to (e.g. 国庆节), for a day off or a make-up working day. */
   readonly holiday: string | null;
-  /** Today's ranges (empty on a day off). */
+  /** Today's ranges (a day off has none unless the window keeps holidayHours). */
   readonly today: readonly TimeRange[];
   /** When the window next opens, Asia/Shanghai; null when that lies beyond the published calendar or the search horizon. */
   readonly nextOpen: { readonly date: string; readonly time: string } | null;
