@@ -18,7 +18,7 @@ import { RateLimiter } from '../lib/rate-limit.js';
 import { headerValue, json, startHttpServer, type HttpRequest, type Route, type RunningServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import { graphqlMetricsPlugin, metricsRoute } from '../lib/metrics.js';
-import { QueueAdmin } from '../jobs/queue-admin.js';
+import { QueueAdmin } from '../queues/queue-admin.js';
 import { graphiqlRoutes } from './graphiql.page.js';
 import { gatewayMetrics, opsOnly, opsRoutes } from './ops.routes.js';
 import { inflightKey } from './inflight-dedup.js';

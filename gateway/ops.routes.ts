@@ -7,8 +7,8 @@ import { DomainError } from '../domain/errors.js';
 import { headerValue, json, type HttpRequest, type HttpResponse, type Route } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import { createRegistry, GatewayMetrics, scrapedGauge } from '../lib/metrics.js';
-import { JOB_STATES, overdueCases, type QueueAdmin } from '../jobs/queue-admin.js';
-import { QUEUES } from '../jobs/queues.js';
+import { JOB_STATES, overdueCases, type QueueAdmin } from '../queues/queue-admin.js';
+import { QUEUES } from '../queues/queues.js';
 import { BullBoardAdapter } from './bull-board.adapter.js';
 
 export const BOARD_PATH = '/ops/queues';

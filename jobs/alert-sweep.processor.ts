@@ -1,6 +1,6 @@
-import type { DeadlineAlertQueue } from './deadline-alerts.queue.js';
-import type { MaterialTransferQueue } from './material-transfer.queue.js';
-import type { NotificationQueue } from './notifications.queue.js';
+import type { DeadlineAlertQueue } from '../queues/deadline-alerts.queue.js';
+import type { MaterialTransferQueue } from '../queues/material-transfer.queue.js';
+import type { NotificationQueue } from '../queues/notifications.queue.js';
 
 /**
  * The recurring sweep: every alert of the timetable whose time has come

@@ -1,4 +1,4 @@
-import type { CaseWorkflow } from '../subgraphs/cases/case-workflow.service.js';
+import type { CaseWorkflow } from '../ledger/workflow/case-workflow.service.js';
 import type { CaseEffects } from './courier-sync.processor.js';
 
 const ACTOR = 'system:courier';

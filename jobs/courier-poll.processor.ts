@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { CourierPort } from '../adapters/courier/courier.port.js';
-import type { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
-import type { CourierEventQueue } from './courier-events.queue.js';
+import type { ShipmentStore } from '../ledger/shipments/shipment.store.js';
+import type { CourierEventQueue } from '../queues/courier-events.queue.js';
 
 /** The courier answers at most 50 waybills per track call (CONTRACT.md §1): one call per chunk. */
 const TRACK_BATCH = 50;

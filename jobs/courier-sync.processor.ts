@@ -1,8 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DomainError } from '../domain/errors.js';
-import { needsAttention, type PendingEffect, type ShipmentRecord, type ShipmentState } from '../subgraphs/courier/shipment.model.js';
-import type { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
-import type { CourierSyncJob } from './courier-events.queue.js';
+import { needsAttention, type PendingEffect, type ShipmentRecord, type ShipmentState } from '../ledger/shipments/shipment.model.js';
+import type { ShipmentStore } from '../ledger/shipments/shipment.store.js';
+import type { CourierSyncJob } from '../queues/courier-events.queue.js';
 
 /**
  * What a shipment's milestones do to its case. Each is called once per milestone

@@ -1,12 +1,13 @@
 import type { Job } from 'bullmq';
 import { shanghaiDateOf, type WorkingCalendar } from '../domain/calendar/index.js';
 import { CaseTransitionError } from '../domain/workflow/case-stages.js';
-import type { AlertStore } from '../subgraphs/cases/alert.store.js';
-import { plannedAlerts, type AlertKind, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
-import type { CaseWorkflow, WindowDirectory } from '../subgraphs/cases/case-workflow.service.js';
-import type { CaseRecord } from '../subgraphs/cases/case.model.js';
-import type { AlertJobData } from './deadline-alerts.queue.js';
-import type { NotificationJob } from './notifications.queue.js';
+import type { AlertStore } from '../ledger/alerts/alert.store.js';
+import { plannedAlerts, type AlertKind, type AlertPlan } from '../ledger/alerts/case-alerts.js';
+import type { CaseWorkflow } from '../ledger/workflow/case-workflow.service.js';
+import type { WindowDirectory } from '../ledger/workflow/ports.js';
+import type { CaseRecord } from '../ledger/cases/case.model.js';
+import type { AlertJobData } from '../queues/deadline-alerts.queue.js';
+import type { NotificationJob } from '../ledger/workflow/ports.js';
 
 const ACTOR = 'system:deadline-alerts';
 

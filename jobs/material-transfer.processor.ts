@@ -3,10 +3,10 @@ import { PlatformBadResponseError, PlatformRecordMismatchError, PlatformRejected
 import type { PlatformPort, SubmitCaseRequest } from '../adapters/platform.port.js';
 import { DomainError, NotFoundError } from '../domain/errors.js';
 import type { Region } from '../domain/region.js';
-import type { CaseWorkflow } from '../subgraphs/cases/case-workflow.service.js';
-import type { CaseRecord } from '../subgraphs/cases/case.model.js';
-import { ShipmentConflictError } from '../subgraphs/courier/shipment.store.js';
-import type { MaterialTransferJob } from './material-transfer.queue.js';
+import type { CaseWorkflow } from '../ledger/workflow/case-workflow.service.js';
+import type { CaseRecord } from '../ledger/cases/case.model.js';
+import { ShipmentConflictError } from '../ledger/shipments/shipment.store.js';
+import type { MaterialTransferJob } from '../queues/material-transfer.queue.js';
 import { dispatchPaper, type PaperDispatchDeps } from './paper-dispatch.js';
 
 export interface MaterialTransferResult {

@@ -2,8 +2,8 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { NotificationPort, SentReceipt } from '../adapters/notify/notify.port.js';
 import { PlatformRejectedError } from '../adapters/platform.errors.js';
 import { DomainError, InputError, NotFoundError } from '../domain/errors.js';
-import type { CaseRecord } from '../subgraphs/cases/case.model.js';
-import type { NotificationJob, Recipient } from './notifications.queue.js';
+import type { CaseRecord } from '../ledger/cases/case.model.js';
+import type { NotificationJob, Recipient } from '../ledger/workflow/ports.js';
 
 const ACTOR = 'system:notifications';
 

@@ -2,12 +2,12 @@ import type { CourierParty, CourierPort } from '../adapters/courier/courier.port
 import { DomainError, NotFoundError } from '../domain/errors.js';
 import { casePartiesOf } from '../lib/case-access.policy.js';
 import { SCOPE_NAME } from '../domain/workflow/scope.js';
-import type { CaseRecord } from '../subgraphs/cases/case.model.js';
-import { cityLevelAddress } from '../subgraphs/courier/address.formatter.js';
-import { costBearerOf } from '../subgraphs/courier/cost-bearer.policy.js';
-import type { ShipmentRecord } from '../subgraphs/courier/shipment.model.js';
-import type { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
-import type { WindowRecord } from '../subgraphs/windows/window.model.js';
+import type { CaseRecord } from '../ledger/cases/case.model.js';
+import { cityLevelAddress } from '../ledger/shipments/address.formatter.js';
+import { costBearerOf } from '../ledger/shipments/cost-bearer.policy.js';
+import type { ShipmentRecord } from '../ledger/shipments/shipment.model.js';
+import type { ShipmentStore } from '../ledger/shipments/shipment.store.js';
+import type { WindowRecord } from '../ledger/windows/window.model.js';
 
 export interface PaperDispatchDeps {
   courier: CourierPort;

@@ -2,9 +2,10 @@ import type { Job } from 'bullmq';
 import { PlatformRecordMismatchError } from '../adapters/platform.errors.js';
 import type { PlatformCaseRecord, PlatformEvent, PlatformPort } from '../adapters/platform.port.js';
 import type { Region } from '../domain/region.js';
-import type { CaseWorkflow, TransferQueue } from '../subgraphs/cases/case-workflow.service.js';
-import type { CaseRecord, CaseStage } from '../subgraphs/cases/case.model.js';
-import type { CaseStore } from '../subgraphs/cases/case.store.js';
+import type { CaseWorkflow } from '../ledger/workflow/case-workflow.service.js';
+import type { TransferQueue } from '../ledger/workflow/ports.js';
+import type { CaseRecord, CaseStage } from '../ledger/cases/case.model.js';
+import type { CaseStore } from '../ledger/cases/case.store.js';
 
 /** Cases whose platform record can still change what tongban shows. */
 const WATCHED_STAGES: CaseStage[] = ['IN_TRANSFER', 'AT_JURISDICTION', 'DECIDED'];

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { PlatformEvent } from '../adapters/platform.port.js';
 import { DomainError } from '../domain/errors.js';
-import type { CaseWorkflow } from '../subgraphs/cases/case-workflow.service.js';
+import type { CaseWorkflow } from '../ledger/workflow/case-workflow.service.js';
 
 /**
  * Applies a verified platform push to its case. A push that names an unknown

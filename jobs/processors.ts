@@ -3,21 +3,22 @@ import type { PlatformPort } from '../adapters/platform.port.js';
 import type { Region } from '../domain/region.js';
 import type { CourierPort } from '../adapters/courier/courier.port.js';
 import type { NotificationPort } from '../adapters/notify/notify.port.js';
-import type { ShipmentStore } from '../subgraphs/courier/shipment.store.js';
+import type { ShipmentStore } from '../ledger/shipments/shipment.store.js';
 import { courierPollProcessor } from './courier-poll.processor.js';
 import { courierSyncProcessor, type CaseEffects } from './courier-sync.processor.js';
 import type { WorkingCalendar } from '../domain/calendar/index.js';
-import type { AlertStore } from '../subgraphs/cases/alert.store.js';
-import type { CaseWorkflow, WindowDirectory } from '../subgraphs/cases/case-workflow.service.js';
+import type { AlertStore } from '../ledger/alerts/alert.store.js';
+import type { CaseWorkflow } from '../ledger/workflow/case-workflow.service.js';
+import type { WindowDirectory } from '../ledger/workflow/ports.js';
 import { alertSweepProcessor } from './alert-sweep.processor.js';
 import { deadlineAlertProcessor } from './deadline-alert.processor.js';
-import type { JobQueues } from './job-queues.js';
+import type { JobQueues } from '../queues/job-queues.js';
 import { notificationProcessor } from './notification.processor.js';
-import type { CaseStore } from '../subgraphs/cases/case.store.js';
+import type { CaseStore } from '../ledger/cases/case.store.js';
 import { materialTransferProcessor } from './material-transfer.processor.js';
 import { platformPollProcessor } from './platform-poll.processor.js';
 import { platformSyncProcessor } from './platform-sync.processor.js';
-import { QUEUES, type QueueName } from './queues.js';
+import { QUEUES, type QueueName } from '../queues/queues.js';
 import type { Processor } from './worker-host.js';
 
 export interface ProcessorDeps {

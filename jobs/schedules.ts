@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { openQueue, QUEUES } from './queues.js';
+import { openQueue, QUEUES } from '../queues/queues.js';
 
 /**
  * Recurring jobs. A scheduler id names each, so every worker process may

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { json, type Route } from '../lib/http-server.js';
 import { withRequestId, type Logger } from '../lib/logger.js';
 import type { JobMetrics } from '../lib/metrics.js';
-import type { QueueName } from './queues.js';
+import type { QueueName } from '../queues/queues.js';
 
 export type Processor = (job: Job) => Promise<unknown>;
 

@@ -18,12 +18,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mergeCalendarOverrides, validateCalendarOverrides } from '../domain/calendar/index.js';
 import { DomainError } from '../domain/errors.js';
-import { JOB_STATES, overdueCases, QueueAdmin } from '../jobs/queue-admin.js';
+import { JOB_STATES, overdueCases, QueueAdmin } from '../queues/queue-admin.js';
 import { FAULTS_PATH, parseSandboxFaults } from '../adapters/sandbox-faults.route.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createRedis } from '../lib/redis.js';
-import { invalidateCatalog } from '../subgraphs/platform/catalog.cache.js';
-import { OfficialGuideStore, validateGuideFile } from '../subgraphs/platform/official-guides.js';
+import { invalidateCatalog } from '../ledger/catalog/catalog-generation.js';
+import { OfficialGuideStore, validateGuideFile } from '../ledger/catalog/official-guides.js';
 
 const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check | catalog-invalidate <CHONGQING|SICHUAN> | guide load <file.json> | fault <yukuaiban|sichuan|courier|notify> [setting=value ...] | fault <sandbox> clear';
 const SANDBOXES = ['yukuaiban', 'sichuan', 'courier', 'notify'] as const;

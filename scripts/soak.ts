@@ -6,7 +6,7 @@
  *   npm run soak -- [--cases 10000] [--concurrency 24] [--minutes 10]
  */
 import { parseArgs } from 'node:util';
-import { runLoad } from '../test/chaos/load-flow.js';
+import { runLoad } from '../test/support/load-flow.js';
 
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '24' }, minutes: { type: 'string', default: '10' } } });
 const cases = Number(values.cases);

@@ -5,7 +5,7 @@ import { createLogger } from '../lib/logger.js';
 import { createPlatformClients } from '../lib/platforms.js';
 import { requireDurability, createQueueConnection, createRedis, logRedisErrors } from '../lib/redis.js';
 import { getDefaultCalendar } from '../domain/calendar/index.js';
-import { createJobQueues } from '../jobs/job-queues.js';
+import { createJobQueues } from '../queues/job-queues.js';
 import { onShutdown } from '../lib/shutdown.js';
 import { startSubgraphByName } from './index.js';
 

@@ -2,7 +2,7 @@ import { COURIER_STATES } from '../../adapters/courier/courier.wire.js';
 import type { CatalogItem } from '../../adapters/platform.port.js';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
-import type { TransferChannel } from '../../subgraphs/cases/case.model.js';
+import type { TransferChannel } from '../../ledger/cases/case.model.js';
 import { SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
 import type { TestStack } from '../../test/support/stack.js';
 import type { DashboardCase } from './dashboard.query.js';

@@ -1,7 +1,7 @@
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
-import { alertTimetableKey } from '../../jobs/deadline-alerts.queue.js';
-import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
-import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
+import { alertTimetableKey } from '../../queues/deadline-alerts.queue.js';
+import { plannedAlerts } from '../../ledger/alerts/case-alerts.js';
+import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import type { Scenario } from '../scenario.types.js';
 import { openCaseStack, type CaseStack } from './case-stack.fixture.js';
 import { cpuSeconds, perJob, seconds, whole } from '../figures.format.js';
@@ -128,7 +128,7 @@ function report(cases: number, steps: Step[], problems: string[]) {
     markdown: [
       '## Jobs: scheduling deadline alerts',
       '',
-      `\`bench/jobs/alert-scheduling.scenario.ts\`: the real \`DeadlineAlertQueue\` (\`jobs/deadline-alerts.queue.ts\`) and planning code over Redis, for copies of ${TEMPLATES} cases received through the workflow (one in ${DEFICIENT_EVERY} deficient), each with its own business number. Each step is checked against the size of the alert timetable. CPU is this process's (planning, encoding, ioredis) and the Redis server's, per alert added or removed.`,
+      `\`bench/jobs/alert-scheduling.scenario.ts\`: the real \`DeadlineAlertQueue\` (\`queues/deadline-alerts.queue.ts\`) and planning code over Redis, for copies of ${TEMPLATES} cases received through the workflow (one in ${DEFICIENT_EVERY} deficient), each with its own business number. Each step is checked against the size of the alert timetable. CPU is this process's (planning, encoding, ioredis) and the Redis server's, per alert added or removed.`,
       '',
       '| step | cases | alerts added | alerts removed | time | alerts added + removed per s | CPU per alert: this process | Redis |',
       '|---|---:|---:|---:|---:|---:|---:|---:|',

@@ -1,7 +1,7 @@
-import { alertTimetableKey } from '../../jobs/deadline-alerts.queue.js';
-import { bullPrefix, QUEUES } from '../../jobs/queues.js';
-import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
-import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
+import { alertTimetableKey } from '../../queues/deadline-alerts.queue.js';
+import { bullPrefix, QUEUES } from '../../queues/queues.js';
+import { plannedAlerts } from '../../ledger/alerts/case-alerts.js';
+import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import type { Scenario } from '../scenario.types.js';
 import { openCaseStack } from './case-stack.fixture.js';
 import { bytes, whole } from '../figures.format.js';
@@ -94,7 +94,7 @@ function report(cases: number, rows: { name: string; keys: number; perCase: numb
         ? `Per open case: **${bytes(total)}** against the goal of ≤ ${bytes(GOAL_BYTES)}${total <= GOAL_BYTES ? '' : ' — **missed**'}; the largest part is the ${largest!.name.replace(/ \(.*$/, '')} at ${bytes(largest!.perCase)}.`
         : 'Not measured.',
       '',
-      "What brought it down from 11.4 KB: a case's events are a list, not a stream (Redis 7 gives every stream a first node of 4,096 B, `stream-node-max-bytes`, however few entries it holds); a case record is its JSON deflated against a dictionary of its own fields (`subgraphs/cases/case-record.codec.ts`, 2.4 KB → 0.6 KB); and a planned alert is one entry of the alert timetable until its time comes, not a delayed BullMQ job (a hash of about 1.1 KB each, two per case).",
+      "What brought it down from 11.4 KB: a case's events are a list, not a stream (Redis 7 gives every stream a first node of 4,096 B, `stream-node-max-bytes`, however few entries it holds); a case record is its JSON deflated against a dictionary of its own fields (`ledger/cases/case-record.codec.ts`, 2.4 KB → 0.6 KB); and a planned alert is one entry of the alert timetable until its time comes, not a delayed BullMQ job (a hash of about 1.1 KB each, two per case).",
     ].join('\n'),
     summary: measured ? [`case-memory: ${bytes(total)} of Redis per open case (${whole(cases)} cases)`] : ['case-memory: not measured'],
     problems,

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { SubmitCaseRequest } from '../../adapters/platform.port.js';
 import { materialTransferProcessor, submitCaseRequest } from '../../jobs/material-transfer.processor.js';
-import { DEFAULT_JOB_OPTIONS, QUEUES } from '../../jobs/queues.js';
+import { DEFAULT_JOB_OPTIONS, QUEUES } from '../../queues/queues.js';
 import { startWorkers, type Processor } from '../../jobs/worker-host.js';
 import { createLogger } from '../../lib/logger.js';
 import { createRegistry, JobMetrics } from '../../lib/metrics.js';

@@ -1,8 +1,8 @@
 import { shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { evaluateClock, stageStatus, type Stage } from '../../domain/clock/index.js';
 import { renderDeficiencyNotice, renderReceiptNotice } from '../../domain/notices/index.js';
-import type { WindowRecord } from '../windows/window.model.js';
-import type { CaseRecord, NoticeRecord } from './case.model.js';
+import type { WindowRecord } from '../../ledger/windows/window.model.js';
+import type { CaseRecord, NoticeRecord } from '../../ledger/cases/case.model.js';
 
 /** How a stored case reads at a given moment: the clock and deadlines depend on `now`. */
 export function caseClock(record: CaseRecord, now: Date, calendar: WorkingCalendar) {

@@ -1,7 +1,7 @@
 import { requireRole } from '../../lib/auth/caller.js';
-import type { QueueCounts, QueueJobSummary } from '../../jobs/queue-admin.js';
+import type { QueueCounts, QueueJobSummary } from '../../queues/queue-admin.js';
 import type { Region } from '../../domain/region.js';
-import { invalidateCatalog } from '../platform/catalog.cache.js';
+import { invalidateCatalog } from '../../ledger/catalog/catalog-generation.js';
 import type { CasesContext } from './server.js';
 
 /** The queues as ops see and mend them; each root field checks the role, so no other caller learns what is queued. */

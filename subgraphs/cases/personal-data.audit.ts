@@ -1,5 +1,5 @@
 import { InputError } from '../../domain/errors.js';
-import type { CaseStore } from './case.store.js';
+import type { CaseStore } from '../../ledger/cases/case.store.js';
 
 export const PERSONAL_DATA_READ = 'PERSONAL_DATA_READ';
 

@@ -1,22 +1,21 @@
 import { maskApplicant, maskContact } from '../../domain/masking.js';
 import { regionOfItemCode, type Region } from '../../domain/region.js';
 import type { HandedInMaterial } from '../../domain/workflow/formal-review.js';
-import { shanghaiDateOf } from '../../domain/calendar/index.js';
 import type { ClockStatus } from '../../domain/clock/index.js';
 import { InputError, NotFoundError } from '../../domain/errors.js';
 import { ForbiddenError } from '../../lib/auth/caller.js';
 import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSupervisorOf, canSeeCase } from '../../lib/case-access.policy.js';
 import { connection, pageRequest } from '../../lib/paging.js';
-import type { ReceiveApplicationInput } from './case-workflow.service.js';
+import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
 import { searchCatalog } from './catalog.source.js';
-import { periodStatistics } from './statistics.service.js';
+import { periodStatistics } from '../../ledger/cases/statistics.service.js';
 import { weeklyReportPage } from './weekly-report.page.js';
-import type { AlertRecord, AlertStatus } from './alert.store.js';
-import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from './case.model.js';
+import type { AlertRecord, AlertStatus } from '../../ledger/alerts/alert.store.js';
+import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from '../../ledger/cases/case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
 import { NOTICE_FIELDS, PERSONAL_DATA_READ, personalDataReason, recordPersonalDataRead, type PersonalDataPurpose } from './personal-data.audit.js';
-import type { AdministrativeLevel, PowerTypeCategory } from './case-statistics.js';
+import type { AdministrativeLevel, PowerTypeCategory } from '../../ledger/cases/case-statistics.js';
 
 const ITEM_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingServiceItem', SICHUAN: 'SichuanServiceItem' };
 const PLATFORM_CASE_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingPlatformCase', SICHUAN: 'SichuanPlatformCase' };

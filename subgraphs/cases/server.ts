@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
-import type { PlatformPort } from '../../adapters/platform.port.js';
-import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/index.js';
+import type { WorkingCalendar } from '../../domain/calendar/index.js';
 import type { Region } from '../../domain/region.js';
 import { DomainError } from '../../domain/errors.js';
 import type { TokenVerifier } from '../../lib/auth/access-token.js';
@@ -13,18 +12,17 @@ import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import type { CatalogCache, CatalogReader } from '../platform/catalog.cache.js';
 import { createPlatformLoaders, type PlatformLoaders } from '../platform/platform.source.js';
-import type { WindowRecord } from '../windows/window.model.js';
-import { WindowStore } from '../windows/window.store.js';
-import { CaseWorkflow, type AlertScheduler, type NotificationOutbox, type OutsideTimeReport, type TransferQueue } from './case-workflow.service.js';
-import type { CaseEvent, CaseRecord } from './case.model.js';
-import { CaseStore } from './case.store.js';
-import { AlertStore } from './alert.store.js';
+import type { WindowRecord } from '../../ledger/windows/window.model.js';
+import type { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
+import { createCaseWorkflow, type LedgerDeps } from '../../ledger/ledger.js';
+import type { CaseEvent, CaseRecord } from '../../ledger/cases/case.model.js';
+import type { CaseStore } from '../../ledger/cases/case.store.js';
+import { AlertStore } from '../../ledger/alerts/alert.store.js';
 import { renderNotice } from './case.view.js';
 import { resolvers } from './resolvers.js';
 import { noticeLinks, type NoticeLinks } from './notice-link.signer.js';
-import { QueueAdmin } from '../../jobs/queue-admin.js';
+import { QueueAdmin } from '../../queues/queue-admin.js';
 import { opsResolvers } from './ops.resolvers.js';
-import { guidedPlatforms } from '../platform/official-guides.js';
 import { weeklyReportPage } from './weekly-report.page.js';
 
 export interface CasesContext {
@@ -57,40 +55,7 @@ function actorOf(caller: Caller): string {
   return `${caller.role}:${caller.subject}`;
 }
 
-export interface CasesDeps {
-  redis: Redis;
-  platforms: Record<Region, PlatformPort>;
-  transfers: TransferQueue;
-  notifications: NotificationOutbox;
-  alerts: AlertScheduler;
-  /** Defaults to the official calendar with the shipped overrides. */
-  calendar?: WorkingCalendar;
-  now?: () => Date;
-  onOutsideTime?: (report: OutsideTimeReport) => void;
-}
-
-/** The workflow over Redis, as the subgraph and the workers both use it. */
-export function createCaseWorkflow(deps: CasesDeps) {
-  const calendar = deps.calendar ?? getDefaultCalendar();
-  const store = new CaseStore(deps.redis, calendar);
-  const directory = new WindowStore(deps.redis);
-  const now = deps.now ?? (() => new Date());
-  const workflow = new CaseWorkflow({
-    store,
-    windows: directory,
-    // Receipt reviews materials and snapshots limits as the official guide gives them, where one is loaded.
-    platforms: guidedPlatforms(deps.platforms, deps.redis),
-    calendar,
-    transfers: deps.transfers,
-    notifications: deps.notifications,
-    alerts: deps.alerts,
-    now,
-    onOutsideTime: deps.onOutsideTime,
-  });
-  return { store, directory, calendar, now, workflow };
-}
-
-export interface CasesSubgraphDeps extends CasesDeps {
+export interface CasesSubgraphDeps extends LedgerDeps {
   tokens: TokenVerifier;
   queues: QueueAdmin;
   catalogs: Record<Region, CatalogCache>;

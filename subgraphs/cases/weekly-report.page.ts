@@ -1,7 +1,7 @@
 import { shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
 import type { Region } from '../../domain/region.js';
-import type { CaseStore } from './case.store.js';
-import { categoryFigures, dailyStatistics, departmentStatistics, periodStatistics, reportIssue, weekOf, workingDaysOfWeek } from './statistics.service.js';
+import type { CaseStore } from '../../ledger/cases/case.store.js';
+import { categoryFigures, dailyStatistics, departmentStatistics, periodStatistics, reportIssue, weekOf, workingDaysOfWeek } from '../../ledger/cases/statistics.service.js';
 import { renderWeeklyReport } from './weekly-report.renderer.js';
 
 /**

@@ -1,6 +1,6 @@
 import { html, markupOf, type SafeHtml } from '../../domain/notices/html.template.js';
 import type { Region } from '../../domain/region.js';
-import type { categoryFigures, dailyStatistics, departmentStatistics, periodStatistics, reportIssue } from './statistics.service.js';
+import type { categoryFigures, dailyStatistics, departmentStatistics, periodStatistics, reportIssue } from '../../ledger/cases/statistics.service.js';
 
 type Totals = Awaited<ReturnType<typeof periodStatistics>>;
 type ByDepartment = Awaited<ReturnType<typeof departmentStatistics>>;

@@ -1,8 +1,8 @@
 import { InputError } from '../../domain/errors.js';
 import { ForbiddenError, requireRole, type Caller } from '../../lib/auth/caller.js';
 import { canSeeCase } from '../../lib/case-access.policy.js';
-import { collectedAt, deliveredAt, isLate, needsAttention, type ShipmentRecord } from './shipment.model.js';
-import { WAYBILL_NO } from './shipment.store.js';
+import { collectedAt, deliveredAt, isLate, needsAttention, type ShipmentRecord } from '../../ledger/shipments/shipment.model.js';
+import { WAYBILL_NO } from '../../ledger/shipments/shipment.store.js';
 import type { CourierContext } from './server.js';
 
 export const resolvers = {

@@ -8,13 +8,13 @@ import type { Logger } from '../../lib/logger.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import { webhookRoute } from '../../lib/webhook-route.js';
 import { resolvers } from './resolvers.js';
-import type { ShipmentRecord } from './shipment.model.js';
-import { ShipmentStore } from './shipment.store.js';
+import type { ShipmentRecord } from '../../ledger/shipments/shipment.model.js';
+import { ShipmentStore } from '../../ledger/shipments/shipment.store.js';
 
 /** Where the courier is configured to push tracking events. */
 export const COURIER_WEBHOOK_PATH = '/webhooks/courier';
 
-/** Takes verified pushes to the courier-sync worker (jobs/courier-events.queue.ts). */
+/** Takes verified pushes to the courier-sync worker (queues/courier-events.queue.ts). */
 export interface CourierEventSink {
   enqueue(push: TrackingPush): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { CatalogItem, CatalogPage, PlatformPort, SearchItemsQuery } from '../../adapters/platform.port.js';
-import type { Region } from '../../domain/region.js';
+import { catalogGenerationKey } from '../../ledger/catalog/catalog-generation.js';
 
 /** What a request reads a platform's catalog through. */
 export type CatalogReader = Pick<PlatformPort, 'getItemsByCodes' | 'searchItems'>;
@@ -16,16 +16,6 @@ export interface CatalogCacheOptions {
 interface Entry<V> {
   value: V;
   fetchedAt: number;
-}
-
-export const catalogGenerationKey = (region: Region) => `catalog:generation:${region}`;
-
-/**
- * Drops every process's copy of a region's catalog: for when the platform has
- * published revised items (new required materials, a renamed department).
- */
-export async function invalidateCatalog(redis: Redis, region: Region): Promise<number> {
-  return redis.incr(catalogGenerationKey(region));
 }
 
 /**

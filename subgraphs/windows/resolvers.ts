@@ -3,7 +3,7 @@ import { requireRole } from '../../lib/auth/caller.js';
 import type { WindowsContext } from './server.js';
 import type { WindowQuery } from './window-directory.service.js';
 import { draftFromInput, WEEKDAYS, type WindowInput } from './window-input.validator.js';
-import type { WindowRecord } from './window.model.js';
+import type { WindowRecord } from '../../ledger/windows/window.model.js';
 
 const formatRanges = (ranges: readonly TimeRange[]) => ranges.map(([start, end]) => `${start}-${end}`);
 

@@ -1,5 +1,5 @@
 import type { OfficeHours } from '../../domain/hours/index.js';
-import type { WindowDraft } from './window.model.js';
+import type { WindowDraft } from '../../ledger/windows/window.model.js';
 
 /**
  * Sample 通办 window directory: the provincial halls of both regions and city,

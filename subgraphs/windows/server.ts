@@ -7,8 +7,8 @@ import { resolvers } from './resolvers.js';
 import { DEMO_WINDOWS, SAMPLE_WINDOWS } from './sample-directory.data.js';
 import { WindowCache, type WindowReader } from './window.cache.js';
 import { WindowDirectory } from './window-directory.service.js';
-import type { WindowChange, WindowRecord } from './window.model.js';
-import { WindowStore } from './window.store.js';
+import type { WindowChange, WindowRecord } from '../../ledger/windows/window.model.js';
+import { WindowStore } from '../../ledger/windows/window.store.js';
 
 export interface WindowsContext {
   directory: WindowDirectory;

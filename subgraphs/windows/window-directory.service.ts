@@ -6,8 +6,8 @@ import { regionOfItemCode, type Region } from '../../domain/region.js';
 import type { WindowReader } from './window.cache.js';
 import { diffWindows } from './window.diff.js';
 import { validateWindowDraft } from './window-input.validator.js';
-import type { WindowChange, WindowDraft, WindowRecord } from './window.model.js';
-import type { WindowStore } from './window.store.js';
+import type { WindowChange, WindowDraft, WindowRecord } from '../../ledger/windows/window.model.js';
+import type { WindowStore } from '../../ledger/windows/window.store.js';
 
 export interface WindowQuery {
   region?: Region | null;

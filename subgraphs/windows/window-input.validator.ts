@@ -8,7 +8,7 @@ import {
   validatePostcode,
 } from '../../domain/identifiers/index.js';
 import { regionOfDivision, regionOfItemCode, type Region, type Scope } from '../../domain/region.js';
-import type { WindowDraft, WindowRole } from './window.model.js';
+import type { WindowDraft, WindowRole } from '../../ledger/windows/window.model.js';
 
 /** `upsertWindow`'s argument as GraphQL delivers it (defaults already applied). */
 export interface WindowInput {

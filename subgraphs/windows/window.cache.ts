@@ -1,5 +1,5 @@
-import type { WindowRecord } from './window.model.js';
-import type { WindowFilter, WindowStore } from './window.store.js';
+import type { WindowRecord } from '../../ledger/windows/window.model.js';
+import type { WindowFilter, WindowStore } from '../../ledger/windows/window.store.js';
 
 /** What a request reads the directory through; the cases subgraph's WindowDirectory port has the same shape. */
 export interface WindowReader {

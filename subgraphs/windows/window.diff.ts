@@ -1,4 +1,4 @@
-import type { FieldChange, WindowDraft } from './window.model.js';
+import type { FieldChange, WindowDraft } from '../../ledger/windows/window.model.js';
 
 /**
  * Every field a change can touch, in the order history lists them. Contact and

@@ -8,13 +8,13 @@ import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichua
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import { newYukuaibanNonce, signedYukuaibanHeaders } from '../../adapters/yukuaiban/yukuaiban.signature.js';
 import { validateDivisionCode, validatePhone, validatePostcode, validateResidentId, validateUscc } from '../../domain/identifiers/index.js';
-import { QUEUE_NAMES } from '../../jobs/queue-admin.js';
-import { bullPrefix } from '../../jobs/queues.js';
+import { QUEUE_NAMES } from '../../queues/queue-admin.js';
+import { bullPrefix } from '../../queues/queues.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
 import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, until } from './support.js';
+import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, until } from '../support/process.kit.js';
 
 /**
  * Generated bad input against the real gateway and the platform subgraphs'

@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transferOutboxKey } from '../../jobs/material-transfer.queue.js';
-import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import { transferOutboxKey } from '../../queues/material-transfer.queue.js';
+import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, OFFICE_HOURS, platformCaseCounts, ROUTES, sleep, startPrivateRedis, transferQueue, until, type PrivateRedis } from './support.js';
+import { application, DISPATCH, OFFICE_HOURS, platformCaseCounts, ROUTES, sleep, startPrivateRedis, transferQueue, until, type PrivateRedis } from '../support/process.kit.js';
 
 /**
  * Redis is killed with SIGKILL while 100 window staff dispatch their cases at

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runLoad } from './load-flow.js';
+import { runLoad } from '../support/load-flow.js';
 
 /**
  * A reduced load run for every `npm run test:chaos`: a few hundred cases through

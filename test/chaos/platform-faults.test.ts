@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CircuitState } from '../../adapters/circuit-breaker.js';
 import { SichuanClient } from '../../adapters/sichuan/sichuan.client.js';
 import { YukuaibanClient } from '../../adapters/yukuaiban/yukuaiban.client.js';
-import { QUEUES } from '../../jobs/queues.js';
+import { QUEUES } from '../../queues/queues.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, gql, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, rssMiB, sleep, transferQueue, until } from './support.js';
+import { application, DISPATCH, gql, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, rssMiB, sleep, transferQueue, until } from '../support/process.kit.js';
 
 /**
  * Both regional platforms misbehave the way DESIGN.md §6 lists — 5xx, hung
  * connections, garbage bodies, 429 with Retry-After — while forty dispatched
  * cases are forwarded by the real workers with the production retry policy
- * (jobs/queues.ts). Nothing may vanish and nothing may reach a platform twice.
+ * (queues/queues.ts). Nothing may vanish and nothing may reach a platform twice.
  */
 const CASES_PER_REGION = 20;
 const PLATFORM_TIMEOUT_MS = 500;

@@ -2,10 +2,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
-import { bullPrefix, QUEUES } from '../../jobs/queues.js';
-import { plannedAlerts } from '../../subgraphs/cases/case-alerts.js';
+import { bullPrefix, QUEUES } from '../../queues/queues.js';
+import { plannedAlerts } from '../../ledger/alerts/case-alerts.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, rssMiB, sleep, startPrivateRedis, transferQueue, until, type PrivateRedis } from './support.js';
+import { application, DISPATCH, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, rssMiB, sleep, startPrivateRedis, transferQueue, until, type PrivateRedis } from '../support/process.kit.js';
 
 /**
  * Redis is killed with SIGKILL twice while window staff keep receiving and

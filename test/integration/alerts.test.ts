@@ -5,12 +5,12 @@ import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import type { OutboundMessage } from '../../adapters/notify/notify.port.js';
 import { deadlineAlertProcessor } from '../../jobs/deadline-alert.processor.js';
 import { notificationProcessor } from '../../jobs/notification.processor.js';
-import type { NotificationJob } from '../../jobs/notifications.queue.js';
-import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import type { NotificationJob } from '../../ledger/workflow/ports.js';
+import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { scheduleRecurringJobs } from '../../jobs/schedules.js';
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
-import { plannedAlerts, type AlertPlan } from '../../subgraphs/cases/case-alerts.js';
-import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
+import { plannedAlerts, type AlertPlan } from '../../ledger/alerts/case-alerts.js';
+import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import { DEFAULT_CALLER, startTestStack, type TestStack } from '../support/stack.js';
 
 const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;

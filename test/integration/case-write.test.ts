@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
-import type { CaseEvent, CaseRecord } from '../../subgraphs/cases/case.model.js';
-import { CaseStore } from '../../subgraphs/cases/case.store.js';
+import type { CaseEvent, CaseRecord } from '../../ledger/cases/case.model.js';
+import { CaseStore } from '../../ledger/cases/case.store.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 /**

@@ -5,8 +5,9 @@ import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js
 import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yukuaiban/yukuaiban.sandbox.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
-import { CatalogCache, invalidateCatalog } from '../../subgraphs/platform/catalog.cache.js';
-import { application } from '../chaos/support.js';
+import { CatalogCache } from '../../subgraphs/platform/catalog.cache.js';
+import { invalidateCatalog } from '../../ledger/catalog/catalog-generation.js';
+import { application } from '../support/process.kit.js';
 import { DEFAULT_CALLER, startTestStack, testPrefix, testRedisUrl, type TestStack } from '../support/stack.js';
 
 const OPS: Caller = { subject: 'ops-1', role: 'OPS', region: 'CHONGQING', windowId: null };

@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
-import { OfficialGuideStore, validateGuideFile } from '../../subgraphs/platform/official-guides.js';
-import { application } from '../chaos/support.js';
+import { OfficialGuideStore, validateGuideFile } from '../../ledger/catalog/official-guides.js';
+import { application } from '../support/process.kit.js';
 import { renderNotice } from '../../subgraphs/cases/case.view.js';
-import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
-import type { WindowRecord } from '../../subgraphs/windows/window.model.js';
+import type { CaseRecord } from '../../ledger/cases/case.model.js';
+import type { WindowRecord } from '../../ledger/windows/window.model.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courierPollProcessor } from '../../jobs/courier-poll.processor.js';
 import { dispatchPaper } from '../../jobs/paper-dispatch.js';
-import type { ShipmentRecord } from '../../subgraphs/courier/shipment.model.js';
+import type { ShipmentRecord } from '../../ledger/shipments/shipment.model.js';
 import { startCourierStack, transferredCase, type CourierStack } from '../support/courier-stack.js';
 
 describe('polling a courier that pushes nothing', () => {

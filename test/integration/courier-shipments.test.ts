@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchPaper } from '../../jobs/paper-dispatch.js';
 import type { WaybillState } from '../../adapters/courier/courier.port.js';
 import type { Caller } from '../../lib/auth/caller.js';
-import type { ShipmentRecord } from '../../subgraphs/courier/shipment.model.js';
+import type { ShipmentRecord } from '../../ledger/shipments/shipment.model.js';
 import { OPS, startCourierStack, transferredCase, until, WINDOW_STAFF, type CourierStack } from '../support/courier-stack.js';
 
 /**

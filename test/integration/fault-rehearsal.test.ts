@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { SichuanClient } from '../../adapters/sichuan/sichuan.client.js';
 import { YukuaibanClient } from '../../adapters/yukuaiban/yukuaiban.client.js';
-import { bullPrefix, DEFAULT_JOB_OPTIONS, QUEUES } from '../../jobs/queues.js';
+import { bullPrefix, DEFAULT_JOB_OPTIONS, QUEUES } from '../../queues/queues.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { createQueueConnection } from '../../lib/redis.js';
 import { startTestStack, type TestStack } from '../support/stack.js';

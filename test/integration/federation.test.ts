@@ -1,6 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
@@ -9,9 +8,9 @@ import { formatWireTime, requestCanonical, sm3Sign } from '../../adapters/sichua
 import { GATEWAY_SIGNATURE_HEADER } from '../../lib/auth/gateway-signature.js';
 import { asGateway } from '../support/subgraph-request.js';
 import { startGateway } from '../../gateway/gateway.server.js';
-import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { casePartiesOf } from '../../lib/case-access.policy.js';
-import { ShipmentStore } from '../../subgraphs/courier/shipment.store.js';
+import { ShipmentStore } from '../../ledger/shipments/shipment.store.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type GraphQLResult, type TestStack } from '../support/stack.js';
 

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import type { PlatformStage } from '../../adapters/platform.port.js';
 import { materialTransferProcessor } from '../../jobs/material-transfer.processor.js';
-import type { MaterialTransferJob } from '../../jobs/material-transfer.queue.js';
+import type { MaterialTransferJob } from '../../queues/material-transfer.queue.js';
 import { createCourierClient, createPlatformClients } from '../../lib/platforms.js';
-import type { TransferChannel } from '../../subgraphs/cases/case.model.js';
-import { WindowStore } from '../../subgraphs/windows/window.store.js';
+import type { TransferChannel } from '../../ledger/cases/case.model.js';
+import { WindowStore } from '../../ledger/windows/window.store.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;

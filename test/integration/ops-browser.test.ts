@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MaterialTransferQueue } from '../../jobs/material-transfer.queue.js';
-import { bullPrefix } from '../../jobs/queues.js';
+import { MaterialTransferQueue } from '../../queues/material-transfer.queue.js';
+import { bullPrefix } from '../../queues/queues.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { createQueueConnection } from '../../lib/redis.js';
 import { ARTIFACTS, launchChromium } from '../support/browser.js';

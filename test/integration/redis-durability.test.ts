@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createJobQueues } from '../../jobs/job-queues.js';
+import { createJobQueues } from '../../queues/job-queues.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { freePort } from '../../lib/local-redis.js';
 import { createLogger } from '../../lib/logger.js';
 import { checkDurability, logRedisErrors, requireDurability } from '../../lib/redis.js';
-import { startPrivateRedis, type PrivateRedis } from '../chaos/support.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/process.kit.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, OFFICE_HOURS, RECEIVE, ROUTES, startPrivateRedis, type PrivateRedis } from '../chaos/support.js';
+import { application, OFFICE_HOURS, RECEIVE, ROUTES, startPrivateRedis, type PrivateRedis } from '../support/process.kit.js';
 
 /**
  * With Redis gone the gateway cannot spend a caller's mutation budget or look up

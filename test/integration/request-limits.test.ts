@@ -8,7 +8,7 @@ import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest } from '../../lib/auth/gat
 import { listSizesOf, measureOperation } from '../../lib/graphql-limits.js';
 import { startHttpServer } from '../../lib/http-server.js';
 import { createLogger } from '../../lib/logger.js';
-import { application, RECEIVE, ROUTES } from '../chaos/support.js';
+import { application, RECEIVE, ROUTES } from '../support/process.kit.js';
 import { DEFAULT_CALLER, startTestStack, type TestStack } from '../support/stack.js';
 import { asGateway } from '../support/subgraph-request.js';
 

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { alertSweepProcessor } from '../../jobs/alert-sweep.processor.js';
-import { notificationOutboxKey } from '../../jobs/notifications.queue.js';
+import { notificationOutboxKey } from '../../queues/notifications.queue.js';
 import { notificationProcessor } from '../../jobs/notification.processor.js';
 import { createNotifyClient } from '../../lib/platforms.js';
-import { bullPrefix } from '../../jobs/queues.js';
-import { CaseWorkflow } from '../../subgraphs/cases/case-workflow.service.js';
-import { CaseStore } from '../../subgraphs/cases/case.store.js';
-import { WindowStore } from '../../subgraphs/windows/window.store.js';
+import { bullPrefix } from '../../queues/queues.js';
+import { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
+import { CaseStore } from '../../ledger/cases/case.store.js';
+import { WindowStore } from '../../ledger/windows/window.store.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
-import type { ResultDelivery } from '../../subgraphs/cases/case.model.js';
+import type { ResultDelivery } from '../../ledger/cases/case.model.js';
 import { until } from '../support/courier-stack.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 

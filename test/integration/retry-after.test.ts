@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { application, gql, RECEIVE, ROUTES, transferQueue, until } from '../chaos/support.js';
+import { application, gql, RECEIVE, ROUTES, transferQueue, until } from '../support/process.kit.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
 const ROUTE = ROUTES.find((route) => route.region === 'SICHUAN')!;

@@ -9,7 +9,7 @@ import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { DEMO_WINDOWS, SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
 import { WindowDirectory } from '../../subgraphs/windows/window-directory.service.js';
-import { WindowStore } from '../../subgraphs/windows/window.store.js';
+import { WindowStore } from '../../ledger/windows/window.store.js';
 import { startWindowsSubgraph } from '../../subgraphs/windows/server.js';
 import type { WindowInput } from '../../subgraphs/windows/window-input.validator.js';
 import { testLogger, testPrefix, testRedisUrl, type GraphQLResult } from '../support/stack.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCaseRecord, encodeCaseRecord } from '../../subgraphs/cases/case-record.codec.js';
-import type { CaseRecord } from '../../subgraphs/cases/case.model.js';
+import { decodeCaseRecord, encodeCaseRecord } from '../../ledger/cases/case-record.codec.js';
+import type { CaseRecord } from '../../ledger/cases/case.model.js';
 
 /** A case forwarded to 渝快办, as the store wrote it with this codec: the format on disk must keep reading. */
 const STORED = 'MzrtlstOwkAUht/FtYspbVGXgpoQIyaUDSteBQmohQglouEmSAxCws1oCFhAX6ZnZljxCqblIi1tIqXs3E/OnJk5//fNCmhYU9AwjIvjEWKQNr6HK9zxBi4FIXziE4IBn1c9+AI6Pn84GDj2C2enAQN35jFBCHGGOP0FPtAp48exMrgn9Qx+yNPoOynE8FsGEuVJM0faIrRf8XOVFGK080WaSehUsfi5YNIcWbaL6EA3ubkD+RoG0VkfUM9CJqeMCovNVkjHWQCQ3QiAuCLhigT9Gmkk8UsE95K4JE7yEsRbkB7o8XjEsLz6XBdIfTcU4lhzYNJeD/o1PTYZF8vx7gPn8KmNjhP41Arp8ImfUlAsWmWMZD9ot6/IMpWbynBMu1c4l3I0ePvLPNsbqlmHtNpY72pzCvw2Q4ZpKtWmo1tIlCHemo5EKMlYjCjjb5JtGO/BJnNMzGXGFzOZma/b1m+WiDN6b7mQ39iA1hy168W90Ln6nXMzjIv1eNxeTqMsYtVQ7laWmt9UmTjtyuX9rrnGnkMt61m49T/3u8z9Nn+NHw==';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../domain/errors.js';
-import { cityLevelAddress } from '../../subgraphs/courier/address.formatter.js';
-import { costBearerOf } from '../../subgraphs/courier/cost-bearer.policy.js';
-import { isLate, needsAttention, type ShipmentRecord, type ShipmentState } from '../../subgraphs/courier/shipment.model.js';
+import { cityLevelAddress } from '../../ledger/shipments/address.formatter.js';
+import { costBearerOf } from '../../ledger/shipments/cost-bearer.policy.js';
+import { isLate, needsAttention, type ShipmentRecord, type ShipmentState } from '../../ledger/shipments/shipment.model.js';
 
 function shipment(states: ShipmentState[], sendBy: string | null = '2025-11-26T23:59:59+08:00'): ShipmentRecord {
   const events = states.map((state, index) => ({ seq: index + 1, state, at: '2025-11-24T10:00:00+08:00', place: '网上下单' }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyTracking } from '../../subgraphs/courier/shipment-tracking.reducer.js';
-import { collectedAt, deliveredAt, type ShipmentEvent, type ShipmentRecord, type ShipmentState } from '../../subgraphs/courier/shipment.model.js';
+import { applyTracking } from '../../ledger/shipments/shipment-tracking.reducer.js';
+import { collectedAt, deliveredAt, type ShipmentEvent, type ShipmentRecord, type ShipmentState } from '../../ledger/shipments/shipment.model.js';
 
 const STATES: ShipmentState[] = ['ORDERED', 'COLLECTED', 'IN_TRANSIT', 'OUT_FOR_DELIVERY', 'DELIVERED'];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
-import { administrativeLevel, parseStatisticsField, powerTypeCategory, statisticsField } from '../../subgraphs/cases/case-statistics.js';
-import { reportIssue, workingDaysOfWeek } from '../../subgraphs/cases/statistics.service.js';
+import { administrativeLevel, parseStatisticsField, powerTypeCategory, statisticsField } from '../../ledger/cases/case-statistics.js';
+import { reportIssue, workingDaysOfWeek } from '../../ledger/cases/statistics.service.js';
 
 describe('statistics dimensions', () => {
   it('groups power types as seed 003 does', () => {

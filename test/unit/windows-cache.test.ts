@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
 import { WindowCache } from '../../subgraphs/windows/window.cache.js';
-import type { WindowRecord } from '../../subgraphs/windows/window.model.js';
-import type { WindowStore } from '../../subgraphs/windows/window.store.js';
+import type { WindowRecord } from '../../ledger/windows/window.model.js';
+import type { WindowStore } from '../../ledger/windows/window.store.js';
 
 /** The three store reads the cache makes, over a map, counting round trips. */
 class FakeStore {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
 import { diffWindows } from '../../subgraphs/windows/window.diff.js';
 import { validateWindowDraft } from '../../subgraphs/windows/window-input.validator.js';
-import type { WindowDraft } from '../../subgraphs/windows/window.model.js';
+import type { WindowDraft } from '../../ledger/windows/window.model.js';
 
 const BASE = validateWindowDraft(SAMPLE_WINDOWS.find((window) => window.id === 'W-500103-01')!);
 

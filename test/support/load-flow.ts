@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import type { Caller } from '../../lib/auth/caller.js';
-import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, OFFICE_HOURS, platformCaseCounts, ROUTES, sleep, startServiceProcess, type ServiceProcess } from './support.js';
+import { staffAt, startTestStack, type TestStack } from './stack.js';
+import { application, OFFICE_HOURS, platformCaseCounts, ROUTES, sleep, startServiceProcess, type ServiceProcess } from './process.kit.js';
 
 /**
  * Many cases through the whole 通办 flow at once, through a gateway running as

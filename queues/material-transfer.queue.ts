@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { currentRequestId } from '../lib/logger.js';
-import type { TransferChannel } from '../subgraphs/cases/case.model.js';
-import type { OutboxEntry } from '../subgraphs/cases/case.store.js';
+import type { TransferChannel } from '../ledger/cases/case.model.js';
+import type { OutboxEntry } from '../ledger/cases/case-write.script.js';
 import { drainOutbox } from './outbox-drain.js';
 import { bullPrefix, DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
 

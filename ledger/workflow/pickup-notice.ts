@@ -1,6 +1,6 @@
-import type { NotificationJob } from '../../jobs/notifications.queue.js';
+import type { NotificationJob } from './ports.js';
 import { InputError } from '../../domain/errors.js';
-import type { CaseRecord } from './case.model.js';
+import type { CaseRecord } from '../cases/case.model.js';
 
 const MOBILE = /^1[3-9]\d{9}$/;
 

@@ -1,6 +1,6 @@
 import { shanghaiDateOf, CalendarYearNotPublishedError, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { evaluateClock } from '../../domain/clock/index.js';
-import type { CaseRecord } from './case.model.js';
+import type { CaseRecord } from '../cases/case.model.js';
 
 export const ALERT_KINDS = ['PROMISED_LIMIT', 'PAPER_MAIL', 'ONLINE_TRANSFER', 'APPLICANT_PICKUP_NOTICE', 'CORRECTION'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];

@@ -104,7 +104,7 @@ export class QueueAdmin {
     return Promise.all([...this.queues].map(async ([queue, q]) => ({ queue, workers: await q.getWorkersCount() })));
   }
 
-  /** Deadline alerts waiting for their time (jobs/deadline-alerts.queue.ts): they become jobs only when it comes. */
+  /** Deadline alerts waiting for their time (queues/deadline-alerts.queue.ts): they become jobs only when it comes. */
   scheduledAlerts(): Promise<number> {
     return this.connection.zcard(this.timetable);
   }
@@ -160,7 +160,7 @@ export class QueueAdmin {
 }
 
 /*
- * The case store's clock indexes (subgraphs/cases/case.store.ts), read here so
+ * The case store's clock indexes (ledger/cases/case.store.ts), read here so
  * that a scrape costs two ZCOUNTs instead of loading cases: running clocks are
  * scored by due time, paused ones by working days left (negative: overdue).
  */

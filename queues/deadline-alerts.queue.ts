@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkingCalendar } from '../domain/calendar/index.js';
-import { alertChanges, parseAlertId, type AlertPlan } from '../subgraphs/cases/case-alerts.js';
-import type { TimetableWrites } from '../subgraphs/cases/case.store.js';
-import type { CaseRecord } from '../subgraphs/cases/case.model.js';
+import { alertChanges, parseAlertId, type AlertPlan } from '../ledger/alerts/case-alerts.js';
+import type { TimetableWrites } from '../ledger/cases/case-write.script.js';
+import type { CaseRecord } from '../ledger/cases/case.model.js';
 import { bullPrefix, openQueue, QUEUES } from './queues.js';
 
 /** One case's change, as the workflow writes it: no previous record before its first write. */

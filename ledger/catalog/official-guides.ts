@@ -4,7 +4,7 @@ import type { CatalogItem, PlatformPort, RequiredMaterial } from '../../adapters
 import { describeZodIssues } from '../../adapters/wire.kit.js';
 import { InputError } from '../../domain/errors.js';
 import { regionOfItemCode, type Region } from '../../domain/region.js';
-import { catalogGenerationKey } from './catalog.cache.js';
+import { catalogGenerationKey } from './catalog-generation.js';
 
 /**
  * An item's 办事指南 as a department publishes it: the time limits and the material list.

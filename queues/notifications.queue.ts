@@ -1,27 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { OutboundMessage } from '../adapters/notify/notify.port.js';
-import type { OutboxEntry } from '../subgraphs/cases/case.store.js';
+import type { OutboxEntry } from '../ledger/cases/case-write.script.js';
+import type { NotificationJob } from '../ledger/workflow/ports.js';
 import { drainOutbox } from './outbox-drain.js';
 import { bullPrefix, DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
-
-/**
- * Whom a queued message goes to. Job data is read by ops in the queue dashboard
- * and kept with failed jobs, so it holds references, never a person's data: a
- * message for the case's contact names the case, and the processor reads the
- * phone from the ledger when it sends. A window's e-mail is an office's address
- * and is kept as it is.
- */
-export type Recipient = { kind: 'ADDRESS'; address: string } | { kind: 'CASE_CONTACT'; businessNo: string };
-
-export type NotificationJob = Omit<OutboundMessage, 'to'> & {
-  recipient: Recipient;
-  /**
-   * The case deadline this message meets once the gateway has accepted it: the
-   * processor records the acceptance on the case (APPLICANT_PICKUP_NOTICE).
-   */
-  meets?: 'APPLICANT_PICKUP_NOTICE';
-};
 
 /** Messages that case changes committed to, under a BullMQ prefix next to the queue's own keys. */
 export function notificationOutboxKey(prefix: string): string {

@@ -7,11 +7,11 @@ import { Redis } from 'ioredis';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import type { CatalogItem } from '../../adapters/platform.port.js';
-import { bullPrefix, QUEUES } from '../../jobs/queues.js';
+import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { freePort, ping } from '../../lib/local-redis.js';
 import type { Caller } from '../../lib/auth/caller.js';
-import type { ReceiveApplicationInput } from '../../subgraphs/cases/case-workflow.service.js';
-import type { GraphQLResult, TestStack } from '../support/stack.js';
+import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
+import type { GraphQLResult, TestStack } from './stack.js';
 
 /** A Monday inside office hours: every receiving window is open, whenever the suite runs. */
 export const OFFICE_HOURS = new Date('2025-11-24T10:00:00+08:00');

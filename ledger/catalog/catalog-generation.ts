@@ -1,0 +1,13 @@
+import type { Redis } from 'ioredis';
+import type { Region } from '../../domain/region.js';
+
+/** A region's catalog generation, kept in Redis so that an invalidation on any instance reaches every process's copy. */
+export const catalogGenerationKey = (region: Region) => `catalog:generation:${region}`;
+
+/**
+ * Drops every process's copy of a region's catalog: for when the platform has
+ * published revised items (new required materials, a renamed department).
+ */
+export async function invalidateCatalog(redis: Redis, region: Region): Promise<number> {
+  return redis.incr(catalogGenerationKey(region));
+}
