@@ -9,6 +9,7 @@ import { InputError } from '../../domain/errors.js';
 import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
 import { clientBasics, fetchText, forEachChunk, guardedCall, httpStatusFailure, parseJsonEnvelope, type HttpFetch } from '../http-client.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
+import { IDEMPOTENCY_KEY } from '../wire.kit.js';
 import type {
   CatalogItem,
   CatalogPage,
@@ -42,8 +43,6 @@ const SYSTEM = 'CHONGQING';
 
 /** Chunks of one batch call in flight at once: fast for big DataLoader batches, gentle on the platform. */
 const BATCH_CONCURRENCY = 4;
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 export interface YukuaibanClientOptions {
   /** e.g. `https://ykb.example.gov.cn` or with a path prefix; no trailing slash needed. */
