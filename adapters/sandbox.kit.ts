@@ -64,10 +64,19 @@ export function sendJsonReply(
   res.end(text);
 }
 
+/** A platform's answer as a sandbox builds it: status, the platform's envelope, and headers such as Retry-After. */
+export interface EnvelopeReply<E> {
+  status: number;
+  envelope: E;
+  headers?: Record<string, string>;
+}
+
+export function envelopeReply<E>(status: number, envelope: E, headers?: Record<string, string>): EnvelopeReply<E> {
+  return { status, envelope, ...(headers ? { headers } : {}) };
+}
+
 /** Sends a platform's reply (its envelope, status and headers) unless the sandbox is closing. */
-export function envelopeSender(
-  isClosed: () => boolean,
-): (res: ServerResponse, reply: { status: number; envelope: unknown; headers?: Record<string, string> }, truncate?: boolean) => void {
+export function envelopeSender(isClosed: () => boolean): (res: ServerResponse, reply: EnvelopeReply<unknown>, truncate?: boolean) => void {
   return (res, reply, truncate = false) => {
     if (isClosed()) return;
     sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);

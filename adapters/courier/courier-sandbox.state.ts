@@ -5,6 +5,7 @@
  * handed to `onMove`, which pushes it.
  */
 import { InputError, NotFoundError } from '../../domain/errors.js';
+import { envelopeReply, type EnvelopeReply } from '../sandbox.kit.js';
 import { canonicalJson } from '../wire.kit.js';
 import { STATE_CODES } from './courier.mapper.js';
 import type { WaybillState } from './courier.port.js';
@@ -27,18 +28,14 @@ import {
   type CourierWireParty,
 } from './courier.wire.js';
 
-export interface Reply {
-  status: number;
-  envelope: CourierEnvelope;
-  headers?: Record<string, string>;
-}
+export type Reply = EnvelopeReply<CourierEnvelope>;
 
 export function ok(result: unknown, status = 200): Reply {
   return { status, envelope: { success: true, result } };
 }
 
 export function fail(status: number, errorCode: string, errorMsg: string, headers?: Record<string, string>): Reply {
-  return { status, envelope: { success: false, errorCode, errorMsg }, ...(headers ? { headers } : {}) };
+  return envelopeReply(status, { success: false, errorCode, errorMsg }, headers);
 }
 
 interface StoredWaybill {

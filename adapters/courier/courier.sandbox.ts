@@ -14,11 +14,12 @@
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { sandboxListener } from '../sandbox-faults.kit.js';
-import { createSandboxRuntime, envelopeSender, listen } from '../sandbox.kit.js';
+import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
+import { envelopeSender } from '../sandbox.kit.js';
 import type { WaybillState } from './courier.port.js';
 import { COURIER_HEADER, COURIER_TIMESTAMP_TOLERANCE_MS } from './courier.signature.js';
 import { COURIER_CODE, type CourierWaybill } from './courier.wire.js';
-import { courierFaultReplies, MAX_BODY_BYTES, type CourierSandboxFaults } from './courier-sandbox.faults.js';
+import { courierFaultReplies, MAX_BODY_BYTES } from './courier-sandbox.faults.js';
 import { createCourierPushes, type CraftedPushOptions, type PushDelivery } from './courier-sandbox.pushes.js';
 import { courierAuthenticator } from './courier-sandbox.signing.js';
 import { createCourierState, fail, type Reply } from './courier-sandbox.state.js';
@@ -26,10 +27,7 @@ import { createCourierState, fail, type Reply } from './courier-sandbox.state.js
 export type { CourierSandboxFaults } from './courier-sandbox.faults.js';
 export type { CraftedPushOptions, PushDelivery } from './courier-sandbox.pushes.js';
 
-export interface CourierSandboxOptions {
-  /** 0 or absent: any free port. */
-  port?: number;
-  host?: string;
+export interface CourierSandboxOptions extends SandboxOptions {
   partnerId: string;
   secret: string;
   /** Where tracking events are pushed; no pushes without it. */
@@ -41,17 +39,10 @@ export interface CourierSandboxOptions {
   pushTimeoutMs?: number;
   /** Each open waybill moves one step every stepMs; 0 or absent: only `advance()` moves waybills. */
   stepMs?: number;
-  faults?: CourierSandboxFaults;
-  seed?: number;
-  now?: () => number;
   toleranceMs?: number;
 }
 
-export interface CourierSandbox {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  setFaults(faults: CourierSandboxFaults): void;
+export interface CourierSandbox extends Sandbox {
   /**
    * Moves one waybill — or every open one — one step along 已下单 → 揽收 → 在途 → 派件 → 签收
    * (异常 resumes 在途), or to `to`. Resolves once the pushes it caused are delivered or
@@ -69,9 +60,6 @@ export interface CourierSandbox {
   replayPush(pushId: string): Promise<PushDelivery>;
   /** Sends anything to the push URL, signed as told, once; for forged, stale, replayed or out-of-order pushes. */
   sendPush(raw: object | string, opts?: CraftedPushOptions): Promise<{ status: number; nonce: string; timestamp: number }>;
-  /** Requests received per endpoint (e.g. `POST /v1/waybills/{no}/cancel`), faulted ones included. */
-  requestCounts(): Record<string, number>;
-  resetCounts(): void;
 }
 
 type Endpoint = 'POST /v1/waybills' | 'POST /v1/waybills/track' | 'POST /v1/waybills/{no}/cancel';
@@ -95,7 +83,7 @@ function parseJson(raw: Buffer): { json: unknown } | Reply {
 
 export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<CourierSandbox> {
   const now = opts.now ?? Date.now;
-  const rt = createSandboxRuntime(opts.seed ?? 20230301, opts.faults);
+  const rt = sandboxRuntime(opts, 20230301);
   // Waybill numbers differ between sandbox instances, so a long-lived gateway never confuses two runs' shipments.
   const instance = String(randomInt(1000)).padStart(3, '0');
   const authenticate = courierAuthenticator({ ...opts, now, toleranceMs: opts.toleranceMs ?? COURIER_TIMESTAMP_TOLERANCE_MS });
@@ -129,30 +117,18 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
     replies: courierFaultReplies,
     route: (req, _url, raw, matched) => route(req, raw, matched),
   });
-  const server = await listen(listener, { port: opts.port, host: opts.host ?? '127.0.0.1' });
-  let closing: Promise<void> | undefined;
+  const sandbox = await serveSandbox(rt, listener, opts, () => {
+    state.close();
+    return pushes.close();
+  });
 
   return {
-    url: server.url,
-    port: server.port,
-    close() {
-      closing ??= (async () => {
-        rt.close();
-        const pushesClosed = pushes.close();
-        state.close();
-        await server.stop();
-        await pushesClosed;
-      })();
-      return closing;
-    },
-    setFaults: rt.setFaults,
+    ...sandbox,
     advance: state.advance,
     waybills: state.waybills,
     pushes: pushes.pushes,
     pushesSettled: pushes.settled,
     replayPush: pushes.replay,
     sendPush: pushes.send,
-    requestCounts: rt.requestCounts,
-    resetCounts: rt.resetCounts,
   };
 }

@@ -3,6 +3,7 @@
  * however often it is resent, checked against its registered template, and an outbox that
  * tests and developers read instead of a phone or a mailbox.
  */
+import { envelopeReply, type EnvelopeReply } from '../sandbox.kit.js';
 import { canonicalJson } from '../wire.kit.js';
 import type { NotificationChannel, NotificationTemplate } from './notify.port.js';
 import { renderNotification, type NotificationProblem } from './notify.templates.js';
@@ -17,18 +18,14 @@ import {
   type NotifyStatusResult,
 } from './notify.wire.js';
 
-export interface Reply {
-  status: number;
-  envelope: NotifyEnvelope;
-  headers?: Record<string, string>;
-}
+export type Reply = EnvelopeReply<NotifyEnvelope>;
 
 export function ok(data: unknown): Reply {
   return { status: 200, envelope: { code: NOTIFY_CODE.ok, message: '成功', data } };
 }
 
 export function fail(status: number, code: number, message: string, headers?: Record<string, string>): Reply {
-  return { status, envelope: { code, message }, ...(headers ? { headers } : {}) };
+  return envelopeReply(status, { code, message }, headers);
 }
 
 export interface OutboxEntry {

@@ -13,42 +13,29 @@
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { sandboxListener } from '../sandbox-faults.kit.js';
-import { createSandboxRuntime, envelopeSender, listen } from '../sandbox.kit.js';
+import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
+import { envelopeSender } from '../sandbox.kit.js';
 import { NOTIFY_TIMESTAMP_TOLERANCE_MS } from './notify.signature.js';
-import { MAX_BODY_BYTES, notifyFaultReplies, type NotifySandboxFaults } from './notify-sandbox.faults.js';
+import { MAX_BODY_BYTES, notifyFaultReplies } from './notify-sandbox.faults.js';
 import { notifyAuthenticator } from './notify-sandbox.signing.js';
 import { createNotifyState, type OutboxEntry, type Reply } from './notify-sandbox.state.js';
 
 export type { NotifySandboxFaults } from './notify-sandbox.faults.js';
 export type { OutboxEntry } from './notify-sandbox.state.js';
 
-export interface NotifySandboxOptions {
-  /** 0 or absent: any free port. */
-  port?: number;
-  host?: string;
+export interface NotifySandboxOptions extends SandboxOptions {
   appId: string;
   secret: string;
-  faults?: NotifySandboxFaults;
-  seed?: number;
-  now?: () => number;
   toleranceMs?: number;
   /** Numbers or addresses the gateway refuses with 20001 RECIPIENT_BLOCKED (退订 / 黑名单). */
   blockedRecipients?: readonly string[];
 }
 
-export interface NotifySandbox {
-  url: string;
-  port: number;
-  /** Resolves even while requests hang on a timeout fault: their sockets are destroyed. */
-  close(): Promise<void>;
-  setFaults(faults: NotifySandboxFaults): void;
+export interface NotifySandbox extends Sandbox {
   /** Every message accepted since the start or the last clearOutbox(), once each however often it was resent, oldest first. */
   outbox(): OutboxEntry[];
   /** Empties the outbox; the gateway still remembers the requestIds it accepted. */
   clearOutbox(): void;
-  /** Requests received per endpoint (`POST /v1/messages`, `GET /v1/messages/{id}`), faulted ones included. */
-  requestCounts(): Record<string, number>;
-  resetCounts(): void;
 }
 
 type Endpoint = 'POST /v1/messages' | 'GET /v1/messages/{id}';
@@ -62,7 +49,7 @@ function matchRoute(method: string, pathname: string): { endpoint: Endpoint; mes
 
 export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<NotifySandbox> {
   const now = opts.now ?? Date.now;
-  const rt = createSandboxRuntime(opts.seed ?? 20230301, opts.faults);
+  const rt = sandboxRuntime(opts, 20230301);
   // Message ids differ between sandbox instances, so a long-lived worker never confuses two runs' messages.
   const state = createNotifyState({ ...opts, instance: String(randomInt(1000)).padStart(3, '0'), now });
   const authenticate = notifyAuthenticator({ ...opts, now, toleranceMs: opts.toleranceMs ?? NOTIFY_TIMESTAMP_TOLERANCE_MS });
@@ -81,23 +68,5 @@ export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<No
     replies: notifyFaultReplies,
     route: (req, _url, raw, matched) => route(req, raw, matched),
   });
-  const server = await listen(listener, { port: opts.port, host: opts.host ?? '127.0.0.1' });
-  let closing: Promise<void> | undefined;
-
-  return {
-    url: server.url,
-    port: server.port,
-    close() {
-      closing ??= (async () => {
-        rt.close();
-        await server.stop();
-      })();
-      return closing;
-    },
-    setFaults: rt.setFaults,
-    outbox: state.outbox,
-    clearOutbox: state.clearOutbox,
-    requestCounts: rt.requestCounts,
-    resetCounts: rt.resetCounts,
-  };
+  return { ...(await serveSandbox(rt, listener, opts)), outbox: state.outbox, clearOutbox: state.clearOutbox };
 }

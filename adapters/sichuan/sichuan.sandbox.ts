@@ -8,10 +8,12 @@
  * signatures in sichuan-sandbox.signing.ts, the webhooks in sichuan-sandbox.webhooks.ts and
  * the request pipeline with its faults in sichuan-sandbox.faults.ts.
  */
+import type { RequestListener } from 'node:http';
 import { serveFaultControl } from '../sandbox-faults.route.js';
-import { createSandboxRuntime, listen, sandboxRunTag, sendJsonReply } from '../sandbox.kit.js';
+import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
+import { sandboxRunTag, sendJsonReply } from '../sandbox.kit.js';
 import type { SichuanEndpoint, WireCase } from './sichuan.contract.js';
-import { serveSichuanRequest, zeroCounts, type SichuanSandboxFaults } from './sichuan-sandbox.faults.js';
+import { serveSichuanRequest, zeroCounts } from './sichuan-sandbox.faults.js';
 import { sichuanEnvelopes } from './sichuan-sandbox.signing.js';
 import { createSichuanState } from './sichuan-sandbox.state.js';
 import { createSichuanWebhooks, type WebhookDelivery } from './sichuan-sandbox.webhooks.js';
@@ -19,10 +21,7 @@ import { createSichuanWebhooks, type WebhookDelivery } from './sichuan-sandbox.w
 export type { SichuanSandboxFaults } from './sichuan-sandbox.faults.js';
 export type { WebhookDelivery } from './sichuan-sandbox.webhooks.js';
 
-export interface SichuanSandboxOptions {
-  /** 0 picks a free port. */
-  port?: number;
-  host?: string;
+export interface SichuanSandboxOptions extends SandboxOptions {
   appId: string;
   appSecret: string;
   /** Where every stage change is pushed, signed. No pushes without it. */
@@ -31,17 +30,9 @@ export interface SichuanSandboxOptions {
   stepMs?: number;
   /** Cases of these items end 不予受理 with reasons instead of being accepted. */
   rejectItemCodes?: string[];
-  faults?: SichuanSandboxFaults;
-  /** Seed of the fault PRNG, so one seed replays one sequence of faults. */
-  seed?: number;
-  now?: () => number;
 }
 
-export interface SichuanSandbox {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  setFaults(faults: SichuanSandboxFaults): void;
+export interface SichuanSandbox extends Sandbox {
   /**
    * Moves one case (or every open case) one stage now, and resolves once the pushes it
    * caused are delivered or given up — so a test needs no timers. Returns the cases moved.
@@ -49,27 +40,16 @@ export interface SichuanSandbox {
   advance(platformCaseId?: string): Promise<WireCase[]>;
   cases(): WireCase[];
   requestCounts(): Record<SichuanEndpoint, number>;
-  resetCounts(): void;
   webhookDeliveries(): WebhookDelivery[];
 }
 
 export async function startSichuanSandbox(options: SichuanSandboxOptions): Promise<SichuanSandbox> {
   const now = options.now ?? Date.now;
-  const rt = createSandboxRuntime(options.seed ?? 1, options.faults);
+  const rt = sandboxRuntime(options, 1);
   const envelopes = sichuanEnvelopes({ ...options, now });
   const webhooks = createSichuanWebhooks({ webhookUrl: options.webhookUrl, signedWebhook: envelopes.signedWebhook }, rt);
   // Ids differ between sandbox runs, restarts included: a counter alone would give a new case an old case's id.
   const state = createSichuanState({ ...options, run: sandboxRunTag(), now, onEvent: webhooks.push });
-
-  const server = await listen(
-    (req, res) => {
-      (async () => {
-        if (await serveFaultControl(req, res, rt)) return;
-        await serveSichuanRequest(req, res, rt, (endpoint, raw) => envelopes.answerRequest(endpoint, raw, state.answer));
-      })().catch((error: unknown) => sendJsonReply(res, { status: 500, body: { error: String(error) } }));
-    },
-    { port: options.port, host: options.host ?? '127.0.0.1' },
-  );
 
   const ticker =
     options.stepMs && options.stepMs > 0
@@ -78,21 +58,22 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
         }, options.stepMs).unref()
       : undefined;
 
+  const listener: RequestListener = (req, res) => {
+    (async () => {
+      if (await serveFaultControl(req, res, rt)) return;
+      await serveSichuanRequest(req, res, rt, (endpoint, raw) => envelopes.answerRequest(endpoint, raw, state.answer));
+    })().catch((error: unknown) => sendJsonReply(res, { status: 500, body: { error: String(error) } }));
+  };
+  const sandbox = await serveSandbox(rt, listener, options, () => {
+    clearInterval(ticker);
+    return webhooks.close();
+  });
+
   return {
-    url: server.url,
-    port: server.port,
-    async close() {
-      if (rt.isClosed()) return;
-      rt.close();
-      clearInterval(ticker);
-      // stop() destroys hung (timeout-fault) and keep-alive sockets, which would otherwise hold close() forever.
-      await Promise.all([server.stop(), webhooks.close()]);
-    },
-    setFaults: rt.setFaults,
+    ...sandbox,
     advance: state.advance,
     cases: state.cases,
     requestCounts: () => ({ ...zeroCounts(), ...rt.requestCounts() }),
-    resetCounts: rt.resetCounts,
     webhookDeliveries: webhooks.deliveries,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { NotFoundError } from '../../domain/errors.js';
 import type { CatalogItem } from '../platform.port.js';
+import { envelopeReply, type EnvelopeReply } from '../sandbox.kit.js';
 import { canonicalJson, IDEMPOTENCY_KEY } from '../wire.kit.js';
 import { itemToWire } from './yukuaiban.mapper.js';
 import { YKB_HEADER } from './yukuaiban.signature.js';
@@ -24,18 +25,14 @@ import {
   type YkbStageCode,
 } from './yukuaiban.wire.js';
 
-export interface Reply {
-  status: number;
-  envelope: YkbEnvelope;
-  headers?: Record<string, string>;
-}
+export type Reply = EnvelopeReply<YkbEnvelope>;
 
 export function ok(data: unknown, status = 200): Reply {
   return { status, envelope: { code: YKB_OK, msg: 'success', data } };
 }
 
 export function fail(status: number, code: string, msg: string, headers?: Record<string, string>): Reply {
-  return { status, envelope: { code, msg }, ...(headers ? { headers } : {}) };
+  return envelopeReply(status, { code, msg }, headers);
 }
 
 const DEFAULT_REJECT_REASONS = ['申请材料不齐全或者不符合法定形式，且未在规定期限内补正'];

@@ -14,11 +14,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { CatalogItem } from '../platform.port.js';
 import { sandboxListener } from '../sandbox-faults.kit.js';
-import { createSandboxRuntime, envelopeSender, listen, sandboxRunTag } from '../sandbox.kit.js';
+import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
+import { envelopeSender, sandboxRunTag } from '../sandbox.kit.js';
 import { YUKUAIBAN_CATALOG } from './yukuaiban.catalog.js';
 import { YKB_HEADER, YKB_TIMESTAMP_TOLERANCE_MS } from './yukuaiban.signature.js';
 import { describeIssues, ykbCasesBatchRequestSchema, ykbItemsBatchRequestSchema, YKB_API, YKB_CODE, type YkbCase } from './yukuaiban.wire.js';
-import { MAX_BODY_BYTES, yukuaibanFaultReplies, type YukuaibanSandboxFaults } from './yukuaiban-sandbox.faults.js';
+import { MAX_BODY_BYTES, yukuaibanFaultReplies } from './yukuaiban-sandbox.faults.js';
 import { yukuaibanAuthenticator } from './yukuaiban-sandbox.signing.js';
 import { createYukuaibanState, fail, type Reply } from './yukuaiban-sandbox.state.js';
 import { createYukuaibanWebhooks, type WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';
@@ -26,10 +27,7 @@ import { createYukuaibanWebhooks, type WebhookDelivery } from './yukuaiban-sandb
 export type { YukuaibanSandboxFaults } from './yukuaiban-sandbox.faults.js';
 export type { WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';
 
-export interface YukuaibanSandboxOptions {
-  /** 0 or absent: any free port. */
-  port?: number;
-  host?: string;
+export interface YukuaibanSandboxOptions extends SandboxOptions {
   appKey: string;
   appSecret: string;
   /** Where stage changes are pushed; no pushes without it. */
@@ -46,18 +44,11 @@ export interface YukuaibanSandboxOptions {
   /** Cases for these items are refused (09 不予受理) instead of accepted. */
   rejectItemCodes?: readonly string[];
   rejectReasons?: readonly string[];
-  faults?: YukuaibanSandboxFaults;
-  seed?: number;
-  now?: () => number;
   catalog?: readonly CatalogItem[];
   toleranceMs?: number;
 }
 
-export interface YukuaibanSandbox {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  setFaults(faults: YukuaibanSandboxFaults): void;
+export interface YukuaibanSandbox extends Sandbox {
   /** Moves one case, or every open case, one stage now; returns the cases that moved. */
   advance(platformCaseId?: string): YkbCase[];
   /** The platform's own records, in its wire format, oldest first. */
@@ -65,9 +56,6 @@ export interface YukuaibanSandbox {
   webhookLog(): WebhookDelivery[];
   /** Resolves when every push queued so far was delivered or given up. */
   webhooksSettled(): Promise<void>;
-  /** Requests received per endpoint (e.g. `GET /api/v1/cases/{id}`), faulted ones included. */
-  requestCounts(): Record<string, number>;
-  resetCounts(): void;
   /** Adds an item or replaces the one with its code, as the platform's catalog team publishing a revision. */
   publishItem(item: CatalogItem): void;
 }
@@ -94,7 +82,7 @@ function parseJson(raw: Buffer): { json: unknown } | Reply {
 
 export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Promise<YukuaibanSandbox> {
   const now = opts.now ?? Date.now;
-  const rt = createSandboxRuntime(opts.seed ?? 20210412, opts.faults);
+  const rt = sandboxRuntime(opts, 20210412);
   // Ids differ between sandbox runs, restarts included, so a long-lived gateway never confuses the cases of two runs.
   const instance = sandboxRunTag();
   const authenticate = yukuaibanAuthenticator({ ...opts, now, toleranceMs: opts.toleranceMs ?? YKB_TIMESTAMP_TOLERANCE_MS });
@@ -136,29 +124,17 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     replies: yukuaibanFaultReplies,
     route,
   });
-  const server = await listen(listener, { port: opts.port, host: opts.host ?? '127.0.0.1' });
-  let closing: Promise<void> | undefined;
+  const sandbox = await serveSandbox(rt, listener, opts, () => {
+    state.close();
+    return webhooks.close();
+  });
 
   return {
-    url: server.url,
-    port: server.port,
+    ...sandbox,
     publishItem: state.publishItem,
-    close() {
-      closing ??= (async () => {
-        rt.close();
-        const webhooksClosed = webhooks.close();
-        state.close();
-        await server.stop();
-        await webhooksClosed;
-      })();
-      return closing;
-    },
-    setFaults: rt.setFaults,
     advance: state.advance,
     cases: state.cases,
     webhookLog: webhooks.log,
     webhooksSettled: webhooks.settled,
-    requestCounts: rt.requestCounts,
-    resetCounts: rt.resetCounts,
   };
 }
