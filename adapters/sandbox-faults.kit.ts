@@ -3,13 +3,13 @@
  * request (from the runtime's seeded PRNG, so one seed replays one sequence of faults), and
  * the request pipeline that applies it — behind the `/__faults` control (sandbox-faults.route.ts), which
  * every sandbox serves first. What a sandbox answers to a fault (envelope, codes) is the
- * sandbox's own; `faultReplies` words the refusals the platforms word alike.
+ * sandbox's own; `faultHandling` words the refusals the platforms word alike.
  *
  * Development and integration tests only; nothing in it is for production.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { serveFaultControl } from './sandbox-faults.route.js';
-import { chanceOf, readBody, type SandboxFaults, type SandboxRuntime } from './sandbox.kit.js';
+import { chanceOf, envelopeSender, readBody, type EnvelopeReply, type SandboxFaults, type SandboxRuntime } from './sandbox.kit.js';
 
 export type FaultVerdict =
   | { kind: 'hang' }
@@ -84,40 +84,56 @@ export async function serveApiRequest<M extends { endpoint: string }, R>(
   ctx.send(res, reply instanceof Promise ? await reply : reply, fault.truncate);
 }
 
-
 /** What a sandbox answers to each refusal and injected fault, in its own envelope. */
 export type FaultReplies<R> = ApiRequestContext<{ endpoint: string }, R>['replies'];
+
+/** The body limit of a sandbox's API and its answers to refusals and faults. */
+export interface FaultHandling<R> {
+  maxBodyBytes: number;
+  replies: FaultReplies<R>;
+}
 
 /**
  * The refusals as the envelope platforms word them alike — 413 with the limit, 404, 429
  * with Retry-After, 500 and 503 — each with the platform's own code.
  */
-export function faultReplies<C, R>(
+export function faultHandling<C, R>(
   fail: (status: number, code: C, message: string, headers?: Record<string, string>) => R,
   codes: { bodyTooLarge: C; notFound: C; rateLimited: C; systemError: C; systemBusy: C },
   wording: { maxBodyBytes: number; busy: string },
-): FaultReplies<R> {
-  return {
+): FaultHandling<R> {
+  const replies: FaultReplies<R> = {
     tooLarge: () => fail(413, codes.bodyTooLarge, `请求体超过 ${wording.maxBodyBytes} 字节`),
     notFound: () => fail(404, codes.notFound, '接口不存在'),
     rateLimited: (retryAfter) => fail(429, codes.rateLimited, '请求过于频繁', { 'retry-after': retryAfter }),
     failure: (status) => (status === 500 ? fail(500, codes.systemError, '系统内部错误') : fail(503, codes.systemBusy, wording.busy)),
   };
+  return { maxBodyBytes: wording.maxBodyBytes, replies };
 }
 
 /**
  * The whole request handling of an envelope sandbox: the fault control first, then its API
  * through serveApiRequest; a route that throws is answered as the platform's 500.
  */
-export function sandboxListener<M extends { endpoint: string }, R>(
+export function sandboxListener<M extends { endpoint: string }, R extends EnvelopeReply<unknown>>(
   rt: SandboxRuntime,
-  api: Pick<ApiRequestContext<M, R>, 'match' | 'maxBodyBytes' | 'send' | 'replies' | 'route'>,
+  api: FaultHandling<R> & Pick<ApiRequestContext<M, R>, 'match' | 'route'>,
 ): RequestListener {
+  const send = envelopeSender(rt.isClosed);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (await serveFaultControl(req, res, rt)) return;
-    await serveApiRequest(req, res, { ...rt, ...api });
+    await serveApiRequest(req, res, { ...rt, ...api, send });
   };
   return (req, res) => {
-    handle(req, res).catch(() => api.send(res, api.replies.failure(500)));
+    handle(req, res).catch(() => send(res, api.replies.failure(500)));
   };
+}
+
+/** The body as JSON, or `refusal` when it is not JSON. */
+export function parseJsonBody<R>(raw: Buffer, refusal: () => R): { json: unknown } | R {
+  try {
+    return { json: JSON.parse(raw.toString('utf8')) };
+  } catch {
+    return refusal();
+  }
 }

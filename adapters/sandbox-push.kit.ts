@@ -11,14 +11,23 @@ import type { SandboxRuntime } from './sandbox.kit.js';
 
 export type PushResult = 'DELIVERED' | 'GAVE_UP' | 'CLOSED';
 
+/** Attempts per push, the wait before the second (doubling after each failure), and each attempt's timeout. */
+export interface PushRetries {
+  attempts: number;
+  retryDelayMs: number;
+  timeoutMs: number;
+}
+
+/** Defaults: 4 attempts, 200 ms before the second, 5 s per attempt. */
+export function pushRetries(given: Partial<PushRetries>): PushRetries {
+  return { attempts: given.attempts ?? 4, retryDelayMs: given.retryDelayMs ?? 200, timeoutMs: given.timeoutMs ?? 5000 };
+}
+
 export interface PushDeliveries {
   /** One POST of `body` with `headers` (JSON content type added); resolves with the HTTP status once the answer was read. */
   post(url: string, body: string, headers?: Record<string, string>): Promise<number>;
-  /**
-   * Runs `attempt` (true: delivered) up to `attempts` times, waiting `retryDelayMs` before the
-   * second and twice as long before each next; stops at once when the sandbox closes.
-   */
-  withRetries(attempts: number, retryDelayMs: number, attempt: (n: number) => Promise<boolean>): Promise<PushResult>;
+  /** Runs `attempt` (true: delivered) as PushRetries say; stops at once when the sandbox closes. */
+  withRetries(attempt: (n: number) => Promise<boolean>): Promise<PushResult>;
   /** Runs `deliver` after every earlier delivery for `key` settled, tracked until it settles. */
   enqueue(key: string, deliver: () => Promise<void>): Promise<void>;
   /** Tracks a one-off delivery (a replay, a crafted push) so that settled() and close() wait for it. */
@@ -29,7 +38,8 @@ export interface PushDeliveries {
   close(): Promise<void>;
 }
 
-export function createPushDeliveries(rt: Pick<SandboxRuntime, 'isClosed' | 'pause'>, timeoutMs: number): PushDeliveries {
+export function createPushDeliveries(rt: Pick<SandboxRuntime, 'isClosed' | 'pause'>, retries: PushRetries): PushDeliveries {
+  const { attempts, retryDelayMs, timeoutMs } = retries;
   const chains = new Map<string, Promise<void>>();
   const pending = new Set<Promise<unknown>>();
   const lifetime = new AbortController();
@@ -51,7 +61,7 @@ export function createPushDeliveries(rt: Pick<SandboxRuntime, 'isClosed' | 'paus
       await response.arrayBuffer();
       return response.status;
     },
-    async withRetries(attempts, retryDelayMs, attempt) {
+    async withRetries(attempt) {
       for (let n = 1; n <= attempts; n += 1) {
         if (rt.isClosed()) return 'CLOSED';
         if (await attempt(n)) return 'DELIVERED';

@@ -99,3 +99,43 @@ export function checkHeaderSignature(
   }
   return { ok: true, nonce, timestamp: millis };
 }
+
+/** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
+export const HEADER_TIMESTAMP_TOLERANCE_MS = 300_000;
+
+/** The header names of a timestamp+nonce+signature scheme, and of the header naming the sender. */
+export interface SignedHeaderNames {
+  sender: string;
+  timestamp: string;
+  nonce: string;
+  signature: string;
+}
+
+/**
+ * A HeaderSignatureScheme over `names` whose nonce is `minNonce`–64 URL-safe characters, the
+ * nonce format the header-signed platforms share (they differ only in the minimum).
+ */
+export function headerScheme(
+  names: SignedHeaderNames,
+  minNonce: number,
+  format: Pick<HeaderSignatureScheme, 'signature' | 'signatureFormat' | 'encoding' | 'lowerCaseSignature'>,
+): HeaderSignatureScheme {
+  return {
+    timestampHeader: names.timestamp,
+    nonceHeader: names.nonce,
+    signatureHeader: names.signature,
+    nonce: new RegExp(`^[A-Za-z0-9_-]{${minNonce},64}$`),
+    nonceFormat: `${minNonce}–64 characters [A-Za-z0-9_-]`,
+    ...format,
+  };
+}
+
+/** The four headers of a signed request: sender, timestamp (unix ms), nonce, and `sign(timestamp)`. */
+export function signedHeaderSet(
+  names: SignedHeaderNames,
+  input: { sender: string; now: number; nonce: string },
+  sign: (timestamp: string) => string,
+): Record<string, string> {
+  const timestamp = String(input.now);
+  return { [names.sender]: input.sender, [names.timestamp]: timestamp, [names.nonce]: input.nonce, [names.signature]: sign(timestamp) };
+}

@@ -4,7 +4,7 @@
  * replayed) for the tests of the receiving side.
  */
 import { InputError, NotFoundError } from '../../domain/errors.js';
-import { createPushDeliveries, delivered, errorText } from '../sandbox-push.kit.js';
+import { createPushDeliveries, delivered, errorText, type PushRetries } from '../sandbox-push.kit.js';
 import type { SandboxRuntime } from '../sandbox.kit.js';
 import { newCourierNonce } from './courier.signature.js';
 import type { CourierPush, CourierStateCode, CourierTrace, CourierWaybill } from './courier.wire.js';
@@ -40,14 +40,12 @@ export interface CourierPushOptions {
   secret: string;
   instance: string;
   now: () => number;
-  attempts: number;
-  retryDelayMs: number;
-  timeoutMs: number;
+  retries: PushRetries;
 }
 
 export function createCourierPushes(opts: CourierPushOptions, rt: Pick<SandboxRuntime, 'isClosed' | 'pause'>) {
   const { now } = opts;
-  const deliveries = createPushDeliveries(rt, opts.timeoutMs);
+  const deliveries = createPushDeliveries(rt, opts.retries);
   const pushesById = new Map<string, CourierPush>();
   const log: PushDelivery[] = [];
   let pushSeq = 0;
@@ -72,10 +70,10 @@ export function createCourierPushes(opts: CourierPushOptions, rt: Pick<SandboxRu
   }
 
   async function deliverWithRetries(push: CourierPush): Promise<void> {
-    const result = await deliveries.withRetries(opts.attempts, opts.retryDelayMs, async (attempt) => (await attemptPush(push, 'EVENT', attempt)).outcome === 'DELIVERED');
+    const result = await deliveries.withRetries(async (attempt) => (await attemptPush(push, 'EVENT', attempt)).outcome === 'DELIVERED');
     if (result !== 'GAVE_UP') return;
     const { pushId, waybillNo, seq, stateCode } = push;
-    log.push({ pushId, waybillNo, seq, stateCode, kind: 'EVENT', attempt: opts.attempts, at: new Date(now()).toISOString(), outcome: 'GAVE_UP' });
+    log.push({ pushId, waybillNo, seq, stateCode, kind: 'EVENT', attempt: opts.retries.attempts, at: new Date(now()).toISOString(), outcome: 'GAVE_UP' });
   }
 
   function requirePushUrl(): void {

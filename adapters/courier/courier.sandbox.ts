@@ -13,13 +13,13 @@
  */
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { sandboxListener } from '../sandbox-faults.kit.js';
+import { parseJsonBody, sandboxListener } from '../sandbox-faults.kit.js';
+import { pushRetries } from '../sandbox-push.kit.js';
 import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
-import { envelopeSender } from '../sandbox.kit.js';
 import type { WaybillState } from './courier.port.js';
 import { COURIER_HEADER, COURIER_TIMESTAMP_TOLERANCE_MS } from './courier.signature.js';
 import { COURIER_CODE, type CourierWaybill } from './courier.wire.js';
-import { courierFaultReplies, MAX_BODY_BYTES } from './courier-sandbox.faults.js';
+import { courierFaultHandling } from './courier-sandbox.faults.js';
 import { createCourierPushes, type CraftedPushOptions, type PushDelivery } from './courier-sandbox.pushes.js';
 import { courierAuthenticator } from './courier-sandbox.signing.js';
 import { createCourierState, fail, type Reply } from './courier-sandbox.state.js';
@@ -73,50 +73,27 @@ function matchRoute(method: string, pathname: string): { endpoint: Endpoint; way
   return null;
 }
 
-function parseJson(raw: Buffer): { json: unknown } | Reply {
-  try {
-    return { json: JSON.parse(raw.toString('utf8')) };
-  } catch {
-    return fail(400, COURIER_CODE.paramError, '请求体不是合法 JSON');
-  }
-}
-
 export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<CourierSandbox> {
   const now = opts.now ?? Date.now;
   const rt = sandboxRuntime(opts, 20230301);
   // Waybill numbers differ between sandbox instances, so a long-lived gateway never confuses two runs' shipments.
   const instance = String(randomInt(1000)).padStart(3, '0');
   const authenticate = courierAuthenticator({ ...opts, now, toleranceMs: opts.toleranceMs ?? COURIER_TIMESTAMP_TOLERANCE_MS });
-  const pushes = createCourierPushes(
-    {
-      ...opts,
-      instance,
-      now,
-      attempts: opts.pushAttempts ?? 4,
-      retryDelayMs: opts.pushRetryDelayMs ?? 200,
-      timeoutMs: opts.pushTimeoutMs ?? 5000,
-    },
-    rt,
-  );
+  const retries = pushRetries({ attempts: opts.pushAttempts, retryDelayMs: opts.pushRetryDelayMs, timeoutMs: opts.pushTimeoutMs });
+  const pushes = createCourierPushes({ ...opts, instance, now, retries }, rt);
   const state = createCourierState({ instance, now, stepMs: opts.stepMs, isClosed: rt.isClosed, onMove: pushes.queue });
 
   function route(req: IncomingMessage, raw: Buffer, matched: { endpoint: Endpoint; waybillNo?: string }): Reply {
     const refused = authenticate(req, raw);
     if (refused) return refused;
-    const parsed = parseJson(raw);
+    const parsed = parseJsonBody(raw, () => fail(400, COURIER_CODE.paramError, '请求体不是合法 JSON'));
     if (!('json' in parsed)) return parsed;
     if (matched.endpoint === 'POST /v1/waybills') return state.createWaybill(req.headers[COURIER_HEADER.idempotencyKey], parsed.json);
     if (matched.endpoint === 'POST /v1/waybills/track') return state.trackWaybills(parsed.json);
     return state.cancelWaybill(matched.waybillNo!, parsed.json);
   }
 
-  const listener = sandboxListener(rt, {
-    match: matchRoute,
-    maxBodyBytes: MAX_BODY_BYTES,
-    send: envelopeSender(rt.isClosed),
-    replies: courierFaultReplies,
-    route: (req, _url, raw, matched) => route(req, raw, matched),
-  });
+  const listener = sandboxListener(rt, { ...courierFaultHandling, match: matchRoute, route: (req, _url, raw, matched) => route(req, raw, matched) });
   const sandbox = await serveSandbox(rt, listener, opts, () => {
     state.close();
     return pushes.close();

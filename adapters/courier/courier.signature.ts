@@ -4,7 +4,16 @@
  * so the sides cannot drift apart.
  */
 import { createHmac } from 'node:crypto';
-import { checkHeaderSignature, headerText, newUuidNonce, type HeaderMap, type SignatureFailure } from '../signing.kit.js';
+import {
+  checkHeaderSignature,
+  HEADER_TIMESTAMP_TOLERANCE_MS,
+  headerScheme,
+  headerText,
+  newUuidNonce,
+  signedHeaderSet,
+  type HeaderMap,
+  type SignatureFailure,
+} from '../signing.kit.js';
 
 export type { SignatureFailure };
 
@@ -16,20 +25,12 @@ export const COURIER_HEADER = {
   idempotencyKey: 'x-idempotency-key',
 } as const;
 
-/** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
-export const COURIER_TIMESTAMP_TOLERANCE_MS = 300_000;
+export const COURIER_TIMESTAMP_TOLERANCE_MS = HEADER_TIMESTAMP_TOLERANCE_MS;
 
-const SCHEME = {
-  timestampHeader: COURIER_HEADER.timestamp,
-  nonceHeader: COURIER_HEADER.nonce,
-  signatureHeader: COURIER_HEADER.sign,
-  nonce: /^[A-Za-z0-9_-]{16,64}$/,
-  nonceFormat: '16–64 characters [A-Za-z0-9_-]',
-  /** Base64 of the 32 bytes of an HMAC-SHA256: 43 characters and one pad. */
-  signature: /^[A-Za-z0-9+/]{43}=$/,
-  signatureFormat: 'base64 of 32 bytes',
-  encoding: 'base64',
-} as const;
+const NAMES = { sender: COURIER_HEADER.partner, timestamp: COURIER_HEADER.timestamp, nonce: COURIER_HEADER.nonce, signature: COURIER_HEADER.sign };
+
+/** Base64 of the 32 bytes of an HMAC-SHA256: 43 characters and one pad. */
+const SCHEME = headerScheme(NAMES, 16, { signature: /^[A-Za-z0-9+/]{43}=$/, signatureFormat: 'base64 of 32 bytes', encoding: 'base64' });
 
 export interface CourierSignatureInput {
   secret: string;
@@ -61,13 +62,9 @@ export function signedCourierHeaders(input: {
   now: number;
   nonce: string;
 }): Record<string, string> {
-  const timestamp = String(input.now);
-  return {
-    [COURIER_HEADER.partner]: input.partnerId,
-    [COURIER_HEADER.timestamp]: timestamp,
-    [COURIER_HEADER.nonce]: input.nonce,
-    [COURIER_HEADER.sign]: signCourier({ secret: input.secret, timestamp, nonce: input.nonce, body: input.body }),
-  };
+  return signedHeaderSet(NAMES, { ...input, sender: input.partnerId }, (timestamp) =>
+    signCourier({ secret: input.secret, timestamp, nonce: input.nonce, body: input.body }),
+  );
 }
 
 export type SignatureCheck =

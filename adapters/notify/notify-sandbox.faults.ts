@@ -4,13 +4,13 @@
  * all without processing the request; a malformed answer means the message was sent and the
  * answer lost.
  */
-import { faultReplies } from '../sandbox-faults.kit.js';
+import { faultHandling } from '../sandbox-faults.kit.js';
 import type { SandboxFaults } from '../sandbox.kit.js';
 import { NOTIFY_CODE } from './notify.wire.js';
 import { fail } from './notify-sandbox.state.js';
 
 export type NotifySandboxFaults = SandboxFaults;
 
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
-export const notifyFaultReplies = faultReplies(fail, NOTIFY_CODE, { maxBodyBytes: MAX_BODY_BYTES, busy: '系统繁忙' });
+export const notifyFaultHandling = faultHandling(fail, NOTIFY_CODE, { maxBodyBytes: MAX_BODY_BYTES, busy: '系统繁忙' });

@@ -3,6 +3,7 @@
  * however often it is resent, checked against its registered template, and an outbox that
  * tests and developers read instead of a phone or a mailbox.
  */
+import { parseJsonBody } from '../sandbox-faults.kit.js';
 import { envelopeReply, type EnvelopeReply } from '../sandbox.kit.js';
 import { canonicalJson } from '../wire.kit.js';
 import type { NotificationChannel, NotificationTemplate } from './notify.port.js';
@@ -79,19 +80,16 @@ export function createNotifyState(opts: NotifyStateOptions) {
 
   return {
     sendMessage(raw: Buffer): Reply {
-      let json: unknown;
-      try {
-        json = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return fail(400, NOTIFY_CODE.paramError, '请求体不是合法 JSON');
-      }
+      const body = parseJsonBody(raw, () => fail(400, NOTIFY_CODE.paramError, '请求体不是合法 JSON'));
+      if (!('json' in body)) return body;
+      const { json } = body;
       const parsed = notifySendRequestSchema.safeParse(json);
       if (!parsed.success) return fail(400, NOTIFY_CODE.paramError, `参数错误：${describeIssues(parsed.error)}`);
       const request: NotifySendRequest = parsed.data;
-      const body = canonicalJson(json);
+      const canonical = canonicalJson(json);
       const earlier = byRequestId.get(request.requestId);
       if (earlier) {
-        if (earlier.body !== body) return fail(409, NOTIFY_CODE.idempotencyConflict, 'requestId 已用于另一条消息');
+        if (earlier.body !== canonical) return fail(409, NOTIFY_CODE.idempotencyConflict, 'requestId 已用于另一条消息');
         return accepted(earlier, true);
       }
 
@@ -116,7 +114,7 @@ export function createNotifyState(opts: NotifyStateOptions) {
         text: request.content,
         receivedAt: formatNotifyTime(opts.now()),
       };
-      const stored = { body, entry };
+      const stored = { body: canonical, entry };
       messages.set(entry.messageId, stored);
       byRequestId.set(entry.requestId, stored);
       outbox.push(entry);

@@ -14,9 +14,8 @@ import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { sandboxListener } from '../sandbox-faults.kit.js';
 import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
-import { envelopeSender } from '../sandbox.kit.js';
 import { NOTIFY_TIMESTAMP_TOLERANCE_MS } from './notify.signature.js';
-import { MAX_BODY_BYTES, notifyFaultReplies } from './notify-sandbox.faults.js';
+import { notifyFaultHandling } from './notify-sandbox.faults.js';
 import { notifyAuthenticator } from './notify-sandbox.signing.js';
 import { createNotifyState, type OutboxEntry, type Reply } from './notify-sandbox.state.js';
 
@@ -61,12 +60,6 @@ export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<No
     return state.messageStatus(matched.messageId!);
   }
 
-  const listener = sandboxListener(rt, {
-    match: matchRoute,
-    maxBodyBytes: MAX_BODY_BYTES,
-    send: envelopeSender(rt.isClosed),
-    replies: notifyFaultReplies,
-    route: (req, _url, raw, matched) => route(req, raw, matched),
-  });
+  const listener = sandboxListener(rt, { ...notifyFaultHandling, match: matchRoute, route: (req, _url, raw, matched) => route(req, raw, matched) });
   return { ...(await serveSandbox(rt, listener, opts)), outbox: state.outbox, clearOutbox: state.clearOutbox };
 }

@@ -17,21 +17,19 @@ export interface WebhookDelivery {
   lastError?: string;
 }
 
-const WEBHOOK_ATTEMPTS = 3;
-const WEBHOOK_RETRY_MS = 200;
-const WEBHOOK_TIMEOUT_MS = 5000;
+const RETRIES = { attempts: 3, retryDelayMs: 200, timeoutMs: 5000 };
 
 export function createSichuanWebhooks(
   opts: { webhookUrl?: string; signedWebhook(event: WireCaseEvent): string },
   rt: Pick<SandboxRuntime, 'isClosed' | 'pause'>,
 ) {
-  const deliveries = createPushDeliveries(rt, WEBHOOK_TIMEOUT_MS);
+  const deliveries = createPushDeliveries(rt, RETRIES);
   const log: WebhookDelivery[] = [];
 
   async function deliver(webhookUrl: string, event: WireCaseEvent): Promise<void> {
     const record: WebhookDelivery = { eventId: event.eventId, caseId: event.caseId, status: event.status, attempts: 0, delivered: false, gaveUp: false };
     log.push(record);
-    const result = await deliveries.withRetries(WEBHOOK_ATTEMPTS, WEBHOOK_RETRY_MS, async (attempt) => {
+    const result = await deliveries.withRetries(async (attempt) => {
       record.attempts = attempt;
       try {
         const status = await deliveries.post(webhookUrl, opts.signedWebhook(event));

@@ -2,7 +2,7 @@
  * The 渝快办 sandbox's webhooks: one event per stage change, delivered in stage order per case
  * with retries, each attempt signed afresh and logged.
  */
-import { createPushDeliveries, delivered, errorText } from '../sandbox-push.kit.js';
+import { createPushDeliveries, delivered, errorText, type PushRetries } from '../sandbox-push.kit.js';
 import type { SandboxRuntime } from '../sandbox.kit.js';
 import type { YkbCase, YkbStageCode, YkbWebhook } from './yukuaiban.wire.js';
 import { signedWebhookHeaders } from './yukuaiban-sandbox.signing.js';
@@ -26,14 +26,12 @@ export interface YukuaibanWebhookOptions {
   appSecret: string;
   instance: string;
   now: () => number;
-  attempts: number;
-  retryDelayMs: number;
-  timeoutMs: number;
+  retries: PushRetries;
 }
 
 export function createYukuaibanWebhooks(opts: YukuaibanWebhookOptions, rt: Pick<SandboxRuntime, 'isClosed' | 'pause'>) {
   const { now } = opts;
-  const deliveries = createPushDeliveries(rt, opts.timeoutMs);
+  const deliveries = createPushDeliveries(rt, opts.retries);
   const target = opts.webhookUrl ? new URL(opts.webhookUrl) : null;
   const signPath = opts.webhookPath ?? (target ? `${target.pathname}${target.search}` : '');
   const log: WebhookDelivery[] = [];
@@ -44,7 +42,7 @@ export function createYukuaibanWebhooks(opts: YukuaibanWebhookOptions, rt: Pick<
     const body = JSON.stringify(event);
     const entry = (attempt: number, outcome: WebhookDelivery['outcome'], extra: Partial<WebhookDelivery> = {}) =>
       log.push({ eventId: event.tsbh, platformCaseId: event.bjbh, stage: event.zt, attempt, at: new Date(now()).toISOString(), outcome, ...extra });
-    const result = await deliveries.withRetries(opts.attempts, opts.retryDelayMs, async (attempt) => {
+    const result = await deliveries.withRetries(async (attempt) => {
       try {
         const status = await deliveries.post(url, body, signedWebhookHeaders({ ...opts, signPath, now: now() }, body));
         entry(attempt, delivered(status) ? 'DELIVERED' : 'FAILED', { status });
@@ -54,7 +52,7 @@ export function createYukuaibanWebhooks(opts: YukuaibanWebhookOptions, rt: Pick<
         return false;
       }
     });
-    if (result === 'GAVE_UP') entry(opts.attempts, 'GAVE_UP');
+    if (result === 'GAVE_UP') entry(opts.retries.attempts, 'GAVE_UP');
   }
 
   return {

@@ -13,13 +13,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { CatalogItem } from '../platform.port.js';
-import { sandboxListener } from '../sandbox-faults.kit.js';
+import { parseJsonBody, sandboxListener } from '../sandbox-faults.kit.js';
+import { pushRetries } from '../sandbox-push.kit.js';
 import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
-import { envelopeSender, sandboxRunTag } from '../sandbox.kit.js';
+import { sandboxRunTag } from '../sandbox.kit.js';
 import { YUKUAIBAN_CATALOG } from './yukuaiban.catalog.js';
 import { YKB_HEADER, YKB_TIMESTAMP_TOLERANCE_MS } from './yukuaiban.signature.js';
 import { describeIssues, ykbCasesBatchRequestSchema, ykbItemsBatchRequestSchema, YKB_API, YKB_CODE, type YkbCase } from './yukuaiban.wire.js';
-import { MAX_BODY_BYTES, yukuaibanFaultReplies } from './yukuaiban-sandbox.faults.js';
+import { yukuaibanFaultHandling } from './yukuaiban-sandbox.faults.js';
 import { yukuaibanAuthenticator } from './yukuaiban-sandbox.signing.js';
 import { createYukuaibanState, fail, type Reply } from './yukuaiban-sandbox.state.js';
 import { createYukuaibanWebhooks, type WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';
@@ -72,31 +73,14 @@ function matchRoute(method: string, pathname: string): { endpoint: Endpoint; id?
   return null;
 }
 
-function parseJson(raw: Buffer): { json: unknown } | Reply {
-  try {
-    return { json: JSON.parse(raw.toString('utf8')) };
-  } catch {
-    return fail(400, YKB_CODE.badParams, '请求体不是合法 JSON');
-  }
-}
-
 export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Promise<YukuaibanSandbox> {
   const now = opts.now ?? Date.now;
   const rt = sandboxRuntime(opts, 20210412);
   // Ids differ between sandbox runs, restarts included, so a long-lived gateway never confuses the cases of two runs.
   const instance = sandboxRunTag();
   const authenticate = yukuaibanAuthenticator({ ...opts, now, toleranceMs: opts.toleranceMs ?? YKB_TIMESTAMP_TOLERANCE_MS });
-  const webhooks = createYukuaibanWebhooks(
-    {
-      ...opts,
-      instance,
-      now,
-      attempts: opts.webhookAttempts ?? 4,
-      retryDelayMs: opts.webhookRetryDelayMs ?? 200,
-      timeoutMs: opts.webhookTimeoutMs ?? 5000,
-    },
-    rt,
-  );
+  const retries = pushRetries({ attempts: opts.webhookAttempts, retryDelayMs: opts.webhookRetryDelayMs, timeoutMs: opts.webhookTimeoutMs });
+  const webhooks = createYukuaibanWebhooks({ ...opts, instance, now, retries }, rt);
   const state = createYukuaibanState({ ...opts, instance, now, catalog: opts.catalog ?? YUKUAIBAN_CATALOG, isClosed: rt.isClosed, onStage: webhooks.push });
 
   function route(req: IncomingMessage, url: URL, raw: Buffer, matched: { endpoint: Endpoint; id?: string }): Reply {
@@ -104,7 +88,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     if (refused) return refused;
     if (matched.endpoint === 'GET /api/v1/items') return state.searchItems(url);
     if (matched.endpoint === 'GET /api/v1/cases/{id}') return state.getCase(decodeURIComponent(matched.id!));
-    const parsed = parseJson(raw);
+    const parsed = parseJsonBody(raw, () => fail(400, YKB_CODE.badParams, '请求体不是合法 JSON'));
     if (!('json' in parsed)) return parsed;
     if (matched.endpoint === 'POST /api/v1/items/batch') {
       const request = ykbItemsBatchRequestSchema.safeParse(parsed.json);
@@ -117,13 +101,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     return state.submitCase(req.headers[YKB_HEADER.idempotencyKey], parsed.json, raw);
   }
 
-  const listener = sandboxListener(rt, {
-    match: matchRoute,
-    maxBodyBytes: MAX_BODY_BYTES,
-    send: envelopeSender(rt.isClosed),
-    replies: yukuaibanFaultReplies,
-    route,
-  });
+  const listener = sandboxListener(rt, { ...yukuaibanFaultHandling, match: matchRoute, route });
   const sandbox = await serveSandbox(rt, listener, opts, () => {
     state.close();
     return webhooks.close();
