@@ -12,6 +12,9 @@ import type { SignatureFailure } from './signing.kit.js';
 
 export type RequestCheck = { ok: true; nonce: string } | { ok: false; reason: SignatureFailure; detail: string };
 
+/** Checks one request's signature against its raw body at `now` (the nonce is left to the authenticator). */
+export type RequestChecker = (req: IncomingMessage, body: Buffer, now: number) => RequestCheck;
+
 export interface HeaderAuthenticatorOptions<C, R> {
   senderHeader: string;
   sender: string;
@@ -19,7 +22,7 @@ export interface HeaderAuthenticatorOptions<C, R> {
   unknownSender: string;
   now: () => number;
   toleranceMs: number;
-  check(req: IncomingMessage, raw: Buffer, at: number): RequestCheck;
+  check: RequestChecker;
   fail(status: number, code: C, message: string): R;
   codes: { unknownSender: C; badSignature: C; staleTimestamp: C; replayedNonce: C };
 }

@@ -67,6 +67,29 @@ export type HeaderSignatureCheck =
   | { ok: true; nonce: string; timestamp: number }
   | { ok: false; reason: SignatureFailure; detail: string };
 
+/** A HeaderSignatureCheck that also says who the request claims to come from, under the name `K`. */
+export type SenderSignatureCheck<K extends string> =
+  | ({ ok: true; nonce: string; timestamp: number } & { [P in K]: string | undefined })
+  | Extract<HeaderSignatureCheck, { ok: false }>;
+
+/** What a request brings to its check: the headers and the raw body as received, the time and the window. */
+export interface SignedRequest {
+  headers: HeaderMap;
+  /** Raw body bytes exactly as received. */
+  body: string | Uint8Array;
+  now: number;
+  toleranceMs: number;
+}
+
+/** What signing one request takes besides the platform's own fields. */
+export interface SigningInput {
+  secret: string;
+  /** Raw body bytes exactly as sent. */
+  body: string | Uint8Array;
+  now: number;
+  nonce: string;
+}
+
 /**
  * Checks a timestamp+nonce+signature header triple: the formats, then the signature, then
  * the timestamp window — in that order, so an unsigned caller learns nothing about our clock.

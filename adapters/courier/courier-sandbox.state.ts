@@ -30,13 +30,10 @@ import {
 
 export type Reply = EnvelopeReply<CourierEnvelope>;
 
-export function ok(result: unknown, status = 200): Reply {
-  return { status, envelope: { success: true, result } };
-}
+export const ok = (result: unknown, status = 200): Reply => envelopeReply(status, { success: true, result });
 
-export function fail(status: number, errorCode: string, errorMsg: string, headers?: Record<string, string>): Reply {
-  return envelopeReply(status, { success: false, errorCode, errorMsg }, headers);
-}
+export const fail = (status: number, errorCode: string, errorMsg: string, headers?: Record<string, string>): Reply =>
+  envelopeReply(status, { success: false, errorCode, errorMsg }, headers);
 
 interface StoredWaybill {
   wire: CourierWaybill;

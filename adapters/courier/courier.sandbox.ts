@@ -24,9 +24,6 @@ import { createCourierPushes, type CraftedPushOptions, type PushDelivery } from 
 import { courierAuthenticator } from './courier-sandbox.signing.js';
 import { createCourierState, fail, type Reply } from './courier-sandbox.state.js';
 
-export type { CourierSandboxFaults } from './courier-sandbox.faults.js';
-export type { CraftedPushOptions, PushDelivery } from './courier-sandbox.pushes.js';
-
 export interface CourierSandboxOptions extends SandboxOptions {
   partnerId: string;
   secret: string;
@@ -109,3 +106,7 @@ export async function startCourierSandbox(opts: CourierSandboxOptions): Promise<
     sendPush: pushes.send,
   };
 }
+
+// Re-exported so that importers keep the sandbox file as their one entry point.
+export type { CourierSandboxFaults } from './courier-sandbox.faults.js';
+export type { CraftedPushOptions, PushDelivery } from './courier-sandbox.pushes.js';

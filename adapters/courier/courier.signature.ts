@@ -11,8 +11,10 @@ import {
   headerText,
   newUuidNonce,
   signedHeaderSet,
-  type HeaderMap,
+  type SenderSignatureCheck,
   type SignatureFailure,
+  type SignedRequest,
+  type SigningInput,
 } from '../signing.kit.js';
 
 export type { SignatureFailure };
@@ -55,39 +57,18 @@ export function newCourierNonce(): string {
   return newUuidNonce();
 }
 
-export function signedCourierHeaders(input: {
-  partnerId: string;
-  secret: string;
-  body: string | Uint8Array;
-  now: number;
-  nonce: string;
-}): Record<string, string> {
-  return signedHeaderSet(NAMES, { ...input, sender: input.partnerId }, (timestamp) =>
-    signCourier({ secret: input.secret, timestamp, nonce: input.nonce, body: input.body }),
-  );
+export function signedCourierHeaders(input: SigningInput & { partnerId: string }): Record<string, string> {
+  return signedHeaderSet(NAMES, { ...input, sender: input.partnerId }, (timestamp) => signCourier({ ...input, timestamp }));
 }
 
-export type SignatureCheck =
-  | { ok: true; partnerId: string | undefined; nonce: string; timestamp: number }
-  | { ok: false; reason: SignatureFailure; detail: string };
+export type SignatureCheck = SenderSignatureCheck<'partnerId'>;
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller
  * learns nothing about our clock. It does not touch any nonce memory: the caller claims
  * the nonce only after everything else about the request has been accepted.
  */
-export function checkCourierSignature(input: {
-  secret: string;
-  headers: HeaderMap;
-  body: string | Uint8Array;
-  now: number;
-  toleranceMs: number;
-}): SignatureCheck {
-  const check = checkHeaderSignature(SCHEME, {
-    headers: input.headers,
-    now: input.now,
-    toleranceMs: input.toleranceMs,
-    expected: (timestamp, nonce) => signCourier({ secret: input.secret, timestamp, nonce, body: input.body }),
-  });
+export function checkCourierSignature(input: SignedRequest & { secret: string }): SignatureCheck {
+  const check = checkHeaderSignature(SCHEME, { ...input, expected: (timestamp, nonce) => signCourier({ ...input, timestamp, nonce }) });
   return check.ok ? { ...check, partnerId: headerText(input.headers, COURIER_HEADER.partner) } : check;
 }

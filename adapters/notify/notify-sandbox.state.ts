@@ -21,13 +21,9 @@ import {
 
 export type Reply = EnvelopeReply<NotifyEnvelope>;
 
-export function ok(data: unknown): Reply {
-  return { status: 200, envelope: { code: NOTIFY_CODE.ok, message: '成功', data } };
-}
+export const ok = (data: unknown): Reply => envelopeReply(200, { code: NOTIFY_CODE.ok, message: '成功', data });
 
-export function fail(status: number, code: number, message: string, headers?: Record<string, string>): Reply {
-  return envelopeReply(status, { code, message }, headers);
-}
+export const fail = (status: number, code: number, message: string, headers?: Record<string, string>): Reply => envelopeReply(status, { code, message }, headers);
 
 export interface OutboxEntry {
   messageId: string;

@@ -19,9 +19,6 @@ import { notifyFaultHandling } from './notify-sandbox.faults.js';
 import { notifyAuthenticator } from './notify-sandbox.signing.js';
 import { createNotifyState, type OutboxEntry, type Reply } from './notify-sandbox.state.js';
 
-export type { NotifySandboxFaults } from './notify-sandbox.faults.js';
-export type { OutboxEntry } from './notify-sandbox.state.js';
-
 export interface NotifySandboxOptions extends SandboxOptions {
   appId: string;
   secret: string;
@@ -63,3 +60,7 @@ export async function startNotifySandbox(opts: NotifySandboxOptions): Promise<No
   const listener = sandboxListener(rt, { ...notifyFaultHandling, match: matchRoute, route: (req, _url, raw, matched) => route(req, raw, matched) });
   return { ...(await serveSandbox(rt, listener, opts)), outbox: state.outbox, clearOutbox: state.clearOutbox };
 }
+
+// Re-exported so that importers keep the sandbox file as their one entry point.
+export type { NotifySandboxFaults } from './notify-sandbox.faults.js';
+export type { OutboxEntry } from './notify-sandbox.state.js';

@@ -10,8 +10,10 @@ import {
   newUuidNonce,
   sha256Hex,
   signedHeaderSet,
-  type HeaderMap,
+  type HeaderSignatureCheck,
   type SignatureFailure,
+  type SignedRequest,
+  type SigningInput,
 } from '../signing.kit.js';
 
 export const NOTIFY_HEADER = {
@@ -49,41 +51,19 @@ export function newNotifyNonce(): string {
   return newUuidNonce();
 }
 
-export function signedNotifyHeaders(input: {
-  appId: string;
-  secret: string;
-  body: string | Uint8Array;
-  now: number;
-  nonce: string;
-}): Record<string, string> {
-  return signedHeaderSet(NAMES, { ...input, sender: input.appId }, (timestamp) =>
-    signNotify({ appId: input.appId, secret: input.secret, timestamp, nonce: input.nonce, body: input.body }),
-  );
+export function signedNotifyHeaders(input: SigningInput & { appId: string }): Record<string, string> {
+  return signedHeaderSet(NAMES, { ...input, sender: input.appId }, (timestamp) => signNotify({ ...input, timestamp }));
 }
 
 export type NotifySignatureFailure = SignatureFailure;
 
-export type NotifySignatureCheck =
-  | { ok: true; nonce: string; timestamp: number }
-  | { ok: false; reason: NotifySignatureFailure; detail: string };
+export type NotifySignatureCheck = HeaderSignatureCheck;
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller learns
  * nothing about the gateway's clock. The nonce is left to the caller to claim, once everything
  * else about the request has been accepted.
  */
-export function checkNotifySignature(input: {
-  appId: string;
-  secret: string;
-  headers: HeaderMap;
-  body: string | Uint8Array;
-  now: number;
-  toleranceMs: number;
-}): NotifySignatureCheck {
-  return checkHeaderSignature(SCHEME, {
-    headers: input.headers,
-    now: input.now,
-    toleranceMs: input.toleranceMs,
-    expected: (timestamp, nonce) => signNotify({ appId: input.appId, secret: input.secret, timestamp, nonce, body: input.body }),
-  });
+export function checkNotifySignature(input: SignedRequest & { appId: string; secret: string }): NotifySignatureCheck {
+  return checkHeaderSignature(SCHEME, { ...input, expected: (timestamp, nonce) => signNotify({ ...input, timestamp, nonce }) });
 }

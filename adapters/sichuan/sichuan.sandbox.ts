@@ -18,9 +18,6 @@ import { sichuanEnvelopes } from './sichuan-sandbox.signing.js';
 import { createSichuanState } from './sichuan-sandbox.state.js';
 import { createSichuanWebhooks, type WebhookDelivery } from './sichuan-sandbox.webhooks.js';
 
-export type { SichuanSandboxFaults } from './sichuan-sandbox.faults.js';
-export type { WebhookDelivery } from './sichuan-sandbox.webhooks.js';
-
 export interface SichuanSandboxOptions extends SandboxOptions {
   appId: string;
   appSecret: string;
@@ -77,3 +74,7 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
     webhookDeliveries: webhooks.deliveries,
   };
 }
+
+// Re-exported so that importers keep the sandbox file as their one entry point.
+export type { SichuanSandboxFaults } from './sichuan-sandbox.faults.js';
+export type { WebhookDelivery } from './sichuan-sandbox.webhooks.js';

@@ -2,36 +2,17 @@
  * The 渝快办 sandbox's side of the signature (yukuaiban.signature.ts): checking the AppKey,
  * signature, timestamp and nonce of every API request, and signing the webhooks it sends.
  */
-import { headerAuthenticator } from '../sandbox-signing.kit.js';
+import { headerAuthenticator, type RequestChecker } from '../sandbox-signing.kit.js';
 import { checkYukuaibanSignature, newYukuaibanNonce, signedYukuaibanHeaders, YKB_HEADER } from './yukuaiban.signature.js';
 import { YKB_CODE } from './yukuaiban.wire.js';
 import { fail } from './yukuaiban-sandbox.state.js';
 
+const REFUSALS = { unknownSender: YKB_CODE.unknownAppKey, badSignature: YKB_CODE.badSignature, staleTimestamp: YKB_CODE.staleTimestamp, replayedNonce: YKB_CODE.replayedNonce };
+
 export function yukuaibanAuthenticator(opts: { appKey: string; appSecret: string; now: () => number; toleranceMs: number }) {
-  return headerAuthenticator({
-    senderHeader: YKB_HEADER.appKey,
-    sender: opts.appKey,
-    unknownSender: 'AppKey 无效',
-    now: opts.now,
-    toleranceMs: opts.toleranceMs,
-    check: (req, raw, at) =>
-      checkYukuaibanSignature({
-        secret: opts.appSecret,
-        method: req.method ?? '',
-        pathWithQuery: req.url ?? '',
-        headers: req.headers,
-        body: raw,
-        now: at,
-        toleranceMs: opts.toleranceMs,
-      }),
-    fail,
-    codes: {
-      unknownSender: YKB_CODE.unknownAppKey,
-      badSignature: YKB_CODE.badSignature,
-      staleTimestamp: YKB_CODE.staleTimestamp,
-      replayedNonce: YKB_CODE.replayedNonce,
-    },
-  });
+  const check: RequestChecker = (req, body, now) =>
+    checkYukuaibanSignature({ ...opts, secret: opts.appSecret, method: req.method ?? '', pathWithQuery: req.url ?? '', headers: req.headers, body, now });
+  return headerAuthenticator({ ...opts, senderHeader: YKB_HEADER.appKey, sender: opts.appKey, unknownSender: 'AppKey 无效', check, fail, codes: REFUSALS });
 }
 
 /** Headers of one webhook attempt, signed now with a fresh nonce over the path the receiver sees. */

@@ -27,13 +27,9 @@ import {
 
 export type Reply = EnvelopeReply<YkbEnvelope>;
 
-export function ok(data: unknown, status = 200): Reply {
-  return { status, envelope: { code: YKB_OK, msg: 'success', data } };
-}
+export const ok = (data: unknown, status = 200): Reply => envelopeReply(status, { code: YKB_OK, msg: 'success', data });
 
-export function fail(status: number, code: string, msg: string, headers?: Record<string, string>): Reply {
-  return envelopeReply(status, { code, msg }, headers);
-}
+export const fail = (status: number, code: string, msg: string, headers?: Record<string, string>): Reply => envelopeReply(status, { code, msg }, headers);
 
 const DEFAULT_REJECT_REASONS = ['申请材料不齐全或者不符合法定形式，且未在规定期限内补正'];
 

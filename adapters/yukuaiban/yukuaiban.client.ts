@@ -9,14 +9,7 @@ import { forEachChunk, parseJsonEnvelope, type RawReply } from '../http-client.k
 import { PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import { SignedRestClient, type RestClientOptions } from '../rest-client.kit.js';
 import { IDEMPOTENCY_KEY } from '../wire.kit.js';
-import type {
-  CatalogItem,
-  CatalogPage,
-  PlatformCaseRecord,
-  PlatformPort,
-  SearchItemsQuery,
-  SubmitCaseRequest,
-} from '../platform.port.js';
+import type { CatalogItem, CatalogPage, PlatformCaseRecord, PlatformPort, SearchItemsQuery, SubmitCaseRequest } from '../platform.port.js';
 import { caseFromWire, itemFromWire, submitToWire } from './yukuaiban.mapper.js';
 import { newYukuaibanNonce, signedYukuaibanHeaders, YKB_HEADER } from './yukuaiban.signature.js';
 import {

@@ -25,9 +25,6 @@ import { yukuaibanAuthenticator } from './yukuaiban-sandbox.signing.js';
 import { createYukuaibanState, fail, type Reply } from './yukuaiban-sandbox.state.js';
 import { createYukuaibanWebhooks, type WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';
 
-export type { YukuaibanSandboxFaults } from './yukuaiban-sandbox.faults.js';
-export type { WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';
-
 export interface YukuaibanSandboxOptions extends SandboxOptions {
   appKey: string;
   appSecret: string;
@@ -116,3 +113,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     webhooksSettled: webhooks.settled,
   };
 }
+
+// Re-exported so that importers keep the sandbox file as their one entry point.
+export type { YukuaibanSandboxFaults } from './yukuaiban-sandbox.faults.js';
+export type { WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';

@@ -12,8 +12,10 @@ import {
   newUuidNonce,
   sha256Hex,
   signedHeaderSet,
-  type HeaderMap,
+  type SenderSignatureCheck,
   type SignatureFailure,
+  type SignedRequest,
+  type SigningInput,
 } from '../signing.kit.js';
 
 export { sha256Hex, type SignatureFailure };
@@ -56,41 +58,24 @@ export function newYukuaibanNonce(): string {
   return newUuidNonce();
 }
 
-export function signedYukuaibanHeaders(input: {
-  appKey: string;
-  secret: string;
+/** The request line's part of the signature: method, and path and query exactly as sent. */
+interface RequestLine {
   method: string;
   pathWithQuery: string;
-  body: string | Uint8Array;
-  now: number;
-  nonce: string;
-}): Record<string, string> {
+}
+
+export function signedYukuaibanHeaders(input: SigningInput & RequestLine & { appKey: string }): Record<string, string> {
   return signedHeaderSet(NAMES, { ...input, sender: input.appKey }, (timestamp) => signYukuaiban({ ...input, timestamp }));
 }
 
-export type SignatureCheck =
-  | { ok: true; appKey: string | undefined; nonce: string; timestamp: number }
-  | { ok: false; reason: SignatureFailure; detail: string };
+export type SignatureCheck = SenderSignatureCheck<'appKey'>;
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller
  * learns nothing about our clock. It does not touch any nonce memory: the caller claims
  * the nonce only after everything else about the request has been accepted.
  */
-export function checkYukuaibanSignature(input: {
-  secret: string;
-  method: string;
-  pathWithQuery: string;
-  headers: HeaderMap;
-  body: string | Uint8Array;
-  now: number;
-  toleranceMs: number;
-}): SignatureCheck {
-  const check = checkHeaderSignature(SCHEME, {
-    headers: input.headers,
-    now: input.now,
-    toleranceMs: input.toleranceMs,
-    expected: (timestamp, nonce) => signYukuaiban({ ...input, timestamp, nonce }),
-  });
+export function checkYukuaibanSignature(input: SignedRequest & RequestLine & { secret: string }): SignatureCheck {
+  const check = checkHeaderSignature(SCHEME, { ...input, expected: (timestamp, nonce) => signYukuaiban({ ...input, timestamp, nonce }) });
   return check.ok ? { ...check, appKey: headerText(input.headers, YKB_HEADER.appKey) } : check;
 }
