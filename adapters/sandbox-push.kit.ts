@@ -86,9 +86,10 @@ export function createPushDeliveries(rt: Pick<SandboxRuntime, 'isClosed' | 'paus
   };
 }
 
-/** A push's status as the attempt that sent it saw it. */
+/** Whether the receiver took the push: any 2xx. */
 export const delivered = (status: number): boolean => status >= 200 && status < 300;
 
+/** What a failed attempt logs: the error's message (fetch's abort and network errors are Errors). */
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -4,18 +4,8 @@
  * so the sides cannot drift apart.
  */
 import { createHmac } from 'node:crypto';
-import {
-  checkHeaderSignature,
-  HEADER_TIMESTAMP_TOLERANCE_MS,
-  headerScheme,
-  headerText,
-  newUuidNonce,
-  signedHeaderSet,
-  type SenderSignatureCheck,
-  type SignatureFailure,
-  type SignedRequest,
-  type SigningInput,
-} from '../signing.kit.js';
+import { checkHeaderSignature, HEADER_TIMESTAMP_TOLERANCE_MS, headerScheme, headerText, newUuidNonce, signedHeaderSet } from '../signing.kit.js';
+import type { SenderSignatureCheck, SignatureFailure, SignedRequest, SigningInput } from '../signing.kit.js';
 
 export type { SignatureFailure };
 

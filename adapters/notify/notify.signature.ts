@@ -2,19 +2,8 @@
  * The notification gateway's request signature (CONTRACT.md §2). One implementation, used by the
  * client to sign and by the sandbox to check, so the two sides cannot drift apart.
  */
-import {
-  checkHeaderSignature,
-  HEADER_TIMESTAMP_TOLERANCE_MS,
-  headerScheme,
-  hmacHex,
-  newUuidNonce,
-  sha256Hex,
-  signedHeaderSet,
-  type HeaderSignatureCheck,
-  type SignatureFailure,
-  type SignedRequest,
-  type SigningInput,
-} from '../signing.kit.js';
+import { checkHeaderSignature, HEADER_TIMESTAMP_TOLERANCE_MS, headerScheme, hmacHex, newUuidNonce, sha256Hex, signedHeaderSet } from '../signing.kit.js';
+import type { HeaderSignatureCheck, SignatureFailure, SignedRequest, SigningInput } from '../signing.kit.js';
 
 export const NOTIFY_HEADER = {
   app: 'x-notify-app',

@@ -3,20 +3,8 @@
  * to sign calls, by the sandbox to check them and to sign its pushes, and by the webhook
  * verifier — so the two sides cannot drift apart.
  */
-import {
-  checkHeaderSignature,
-  HEADER_TIMESTAMP_TOLERANCE_MS,
-  headerScheme,
-  headerText,
-  hmacHex,
-  newUuidNonce,
-  sha256Hex,
-  signedHeaderSet,
-  type SenderSignatureCheck,
-  type SignatureFailure,
-  type SignedRequest,
-  type SigningInput,
-} from '../signing.kit.js';
+import { checkHeaderSignature, HEADER_TIMESTAMP_TOLERANCE_MS, headerScheme, headerText, hmacHex, newUuidNonce, sha256Hex, signedHeaderSet } from '../signing.kit.js';
+import type { SenderSignatureCheck, SignatureFailure, SignedRequest, SigningInput } from '../signing.kit.js';
 
 export { sha256Hex, type SignatureFailure };
 
