@@ -5,7 +5,7 @@
  * status codes or error-code table — those stay in each adapter.
  */
 import type { z } from 'zod';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { CircuitOpenError, type CircuitBreaker } from './circuit-breaker.js';
 import { PlatformRejectedError, PlatformUnavailableError } from './platform.errors.js';
 import { describeZodIssues } from './wire.kit.js';
 
@@ -157,35 +157,6 @@ export async function fetchText(url: string | URL, init: RequestInit, opts: Fetc
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The part of a client's options that clientBasics() reads; each client documents its own. */
-export interface ClientBasicsOptions {
-  baseUrl: string;
-  fetch?: HttpFetch;
-  retries?: number;
-  retryBaseMs?: number;
-  circuitBreaker?: Partial<CircuitBreakerOptions>;
-  now?: () => number;
-  nonce?: () => string;
-}
-
-/**
- * The defaults the signed REST clients share: 2 retries from 100 ms, the global fetch, the
- * system clock, and a breaker that opens for 30 s after 5 consecutive failures (on the
- * client's clock unless the options say otherwise).
- */
-export function clientBasics(options: ClientBasicsOptions, defaultNonce: () => string) {
-  const now = options.now ?? Date.now;
-  return {
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
-    fetchImpl: options.fetch ?? (globalThis.fetch as HttpFetch),
-    retries: options.retries ?? 2,
-    retryBaseMs: options.retryBaseMs ?? 100,
-    now,
-    nonce: options.nonce ?? defaultNonce,
-    breaker: new CircuitBreaker({ failureThreshold: 5, resetAfterMs: 30_000, now, ...options.circuitBreaker }),
-  };
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Scaffolding shared by the adapters' real-HTTP sandboxes: listening on a port with sockets
  * tracked so close() can destroy hung ones, waits that close() cuts short, nonce memory,
- * reading a request body with a size limit, sending JSON, and reproducible fault injection
- * from a seeded PRNG. What a sandbox answers — its envelope, codes, status codes and
- * messages — stays in the sandbox; this module never decides a reply's content.
+ * reading a request body with a size limit, sending JSON, the seeded PRNG and fault settings
+ * of a sandbox's runtime (the faults themselves are drawn in sandbox-faults.kit.ts). What a
+ * sandbox answers — its envelope, codes, status codes and messages — stays in the sandbox;
+ * this module never decides a reply's content.
  *
  * Development and integration tests only; nothing in it is for production.
  */
@@ -63,10 +64,19 @@ export function sendJsonReply(
   res.end(text);
 }
 
+/** A platform's answer as a sandbox builds it: status, the platform's envelope, and headers such as Retry-After. */
+export interface EnvelopeReply<E> {
+  status: number;
+  envelope: E;
+  headers?: Record<string, string>;
+}
+
+export function envelopeReply<E>(status: number, envelope: E, headers?: Record<string, string>): EnvelopeReply<E> {
+  return { status, envelope, ...(headers ? { headers } : {}) };
+}
+
 /** Sends a platform's reply (its envelope, status and headers) unless the sandbox is closing. */
-export function envelopeSender(
-  isClosed: () => boolean,
-): (res: ServerResponse, reply: { status: number; envelope: unknown; headers?: Record<string, string> }, truncate?: boolean) => void {
+export function envelopeSender(isClosed: () => boolean): (res: ServerResponse, reply: EnvelopeReply<unknown>, truncate?: boolean) => void {
   return (res, reply, truncate = false) => {
     if (isClosed()) return;
     sendJsonReply(res, { status: reply.status, body: reply.envelope, ...(reply.headers ? { headers: reply.headers } : {}) }, truncate);
@@ -169,77 +179,6 @@ export interface SandboxFaults {
   /** Share of API requests answered 429 with Retry-After. */
   rateLimitRate?: number;
   retryAfterSeconds?: number;
-}
-
-export type FaultVerdict =
-  | { kind: 'hang' }
-  | { kind: 'rateLimited'; retryAfter: string }
-  | { kind: 'error'; status: 500 | 503 }
-  | { kind: 'answer'; truncate: boolean };
-
-/**
- * Decides, after the latency, what becomes of one API request: hang (also once the sandbox
- * closed), 429, 500/503, or a normal answer — possibly truncated. Draws from `random` in a
- * fixed order (timeout, rate limit, error and its status, malformed) so one seed always
- * yields one sequence of faults.
- */
-export async function drawFault(
-  faults: SandboxFaults,
-  ctx: { random: () => number; pause: (ms: number) => Promise<void>; isClosed: () => boolean },
-): Promise<FaultVerdict> {
-  const chance = chanceOf(ctx.random);
-  if (faults.latencyMs) await ctx.pause(faults.latencyMs);
-  if (ctx.isClosed() || chance(faults.timeoutRate)) return { kind: 'hang' };
-  if (chance(faults.rateLimitRate)) return { kind: 'rateLimited', retryAfter: String(faults.retryAfterSeconds ?? 1) };
-  if (chance(faults.errorRate)) return { kind: 'error', status: ctx.random() < 0.5 ? 500 : 503 };
-  return { kind: 'answer', truncate: chance(faults.malformedRate) };
-}
-
-export interface ApiRequestContext<M extends { endpoint: string }, R> {
-  /** The endpoint (and path parameters) a request is for; null for none. */
-  match(method: string, pathname: string): M | null;
-  /** Requests received per endpoint (or `METHOD /path` for unknown ones), faulted ones included. */
-  count(counter: string): void;
-  maxBodyBytes: number;
-  /** Read once the body has arrived, so setFaults() during an upload applies to it. */
-  faults(): SandboxFaults;
-  random: () => number;
-  pause: (ms: number) => Promise<void>;
-  isClosed: () => boolean;
-  send(res: ServerResponse, reply: R, truncate?: boolean): void;
-  /** The sandbox's own answers (envelope, codes, wording) for each refusal and fault. */
-  replies: {
-    tooLarge(): R;
-    notFound(): R;
-    rateLimited(retryAfter: string): R;
-    failure(status: 500 | 503): R;
-  };
-  route(req: IncomingMessage, url: URL, raw: Buffer, matched: M): R | Promise<R>;
-}
-
-/**
- * The request pipeline of a sandbox API: count it, read the body (413 beyond the limit),
- * 404 for an unknown endpoint, then the faults (see drawFault), then the route's answer —
- * truncated on a malformed fault.
- */
-export async function serveApiRequest<M extends { endpoint: string }, R>(
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: ApiRequestContext<M, R>,
-): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://sandbox');
-  const matched = ctx.match(req.method ?? '', url.pathname);
-  ctx.count(matched?.endpoint ?? `${req.method} ${url.pathname}`);
-  const raw = await readBody(req, ctx.maxBodyBytes);
-  if (raw === null) return ctx.send(res, ctx.replies.tooLarge());
-  if (!matched) return ctx.send(res, ctx.replies.notFound());
-
-  const fault = await drawFault(ctx.faults(), ctx);
-  if (fault.kind === 'hang') return;
-  if (fault.kind === 'rateLimited') return ctx.send(res, ctx.replies.rateLimited(fault.retryAfter));
-  if (fault.kind === 'error') return ctx.send(res, ctx.replies.failure(fault.status));
-  const reply = ctx.route(req, url, raw, matched);
-  ctx.send(res, reply instanceof Promise ? await reply : reply, fault.truncate);
 }
 
 export interface SandboxRuntime {

@@ -67,6 +67,29 @@ export type HeaderSignatureCheck =
   | { ok: true; nonce: string; timestamp: number }
   | { ok: false; reason: SignatureFailure; detail: string };
 
+/** A HeaderSignatureCheck that also says who the request claims to come from, under the name `K`. */
+export type SenderSignatureCheck<K extends string> =
+  | ({ ok: true; nonce: string; timestamp: number } & { [P in K]: string | undefined })
+  | Extract<HeaderSignatureCheck, { ok: false }>;
+
+/** What a request brings to its check: the headers and the raw body as received, the time and the window. */
+export interface SignedRequest {
+  headers: HeaderMap;
+  /** Raw body bytes exactly as received. */
+  body: string | Uint8Array;
+  now: number;
+  toleranceMs: number;
+}
+
+/** What signing one request takes besides the platform's own fields. */
+export interface SigningInput {
+  secret: string;
+  /** Raw body bytes exactly as sent. */
+  body: string | Uint8Array;
+  now: number;
+  nonce: string;
+}
+
 /**
  * Checks a timestamp+nonce+signature header triple: the formats, then the signature, then
  * the timestamp window — in that order, so an unsigned caller learns nothing about our clock.
@@ -98,4 +121,44 @@ export function checkHeaderSignature(
     return { ok: false, reason: 'STALE_TIMESTAMP', detail: `timestamp ${millis} is more than ${input.toleranceMs} ms from ${input.now}` };
   }
   return { ok: true, nonce, timestamp: millis };
+}
+
+/** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
+export const HEADER_TIMESTAMP_TOLERANCE_MS = 300_000;
+
+/** The header names of a timestamp+nonce+signature scheme, and of the header naming the sender. */
+export interface SignedHeaderNames {
+  sender: string;
+  timestamp: string;
+  nonce: string;
+  signature: string;
+}
+
+/**
+ * A HeaderSignatureScheme over `names` whose nonce is `minNonce`–64 URL-safe characters, the
+ * nonce format the header-signed platforms share (they differ only in the minimum).
+ */
+export function headerScheme(
+  names: SignedHeaderNames,
+  minNonce: number,
+  format: Pick<HeaderSignatureScheme, 'signature' | 'signatureFormat' | 'encoding' | 'lowerCaseSignature'>,
+): HeaderSignatureScheme {
+  return {
+    timestampHeader: names.timestamp,
+    nonceHeader: names.nonce,
+    signatureHeader: names.signature,
+    nonce: new RegExp(`^[A-Za-z0-9_-]{${minNonce},64}$`),
+    nonceFormat: `${minNonce}–64 characters [A-Za-z0-9_-]`,
+    ...format,
+  };
+}
+
+/** The four headers of a signed request: sender, timestamp (unix ms), nonce, and `sign(timestamp)`. */
+export function signedHeaderSet(
+  names: SignedHeaderNames,
+  input: { sender: string; now: number; nonce: string },
+  sign: (timestamp: string) => string,
+): Record<string, string> {
+  const timestamp = String(input.now);
+  return { [names.sender]: input.sender, [names.timestamp]: timestamp, [names.nonce]: input.nonce, [names.signature]: sign(timestamp) };
 }

@@ -1,6 +1,6 @@
 /**
- * Wire-format helpers shared by the adapters: how zod issues are worded in messages, and a
- * key-order-independent JSON form for comparing two bodies by content.
+ * Wire-format helpers shared by the adapters: how zod issues are worded in messages, the
+ * idempotency-key format, and a key-order-independent JSON form for comparing two bodies by content.
  */
 import type { z } from 'zod';
 
@@ -11,6 +11,9 @@ export function describeZodIssues(error: z.ZodError, max = 5, separator = ': '):
     .map((issue) => `${issue.path.join('.') || '(root)'}${separator}${issue.message}`)
     .join('; ');
 }
+
+/** An idempotency key (or request id) as the platforms accept it: 1–128 visible ASCII characters, since it travels in a header. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * JSON with object keys sorted (and, as JSON.stringify does, undefined properties left out),

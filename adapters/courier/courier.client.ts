@@ -4,11 +4,10 @@
  * system COURIER, so callers branch on `PLATFORM.COURIER_UNAVAILABLE` / `_REJECTED` /
  * `_BAD_RESPONSE` and never on HTTP details.
  */
-import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
-import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
-import { clientBasics, fetchText, forEachChunk, guardedCall, httpStatusFailure, parseJsonEnvelope, type HttpFetch } from '../http-client.kit.js';
-import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
+import { forEachChunk, parseJsonEnvelope, type RawReply } from '../http-client.kit.js';
+import { PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
+import { SignedRestClient, type RestClientOptions } from '../rest-client.kit.js';
 import { createToWire, waybillFromWire } from './courier.mapper.js';
 import type { CourierPort, CreateWaybillRequest, Waybill } from './courier.port.js';
 import { COURIER_HEADER, newCourierNonce, signedCourierHeaders } from './courier.signature.js';
@@ -33,23 +32,11 @@ const SYSTEM = 'COURIER';
 /** Chunks of one track call in flight at once: fast for big DataLoader batches, gentle on the courier. */
 const TRACK_CONCURRENCY = 4;
 
-export interface CourierClientOptions {
-  /** e.g. `https://courier.example.cn` or with a path prefix; no trailing slash needed. */
-  baseUrl: string;
+export interface CourierClientOptions extends RestClientOptions {
   partnerId: string;
   secret: string;
-  /** Per attempt, from sending the request to having read the whole body. */
-  timeoutMs: number;
-  fetch?: HttpFetch;
   /** Extra attempts for track after the first (default 2). Create and cancel are never retried here. */
   retries?: number;
-  /** Backoff before the first retry; doubles each time, with jitter (default 100 ms). */
-  retryBaseMs?: number;
-  /** Defaults: 5 consecutive failures open the circuit for 30 s; `now` defaults to the client's. */
-  circuitBreaker?: Partial<CircuitBreakerOptions>;
-  /** Clock for the signature timestamp, unix ms. */
-  now?: () => number;
-  nonce?: () => string;
 }
 
 interface CallSpec {
@@ -60,29 +47,9 @@ interface CallSpec {
   idempotent: boolean;
 }
 
-export class CourierClient implements CourierPort {
-  private readonly baseUrl: string;
-  private readonly fetchImpl: HttpFetch;
-  private readonly retries: number;
-  private readonly retryBaseMs: number;
-  private readonly now: () => number;
-  private readonly nonce: () => string;
-  private readonly breaker: CircuitBreaker;
-
+export class CourierClient extends SignedRestClient implements CourierPort {
   constructor(private readonly options: CourierClientOptions) {
-    ({
-      baseUrl: this.baseUrl,
-      fetchImpl: this.fetchImpl,
-      retries: this.retries,
-      retryBaseMs: this.retryBaseMs,
-      now: this.now,
-      nonce: this.nonce,
-      breaker: this.breaker,
-    } = clientBasics(options, newCourierNonce));
-  }
-
-  get circuitState() {
-    return this.breaker.state;
+    super(options, newCourierNonce, { system: SYSTEM, displayName: '政务专递' });
   }
 
   /**
@@ -105,10 +72,10 @@ export class CourierClient implements CourierPort {
       headers: { [COURIER_HEADER.idempotencyKey]: request.idempotencyKey },
       idempotent: false,
     });
-    const wire = parseResult(courierWaybillSchema, result, label);
+    const wire = this.parsed(courierWaybillSchema, result, label, 'result');
     const asked = body.data;
     if (wire.businessNo !== asked.businessNo || wire.bizType !== asked.bizType || wire.feePayer !== asked.feePayer) {
-      throw badResponse(
+      throw this.badResponse(
         `${label} 返回的运单 (${wire.businessNo}, ${wire.bizType}, ${wire.feePayer}) 与下单的 (${asked.businessNo}, ${asked.bizType}, ${asked.feePayer}) 不一致`,
       );
     }
@@ -125,10 +92,10 @@ export class CourierClient implements CourierPort {
     const wanted = [...new Set(waybillNos)].filter((no) => WAYBILL_NO.test(no));
     await forEachChunk(wanted, COURIER_MAX_TRACK, TRACK_CONCURRENCY, async (chunk) => {
       const result = await this.call({ path: COURIER_API.track, body: { waybillNos: chunk }, idempotent: true });
-      const { waybills } = parseResult(courierTrackResultSchema, result, label);
+      const { waybills } = this.parsed(courierTrackResultSchema, result, label, 'result');
       const asked = new Set(chunk);
       for (const wire of waybills) {
-        if (!asked.has(wire.waybillNo)) throw badResponse(`${label} 返回了未查询的运单 ${wire.waybillNo}`);
+        if (!asked.has(wire.waybillNo)) throw this.badResponse(`${label} 返回了未查询的运单 ${wire.waybillNo}`);
         found.set(wire.waybillNo, waybillFromWire(wire));
       }
     });
@@ -141,22 +108,15 @@ export class CourierClient implements CourierPort {
     const path = COURIER_API.cancel(waybillNo);
     const label = `POST ${path}`;
     const result = await this.call({ path, body: { waybillNo }, idempotent: false });
-    const waybill = waybillFromWire(parseResult(courierWaybillSchema, result, label));
+    const waybill = waybillFromWire(this.parsed(courierWaybillSchema, result, label, 'result'));
     if (waybill.waybillNo !== waybillNo || waybill.state !== 'CANCELLED') {
-      throw badResponse(`${label} 返回了运单 ${waybill.waybillNo}，状态 ${waybill.state}`);
+      throw this.badResponse(`${label} 返回了运单 ${waybill.waybillNo}，状态 ${waybill.state}`);
     }
     return waybill;
   }
 
   private async call(spec: CallSpec): Promise<unknown> {
-    return guardedCall(() => this.send(spec), {
-      breaker: this.breaker,
-      circuitOpen: (error) =>
-        new PlatformUnavailableError(SYSTEM, `政务专递连续失败，已熔断：${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs }),
-      idempotent: spec.idempotent,
-      retries: this.retries,
-      retryBaseMs: this.retryBaseMs,
-    });
+    return this.guarded(() => this.send(spec), spec.idempotent);
   }
 
   private async send(spec: CallSpec): Promise<unknown> {
@@ -174,32 +134,19 @@ export class CourierClient implements CourierPort {
       }),
       ...spec.headers,
     };
-    const { status, retryAfter, text } = await fetchText(
-      `${this.baseUrl}${spec.path}`,
-      // Redirects are not part of the contract; following one would send a signed order elsewhere (fetchText never does).
-      { method: 'POST', headers, body },
-      { fetch: this.fetchImpl, system: SYSTEM, displayName: '政务专递', label, timeoutMs: this.options.timeoutMs },
-    );
-    return this.interpret(label, status, retryAfter, text);
+    // Redirects are not part of the contract; following one would send a signed order elsewhere (fetchText never does).
+    return this.interpret(label, await this.exchange(`${this.baseUrl}${spec.path}`, { method: 'POST', headers, body }, label));
   }
 
-  private interpret(label: string, status: number, retryAfter: string | null, text: string): unknown {
-    const parsed = parseEnvelope(text);
+  private interpret(label: string, reply: RawReply): unknown {
+    const { status } = reply;
+    const parsed = parseEnvelope(reply.text);
     const envelope = 'envelope' in parsed ? parsed.envelope : null;
     const said = envelope && !envelope.success ? `${envelope.errorCode} ${envelope.errorMsg ?? ''}`.trim() : `HTTP ${status}`;
-    const failure = httpStatusFailure({
-      system: SYSTEM,
-      displayName: '政务专递',
-      label,
-      status,
-      said,
-      rejectCode: () => (envelope && !envelope.success ? envelope.errorCode : `HTTP_${status}`),
-      retryAfter,
-      now: this.now,
-    });
+    const failure = this.statusFailure(label, reply, said, () => (envelope && !envelope.success ? envelope.errorCode : `HTTP_${status}`));
     if (failure) throw failure;
-    if (status !== 200 && status !== 201) throw badResponse(`${label} 返回了契约外的 HTTP ${status}`);
-    if (!envelope) throw badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
+    if (status !== 200 && status !== 201) throw this.badResponse(`${label} 返回了契约外的 HTTP ${status}`);
+    if (!envelope) throw this.badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
     if (!envelope.success) {
       if (COURIER_UNAVAILABLE_CODES.has(envelope.errorCode)) {
         throw new PlatformUnavailableError(SYSTEM, `政务专递 ${label} 业务错误（${said}）`);
@@ -212,14 +159,4 @@ export class CourierClient implements CourierPort {
 
 function parseEnvelope(text: string): { envelope: CourierEnvelope } | { problem: string } {
   return parseJsonEnvelope(text, courierEnvelopeSchema, '{success,errorCode,errorMsg,result}');
-}
-
-function parseResult<S extends z.ZodType>(schema: S, result: unknown, label: string): z.infer<S> {
-  const parsed = schema.safeParse(result);
-  if (!parsed.success) throw badResponse(`${label} 的 result 不符合契约：${describeIssues(parsed.error)}`);
-  return parsed.data;
-}
-
-function badResponse(message: string): PlatformBadResponseError {
-  return new PlatformBadResponseError(SYSTEM, `政务专递 ${message}`);
 }

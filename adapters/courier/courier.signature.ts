@@ -4,7 +4,8 @@
  * so the sides cannot drift apart.
  */
 import { createHmac } from 'node:crypto';
-import { checkHeaderSignature, headerText, newUuidNonce, type HeaderMap, type SignatureFailure } from '../signing.kit.js';
+import { checkHeaderSignature, HEADER_TIMESTAMP_TOLERANCE_MS, headerScheme, headerText, newUuidNonce, signedHeaderSet } from '../signing.kit.js';
+import type { SenderSignatureCheck, SignatureFailure, SignedRequest, SigningInput } from '../signing.kit.js';
 
 export type { SignatureFailure };
 
@@ -16,20 +17,12 @@ export const COURIER_HEADER = {
   idempotencyKey: 'x-idempotency-key',
 } as const;
 
-/** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
-export const COURIER_TIMESTAMP_TOLERANCE_MS = 300_000;
+export const COURIER_TIMESTAMP_TOLERANCE_MS = HEADER_TIMESTAMP_TOLERANCE_MS;
 
-const SCHEME = {
-  timestampHeader: COURIER_HEADER.timestamp,
-  nonceHeader: COURIER_HEADER.nonce,
-  signatureHeader: COURIER_HEADER.sign,
-  nonce: /^[A-Za-z0-9_-]{16,64}$/,
-  nonceFormat: '16–64 characters [A-Za-z0-9_-]',
-  /** Base64 of the 32 bytes of an HMAC-SHA256: 43 characters and one pad. */
-  signature: /^[A-Za-z0-9+/]{43}=$/,
-  signatureFormat: 'base64 of 32 bytes',
-  encoding: 'base64',
-} as const;
+const NAMES = { sender: COURIER_HEADER.partner, timestamp: COURIER_HEADER.timestamp, nonce: COURIER_HEADER.nonce, signature: COURIER_HEADER.sign };
+
+/** Base64 of the 32 bytes of an HMAC-SHA256: 43 characters and one pad. */
+const SCHEME = headerScheme(NAMES, 16, { signature: /^[A-Za-z0-9+/]{43}=$/, signatureFormat: 'base64 of 32 bytes', encoding: 'base64' });
 
 export interface CourierSignatureInput {
   secret: string;
@@ -54,43 +47,18 @@ export function newCourierNonce(): string {
   return newUuidNonce();
 }
 
-export function signedCourierHeaders(input: {
-  partnerId: string;
-  secret: string;
-  body: string | Uint8Array;
-  now: number;
-  nonce: string;
-}): Record<string, string> {
-  const timestamp = String(input.now);
-  return {
-    [COURIER_HEADER.partner]: input.partnerId,
-    [COURIER_HEADER.timestamp]: timestamp,
-    [COURIER_HEADER.nonce]: input.nonce,
-    [COURIER_HEADER.sign]: signCourier({ secret: input.secret, timestamp, nonce: input.nonce, body: input.body }),
-  };
+export function signedCourierHeaders(input: SigningInput & { partnerId: string }): Record<string, string> {
+  return signedHeaderSet(NAMES, { ...input, sender: input.partnerId }, (timestamp) => signCourier({ ...input, timestamp }));
 }
 
-export type SignatureCheck =
-  | { ok: true; partnerId: string | undefined; nonce: string; timestamp: number }
-  | { ok: false; reason: SignatureFailure; detail: string };
+export type SignatureCheck = SenderSignatureCheck<'partnerId'>;
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller
  * learns nothing about our clock. It does not touch any nonce memory: the caller claims
  * the nonce only after everything else about the request has been accepted.
  */
-export function checkCourierSignature(input: {
-  secret: string;
-  headers: HeaderMap;
-  body: string | Uint8Array;
-  now: number;
-  toleranceMs: number;
-}): SignatureCheck {
-  const check = checkHeaderSignature(SCHEME, {
-    headers: input.headers,
-    now: input.now,
-    toleranceMs: input.toleranceMs,
-    expected: (timestamp, nonce) => signCourier({ secret: input.secret, timestamp, nonce, body: input.body }),
-  });
+export function checkCourierSignature(input: SignedRequest & { secret: string }): SignatureCheck {
+  const check = checkHeaderSignature(SCHEME, { ...input, expected: (timestamp, nonce) => signCourier({ ...input, timestamp, nonce }) });
   return check.ok ? { ...check, partnerId: headerText(input.headers, COURIER_HEADER.partner) } : check;
 }

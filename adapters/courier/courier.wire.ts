@@ -19,8 +19,7 @@ export const COURIER_MAX_TRACK = 50;
 /** Domestic waybill number: 13 digits, first 1, 8 or 9. */
 export const WAYBILL_NO = /^[189]\d{12}$/;
 
-/** Visible ASCII only: the key travels in a header. */
-export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+export { IDEMPOTENCY_KEY } from '../wire.kit.js';
 
 /** Error codes (CONTRACT.md §4). */
 export const COURIER_CODE = {

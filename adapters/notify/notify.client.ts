@@ -4,11 +4,10 @@
  * before it is believed; failures leave as the platform error classes with system NOTIFY, so
  * callers branch on `PLATFORM.NOTIFY_UNAVAILABLE` / `_REJECTED` / `_BAD_RESPONSE`.
  */
-import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
-import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
-import { clientBasics, fetchText, guardedCall, httpStatusFailure, parseJsonEnvelope, type HttpFetch } from '../http-client.kit.js';
-import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
+import { parseJsonEnvelope, type RawReply } from '../http-client.kit.js';
+import { PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
+import { SignedRestClient, type RestClientOptions } from '../rest-client.kit.js';
 import type { DeliveryReport, NotificationPort, OutboundMessage, SentReceipt } from './notify.port.js';
 import { newNotifyNonce, signedNotifyHeaders } from './notify.signature.js';
 import { renderNotification } from './notify.templates.js';
@@ -29,37 +28,15 @@ import {
 
 const SYSTEM = 'NOTIFY';
 
-export interface NotifyClientOptions {
-  /** e.g. `https://notify.example.gov.cn` or with a path prefix; no trailing slash needed. */
-  baseUrl: string;
+/** Every call is one attempt, so `retries` and `retryBaseMs` are not read: retries are the notifications job's (see send()). */
+export interface NotifyClientOptions extends Omit<RestClientOptions, 'retries' | 'retryBaseMs'> {
   appId: string;
   secret: string;
-  /** From sending the request to having read the whole answer. */
-  timeoutMs: number;
-  fetch?: HttpFetch;
-  /** Defaults: 5 consecutive failures open the circuit for 30 s; `now` defaults to the client's. */
-  circuitBreaker?: Partial<CircuitBreakerOptions>;
-  /** Clock for the signature timestamp, unix ms. */
-  now?: () => number;
-  nonce?: () => string;
 }
 
-export class NotifyClient implements NotificationPort {
-  private readonly baseUrl: string;
-  private readonly fetchImpl: HttpFetch;
-  private readonly now: () => number;
-  private readonly nonce: () => string;
-  private readonly breaker: CircuitBreaker;
-
+export class NotifyClient extends SignedRestClient implements NotificationPort {
   constructor(private readonly options: NotifyClientOptions) {
-    ({ baseUrl: this.baseUrl, fetchImpl: this.fetchImpl, now: this.now, nonce: this.nonce, breaker: this.breaker } = clientBasics(
-      options,
-      newNotifyNonce,
-    ));
-  }
-
-  get circuitState() {
-    return this.breaker.state;
+    super(options, newNotifyNonce, { system: SYSTEM, displayName: '通知网关' });
   }
 
   /**
@@ -88,9 +65,9 @@ export class NotifyClient implements NotificationPort {
     if (!body.success) throw new InputError('INPUT.INVALID_NOTIFICATION', `通知不正确：${describeIssues(body.error)}`);
 
     const label = `POST ${NOTIFY_API.messages}`;
-    const result = parseData(notifySendResultSchema, await this.call('POST', NOTIFY_API.messages, JSON.stringify(body.data)), label);
+    const result = this.parsed(notifySendResultSchema, await this.call('POST', NOTIFY_API.messages, JSON.stringify(body.data)), label);
     if (result.requestId !== message.idempotencyKey) {
-      throw badResponse(`${label} 返回的 requestId ${result.requestId} 不是发送的 ${message.idempotencyKey}`);
+      throw this.badResponse(`${label} 返回的 requestId ${result.requestId} 不是发送的 ${message.idempotencyKey}`);
     }
     return { messageId: result.messageId, acceptedAt: result.acceptedAt, duplicate: result.duplicate };
   }
@@ -107,8 +84,8 @@ export class NotifyClient implements NotificationPort {
       if (error instanceof PlatformRejectedError && error.platformCode === String(NOTIFY_CODE.messageNotFound)) return null;
       throw error;
     }
-    const result = parseData(notifyStatusResultSchema, data, label);
-    if (result.messageId !== messageId) throw badResponse(`${label} 返回了另一条消息 ${result.messageId}`);
+    const result = this.parsed(notifyStatusResultSchema, data, label);
+    if (result.messageId !== messageId) throw this.badResponse(`${label} 返回了另一条消息 ${result.messageId}`);
     return {
       messageId: result.messageId,
       idempotencyKey: result.requestId,
@@ -122,14 +99,7 @@ export class NotifyClient implements NotificationPort {
 
   /** One attempt through the breaker: retries are the notifications job's (see send()). */
   private async call(method: 'GET' | 'POST', path: string, body: string): Promise<unknown> {
-    return guardedCall(() => this.request(method, path, body), {
-      breaker: this.breaker,
-      circuitOpen: (error) =>
-        new PlatformUnavailableError(SYSTEM, `通知网关连续失败，已熔断：${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs }),
-      idempotent: false,
-      retries: 0,
-      retryBaseMs: 0,
-    });
+    return this.guarded(() => this.request(method, path, body), false);
   }
 
   private async request(method: 'GET' | 'POST', path: string, body: string): Promise<unknown> {
@@ -139,33 +109,20 @@ export class NotifyClient implements NotificationPort {
       ...(method === 'POST' ? { 'content-type': 'application/json; charset=utf-8' } : {}),
       ...signedNotifyHeaders({ appId: this.options.appId, secret: this.options.secret, body, now: this.now(), nonce: this.nonce() }),
     };
-    const { status, retryAfter, text } = await fetchText(
-      `${this.baseUrl}${path}`,
-      // Redirects are not part of the contract; following one would hand a signed message to someone else (fetchText never does).
-      { method, headers, ...(method === 'POST' ? { body } : {}) },
-      { fetch: this.fetchImpl, system: SYSTEM, displayName: '通知网关', label, timeoutMs: this.options.timeoutMs },
-    );
-    return this.interpret(label, status, retryAfter, text);
+    // Redirects are not part of the contract; following one would hand a signed message to someone else (fetchText never does).
+    return this.interpret(label, await this.exchange(`${this.baseUrl}${path}`, { method, headers, ...(method === 'POST' ? { body } : {}) }, label));
   }
 
-  private interpret(label: string, status: number, retryAfter: string | null, text: string): unknown {
-    const parsed = parseEnvelope(text);
+  private interpret(label: string, reply: RawReply): unknown {
+    const { status } = reply;
+    const parsed = parseEnvelope(reply.text);
     const envelope = 'envelope' in parsed ? parsed.envelope : null;
     const failed = envelope !== null && envelope.code !== NOTIFY_CODE.ok;
     const said = failed ? `${envelope.code} ${envelope.message}`.trim() : `HTTP ${status}`;
-    const failure = httpStatusFailure({
-      system: SYSTEM,
-      displayName: '通知网关',
-      label,
-      status,
-      said,
-      rejectCode: () => (failed ? String(envelope.code) : `HTTP_${status}`),
-      retryAfter,
-      now: this.now,
-    });
+    const failure = this.statusFailure(label, reply, said, () => (failed ? String(envelope.code) : `HTTP_${status}`));
     if (failure) throw failure;
-    if (status !== 200) throw badResponse(`${label} 返回了契约外的 HTTP ${status}`);
-    if (!envelope) throw badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
+    if (status !== 200) throw this.badResponse(`${label} 返回了契约外的 HTTP ${status}`);
+    if (!envelope) throw this.badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
     if (failed) {
       if (NOTIFY_UNAVAILABLE_CODES.has(envelope.code)) throw new PlatformUnavailableError(SYSTEM, `通知网关 ${label} 业务错误（${said}）`);
       throw new PlatformRejectedError(SYSTEM, String(envelope.code), `通知网关 ${label} 业务错误（${said}）`);
@@ -176,14 +133,4 @@ export class NotifyClient implements NotificationPort {
 
 function parseEnvelope(text: string): { envelope: NotifyEnvelope } | { problem: string } {
   return parseJsonEnvelope(text, notifyEnvelopeSchema, '{code,message,data}');
-}
-
-function parseData<S extends z.ZodType>(schema: S, data: unknown, label: string): z.infer<S> {
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) throw badResponse(`${label} 的 data 不符合契约：${describeIssues(parsed.error)}`);
-  return parsed.data;
-}
-
-function badResponse(message: string): PlatformBadResponseError {
-  return new PlatformBadResponseError(SYSTEM, `通知网关 ${message}`);
 }

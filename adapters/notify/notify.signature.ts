@@ -2,7 +2,8 @@
  * The notification gateway's request signature (CONTRACT.md §2). One implementation, used by the
  * client to sign and by the sandbox to check, so the two sides cannot drift apart.
  */
-import { checkHeaderSignature, hmacHex, newUuidNonce, sha256Hex, type HeaderMap, type SignatureFailure } from '../signing.kit.js';
+import { checkHeaderSignature, HEADER_TIMESTAMP_TOLERANCE_MS, headerScheme, hmacHex, newUuidNonce, sha256Hex, signedHeaderSet } from '../signing.kit.js';
+import type { HeaderSignatureCheck, SignatureFailure, SignedRequest, SigningInput } from '../signing.kit.js';
 
 export const NOTIFY_HEADER = {
   app: 'x-notify-app',
@@ -11,19 +12,11 @@ export const NOTIFY_HEADER = {
   signature: 'x-notify-signature',
 } as const;
 
-/** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
-export const NOTIFY_TIMESTAMP_TOLERANCE_MS = 300_000;
+export const NOTIFY_TIMESTAMP_TOLERANCE_MS = HEADER_TIMESTAMP_TOLERANCE_MS;
 
-const SCHEME = {
-  timestampHeader: NOTIFY_HEADER.timestamp,
-  nonceHeader: NOTIFY_HEADER.nonce,
-  signatureHeader: NOTIFY_HEADER.signature,
-  nonce: /^[A-Za-z0-9_-]{16,64}$/,
-  nonceFormat: '16–64 characters [A-Za-z0-9_-]',
-  signature: /^[0-9a-f]{64}$/,
-  signatureFormat: '64 lower-case hex digits',
-  encoding: 'hex',
-} as const;
+const NAMES = { sender: NOTIFY_HEADER.app, timestamp: NOTIFY_HEADER.timestamp, nonce: NOTIFY_HEADER.nonce, signature: NOTIFY_HEADER.signature };
+
+const SCHEME = headerScheme(NAMES, 16, { signature: /^[0-9a-f]{64}$/, signatureFormat: '64 lower-case hex digits', encoding: 'hex' });
 
 export interface NotifySignatureInput {
   appId: string;
@@ -47,45 +40,19 @@ export function newNotifyNonce(): string {
   return newUuidNonce();
 }
 
-export function signedNotifyHeaders(input: {
-  appId: string;
-  secret: string;
-  body: string | Uint8Array;
-  now: number;
-  nonce: string;
-}): Record<string, string> {
-  const timestamp = String(input.now);
-  return {
-    [NOTIFY_HEADER.app]: input.appId,
-    [NOTIFY_HEADER.timestamp]: timestamp,
-    [NOTIFY_HEADER.nonce]: input.nonce,
-    [NOTIFY_HEADER.signature]: signNotify({ appId: input.appId, secret: input.secret, timestamp, nonce: input.nonce, body: input.body }),
-  };
+export function signedNotifyHeaders(input: SigningInput & { appId: string }): Record<string, string> {
+  return signedHeaderSet(NAMES, { ...input, sender: input.appId }, (timestamp) => signNotify({ ...input, timestamp }));
 }
 
 export type NotifySignatureFailure = SignatureFailure;
 
-export type NotifySignatureCheck =
-  | { ok: true; nonce: string; timestamp: number }
-  | { ok: false; reason: NotifySignatureFailure; detail: string };
+export type NotifySignatureCheck = HeaderSignatureCheck;
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller learns
  * nothing about the gateway's clock. The nonce is left to the caller to claim, once everything
  * else about the request has been accepted.
  */
-export function checkNotifySignature(input: {
-  appId: string;
-  secret: string;
-  headers: HeaderMap;
-  body: string | Uint8Array;
-  now: number;
-  toleranceMs: number;
-}): NotifySignatureCheck {
-  return checkHeaderSignature(SCHEME, {
-    headers: input.headers,
-    now: input.now,
-    toleranceMs: input.toleranceMs,
-    expected: (timestamp, nonce) => signNotify({ appId: input.appId, secret: input.secret, timestamp, nonce, body: input.body }),
-  });
+export function checkNotifySignature(input: SignedRequest & { appId: string; secret: string }): NotifySignatureCheck {
+  return checkHeaderSignature(SCHEME, { ...input, expected: (timestamp, nonce) => signNotify({ ...input, timestamp, nonce }) });
 }

@@ -4,7 +4,7 @@
  * notify.port.ts.
  */
 import { z } from 'zod';
-import { describeZodIssues } from '../wire.kit.js';
+import { describeZodIssues, IDEMPOTENCY_KEY } from '../wire.kit.js';
 import type { DeliveryStatus, NotificationChannel } from './notify.port.js';
 
 export const NOTIFY_API = {
@@ -41,7 +41,7 @@ export const NOTIFY_UNAVAILABLE_CODES: ReadonlySet<number> = new Set([
   NOTIFY_CODE.systemBusy,
 ]);
 
-export const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+export const REQUEST_ID = IDEMPOTENCY_KEY;
 export const MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const CHANNELS = ['SMS', 'EMAIL'] as const satisfies readonly NotificationChannel[];

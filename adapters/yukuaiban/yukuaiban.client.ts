@@ -4,23 +4,15 @@
  * system CHONGQING, so callers branch on `PLATFORM.CHONGQING_UNAVAILABLE` / `_REJECTED` /
  * `_BAD_RESPONSE` and never on HTTP details.
  */
-import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
-import type { CircuitBreaker, CircuitBreakerOptions } from '../circuit-breaker.js';
-import { clientBasics, fetchText, forEachChunk, guardedCall, httpStatusFailure, parseJsonEnvelope, type HttpFetch } from '../http-client.kit.js';
-import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
-import type {
-  CatalogItem,
-  CatalogPage,
-  PlatformCaseRecord,
-  PlatformPort,
-  SearchItemsQuery,
-  SubmitCaseRequest,
-} from '../platform.port.js';
+import { forEachChunk, parseJsonEnvelope, type RawReply } from '../http-client.kit.js';
+import { PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
+import { SignedRestClient, type RestClientOptions } from '../rest-client.kit.js';
+import { IDEMPOTENCY_KEY } from '../wire.kit.js';
+import type { CatalogItem, CatalogPage, PlatformCaseRecord, PlatformPort, SearchItemsQuery, SubmitCaseRequest } from '../platform.port.js';
 import { caseFromWire, itemFromWire, submitToWire } from './yukuaiban.mapper.js';
 import { newYukuaibanNonce, signedYukuaibanHeaders, YKB_HEADER } from './yukuaiban.signature.js';
 import {
-  describeIssues,
   ykbCaseListSchema,
   ykbCaseSchema,
   ykbEnvelopeSchema,
@@ -43,25 +35,9 @@ const SYSTEM = 'CHONGQING';
 /** Chunks of one batch call in flight at once: fast for big DataLoader batches, gentle on the platform. */
 const BATCH_CONCURRENCY = 4;
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
-
-export interface YukuaibanClientOptions {
-  /** e.g. `https://ykb.example.gov.cn` or with a path prefix; no trailing slash needed. */
-  baseUrl: string;
+export interface YukuaibanClientOptions extends RestClientOptions {
   appKey: string;
   appSecret: string;
-  /** Per attempt, from sending the request to having read the whole body. */
-  timeoutMs: number;
-  fetch?: HttpFetch;
-  /** Extra attempts for idempotent reads after the first (default 2). Submissions are never retried here. */
-  retries?: number;
-  /** Backoff before the first retry; doubles each time, with jitter (default 100 ms). */
-  retryBaseMs?: number;
-  /** Defaults: 5 consecutive failures open the circuit for 30 s; `now` defaults to the client's. */
-  circuitBreaker?: Partial<CircuitBreakerOptions>;
-  /** Clock for the signature timestamp, unix ms. */
-  now?: () => number;
-  nonce?: () => string;
 }
 
 interface CallSpec {
@@ -79,40 +55,21 @@ interface Reply {
   data: unknown;
 }
 
-export class YukuaibanClient implements PlatformPort {
+export class YukuaibanClient extends SignedRestClient implements PlatformPort {
   readonly region = 'CHONGQING' as const;
-  private readonly baseUrl: string;
-  private readonly fetchImpl: HttpFetch;
-  private readonly retries: number;
-  private readonly retryBaseMs: number;
-  private readonly now: () => number;
-  private readonly nonce: () => string;
-  private readonly breaker: CircuitBreaker;
 
   constructor(private readonly options: YukuaibanClientOptions) {
-    ({
-      baseUrl: this.baseUrl,
-      fetchImpl: this.fetchImpl,
-      retries: this.retries,
-      retryBaseMs: this.retryBaseMs,
-      now: this.now,
-      nonce: this.nonce,
-      breaker: this.breaker,
-    } = clientBasics(options, newYukuaibanNonce));
-  }
-
-  get circuitState() {
-    return this.breaker.state;
+    super(options, newYukuaibanNonce, { system: SYSTEM, displayName: '渝快办' });
   }
 
   async getItemsByCodes(codes: readonly string[]): Promise<(CatalogItem | null)[]> {
     const found = new Map<string, CatalogItem>();
     await forEachChunk([...new Set(codes)], YKB_MAX_BATCH, BATCH_CONCURRENCY, async (chunk) => {
       const reply = await this.call({ method: 'POST', path: YKB_API.itemsBatch, body: { sxbmList: chunk }, idempotent: true });
-      const { list } = parseData(ykbItemListSchema, reply.data, `POST ${YKB_API.itemsBatch}`);
+      const { list } = this.parsed(ykbItemListSchema, reply.data, `POST ${YKB_API.itemsBatch}`);
       const asked = new Set(chunk);
       for (const wire of list) {
-        if (!asked.has(wire.sxbm)) throw badResponse(`POST ${YKB_API.itemsBatch} 返回了未请求的事项 ${wire.sxbm}`);
+        if (!asked.has(wire.sxbm)) throw this.badResponse(`POST ${YKB_API.itemsBatch} 返回了未请求的事项 ${wire.sxbm}`);
         found.set(wire.sxbm, itemFromWire(wire));
       }
     });
@@ -160,8 +117,8 @@ export class YukuaibanClient implements PlatformPort {
       query: { ...(keyword ? { keyword } : {}), page: String(page), size: String(size) },
       idempotent: true,
     });
-    const result = parseData(ykbItemPageSchema, reply.data, label);
-    if (result.list.length > size) throw badResponse(`${label} 一页返回 ${result.list.length} 条，超过 size=${size}`);
+    const result = this.parsed(ykbItemPageSchema, reply.data, label);
+    if (result.list.length > size) throw this.badResponse(`${label} 一页返回 ${result.list.length} 条，超过 size=${size}`);
     return result;
   }
 
@@ -182,9 +139,9 @@ export class YukuaibanClient implements PlatformPort {
       headers: { [YKB_HEADER.idempotencyKey]: request.idempotencyKey },
       idempotent: false,
     });
-    const record = caseFromWire(parseData(ykbCaseSchema, reply.data, label));
+    const record = caseFromWire(this.parsed(ykbCaseSchema, reply.data, label));
     if (record.businessNo !== request.businessNo || record.itemCode !== request.itemCode) {
-      throw badResponse(`${label} 返回的办件 (${record.businessNo}, ${record.itemCode}) 与提交的 (${request.businessNo}, ${request.itemCode}) 不一致`);
+      throw this.badResponse(`${label} 返回的办件 (${record.businessNo}, ${record.itemCode}) 与提交的 (${request.businessNo}, ${request.itemCode}) 不一致`);
     }
     return record;
   }
@@ -193,10 +150,10 @@ export class YukuaibanClient implements PlatformPort {
     const found = new Map<string, PlatformCaseRecord>();
     await forEachChunk([...new Set(ids)], YKB_MAX_BATCH, BATCH_CONCURRENCY, async (chunk) => {
       const reply = await this.call({ method: 'POST', path: YKB_API.casesBatch, body: { bjbhList: chunk }, idempotent: true });
-      const { list } = parseData(ykbCaseListSchema, reply.data, `POST ${YKB_API.casesBatch}`);
+      const { list } = this.parsed(ykbCaseListSchema, reply.data, `POST ${YKB_API.casesBatch}`);
       const asked = new Set(chunk);
       for (const wire of list) {
-        if (!asked.has(wire.bjbh)) throw badResponse(`POST ${YKB_API.casesBatch} 返回了未请求的办件 ${wire.bjbh}`);
+        if (!asked.has(wire.bjbh)) throw this.badResponse(`POST ${YKB_API.casesBatch} 返回了未请求的办件 ${wire.bjbh}`);
         found.set(wire.bjbh, caseFromWire(wire));
       }
     });
@@ -213,20 +170,13 @@ export class YukuaibanClient implements PlatformPort {
       if (error instanceof PlatformRejectedError && error.platformCode === YKB_CODE.caseNotFound) return null;
       throw error;
     }
-    const record = caseFromWire(parseData(ykbCaseSchema, reply.data, `GET ${YKB_API.cases}/{id}`));
-    if (record.platformCaseId !== platformCaseId) throw badResponse(`GET ${path} 返回了办件 ${record.platformCaseId}`);
+    const record = caseFromWire(this.parsed(ykbCaseSchema, reply.data, `GET ${YKB_API.cases}/{id}`));
+    if (record.platformCaseId !== platformCaseId) throw this.badResponse(`GET ${path} 返回了办件 ${record.platformCaseId}`);
     return record;
   }
 
   private async call(spec: CallSpec): Promise<Reply> {
-    return guardedCall(() => this.send(spec), {
-      breaker: this.breaker,
-      circuitOpen: (error) =>
-        new PlatformUnavailableError(SYSTEM, `渝快办连续失败，已熔断：${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs }),
-      idempotent: spec.idempotent,
-      retries: this.retries,
-      retryBaseMs: this.retryBaseMs,
-    });
+    return this.guarded(() => this.send(spec), spec.idempotent);
   }
 
   private async send(spec: CallSpec): Promise<Reply> {
@@ -248,32 +198,19 @@ export class YukuaibanClient implements PlatformPort {
       ...(spec.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
       ...spec.headers,
     };
-    const { status, retryAfter, text } = await fetchText(
-      url,
-      // A redirect would change the signed path; it is not part of the contract (fetchText never follows one).
-      { method: spec.method, headers, ...(spec.body === undefined ? {} : { body }) },
-      { fetch: this.fetchImpl, system: SYSTEM, displayName: '渝快办', label, timeoutMs: this.options.timeoutMs },
-    );
-    return this.interpret(label, status, retryAfter, text);
+    // A redirect would change the signed path; it is not part of the contract (fetchText never follows one).
+    return this.interpret(label, await this.exchange(url, { method: spec.method, headers, ...(spec.body === undefined ? {} : { body }) }, label));
   }
 
-  private interpret(label: string, status: number, retryAfter: string | null, text: string): Reply {
-    const parsed = parseEnvelope(text);
+  private interpret(label: string, reply: RawReply): Reply {
+    const { status } = reply;
+    const parsed = parseEnvelope(reply.text);
     const envelope = 'envelope' in parsed ? parsed.envelope : null;
     const said = envelope ? `${envelope.code} ${envelope.msg}` : `HTTP ${status}`;
-    const failure = httpStatusFailure({
-      system: SYSTEM,
-      displayName: '渝快办',
-      label,
-      status,
-      said,
-      rejectCode: () => (envelope && envelope.code !== YKB_OK ? envelope.code : `HTTP_${status}`),
-      retryAfter,
-      now: this.now,
-    });
+    const failure = this.statusFailure(label, reply, said, () => (envelope && envelope.code !== YKB_OK ? envelope.code : `HTTP_${status}`));
     if (failure) throw failure;
-    if (status !== 200 && status !== 201) throw badResponse(`${label} 返回了契约外的 HTTP ${status}`);
-    if (!envelope) throw badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
+    if (status !== 200 && status !== 201) throw this.badResponse(`${label} 返回了契约外的 HTTP ${status}`);
+    if (!envelope) throw this.badResponse(`${label} ${'problem' in parsed ? parsed.problem : ''}`);
     if (envelope.code !== YKB_OK) {
       // A 5xxxx business code is the platform failing, whatever HTTP status carried it.
       if (envelope.code.startsWith('5') || envelope.code === YKB_CODE.rateLimited) {
@@ -287,14 +224,4 @@ export class YukuaibanClient implements PlatformPort {
 
 function parseEnvelope(text: string): { envelope: YkbEnvelope } | { problem: string } {
   return parseJsonEnvelope(text, ykbEnvelopeSchema, '{code,msg,data}');
-}
-
-function parseData<S extends z.ZodType>(schema: S, data: unknown, label: string): z.infer<S> {
-  const result = schema.safeParse(data);
-  if (!result.success) throw badResponse(`${label} 的 data 不符合契约：${describeIssues(result.error)}`);
-  return result.data;
-}
-
-function badResponse(message: string): PlatformBadResponseError {
-  return new PlatformBadResponseError(SYSTEM, `渝快办 ${message}`);
 }

@@ -6,48 +6,26 @@
  *
  * Determinism: faults draw from a seeded PRNG and stages move only on `advance()` unless
  * `stepMs` is set, so a test sees the same behaviour on every run.
+ *
+ * This file wires the routes; the records are in yukuaiban-sandbox.state.ts, the signatures
+ * in yukuaiban-sandbox.signing.ts, the webhooks in yukuaiban-sandbox.webhooks.ts and the
+ * fault replies in yukuaiban-sandbox.faults.ts.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NotFoundError } from '../../domain/errors.js';
+import type { IncomingMessage } from 'node:http';
 import type { CatalogItem } from '../platform.port.js';
-import { createNonceMemory, createSandboxRuntime, envelopeSender, listen, sandboxRunTag, type SandboxFaults, serveApiRequest } from '../sandbox.kit.js';
-import { serveFaultControl } from '../sandbox-faults.route.js';
-import { canonicalJson } from '../wire.kit.js';
+import { parseJsonBody, sandboxListener } from '../sandbox-faults.kit.js';
+import { pushRetries } from '../sandbox-push.kit.js';
+import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
+import { sandboxRunTag } from '../sandbox.kit.js';
 import { YUKUAIBAN_CATALOG } from './yukuaiban.catalog.js';
-import { itemToWire } from './yukuaiban.mapper.js';
-import {
-  checkYukuaibanSignature,
-  newYukuaibanNonce,
-  signedYukuaibanHeaders,
-  YKB_HEADER,
-  YKB_TIMESTAMP_TOLERANCE_MS,
-} from './yukuaiban.signature.js';
-import {
-  describeIssues,
-  millisToYkbTime,
-  ykbCasesBatchRequestSchema,
-  ykbItemsBatchRequestSchema,
-  ykbSubmitCaseSchema,
-  YKB_API,
-  YKB_CODE,
-  YKB_MAX_BATCH,
-  YKB_MAX_KEYWORD_LENGTH,
-  YKB_MAX_PAGE_SIZE,
-  YKB_OK,
-  type YkbCase,
-  type YkbEnvelope,
-  type YkbItem,
-  type YkbStageCode,
-  type YkbWebhook,
-} from './yukuaiban.wire.js';
+import { YKB_HEADER, YKB_TIMESTAMP_TOLERANCE_MS } from './yukuaiban.signature.js';
+import { describeIssues, ykbCasesBatchRequestSchema, ykbItemsBatchRequestSchema, YKB_API, YKB_CODE, type YkbCase } from './yukuaiban.wire.js';
+import { yukuaibanFaultHandling } from './yukuaiban-sandbox.faults.js';
+import { yukuaibanAuthenticator } from './yukuaiban-sandbox.signing.js';
+import { createYukuaibanState, fail, type Reply } from './yukuaiban-sandbox.state.js';
+import { createYukuaibanWebhooks, type WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';
 
-/** Fault injection (see sandbox.kit): errors are 500 or 503 with a business envelope, 429 carries Retry-After. */
-export type YukuaibanSandboxFaults = SandboxFaults;
-
-export interface YukuaibanSandboxOptions {
-  /** 0 or absent: any free port. */
-  port?: number;
-  host?: string;
+export interface YukuaibanSandboxOptions extends SandboxOptions {
   appKey: string;
   appSecret: string;
   /** Where stage changes are pushed; no pushes without it. */
@@ -64,29 +42,11 @@ export interface YukuaibanSandboxOptions {
   /** Cases for these items are refused (09 不予受理) instead of accepted. */
   rejectItemCodes?: readonly string[];
   rejectReasons?: readonly string[];
-  faults?: YukuaibanSandboxFaults;
-  seed?: number;
-  now?: () => number;
   catalog?: readonly CatalogItem[];
   toleranceMs?: number;
 }
 
-export interface WebhookDelivery {
-  eventId: string;
-  platformCaseId: string;
-  stage: YkbStageCode;
-  attempt: number;
-  at: string;
-  outcome: 'DELIVERED' | 'FAILED' | 'GAVE_UP';
-  status?: number;
-  error?: string;
-}
-
-export interface YukuaibanSandbox {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  setFaults(faults: YukuaibanSandboxFaults): void;
+export interface YukuaibanSandbox extends Sandbox {
   /** Moves one case, or every open case, one stage now; returns the cases that moved. */
   advance(platformCaseId?: string): YkbCase[];
   /** The platform's own records, in its wire format, oldest first. */
@@ -94,59 +54,11 @@ export interface YukuaibanSandbox {
   webhookLog(): WebhookDelivery[];
   /** Resolves when every push queued so far was delivered or given up. */
   webhooksSettled(): Promise<void>;
-  /** Requests received per endpoint (e.g. `GET /api/v1/cases/{id}`), faulted ones included. */
-  requestCounts(): Record<string, number>;
-  resetCounts(): void;
   /** Adds an item or replaces the one with its code, as the platform's catalog team publishing a revision. */
   publishItem(item: CatalogItem): void;
 }
 
-type Endpoint =
-  | 'GET /api/v1/items'
-  | 'POST /api/v1/items/batch'
-  | 'POST /api/v1/cases'
-  | 'POST /api/v1/cases/batch'
-  | 'GET /api/v1/cases/{id}';
-
-interface Reply {
-  status: number;
-  envelope: YkbEnvelope;
-  headers?: Record<string, string>;
-}
-
-const MAX_BODY_BYTES = 1024 * 1024;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
-const DEFAULT_REJECT_REASONS = ['申请材料不齐全或者不符合法定形式，且未在规定期限内补正'];
-
-const NEXT_STAGE: Record<YkbStageCode, YkbStageCode | null> = {
-  '01': '02',
-  '02': '03',
-  '03': '04',
-  '04': '05',
-  '05': '06',
-  '06': '07',
-  '07': null,
-  '09': null,
-};
-
-const STAGE_NOTES: Record<YkbStageCode, string> = {
-  '01': '已提交',
-  '02': '已受理',
-  '03': '审核中',
-  '04': '准予许可',
-  '05': '已制证',
-  '06': '已盖章',
-  '07': '已出件',
-  '09': '不予受理',
-};
-
-function ok(data: unknown, status = 200): Reply {
-  return { status, envelope: { code: YKB_OK, msg: 'success', data } };
-}
-
-function fail(status: number, code: string, msg: string, headers?: Record<string, string>): Reply {
-  return { status, envelope: { code, msg }, ...(headers ? { headers } : {}) };
-}
+type Endpoint = 'GET /api/v1/items' | 'POST /api/v1/items/batch' | 'POST /api/v1/cases' | 'POST /api/v1/cases/batch' | 'GET /api/v1/cases/{id}';
 
 function matchRoute(method: string, pathname: string): { endpoint: Endpoint; id?: string } | null {
   if (method === 'GET' && pathname === YKB_API.items) return { endpoint: 'GET /api/v1/items' };
@@ -159,301 +71,49 @@ function matchRoute(method: string, pathname: string): { endpoint: Endpoint; id?
 }
 
 export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Promise<YukuaibanSandbox> {
-  const host = opts.host ?? '127.0.0.1';
   const now = opts.now ?? Date.now;
-  const toleranceMs = opts.toleranceMs ?? YKB_TIMESTAMP_TOLERANCE_MS;
-  const rt = createSandboxRuntime(opts.seed ?? 20210412, opts.faults);
+  const rt = sandboxRuntime(opts, 20210412);
   // Ids differ between sandbox runs, restarts included, so a long-lived gateway never confuses the cases of two runs.
   const instance = sandboxRunTag();
-  const rejectItems = new Set(opts.rejectItemCodes ?? []);
-  const rejectReasons = [...(opts.rejectReasons ?? DEFAULT_REJECT_REASONS)];
-  const webhookAttempts = opts.webhookAttempts ?? 4;
-  const webhookRetryDelayMs = opts.webhookRetryDelayMs ?? 200;
-  const webhookTimeoutMs = opts.webhookTimeoutMs ?? 5000;
-  const webhookTarget = opts.webhookUrl ? new URL(opts.webhookUrl) : null;
-  const webhookSignPath = opts.webhookPath ?? (webhookTarget ? `${webhookTarget.pathname}${webhookTarget.search}` : '');
+  const authenticate = yukuaibanAuthenticator({ ...opts, now, toleranceMs: opts.toleranceMs ?? YKB_TIMESTAMP_TOLERANCE_MS });
+  const retries = pushRetries({ attempts: opts.webhookAttempts, retryDelayMs: opts.webhookRetryDelayMs, timeoutMs: opts.webhookTimeoutMs });
+  const webhooks = createYukuaibanWebhooks({ ...opts, instance, now, retries }, rt);
+  const state = createYukuaibanState({ ...opts, instance, now, catalog: opts.catalog ?? YUKUAIBAN_CATALOG, isClosed: rt.isClosed, onStage: webhooks.push });
 
-  const catalog: YkbItem[] = (opts.catalog ?? YUKUAIBAN_CATALOG).map(itemToWire).sort((a, b) => a.sxbm.localeCompare(b.sxbm));
-  const catalogByCode = new Map(catalog.map((item) => [item.sxbm, item]));
-
-  let caseSeq = 0;
-  let eventSeq = 0;
-  const cases = new Map<string, YkbCase>();
-  const byBusinessNo = new Map<string, string>();
-  /** The request bytes as received: compared by content only when the key comes again, which is rare, instead of canonicalising every intake. */
-  const byIdempotencyKey = new Map<string, { raw: Buffer; platformCaseId: string }>();
-  const nonces = createNonceMemory(2 * toleranceMs);
-  const stepTimers = new Map<string, NodeJS.Timeout>();
-  const deliveryChains = new Map<string, Promise<void>>();
-  const pendingDeliveries = new Set<Promise<void>>();
-  const deliveries: WebhookDelivery[] = [];
-  const lifetime = new AbortController();
-
-  const { pause } = rt;
-
-  function authenticate(req: IncomingMessage, raw: Buffer): Reply | null {
-    if (req.headers[YKB_HEADER.appKey] !== opts.appKey) return fail(401, YKB_CODE.unknownAppKey, 'AppKey 无效');
-    const at = now();
-    const check = checkYukuaibanSignature({
-      secret: opts.appSecret,
-      method: req.method ?? '',
-      pathWithQuery: req.url ?? '',
-      headers: req.headers,
-      body: raw,
-      now: at,
-      toleranceMs,
-    });
-    if (!check.ok) {
-      const code = check.reason === 'STALE_TIMESTAMP' ? YKB_CODE.staleTimestamp : YKB_CODE.badSignature;
-      return fail(401, code, `认证失败：${check.detail}`);
-    }
-    if (!nonces.claim(check.nonce, at)) return fail(401, YKB_CODE.replayedNonce, 'nonce 已使用');
-    return null;
-  }
-
-  function parseJson(raw: Buffer): { json: unknown } | Reply {
-    try {
-      return { json: JSON.parse(raw.toString('utf8')) };
-    } catch {
-      return fail(400, YKB_CODE.badParams, '请求体不是合法 JSON');
-    }
-  }
-
-  function searchItems(url: URL): Reply {
-    const keyword = (url.searchParams.get('keyword') ?? '').trim();
-    const page = Number(url.searchParams.get('page') ?? '1');
-    const size = Number(url.searchParams.get('size') ?? '20');
-    if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > YKB_MAX_PAGE_SIZE || keyword.length > YKB_MAX_KEYWORD_LENGTH) {
-      return fail(400, YKB_CODE.badParams, `参数错误：page ≥ 1，1 ≤ size ≤ ${YKB_MAX_PAGE_SIZE}，keyword ≤ ${YKB_MAX_KEYWORD_LENGTH} 字`);
-    }
-    const matching = keyword
-      ? catalog.filter((item) => [item.sxbm, item.sxmc, item.fdsxmc, item.zrdw].some((field) => field.includes(keyword)))
-      : catalog;
-    return ok({ list: matching.slice((page - 1) * size, page * size), total: matching.length, page, size });
-  }
-
-  function batch<T>(keys: string[], lookup: (key: string) => T | undefined): Reply {
-    if (keys.length > YKB_MAX_BATCH) return fail(400, YKB_CODE.batchTooLarge, `单次最多 ${YKB_MAX_BATCH} 个`);
-    const list = [...new Set(keys)].map(lookup).filter((found): found is T => found !== undefined);
-    return ok({ list });
-  }
-
-  function submitCase(req: IncomingMessage, json: unknown, raw: Buffer): Reply {
-    const key = req.headers[YKB_HEADER.idempotencyKey];
-    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-      return fail(400, YKB_CODE.badParams, `缺少或无效的 ${YKB_HEADER.idempotencyKey}`);
-    }
-    const parsed = ykbSubmitCaseSchema.safeParse(json);
-    if (!parsed.success) return fail(400, YKB_CODE.badParams, `参数错误：${describeIssues(parsed.error)}`);
-    const earlier = byIdempotencyKey.get(key);
-    if (earlier) {
-      if (canonicalJson(JSON.parse(earlier.raw.toString('utf8'))) !== canonicalJson(json)) {
-        return fail(409, YKB_CODE.idempotencyConflict, '幂等键已用于另一请求体');
-      }
-      return ok(structuredClone(cases.get(earlier.platformCaseId)));
-    }
-    const submission = parsed.data;
-    if (!catalogByCode.has(submission.sxbm)) return fail(404, YKB_CODE.itemNotFound, `事项不存在：${submission.sxbm}`);
-    if (byBusinessNo.has(submission.ywbh)) return fail(409, YKB_CODE.duplicateBusinessNo, `业务编号已存在：${submission.ywbh}`);
-    const at = now();
-    caseSeq += 1;
-    const bjbh = `YKB${millisToYkbTime(at).slice(0, 8)}${instance}${String(caseSeq).padStart(6, '0')}`;
-    const sj = millisToYkbTime(at);
-    const record: YkbCase = {
-      bjbh,
-      ywbh: submission.ywbh,
-      sxbm: submission.sxbm,
-      zt: '01',
-      jdjg: null,
-      byslyy: [],
-      gxsj: sj,
-      lsjl: [{ zt: '01', sj, bz: STAGE_NOTES['01'] }],
-    };
-    cases.set(bjbh, record);
-    byBusinessNo.set(record.ywbh, bjbh);
-    byIdempotencyKey.set(key, { raw, platformCaseId: bjbh });
-    scheduleStep(record);
-    // No copy: the reply is serialised before this turn of the event loop ends, and only a timer (a stage step) changes a case.
-    return ok(record, 201);
-  }
-
-  async function route(req: IncomingMessage, url: URL, raw: Buffer): Promise<Reply> {
-    const matched = matchRoute(req.method ?? '', url.pathname)!;
+  function route(req: IncomingMessage, url: URL, raw: Buffer, matched: { endpoint: Endpoint; id?: string }): Reply {
     const refused = authenticate(req, raw);
     if (refused) return refused;
-    if (matched.endpoint === 'GET /api/v1/items') return searchItems(url);
-    if (matched.endpoint === 'GET /api/v1/cases/{id}') {
-      const found = cases.get(decodeURIComponent(matched.id!));
-      return found ? ok(structuredClone(found)) : fail(404, YKB_CODE.caseNotFound, '办件不存在');
-    }
-    const parsed = parseJson(raw);
+    if (matched.endpoint === 'GET /api/v1/items') return state.searchItems(url);
+    if (matched.endpoint === 'GET /api/v1/cases/{id}') return state.getCase(decodeURIComponent(matched.id!));
+    const parsed = parseJsonBody(raw, () => fail(400, YKB_CODE.badParams, '请求体不是合法 JSON'));
     if (!('json' in parsed)) return parsed;
     if (matched.endpoint === 'POST /api/v1/items/batch') {
       const request = ykbItemsBatchRequestSchema.safeParse(parsed.json);
-      if (!request.success) return fail(400, YKB_CODE.badParams, `参数错误：${describeIssues(request.error)}`);
-      return batch(request.data.sxbmList, (code) => catalogByCode.get(code));
+      return request.success ? state.itemsBatch(request.data.sxbmList) : fail(400, YKB_CODE.badParams, `参数错误：${describeIssues(request.error)}`);
     }
     if (matched.endpoint === 'POST /api/v1/cases/batch') {
       const request = ykbCasesBatchRequestSchema.safeParse(parsed.json);
-      if (!request.success) return fail(400, YKB_CODE.badParams, `参数错误：${describeIssues(request.error)}`);
-      return batch(request.data.bjbhList, (id) => {
-        const found = cases.get(id);
-        return found && structuredClone(found);
-      });
+      return request.success ? state.casesBatch(request.data.bjbhList) : fail(400, YKB_CODE.badParams, `参数错误：${describeIssues(request.error)}`);
     }
-    return submitCase(req, parsed.json, raw);
+    return state.submitCase(req.headers[YKB_HEADER.idempotencyKey], parsed.json, raw);
   }
 
-  const send = envelopeSender(rt.isClosed);
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (await serveFaultControl(req, res, rt)) return;
-    return serveApiRequest(req, res, {
-      ...rt,
-      match: matchRoute,
-      maxBodyBytes: MAX_BODY_BYTES,
-      send,
-      replies: {
-        tooLarge: () => fail(413, YKB_CODE.bodyTooLarge, `请求体超过 ${MAX_BODY_BYTES} 字节`),
-        notFound: () => fail(404, YKB_CODE.notFound, '接口不存在'),
-        rateLimited: (retryAfter) => fail(429, YKB_CODE.rateLimited, '请求过于频繁', { 'retry-after': retryAfter }),
-        failure: (status) => (status === 500 ? fail(500, YKB_CODE.internal, '系统内部错误') : fail(503, YKB_CODE.unavailable, '服务暂不可用')),
-      },
-      route: (req, url, raw) => route(req, url, raw),
-    });
-  }
-
-  function scheduleStep(record: YkbCase): void {
-    clearTimeout(stepTimers.get(record.bjbh));
-    stepTimers.delete(record.bjbh);
-    if (!opts.stepMs || rt.isClosed() || NEXT_STAGE[record.zt] === null) return;
-    const timer = setTimeout(() => {
-      stepTimers.delete(record.bjbh);
-      advanceCase(record);
-    }, opts.stepMs);
-    timer.unref();
-    stepTimers.set(record.bjbh, timer);
-  }
-
-  function advanceCase(record: YkbCase): boolean {
-    const next = record.zt === '01' && rejectItems.has(record.sxbm) ? '09' : NEXT_STAGE[record.zt];
-    if (next === null || rt.isClosed()) return false;
-    const sj = millisToYkbTime(now());
-    if (next === '04') record.jdjg = '1';
-    if (next === '09') record.byslyy = [...rejectReasons];
-    record.zt = next;
-    record.gxsj = sj;
-    record.lsjl.push({ zt: next, sj, bz: next === '09' ? rejectReasons.join('；') : STAGE_NOTES[next] });
-    pushWebhook(record);
-    scheduleStep(record);
-    return true;
-  }
-
-  function pushWebhook(record: YkbCase): void {
-    if (!opts.webhookUrl) return;
-    eventSeq += 1;
-    const event: YkbWebhook = {
-      tsbh: `YKBE${instance}${String(eventSeq).padStart(8, '0')}`,
-      bjbh: record.bjbh,
-      ywbh: record.ywbh,
-      sxbm: record.sxbm,
-      zt: record.zt,
-      jdjg: record.jdjg,
-      byslyy: [...record.byslyy],
-      bgsj: record.gxsj,
-    };
-    // One chain per case keeps a case's pushes in stage order; different cases do not wait for each other.
-    const delivery = (deliveryChains.get(record.bjbh) ?? Promise.resolve()).then(() => deliver(opts.webhookUrl!, event));
-    deliveryChains.set(record.bjbh, delivery);
-    pendingDeliveries.add(delivery);
-    void delivery.then(() => pendingDeliveries.delete(delivery));
-  }
-
-  /** Each attempt is signed afresh: a receiver that already claimed the first nonce must still accept the retry. */
-  async function deliver(target: string, event: YkbWebhook): Promise<void> {
-    const body = JSON.stringify(event);
-    const log = (attempt: number, outcome: WebhookDelivery['outcome'], extra: Partial<WebhookDelivery> = {}) =>
-      deliveries.push({ eventId: event.tsbh, platformCaseId: event.bjbh, stage: event.zt, attempt, at: new Date(now()).toISOString(), outcome, ...extra });
-    for (let attempt = 1; attempt <= webhookAttempts; attempt += 1) {
-      if (rt.isClosed()) return;
-      try {
-        const response = await fetch(target, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json; charset=utf-8',
-            ...signedYukuaibanHeaders({
-              appKey: opts.appKey,
-              secret: opts.appSecret,
-              method: 'POST',
-              pathWithQuery: webhookSignPath,
-              body,
-              now: now(),
-              nonce: newYukuaibanNonce(),
-            }),
-          },
-          body,
-          signal: AbortSignal.any([lifetime.signal, AbortSignal.timeout(webhookTimeoutMs)]),
-        });
-        await response.arrayBuffer();
-        if (response.ok) {
-          log(attempt, 'DELIVERED', { status: response.status });
-          return;
-        }
-        log(attempt, 'FAILED', { status: response.status });
-      } catch (error) {
-        if (rt.isClosed()) return;
-        log(attempt, 'FAILED', { error: error instanceof Error ? error.message : String(error) });
-      }
-      if (attempt < webhookAttempts) await pause(webhookRetryDelayMs * 2 ** (attempt - 1));
-    }
-    if (!rt.isClosed()) log(webhookAttempts, 'GAVE_UP');
-  }
-
-  const server = await listen((req, res) => {
-    handle(req, res).catch(() => send(res, fail(500, YKB_CODE.internal, '系统内部错误')));
-  }, { port: opts.port, host });
-  const { port } = server;
-  let closing: Promise<void> | undefined;
+  const listener = sandboxListener(rt, { ...yukuaibanFaultHandling, match: matchRoute, route });
+  const sandbox = await serveSandbox(rt, listener, opts, () => {
+    state.close();
+    return webhooks.close();
+  });
 
   return {
-    url: server.url,
-    port,
-    publishItem(item) {
-      const wire = itemToWire(item);
-      const index = catalog.findIndex((existing) => existing.sxbm === wire.sxbm);
-      if (index >= 0) {
-        catalog[index] = wire;
-      } else {
-        catalog.push(wire);
-        catalog.sort((a, b) => a.sxbm.localeCompare(b.sxbm));
-      }
-      catalogByCode.set(wire.sxbm, wire);
-    },
-    close() {
-      closing ??= (async () => {
-        rt.close();
-        lifetime.abort();
-        for (const timer of stepTimers.values()) clearTimeout(timer);
-        stepTimers.clear();
-        await server.stop();
-        await Promise.allSettled([...pendingDeliveries]);
-      })();
-      return closing;
-    },
-    setFaults: rt.setFaults,
-    advance(platformCaseId) {
-      const targets = platformCaseId === undefined ? [...cases.values()] : [cases.get(platformCaseId)];
-      if (targets[0] === undefined && platformCaseId !== undefined) {
-        throw new NotFoundError('SANDBOX.CASE_NOT_FOUND', `渝快办沙箱没有办件 ${platformCaseId}`);
-      }
-      return targets.filter((record): record is YkbCase => record !== undefined && advanceCase(record)).map((record) => structuredClone(record));
-    },
-    cases: () => [...cases.values()].map((record) => structuredClone(record)),
-    webhookLog: () => deliveries.map((entry) => ({ ...entry })),
-    async webhooksSettled() {
-      while (pendingDeliveries.size > 0) await Promise.allSettled([...pendingDeliveries]);
-    },
-    requestCounts: rt.requestCounts,
-    resetCounts: rt.resetCounts,
+    ...sandbox,
+    publishItem: state.publishItem,
+    advance: state.advance,
+    cases: state.cases,
+    webhookLog: webhooks.log,
+    webhooksSettled: webhooks.settled,
   };
 }
+
+// Re-exported so that importers keep the sandbox file as their one entry point.
+export type { YukuaibanSandboxFaults } from './yukuaiban-sandbox.faults.js';
+export type { WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';

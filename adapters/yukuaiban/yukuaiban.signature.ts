@@ -3,7 +3,8 @@
  * to sign calls, by the sandbox to check them and to sign its pushes, and by the webhook
  * verifier — so the two sides cannot drift apart.
  */
-import { checkHeaderSignature, headerText, hmacHex, newUuidNonce, sha256Hex, type HeaderMap, type SignatureFailure } from '../signing.kit.js';
+import { checkHeaderSignature, HEADER_TIMESTAMP_TOLERANCE_MS, headerScheme, headerText, hmacHex, newUuidNonce, sha256Hex, signedHeaderSet } from '../signing.kit.js';
+import type { SenderSignatureCheck, SignatureFailure, SignedRequest, SigningInput } from '../signing.kit.js';
 
 export { sha256Hex, type SignatureFailure };
 
@@ -15,20 +16,11 @@ export const YKB_HEADER = {
   idempotencyKey: 'x-ykb-idempotency-key',
 } as const;
 
-/** Five minutes either side: generous for clock skew, short enough to bound the nonce memory. */
-export const YKB_TIMESTAMP_TOLERANCE_MS = 300_000;
+export const YKB_TIMESTAMP_TOLERANCE_MS = HEADER_TIMESTAMP_TOLERANCE_MS;
 
-const SCHEME = {
-  timestampHeader: YKB_HEADER.timestamp,
-  nonceHeader: YKB_HEADER.nonce,
-  signatureHeader: YKB_HEADER.signature,
-  nonce: /^[A-Za-z0-9_-]{8,64}$/,
-  nonceFormat: '8–64 characters [A-Za-z0-9_-]',
-  signature: /^[0-9a-f]{64}$/,
-  signatureFormat: '64 hex characters',
-  encoding: 'hex',
-  lowerCaseSignature: true,
-} as const;
+const NAMES = { sender: YKB_HEADER.appKey, timestamp: YKB_HEADER.timestamp, nonce: YKB_HEADER.nonce, signature: YKB_HEADER.signature };
+
+const SCHEME = headerScheme(NAMES, 8, { signature: /^[0-9a-f]{64}$/, signatureFormat: '64 hex characters', encoding: 'hex', lowerCaseSignature: true });
 
 export interface YukuaibanSignatureInput {
   secret: string;
@@ -54,47 +46,24 @@ export function newYukuaibanNonce(): string {
   return newUuidNonce();
 }
 
-export function signedYukuaibanHeaders(input: {
-  appKey: string;
-  secret: string;
+/** The request line's part of the signature: method, and path and query exactly as sent. */
+interface RequestLine {
   method: string;
   pathWithQuery: string;
-  body: string | Uint8Array;
-  now: number;
-  nonce: string;
-}): Record<string, string> {
-  const timestamp = String(input.now);
-  return {
-    [YKB_HEADER.appKey]: input.appKey,
-    [YKB_HEADER.timestamp]: timestamp,
-    [YKB_HEADER.nonce]: input.nonce,
-    [YKB_HEADER.signature]: signYukuaiban({ ...input, timestamp }),
-  };
 }
 
-export type SignatureCheck =
-  | { ok: true; appKey: string | undefined; nonce: string; timestamp: number }
-  | { ok: false; reason: SignatureFailure; detail: string };
+export function signedYukuaibanHeaders(input: SigningInput & RequestLine & { appKey: string }): Record<string, string> {
+  return signedHeaderSet(NAMES, { ...input, sender: input.appKey }, (timestamp) => signYukuaiban({ ...input, timestamp }));
+}
+
+export type SignatureCheck = SenderSignatureCheck<'appKey'>;
 
 /**
  * Checks the signature, then the timestamp window — in that order, so an unsigned caller
  * learns nothing about our clock. It does not touch any nonce memory: the caller claims
  * the nonce only after everything else about the request has been accepted.
  */
-export function checkYukuaibanSignature(input: {
-  secret: string;
-  method: string;
-  pathWithQuery: string;
-  headers: HeaderMap;
-  body: string | Uint8Array;
-  now: number;
-  toleranceMs: number;
-}): SignatureCheck {
-  const check = checkHeaderSignature(SCHEME, {
-    headers: input.headers,
-    now: input.now,
-    toleranceMs: input.toleranceMs,
-    expected: (timestamp, nonce) => signYukuaiban({ ...input, timestamp, nonce }),
-  });
+export function checkYukuaibanSignature(input: SignedRequest & RequestLine & { secret: string }): SignatureCheck {
+  const check = checkHeaderSignature(SCHEME, { ...input, expected: (timestamp, nonce) => signYukuaiban({ ...input, timestamp, nonce }) });
   return check.ok ? { ...check, appKey: headerText(input.headers, YKB_HEADER.appKey) } : check;
 }
