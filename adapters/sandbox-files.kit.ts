@@ -13,8 +13,13 @@ import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
+/** Reads and drops what is left of a body, so that a refusal sent before the body arrived reaches the client. */
+export function drainBody(req: IncomingMessage): Promise<void> {
+  return pipeline(req, new Writable({ write: (_chunk, _encoding, callback) => callback() })).catch(() => undefined);
+}
 
 export interface FileDescription {
   businessNo: string;

@@ -7,12 +7,11 @@
  * Also the e-certificates the sandbox issues at 07 出件, in the wire's shape.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FILE_CONTENT_TYPES } from '../file-transfer.kit.js';
 import { drawFault } from '../sandbox-faults.kit.js';
 import { issueSandboxCertificate } from '../sandbox-certificates.kit.js';
-import type { SandboxFileStore } from '../sandbox-files.kit.js';
+import { drainBody as drain, type SandboxFileStore } from '../sandbox-files.kit.js';
 import { chanceOf, envelopeSender, type SandboxRuntime } from '../sandbox.kit.js';
 import { millisToYkbTime } from './yukuaiban.time.js';
 import { YKB_CODE, YKB_POWER_TYPES, type YkbCase, type YkbItem } from './yukuaiban.wire.js';
@@ -31,9 +30,6 @@ export function declaredUploadDigest(req: IncomingMessage): string | undefined {
   if (req.method !== 'PUT') return undefined;
   return UPLOAD.exec(new URL(req.url ?? '/', 'http://sandbox').pathname)?.[2];
 }
-
-/** Reads and drops what is left of a body, so that a refusal before it arrives reaches the client. */
-const drain = (req: IncomingMessage) => pipeline(req, new Writable({ write: (_chunk, _encoding, callback) => callback() })).catch(() => undefined);
 
 export interface YukuaibanFileRoutes {
   rt: SandboxRuntime;
