@@ -7,18 +7,10 @@
  * Development and integration tests only; nothing in it is for production.
  */
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import type { PlatformCertificate } from './platform.port.js';
 
-export interface CertificatePdfFields {
-  platform: string;
-  number: string;
-  holderName: string;
-  itemName: string;
-  department: string;
-  validFrom: string;
-  validUntil: string | null;
-  verificationCode: string;
-  issuedAt: string;
-}
+/** What the page prints: the certificate without its file and revocation, and the issuing platform. */
+export type CertificatePdfFields = Omit<PlatformCertificate, 'fileId' | 'revokedAt' | 'revocationReason'> & { platform: string };
 
 const ascii = (text: string) => text.replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
