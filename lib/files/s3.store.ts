@@ -13,6 +13,7 @@ import {
   S3Client,
   UploadPartCommand,
   type CompletedPart,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { FileNotFoundError } from './file-errors.js';
 import {
@@ -36,14 +37,18 @@ export interface S3Settings {
   forcePathStyle: boolean;
 }
 
-export function createS3Client(settings: S3Settings): S3Client {
-  return new S3Client({
+export function s3ClientConfig(settings: S3Settings): S3ClientConfig {
+  return {
     endpoint: settings.endpoint,
     region: settings.region,
     forcePathStyle: settings.forcePathStyle,
     credentials:
       settings.accessKeyId && settings.secretAccessKey ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } : undefined,
-  });
+  };
+}
+
+export function createS3Client(settings: S3Settings): S3Client {
+  return new S3Client(s3ClientConfig(settings));
 }
 
 /** S3's smallest part but the last; one part is held in memory while it is sent. */
@@ -101,7 +106,7 @@ export class S3FileStore implements FileStore {
     return stageAndCommit(this, source, limits);
   }
 
-  get(sha256: string, range?: ByteRange): Promise<Readable> {
+  async get(sha256: string, range?: ByteRange): Promise<Readable> {
     return this.read(addressOf(assertSha256(sha256)), range);
   }
 
