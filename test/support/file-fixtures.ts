@@ -56,6 +56,16 @@ export function exe(): Buffer {
   return bytes;
 }
 
+/** Little-endian fields at their offsets, the rest zero. */
+function record(length: number, fields: Array<[at: number, bytes: 2 | 4, value: number]>): Buffer {
+  const bytes = Buffer.alloc(length);
+  for (const [at, size, value] of fields) {
+    if (size === 2) bytes.writeUInt16LE(value, at);
+    else bytes.writeUInt32LE(value, at);
+  }
+  return bytes;
+}
+
 /** A zip of stored (uncompressed) entries, written by hand: local headers, data, central directory, end record. */
 export function zip(entries: Record<string, string | Buffer>): Buffer {
   const locals: Buffer[] = [];
@@ -65,33 +75,16 @@ export function zip(entries: Record<string, string | Buffer>): Buffer {
     const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
     const fileName = Buffer.from(name);
     const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(fileName.length, 26);
+    // Version, flags, method, time and date stay 0 but for "version needed" 2.0; sizes are equal, stored.
+    const local = record(30, [[0, 4, 0x04034b50], [4, 2, 20], [14, 4, crc], [18, 4, data.length], [22, 4, data.length], [26, 2, fileName.length]]);
     locals.push(local, fileName, data);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(fileName.length, 28);
-    central.writeUInt32LE(offset, 42);
+    const central = record(46, [[0, 4, 0x02014b50], [4, 2, 20], [6, 2, 20], [16, 4, crc], [20, 4, data.length], [24, 4, data.length], [28, 2, fileName.length], [42, 4, offset]]);
     directory.push(central, fileName);
     offset += 30 + fileName.length + data.length;
   }
   const directoryBytes = Buffer.concat(directory);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(entries).length, 8);
-  end.writeUInt16LE(Object.keys(entries).length, 10);
-  end.writeUInt32LE(directoryBytes.length, 12);
-  end.writeUInt32LE(offset, 16);
+  const count = Object.keys(entries).length;
+  const end = record(22, [[0, 4, 0x06054b50], [8, 2, count], [10, 2, count], [12, 4, directoryBytes.length], [16, 4, offset]]);
   return Buffer.concat([...locals, directoryBytes, end]);
 }
 
