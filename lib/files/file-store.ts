@@ -42,6 +42,8 @@ export interface FileStore {
   stat(sha256: string): Promise<StoredFile | undefined>;
   /** Whether there was such a file. */
   delete(sha256: string): Promise<boolean>;
+  /** Removes staged bytes older than `before` that a crash left neither committed nor discarded; how many. */
+  sweepStaged(before: Date): Promise<number>;
 }
 
 /** file-type reads at most this much to decide; it also holds a zip's first local header. */

@@ -7,8 +7,10 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -125,6 +127,21 @@ export class S3FileStore implements FileStore {
     const existed = await this.exists(key);
     if (existed) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     return existed;
+  }
+
+  async sweepStaged(before: Date): Promise<number> {
+    let removed = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: 'tmp/', ContinuationToken: token }));
+      const stale = (page.Contents ?? []).filter((object) => object.Key && object.LastModified && object.LastModified < before);
+      if (stale.length) {
+        await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: stale.map(({ Key }) => ({ Key })) } }));
+      }
+      removed += stale.length;
+      token = page.NextContinuationToken;
+    } while (token);
+    return removed;
   }
 
   private async read(key: string, range?: ByteRange): Promise<Readable> {

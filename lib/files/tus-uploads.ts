@@ -142,7 +142,18 @@ function answer(res: ServerResponse, status: number, code: string, message: stri
   res.end(JSON.stringify({ code, message }));
 }
 
-/** For the workers' schedule: removes uploads not finished within the expiry, with what they had received. */
-export function cleanUpExpiredUploads(datastore: TusDatastore): Promise<number> {
-  return datastore.deleteExpired();
+/**
+ * For the workers' schedule: removes tus uploads not finished within their
+ * expiry, with what they had received, and bytes a crash left staged in the
+ * FileStore for longer than that (a check takes seconds).
+ */
+export async function cleanUpExpiredUploads(
+  datastore: TusDatastore,
+  files: FileStore,
+  expiryMs: number,
+  now = new Date(),
+): Promise<{ uploads: number; staged: number }> {
+  const uploads = await datastore.deleteExpired();
+  const staged = await files.sweepStaged(new Date(now.getTime() - expiryMs));
+  return { uploads, staged };
 }

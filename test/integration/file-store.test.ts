@@ -1,14 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
+import { FileStore as TusFileStore } from '@tus/file-store';
+import { S3Store as TusS3Store } from '@tus/s3-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskFileStore } from '../../lib/files/disk.store.js';
 import { acceptFile } from '../../lib/files/file-check.js';
 import type { FileError } from '../../lib/files/file-errors.js';
 import { readBounded, type FileStore } from '../../lib/files/file-store.js';
 import { S3FileStore } from '../../lib/files/s3.store.js';
+import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
 import { pdfWithPages, zip } from '../support/file-fixtures.js';
 import { startTestS3, type TestS3 } from '../support/s3-server.js';
 
@@ -123,10 +127,46 @@ describe.each([
     await store.delete(accepted.sha256);
   });
 
+  it('sweeps bytes a crash left staged, once they are older than asked', async () => {
+    await store.stage(Readable.from([randomBytes(1000)]), { maxBytes: MIB });
+    expect(await subject.listing()).toHaveLength(1);
+    expect(await store.sweepStaged(new Date(Date.now() - 60_000))).toBe(0);
+    expect(await subject.listing()).toHaveLength(1);
+    // s3rver's LastModified has whole seconds.
+    expect(await store.sweepStaged(new Date(Date.now() + 2_000))).toBe(1);
+    expect(await subject.listing()).toEqual([]);
+  });
+
   it('names no path or key outside its addresses', async () => {
     await expect(store.get('../../etc/passwd')).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
     expect(await store.stat('tmp/x')).toBeUndefined();
     await expect(store.delete('A'.repeat(64))).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+  });
+});
+
+describe('the store factories', () => {
+  it('build what the configuration names', async () => {
+    const s3 = await startTestS3();
+    try {
+      const fromConfig = createFileStore({ kind: 's3', ...s3.settings });
+      const stored = await fromConfig.put(Readable.from([Buffer.from('scan')]), { maxBytes: MIB });
+      expect(await s3.keys()).toEqual([`sha256/${stored.sha256}`]);
+      const tusS3 = createTusDatastore({ kind: 's3', ...s3.settings }, 60_000);
+      expect(tusS3).toBeInstanceOf(TusS3Store);
+      expect(tusS3.getExpiration()).toBe(60_000);
+    } finally {
+      await s3.close();
+    }
+    const directory = await mkdtemp(join(tmpdir(), 'tongban-factory-'));
+    const disk = createFileStore({ kind: 'disk', directory });
+    expect(disk).toBeInstanceOf(DiskFileStore);
+    expect((disk as DiskFileStore).directory).toBe(directory);
+    // @tus/file-store creates its directory in its constructor.
+    const tusDisk = createTusDatastore({ kind: 'disk', directory }, 1000);
+    expect(tusDisk).toBeInstanceOf(TusFileStore);
+    expect((tusDisk as TusFileStore).directory).toBe(join(directory, 'uploads'));
+    await expect.poll(() => existsSync(join(directory, 'uploads'))).toBe(true);
+    await rm(directory, { recursive: true, force: true });
   });
 });
 

@@ -228,10 +228,11 @@ describe('abandoned tus uploads', () => {
     const directory = await mkdtemp(join(tmpdir(), 'tongban-tus-sweep-'));
     const redis = createRedis(REDIS_URL, '');
     const datastore = new TusFileStore({ directory: join(directory, 'uploads'), expirationPeriodInMilliseconds: 300 });
+    const fileStore = new DiskFileStore(join(directory, 'files'));
     const uploads = createTusUploads({
       path: PATH,
       datastore,
-      files: new DiskFileStore(join(directory, 'files')),
+      files: fileStore,
       policy: POLICY,
       redis,
       recordPrefix: `test:tus-sweep:${randomUUID()}:`,
@@ -248,11 +249,11 @@ describe('abandoned tus uploads', () => {
         body: new Uint8Array(randomBytes(400)),
       });
       expect(half.headers.get('upload-expires')).not.toBeNull();
-      expect(await cleanUpExpiredUploads(datastore)).toBe(0);
+      expect(await cleanUpExpiredUploads(datastore, fileStore, 300)).toEqual({ uploads: 0, staged: 0 });
       expect(await files(join(directory, 'uploads'))).toHaveLength(2);
 
       await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(await cleanUpExpiredUploads(datastore)).toBe(1);
+      expect(await cleanUpExpiredUploads(datastore, fileStore, 300)).toEqual({ uploads: 1, staged: 0 });
       expect(await files(join(directory, 'uploads'))).toEqual([]);
       expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer() } })).status).toBe(404);
     } finally {
