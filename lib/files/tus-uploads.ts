@@ -1,0 +1,159 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server, type Upload } from '@tus/server';
+import type { Redis } from 'ioredis';
+import { acceptFile, type FilePolicy } from './file-check.js';
+import { FileError } from './file-errors.js';
+import type { FileStore } from './file-store.js';
+import type { TusDatastore } from './store-factory.js';
+import { saveUploadRecord, type Uploader, type UploadRecord } from './upload-records.js';
+
+export type UploadAuthorization = { allow: Uploader } | { deny: 401 | 403; code: string; message: string };
+
+export interface TusUploadsOptions {
+  /** Where the endpoint is mounted, e.g. `/files/uploads`. */
+  path: string;
+  datastore: TusDatastore;
+  files: FileStore;
+  policy: FilePolicy;
+  redis: Redis;
+  /** Namespace of the upload records (inside the connection's own prefix). */
+  recordPrefix: string;
+  /** How long a finished upload waits to be bound before its record lapses. */
+  recordTtlMs: number;
+  /** Every request but a CORS preflight: the gateway checks the token and the role here. */
+  authorize(req: IncomingMessage): UploadAuthorization | Promise<UploadAuthorization>;
+  /** What the case the upload is for already holds (from its Upload-Metadata, e.g. `businessNo`); 0 when not given. */
+  caseHeldBytes?(metadata: Record<string, string | null>): Promise<number>;
+  now?: () => Date;
+}
+
+export interface TusUploads {
+  server: Server;
+  /** Authorizes, then lets tus answer; for a plain node server or a route of the gateway. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/** Metadata the server sets from the authorized caller; a client's values for them are dropped. */
+const SERVER_METADATA = ['uploadedBy', 'windowId'] as const;
+const TUS_METHODS = new Set(['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * Resumable uploads (tus 1.0) of scans. A finished upload is checked and moved
+ * into the content-addressed FileStore by `onUploadFinish`, recorded in Redis
+ * for `claimUpload`, and removed from the tus datastore whatever the verdict:
+ * a bad file answers its client with the error's status and `{code, message}`
+ * and leaves nothing behind. Only the caller who created an upload may resume,
+ * inspect or delete it.
+ */
+export function createTusUploads(options: TusUploadsOptions): TusUploads {
+  const { datastore, files, policy, redis, recordPrefix, recordTtlMs } = options;
+  const now = options.now ?? (() => new Date());
+  const callers = new WeakMap<object, Uploader>();
+
+  const callerOf = (req: { runtime?: { node?: { req: object } } }): Uploader => {
+    const caller = req.runtime?.node?.req && callers.get(req.runtime.node.req);
+    if (!caller) throw refusal(401, 'AUTH.UNAUTHENTICATED', 'the upload endpoint is reached only through authorize');
+    return caller;
+  };
+
+  const server = new Server({
+    path: options.path,
+    datastore,
+    maxSize: policy.maxFileBytes,
+    relativeLocation: true,
+    exposedHeaders: ['Tongban-File-Sha256', 'Tongban-File-Type'],
+    async onIncomingRequest(req, uploadId) {
+      if (req.method === 'POST') return;
+      const caller = callerOf(req);
+      const upload = await datastore.getUpload(uploadId);
+      if (upload.metadata?.uploadedBy !== caller.userId || upload.metadata?.windowId !== caller.windowId) {
+        throw refusal(403, 'AUTH.FORBIDDEN', 'this upload was started by someone else');
+      }
+    },
+    async onUploadCreate(req, upload) {
+      const caller = callerOf(req);
+      const metadata = { ...upload.metadata };
+      for (const name of SERVER_METADATA) delete metadata[name];
+      return { metadata: { ...metadata, uploadedBy: caller.userId, windowId: caller.windowId } };
+    },
+    async onUploadFinish(_req, upload) {
+      const record = await finish(upload);
+      return { headers: { 'Tongban-File-Sha256': record.sha256, 'Tongban-File-Type': record.type } };
+    },
+  });
+
+  async function finish(upload: Upload): Promise<UploadRecord> {
+    const metadata = upload.metadata ?? {};
+    const source = await datastore.read(upload.id);
+    try {
+      const caseHeldBytes = options.caseHeldBytes ? await options.caseHeldBytes(metadata) : 0;
+      const file = await acceptFile(files, source, policy, { caseHeldBytes });
+      const record: UploadRecord = {
+        uploadId: upload.id,
+        sha256: file.sha256,
+        size: file.size,
+        type: file.type,
+        mime: file.mime,
+        pages: file.pages ?? null,
+        uploadedBy: metadata.uploadedBy ?? '',
+        windowId: metadata.windowId ?? '',
+        filename: metadata.filename ?? null,
+        finishedAt: now().toISOString(),
+      };
+      await saveUploadRecord(redis, recordPrefix, record, recordTtlMs);
+      return record;
+    } catch (error) {
+      if (error instanceof FileError) throw refusal(error.status, error.code, error.message);
+      throw error;
+    } finally {
+      source.destroy();
+      // The bytes are in the FileStore now, or refused: the tus copy has served either way.
+      await datastore.remove(upload.id);
+    }
+  }
+
+  return {
+    server,
+    async handle(req, res) {
+      if (!TUS_METHODS.has(req.method ?? '')) {
+        answer(res, 405, 'UPLOAD.METHOD_NOT_ALLOWED', `${req.method} is not part of the upload protocol here`, { allow: [...TUS_METHODS].join(', ') });
+        return;
+      }
+      if (req.method !== 'OPTIONS') {
+        const verdict = await options.authorize(req);
+        if ('deny' in verdict) {
+          answer(res, verdict.deny, verdict.code, verdict.message);
+          return;
+        }
+        callers.set(req, verdict.allow);
+      }
+      await server.handle(req, res);
+    },
+  };
+}
+
+/** What tus sends back when a hook throws it: the status and a JSON body with the stable code. */
+function refusal(status: number, code: string, message: string): { status_code: number; body: string } {
+  return { status_code: status, body: JSON.stringify({ code, message }) };
+}
+
+function answer(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'tus-resumable': '1.0.0', ...headers });
+  res.end(JSON.stringify({ code, message }));
+}
+
+/**
+ * For the workers' schedule: removes tus uploads not finished within their
+ * expiry, with what they had received, and bytes a crash left staged in the
+ * FileStore for longer than that (a check takes seconds).
+ */
+export async function cleanUpExpiredUploads(
+  datastore: TusDatastore,
+  files: FileStore,
+  expiryMs: number,
+  now = new Date(),
+): Promise<{ uploads: number; staged: number }> {
+  const uploads = await datastore.deleteExpired();
+  const staged = await files.sweepStaged(new Date(now.getTime() - expiryMs));
+  return { uploads, staged };
+}

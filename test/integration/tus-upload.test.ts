@@ -1,0 +1,265 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileStore as TusFileStore } from '@tus/file-store';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiskFileStore } from '../../lib/files/disk.store.js';
+import type { FileStore } from '../../lib/files/file-store.js';
+import { S3FileStore } from '../../lib/files/s3.store.js';
+import { cleanUpExpiredUploads, createTusUploads, type UploadAuthorization } from '../../lib/files/tus-uploads.js';
+import { claimUpload } from '../../lib/files/upload-records.js';
+import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
+import { jpeg, pdfWithPages, png, zip } from '../support/file-fixtures.js';
+import { startTestS3, type TestS3 } from '../support/s3-server.js';
+
+/**
+ * Real tus uploads over HTTP with fetch, into each FileStore. The tus side runs
+ * on @tus/file-store: @tus/s3-store needs ListParts and AbortMultipartUpload,
+ * which s3rver 3.7 does not implement (405), so it cannot be run here.
+ */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PATH = '/files/uploads';
+const POLICY = { maxFileBytes: 4 * 1024 * 1024, caseMaxBytes: 16 * 1024 * 1024, pdfMaxPages: 20 };
+const STAFF = { userId: 'staff-1', windowId: 'W-500000-24' };
+const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const TUS = { 'tus-resumable': '1.0.0' };
+
+/** The test's token is `<user>@<window>`; `@W-NO-ROLE` stands for a caller whose role may not upload. */
+function authorize(req: IncomingMessage): UploadAuthorization {
+  const token = /^Bearer (.+)@(.+)$/.exec(req.headers.authorization ?? '');
+  if (!token) return { deny: 401, code: 'AUTH.UNAUTHENTICATED', message: 'a bearer token is required' };
+  if (token[2] === 'W-NO-ROLE') return { deny: 403, code: 'AUTH.FORBIDDEN', message: 'window staff only' };
+  return { allow: { userId: token[1]!, windowId: token[2]! } };
+}
+
+const bearer = (caller = STAFF) => ({ authorization: `Bearer ${caller.userId}@${caller.windowId}` });
+const metadata = (fields: Record<string, string>) =>
+  Object.entries(fields)
+    .map(([key, value]) => `${key} ${Buffer.from(value).toString('base64')}`)
+    .join(',');
+
+async function files(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+}
+
+interface Endpoint {
+  base: string;
+  close(): Promise<void>;
+}
+
+async function listen(handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>): Promise<Endpoint> {
+  const server: HttpServer = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (kind) => {
+  const recordPrefix = `test:tus:${randomUUID()}:`;
+  let directory: string;
+  let s3: TestS3 | undefined;
+  let store: FileStore;
+  let storedFiles: () => Promise<string[]>;
+  let redis: Redis;
+  let endpoint: Endpoint;
+  const uploadsDir = () => join(directory, 'uploads');
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'tongban-tus-'));
+    if (kind === 'S3') {
+      const server = await startTestS3();
+      s3 = server;
+      store = new S3FileStore(server.client, server.settings.bucket);
+      storedFiles = () => server.keys();
+    } else {
+      store = new DiskFileStore(join(directory, 'files'));
+      storedFiles = () => files(join(directory, 'files'));
+    }
+    redis = createRedis(REDIS_URL, '');
+    const uploads = createTusUploads({
+      path: PATH,
+      datastore: new TusFileStore({ directory: uploadsDir(), expirationPeriodInMilliseconds: 60_000 }),
+      files: store,
+      policy: POLICY,
+      redis,
+      recordPrefix,
+      recordTtlMs: 60_000,
+      authorize,
+    });
+    endpoint = await listen(uploads.handle);
+  });
+
+  afterAll(async () => {
+    await endpoint.close();
+    redis.disconnect();
+    await deleteKeysWithPrefix(REDIS_URL, recordPrefix);
+    await s3?.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  async function create(length: number, fields: Record<string, string>, caller = STAFF): Promise<{ url: string; id: string }> {
+    const response = await fetch(`${endpoint.base}${PATH}`, {
+      method: 'POST',
+      headers: { ...TUS, ...bearer(caller), 'upload-length': String(length), ...(Object.keys(fields).length ? { 'upload-metadata': metadata(fields) } : {}) },
+    });
+    expect(response.status).toBe(201);
+    const location = response.headers.get('location')!;
+    return { url: new URL(location, endpoint.base).href, id: location.split('/').pop()! };
+  }
+
+  const patch = (url: string, offset: number, body: Buffer, caller = STAFF) =>
+    fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, ...bearer(caller), 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+      body: new Uint8Array(body),
+    });
+
+  const head = (url: string, caller = STAFF) => fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(caller) } });
+
+  it('takes a PDF in two chunks, stores it under its digest and lets it be claimed once', async () => {
+    const pdf = await pdfWithPages(3);
+    const { url, id } = await create(pdf.length, { filename: '身份证件.pdf', filetype: 'application/pdf' });
+    const half = Math.floor(pdf.length / 2);
+    const first = await patch(url, 0, pdf.subarray(0, half));
+    expect(first.status).toBe(204);
+    expect(first.headers.get('upload-offset')).toBe(String(half));
+    const last = await patch(url, half, pdf.subarray(half));
+    expect(last.status).toBe(204);
+    expect(last.headers.get('tongban-file-sha256')).toBe(sha256Of(pdf));
+
+    expect(await files(uploadsDir())).toEqual([]);
+    expect((await head(url)).status).toBe(404);
+    const record = await claimUpload(redis, recordPrefix, id, STAFF);
+    expect(record).toMatchObject({ uploadId: id, sha256: sha256Of(pdf), size: pdf.length, type: 'PDF', pages: 3, ...{ uploadedBy: 'staff-1', windowId: STAFF.windowId }, filename: '身份证件.pdf' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of await store.get(record.sha256)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(pdf)).toBe(true);
+    await expect(claimUpload(redis, recordPrefix, id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+  });
+
+  it('resumes after an interrupted PATCH from the offset HEAD reports', async () => {
+    const scan = Buffer.concat([jpeg().subarray(0, 20), randomBytes(2 * 1024 * 1024), Buffer.from([0xff, 0xd9])]);
+    const { url, id } = await create(scan.length, { filename: 'scan.jpg' });
+    const abort = new AbortController();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(scan.subarray(0, 512 * 1024));
+        setTimeout(() => abort.abort(), 300);
+      },
+    });
+    const interrupted = fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, ...bearer(), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body,
+      duplex: 'half',
+      signal: abort.signal,
+    } as RequestInit);
+    await expect(interrupted).rejects.toThrow();
+
+    let offset = 0;
+    await expect.poll(async () => (offset = Number((await head(url)).headers.get('upload-offset'))), { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(offset).toBeLessThanOrEqual(512 * 1024);
+    expect((await patch(url, offset, scan.subarray(offset))).status).toBe(204);
+    expect(await claimUpload(redis, recordPrefix, id, STAFF)).toMatchObject({ sha256: sha256Of(scan), size: scan.length, type: 'JPEG' });
+  });
+
+  it('takes the type from the bytes: a PNG named .pdf is a PNG', async () => {
+    const image = png(16, 16);
+    const { url, id } = await create(image.length, { filename: 'scan.pdf', filetype: 'application/pdf' });
+    const done = await patch(url, 0, image);
+    expect(done.headers.get('tongban-file-type')).toBe('PNG');
+    expect(await claimUpload(redis, recordPrefix, id, STAFF)).toMatchObject({ type: 'PNG', mime: 'image/png', pages: null, filename: 'scan.pdf' });
+  });
+
+  it('refuses a zip with its code and keeps nothing of it', async () => {
+    const before = await storedFiles();
+    const archive = zip({ 'scan.pdf': await pdfWithPages(1) });
+    const { url, id } = await create(archive.length, { filename: 'scans.zip' });
+    const refused = await patch(url, 0, archive);
+    expect(refused.status).toBe(415);
+    expect(await refused.json()).toMatchObject({ code: 'FILE.TYPE_NOT_ALLOWED' });
+    expect(await files(uploadsDir())).toEqual([]);
+    expect(await storedFiles()).toEqual(before);
+    await expect(claimUpload(redis, recordPrefix, id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+  });
+
+  it('refuses an upload over the size limit at creation', async () => {
+    const response = await fetch(`${endpoint.base}${PATH}`, { method: 'POST', headers: { ...TUS, ...bearer(), 'upload-length': String(POLICY.maxFileBytes + 1) } });
+    expect(response.status).toBe(413);
+  });
+
+  it('lets exactly one of concurrent claims have the record, and only for its window', async () => {
+    const image = png(5, 5);
+    const { url, id } = await create(image.length, {});
+    await patch(url, 0, image);
+    await expect(claimUpload(redis, recordPrefix, id, { userId: 'staff-9', windowId: 'W-510000-01' })).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+    const claims = await Promise.allSettled(Array.from({ length: 8 }, () => claimUpload(redis, recordPrefix, id, STAFF)));
+    expect(claims.filter((claim) => claim.status === 'fulfilled')).toHaveLength(1);
+    await expect(claimUpload(redis, recordPrefix, '../x', STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+  });
+
+  it('answers 401 without a token, 403 to a role that may not upload and to someone else resuming', async () => {
+    const anonymous = await fetch(`${endpoint.base}${PATH}`, { method: 'POST', headers: { ...TUS, 'upload-length': '10' } });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ code: 'AUTH.UNAUTHENTICATED' });
+    const noRole = await fetch(`${endpoint.base}${PATH}`, { method: 'POST', headers: { ...TUS, ...bearer({ userId: 'x', windowId: 'W-NO-ROLE' }), 'upload-length': '10' } });
+    expect(noRole.status).toBe(403);
+
+    const { url } = await create(10, {});
+    const other = { userId: 'staff-2', windowId: STAFF.windowId };
+    expect((await head(url, other)).status).toBe(403);
+    const hijack = await patch(url, 0, Buffer.alloc(10), other);
+    expect(hijack.status).toBe(403);
+    expect(await hijack.json()).toMatchObject({ code: 'AUTH.FORBIDDEN' });
+    expect((await fetch(url, { headers: bearer() })).status).toBe(405);
+    expect((await fetch(url, { method: 'DELETE', headers: { ...TUS, ...bearer() } })).status).toBe(204);
+  });
+});
+
+describe('abandoned tus uploads', () => {
+  it('are swept with what they received once they expire', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'tongban-tus-sweep-'));
+    const redis = createRedis(REDIS_URL, '');
+    const datastore = new TusFileStore({ directory: join(directory, 'uploads'), expirationPeriodInMilliseconds: 300 });
+    const fileStore = new DiskFileStore(join(directory, 'files'));
+    const uploads = createTusUploads({
+      path: PATH,
+      datastore,
+      files: fileStore,
+      policy: POLICY,
+      redis,
+      recordPrefix: `test:tus-sweep:${randomUUID()}:`,
+      recordTtlMs: 60_000,
+      authorize,
+    });
+    const endpoint = await listen(uploads.handle);
+    try {
+      const created = await fetch(`${endpoint.base}${PATH}`, { method: 'POST', headers: { ...TUS, ...bearer(), 'upload-length': '1000' } });
+      const url = new URL(created.headers.get('location')!, endpoint.base).href;
+      const half = await fetch(url, {
+        method: 'PATCH',
+        headers: { ...TUS, ...bearer(), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        body: new Uint8Array(randomBytes(400)),
+      });
+      expect(half.headers.get('upload-expires')).not.toBeNull();
+      expect(await cleanUpExpiredUploads(datastore, fileStore, 300)).toEqual({ uploads: 0, staged: 0 });
+      expect(await files(join(directory, 'uploads'))).toHaveLength(2);
+
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await cleanUpExpiredUploads(datastore, fileStore, 300)).toEqual({ uploads: 1, staged: 0 });
+      expect(await files(join(directory, 'uploads'))).toEqual([]);
+      expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer() } })).status).toBe(404);
+    } finally {
+      await endpoint.close();
+      redis.disconnect();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
