@@ -39,6 +39,7 @@ const { workflow, store, directory, now } = createCaseWorkflow({
   transfers: queues.transfers,
   notifications: queues.notifications,
   alerts: queues.alerts,
+  files: config.files.policy,
   calendar,
   onOutsideTime: (report) => {
     logger.warn(report, `${report.source} reported a time outside [last clock event, now]: bounded`);

@@ -26,13 +26,13 @@ export class ScansStage {
    */
   async attachMaterialFile(businessNo: string, material: string, uploadId: string, actor: string): Promise<CaseRecord> {
     const [upload, current] = await Promise.all([this.t.deps.uploads.find(uploadId), this.t.get(businessNo)]);
-    if ((current.scans ?? []).some((scan) => scan.uploadId === uploadId)) return current;
+    if (this.bound(current, material, uploadId)) return current;
     // Another window's upload is reported as missing: its id tells nobody else anything.
     if (!upload || upload.windowId !== current.receivingWindowId) throw uploadNotFound();
     return this.t.apply(businessNo, 'ATTACH_SCAN', actor, (record, now) => {
       const reviewed = this.material(record, material);
       const scans = record.scans ?? [];
-      if (scans.some((scan) => scan.uploadId === uploadId)) return null;
+      if (this.bound(record, material, uploadId)) return null;
       if (scans.length >= MAX_SCANS) throw new InputError('FILE.TOO_MANY_SCANS', `一件办件最多附 ${MAX_SCANS} 个扫描件`);
       const held = scans.reduce((sum, scan) => sum + scan.size, 0);
       if (held + upload.size > this.t.deps.caseFilesMaxBytes) {
@@ -68,6 +68,14 @@ export class ScansStage {
       if (kept.length === scans.length) return null;
       return { record: { ...record, scans: kept }, type: 'MATERIAL_SCAN_REMOVED', data: { material: reviewed, sha256 } };
     });
+  }
+
+  /** Whether the upload is this material's scan already (a retry); bound to another material, it is gone for this one. */
+  private bound(record: CaseRecord, material: string, uploadId: string): boolean {
+    const scan = (record.scans ?? []).find((candidate) => candidate.uploadId === uploadId);
+    if (!scan) return false;
+    if (scan.material !== this.material(record, material)) throw uploadNotFound();
+    return true;
   }
 
   /** The case's material of that name, as the review recorded it; a scan of a material never handed in is refused. */

@@ -54,3 +54,21 @@ export async function claimUpload(redis: Redis, keyPrefix: string, uploadId: str
   if (value === null) throw new FileNotFoundError(`uploaded as ${uploadId} by window ${by.windowId} and not yet bound`);
   return JSON.parse(value) as UploadRecord;
 }
+
+/** Where finished uploads wait, inside the connection's own prefix: the gateway's tus endpoint writes here and the ledger binds from here. */
+export const UPLOAD_RECORD_PREFIX = 'upload:';
+
+/**
+ * The finished uploads as the ledger reads them: found by id, and bound by
+ * claiming the record's key in the case's own write (ledger/workflow/ports.ts).
+ */
+export function finishedUploads(redis: Redis, keyPrefix = UPLOAD_RECORD_PREFIX) {
+  return {
+    async find(uploadId: string): Promise<UploadRecord | null> {
+      if (!UPLOAD_ID.test(uploadId)) return null;
+      const value = await redis.get(recordKey(keyPrefix, uploadId));
+      return value ? (JSON.parse(value) as UploadRecord) : null;
+    },
+    recordKey: (uploadId: string) => recordKey(keyPrefix, uploadId),
+  };
+}
