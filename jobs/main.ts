@@ -16,6 +16,7 @@ import { createProcessors } from './processors.js';
 import { bullPrefix } from '../queues/queues.js';
 import { scheduleRecurringJobs } from './schedules.js';
 import { startWorkers, workerHealthRoute } from './worker-host.js';
+import { createFileStore, createTusDatastore } from '../lib/files/store-factory.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'workers' });
@@ -53,6 +54,9 @@ const processors = createProcessors({
   directory,
   calendar,
   platforms,
+  files: createFileStore(config.files.store),
+  uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
+  uploadExpiryMs: config.files.uploadExpiryMs,
   notify: createNotifyClient(config),
   courier: createCourierClient(config),
   shipments: new ShipmentStore(redis),
@@ -64,7 +68,7 @@ const processors = createProcessors({
     countRecordMismatch();
   },
 });
-await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs, courierPollMs: config.jobs.courierPollMs, alertSweepMs: config.jobs.alertSweepMs });
+await scheduleRecurringJobs(connection, prefix, config.jobs);
 const host = startWorkers({
   connection,
   prefix,

@@ -83,6 +83,7 @@ const EnvSchema = z
     PLATFORM_POLL_MS: positiveMs.default(60_000),
     COURIER_POLL_MS: positiveMs.default(5 * 60_000),
     ALERT_SWEEP_MS: positiveMs.default(5_000),
+    UPLOAD_SWEEP_MS: positiveMs.default(15 * 60_000),
     WORKER_LOCK_DURATION_MS: positiveMs.default(30_000),
     WORKER_STALLED_INTERVAL_MS: positiveMs.default(30_000),
     GATEWAY_SIGNING_KEYS: gatewayKeys.default(DEV_SECRETS.GATEWAY_SIGNING_KEYS),
@@ -162,7 +163,7 @@ export interface Config {
   catalog: { cacheMaxAgeMs: number };
   sandbox: { stepMs: number };
   /** A job whose worker died is taken up again once its lock (lockDurationMs) lapses and a stalled check runs. */
-  jobs: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; lockDurationMs: number; stalledIntervalMs: number };
+  jobs: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; uploadSweepMs: number; lockDurationMs: number; stalledIntervalMs: number };
   auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number; allowSharedSecret: boolean };
   /** Keys the gateway signs subgraph requests with (the first) and subgraphs accept (all), so that rotation needs no downtime. */
   gatewayKeys: GatewayKey[];
@@ -238,6 +239,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       platformPollMs: e.PLATFORM_POLL_MS,
       courierPollMs: e.COURIER_POLL_MS,
       alertSweepMs: e.ALERT_SWEEP_MS,
+      uploadSweepMs: e.UPLOAD_SWEEP_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },

@@ -37,6 +37,7 @@ import { bullPrefix } from '../../queues/queues.js';
 import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
 import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
 import { startSubgraphByName } from '../../subgraphs/index.js';
+import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
 
 export interface GraphQLResult<T = Record<string, unknown>> {
   data?: T | null;
@@ -201,6 +202,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       directory,
       calendar,
       platforms,
+      files: createFileStore(config.files.store),
+      uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
+      uploadExpiryMs: config.files.uploadExpiryMs,
       notify: createNotifyClient(config, notify.url),
       courier: createCourierClient(config, courier.url),
       shipments,
