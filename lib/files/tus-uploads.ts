@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server, type Upload } from '@tus/server';
-import type { Redis } from 'ioredis';
 import { acceptFile, type FilePolicy } from './file-check.js';
 import { FileError } from './file-errors.js';
 import type { FileStore } from './file-store.js';
 import type { TusDatastore } from './store-factory.js';
-import { saveUploadRecord, type Uploader, type UploadRecord } from './upload-records.js';
+import type { Uploader, UploadRecord, UploadRecordStore } from './upload-record.store.js';
 
 export type UploadAuthorization = { allow: Uploader } | { deny: 401 | 403; code: string; message: string };
 
@@ -15,9 +14,7 @@ export interface TusUploadsOptions {
   datastore: TusDatastore;
   files: FileStore;
   policy: FilePolicy;
-  redis: Redis;
-  /** Namespace of the upload records (inside the connection's own prefix). */
-  recordPrefix: string;
+  records: UploadRecordStore;
   /** How long a finished upload waits to be bound before its record lapses. */
   recordTtlMs: number;
   /** Every request but a CORS preflight: the gateway checks the token and the role here. */
@@ -29,7 +26,10 @@ export interface TusUploadsOptions {
 
 export interface TusUploads {
   server: Server;
-  /** Authorizes, then lets tus answer; for a plain node server or a route of the gateway. */
+  /**
+   * Authorizes, then lets tus answer; for a plain node server or a streaming
+   * route of the gateway. Rejects only when `authorize` does.
+   */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
@@ -40,13 +40,13 @@ const TUS_METHODS = new Set(['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
 /**
  * Resumable uploads (tus 1.0) of scans. A finished upload is checked and moved
  * into the content-addressed FileStore by `onUploadFinish`, recorded in Redis
- * for `claimUpload`, and removed from the tus datastore whatever the verdict:
+ * for `UploadRecordStore.claim`, and removed from the tus datastore whatever the verdict:
  * a bad file answers its client with the error's status and `{code, message}`
  * and leaves nothing behind. Only the caller who created an upload may resume,
  * inspect or delete it.
  */
 export function createTusUploads(options: TusUploadsOptions): TusUploads {
-  const { datastore, files, policy, redis, recordPrefix, recordTtlMs } = options;
+  const { datastore, files, policy, records, recordTtlMs } = options;
   const now = options.now ?? (() => new Date());
   const callers = new WeakMap<object, Uploader>();
 
@@ -100,7 +100,7 @@ export function createTusUploads(options: TusUploadsOptions): TusUploads {
         filename: metadata.filename ?? null,
         finishedAt: now().toISOString(),
       };
-      await saveUploadRecord(redis, recordPrefix, record, recordTtlMs);
+      await records.save(record, recordTtlMs);
       return record;
     } catch (error) {
       if (error instanceof FileError) throw refusal(error.status, error.code, error.message);

@@ -11,7 +11,7 @@ import { DiskFileStore } from '../../lib/files/disk.store.js';
 import type { FileStore } from '../../lib/files/file-store.js';
 import { S3FileStore } from '../../lib/files/s3.store.js';
 import { cleanUpExpiredUploads, createTusUploads, type UploadAuthorization } from '../../lib/files/tus-uploads.js';
-import { claimUpload } from '../../lib/files/upload-records.js';
+import { UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import { jpeg, pdfWithPages, png, zip } from '../support/file-fixtures.js';
 import { startTestS3, type TestS3 } from '../support/s3-server.js';
@@ -68,6 +68,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
   let store: FileStore;
   let storedFiles: () => Promise<string[]>;
   let redis: Redis;
+  let records: UploadRecordStore;
   let endpoint: Endpoint;
   const uploadsDir = () => join(directory, 'uploads');
 
@@ -83,13 +84,13 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
       storedFiles = () => files(join(directory, 'files'));
     }
     redis = createRedis(REDIS_URL, '');
+    records = new UploadRecordStore(redis, recordPrefix);
     const uploads = createTusUploads({
       path: PATH,
       datastore: new TusFileStore({ directory: uploadsDir(), expirationPeriodInMilliseconds: 60_000 }),
       files: store,
       policy: POLICY,
-      redis,
-      recordPrefix,
+      records,
       recordTtlMs: 60_000,
       authorize,
     });
@@ -136,12 +137,12 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
 
     expect(await files(uploadsDir())).toEqual([]);
     expect((await head(url)).status).toBe(404);
-    const record = await claimUpload(redis, recordPrefix, id, STAFF);
+    const record = await records.claim(id, STAFF);
     expect(record).toMatchObject({ uploadId: id, sha256: sha256Of(pdf), size: pdf.length, type: 'PDF', pages: 3, ...{ uploadedBy: 'staff-1', windowId: STAFF.windowId }, filename: '身份证件.pdf' });
     const chunks: Buffer[] = [];
     for await (const chunk of await store.get(record.sha256)) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(pdf)).toBe(true);
-    await expect(claimUpload(redis, recordPrefix, id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+    await expect(records.claim(id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
   });
 
   it('resumes after an interrupted PATCH from the offset HEAD reports', async () => {
@@ -167,7 +168,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     await expect.poll(async () => (offset = Number((await head(url)).headers.get('upload-offset'))), { timeout: 5_000 }).toBeGreaterThan(0);
     expect(offset).toBeLessThanOrEqual(512 * 1024);
     expect((await patch(url, offset, scan.subarray(offset))).status).toBe(204);
-    expect(await claimUpload(redis, recordPrefix, id, STAFF)).toMatchObject({ sha256: sha256Of(scan), size: scan.length, type: 'JPEG' });
+    expect(await records.claim(id, STAFF)).toMatchObject({ sha256: sha256Of(scan), size: scan.length, type: 'JPEG' });
   });
 
   it('takes the type from the bytes: a PNG named .pdf is a PNG', async () => {
@@ -175,7 +176,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     const { url, id } = await create(image.length, { filename: 'scan.pdf', filetype: 'application/pdf' });
     const done = await patch(url, 0, image);
     expect(done.headers.get('tongban-file-type')).toBe('PNG');
-    expect(await claimUpload(redis, recordPrefix, id, STAFF)).toMatchObject({ type: 'PNG', mime: 'image/png', pages: null, filename: 'scan.pdf' });
+    expect(await records.claim(id, STAFF)).toMatchObject({ type: 'PNG', mime: 'image/png', pages: null, filename: 'scan.pdf' });
   });
 
   it('refuses a zip with its code and keeps nothing of it', async () => {
@@ -187,7 +188,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     expect(await refused.json()).toMatchObject({ code: 'FILE.TYPE_NOT_ALLOWED' });
     expect(await files(uploadsDir())).toEqual([]);
     expect(await storedFiles()).toEqual(before);
-    await expect(claimUpload(redis, recordPrefix, id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+    await expect(records.claim(id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
   });
 
   it('refuses an upload over the size limit at creation', async () => {
@@ -199,10 +200,10 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     const image = png(5, 5);
     const { url, id } = await create(image.length, {});
     await patch(url, 0, image);
-    await expect(claimUpload(redis, recordPrefix, id, { userId: 'staff-9', windowId: 'W-510000-01' })).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
-    const claims = await Promise.allSettled(Array.from({ length: 8 }, () => claimUpload(redis, recordPrefix, id, STAFF)));
+    await expect(records.claim(id, { userId: 'staff-9', windowId: 'W-510000-01' })).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+    const claims = await Promise.allSettled(Array.from({ length: 8 }, () => records.claim(id, STAFF)));
     expect(claims.filter((claim) => claim.status === 'fulfilled')).toHaveLength(1);
-    await expect(claimUpload(redis, recordPrefix, '../x', STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+    await expect(records.claim('../x', STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
   });
 
   it('answers 401 without a token, 403 to a role that may not upload and to someone else resuming', async () => {
@@ -234,8 +235,7 @@ describe('abandoned tus uploads', () => {
       datastore,
       files: fileStore,
       policy: POLICY,
-      redis,
-      recordPrefix: `test:tus-sweep:${randomUUID()}:`,
+      records: new UploadRecordStore(redis, `test:tus-sweep:${randomUUID()}:`),
       recordTtlMs: 60_000,
       authorize,
     });
