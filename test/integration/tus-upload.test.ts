@@ -3,13 +3,13 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { FileStore as TusFileStore } from '@tus/file-store';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskFileStore } from '../../lib/files/disk.store.js';
 import type { FileStore } from '../../lib/files/file-store.js';
-import { S3FileStore } from '../../lib/files/s3.store.js';
+import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
 import { cleanUpExpiredUploads, createTusUploads, type UploadAuthorization } from '../../lib/files/tus-uploads.js';
 import { UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
@@ -44,7 +44,7 @@ const metadata = (fields: Record<string, string>) =>
 
 async function files(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+  return entries.filter((entry) => entry.isFile()).map((entry) => relative(directory, join(entry.parentPath, entry.name)));
 }
 
 interface Endpoint {
@@ -77,17 +77,18 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     if (kind === 'S3') {
       const server = await startTestS3();
       s3 = server;
-      store = new S3FileStore(server.client, server.settings.bucket);
+      store = createFileStore({ kind: 's3', ...server.settings });
       storedFiles = () => server.keys();
     } else {
-      store = new DiskFileStore(join(directory, 'files'));
-      storedFiles = () => files(join(directory, 'files'));
+      // As configured: the finished files and the tus uploads share the data directory.
+      store = createFileStore({ kind: 'disk', directory });
+      storedFiles = async () => (await files(directory)).filter((path) => !path.startsWith('uploads/'));
     }
     redis = createRedis(REDIS_URL, '');
     records = new UploadRecordStore(redis, recordPrefix);
     const uploads = createTusUploads({
       path: PATH,
-      datastore: new TusFileStore({ directory: uploadsDir(), expirationPeriodInMilliseconds: 60_000 }),
+      datastore: createTusDatastore({ kind: 'disk', directory }, 60_000),
       files: store,
       policy: POLICY,
       records,
