@@ -72,6 +72,7 @@ export function createTusUploads(options: TusUploadsOptions): TusUploads {
     },
     async onUploadCreate(req, upload) {
       const caller = callerOf(req);
+      await records.opened(upload.id, now());
       const metadata = { ...upload.metadata };
       for (const name of SERVER_METADATA) delete metadata[name];
       return { metadata: { ...metadata, uploadedBy: caller.userId, windowId: caller.windowId } };
@@ -109,6 +110,7 @@ export function createTusUploads(options: TusUploadsOptions): TusUploads {
       source.destroy();
       // The bytes are in the FileStore now, or refused: the tus copy has served either way.
       await datastore.remove(upload.id);
+      await records.closed(upload.id);
     }
   }
 
@@ -143,17 +145,37 @@ function answer(res: ServerResponse, status: number, code: string, message: stri
 }
 
 /**
- * For the workers' schedule: removes tus uploads not finished within their
- * expiry, with what they had received, and bytes a crash left staged in the
- * FileStore for longer than that (a check takes seconds).
+ * For the workers' schedule: removes, with what they had received, the uploads
+ * created longer than `expiryMs` ago and not finished (tus refuses to resume
+ * them by then), and those a crash left complete but never checked; and bytes
+ * a crash left staged in the FileStore (a check takes seconds). It goes by the
+ * index of uploads under way rather than by the datastore's own `deleteExpired`,
+ * which on S3 needs ListMultipartUploads and forgets complete uploads.
  */
 export async function cleanUpExpiredUploads(
   datastore: TusDatastore,
   files: FileStore,
+  records: UploadRecordStore,
   expiryMs: number,
   now = new Date(),
 ): Promise<{ uploads: number; staged: number }> {
-  const uploads = await datastore.deleteExpired();
-  const staged = await files.sweepStaged(new Date(now.getTime() - expiryMs));
+  const before = new Date(now.getTime() - expiryMs);
+  let uploads = 0;
+  for (const uploadId of await records.openedBefore(before)) {
+    if (await removeUpload(datastore, uploadId)) uploads++;
+    await records.closed(uploadId);
+  }
+  const staged = await files.sweepStaged(before);
   return { uploads, staged };
+}
+
+/** False when it was gone already (terminated by its client, or never created). */
+async function removeUpload(datastore: TusDatastore, uploadId: string): Promise<boolean> {
+  try {
+    await datastore.remove(uploadId);
+    return true;
+  } catch (error) {
+    if ((error as { status_code?: number }).status_code === 404) return false;
+    throw error;
+  }
 }

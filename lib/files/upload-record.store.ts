@@ -28,13 +28,27 @@ const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Finished uploads waiting to be bound, one Redis key each under `keyPrefix`
- * (inside the connection's own prefix), lapsing after the TTL they were saved with.
+ * (inside the connection's own prefix), lapsing after the TTL they were saved
+ * with; and the uploads under way, by creation time, for the sweep.
  */
 export class UploadRecordStore {
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
   ) {}
+
+  /** Noted when an upload is created, forgotten when it is finished or swept. */
+  async opened(uploadId: string, at: Date): Promise<void> {
+    await this.redis.zadd(this.openKey(), at.getTime(), uploadId);
+  }
+
+  async closed(uploadId: string): Promise<void> {
+    await this.redis.zrem(this.openKey(), uploadId);
+  }
+
+  openedBefore(before: Date, limit = 1000): Promise<string[]> {
+    return this.redis.zrangebyscore(this.openKey(), '-inf', before.getTime(), 'LIMIT', 0, limit);
+  }
 
   async save(record: UploadRecord, ttlMs: number): Promise<void> {
     await this.redis.set(this.key(record.uploadId), JSON.stringify(record), 'PX', ttlMs);
@@ -54,7 +68,11 @@ export class UploadRecordStore {
 
   private key(uploadId: string): string {
     if (!UPLOAD_ID.test(uploadId)) throw new FileNotFoundError(`uploaded as ${JSON.stringify(uploadId.slice(0, 80))}`);
-    return `${this.keyPrefix}${uploadId}`;
+    return `${this.keyPrefix}record:${uploadId}`;
+  }
+
+  private openKey(): string {
+    return `${this.keyPrefix}open`;
   }
 }
 

@@ -4,10 +4,9 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { FileStore as TusFileStore } from '@tus/file-store';
+import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiskFileStore } from '../../lib/files/disk.store.js';
 import type { FileStore } from '../../lib/files/file-store.js';
 import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
 import { cleanUpExpiredUploads, createTusUploads, type UploadAuthorization } from '../../lib/files/tus-uploads.js';
@@ -226,40 +225,47 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
 });
 
 describe('abandoned tus uploads', () => {
-  it('are swept with what they received once they expire', async () => {
+  it('are swept with what they received once they expire, and so are complete ones a crash left unchecked', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'tongban-tus-sweep-'));
+    const prefix = `test:tus-sweep:${randomUUID()}:`;
     const redis = createRedis(REDIS_URL, '');
-    const datastore = new TusFileStore({ directory: join(directory, 'uploads'), expirationPeriodInMilliseconds: 300 });
-    const fileStore = new DiskFileStore(join(directory, 'files'));
-    const uploads = createTusUploads({
-      path: PATH,
-      datastore,
-      files: fileStore,
-      policy: POLICY,
-      records: new UploadRecordStore(redis, `test:tus-sweep:${randomUUID()}:`),
-      recordTtlMs: 60_000,
-      authorize,
-    });
+    const records = new UploadRecordStore(redis, prefix);
+    const datastore = createTusDatastore({ kind: 'disk', directory }, 300);
+    const fileStore = createFileStore({ kind: 'disk', directory });
+    const uploads = createTusUploads({ path: PATH, datastore, files: fileStore, policy: POLICY, records, recordTtlMs: 60_000, authorize });
     const endpoint = await listen(uploads.handle);
+    const uploadFiles = () => files(join(directory, 'uploads'));
+    const start = async (length: number) => {
+      const created = await fetch(`${endpoint.base}${PATH}`, { method: 'POST', headers: { ...TUS, ...bearer(), 'upload-length': String(length) } });
+      const location = created.headers.get('location')!;
+      return { url: new URL(location, endpoint.base).href, id: location.split('/').pop()! };
+    };
     try {
-      const created = await fetch(`${endpoint.base}${PATH}`, { method: 'POST', headers: { ...TUS, ...bearer(), 'upload-length': '1000' } });
-      const url = new URL(created.headers.get('location')!, endpoint.base).href;
-      const half = await fetch(url, {
+      const halfWay = await start(1000);
+      const half = await fetch(halfWay.url, {
         method: 'PATCH',
         headers: { ...TUS, ...bearer(), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
         body: new Uint8Array(randomBytes(400)),
       });
       expect(half.headers.get('upload-expires')).not.toBeNull();
-      expect(await cleanUpExpiredUploads(datastore, fileStore, 300)).toEqual({ uploads: 0, staged: 0 });
-      expect(await files(join(directory, 'uploads'))).toHaveLength(2);
+      // All bytes written, then the process died before onUploadFinish: what a crash leaves.
+      const unchecked = await start(500);
+      await datastore.write(Readable.from([randomBytes(500)]), unchecked.id, 0);
+      const terminated = await start(10);
+      expect((await fetch(terminated.url, { method: 'DELETE', headers: { ...TUS, ...bearer() } })).status).toBe(204);
+      expect(await uploadFiles()).toHaveLength(4);
 
+      expect(await cleanUpExpiredUploads(datastore, fileStore, records, 300)).toEqual({ uploads: 0, staged: 0 });
+      expect(await uploadFiles()).toHaveLength(4);
       await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(await cleanUpExpiredUploads(datastore, fileStore, 300)).toEqual({ uploads: 1, staged: 0 });
-      expect(await files(join(directory, 'uploads'))).toEqual([]);
-      expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer() } })).status).toBe(404);
+      expect(await cleanUpExpiredUploads(datastore, fileStore, records, 300)).toEqual({ uploads: 2, staged: 0 });
+      expect(await uploadFiles()).toEqual([]);
+      expect(await records.openedBefore(new Date(Date.now() + 60_000))).toEqual([]);
+      expect((await fetch(halfWay.url, { method: 'HEAD', headers: { ...TUS, ...bearer() } })).status).toBe(404);
     } finally {
       await endpoint.close();
       redis.disconnect();
+      await deleteKeysWithPrefix(REDIS_URL, prefix);
       await rm(directory, { recursive: true, force: true });
     }
   });
