@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { finished } from 'node:stream/promises';
 import { Server, type Upload } from '@tus/server';
 import { acceptFile, type FilePolicy } from './file-check.js';
 import { FileError } from './file-errors.js';
@@ -107,7 +108,9 @@ export function createTusUploads(options: TusUploadsOptions): TusUploads {
       if (error instanceof FileError) throw refusal(error.status, error.code, error.message);
       throw error;
     } finally {
+      // A file refused before it was read is still being opened: closed first, it cannot find itself removed.
       source.destroy();
+      await finished(source).catch(() => undefined);
       // The bytes are in the FileStore now, or refused: the tus copy has served either way.
       await datastore.remove(upload.id);
       await records.closed(upload.id);

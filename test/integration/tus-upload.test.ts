@@ -93,6 +93,8 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
       records,
       recordTtlMs: 60_000,
       authorize,
+      // A case named FULL holds all it may.
+      caseHeldBytes: async (fields) => (fields.businessNo === 'FULL' ? POLICY.caseMaxBytes : 0),
     });
     endpoint = await listen(uploads.handle);
   });
@@ -189,6 +191,16 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     expect(await files(uploadsDir())).toEqual([]);
     expect(await storedFiles()).toEqual(before);
     await expect(records.claim(id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+  });
+
+  it('refuses a file for a case that has no room left', async () => {
+    const before = await storedFiles();
+    const image = png(6, 6);
+    const { url } = await create(image.length, { businessNo: 'FULL' });
+    const refused = await patch(url, 0, image);
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toMatchObject({ code: 'FILE.CASE_LIMIT_EXCEEDED' });
+    expect(await storedFiles()).toEqual(before);
   });
 
   it('refuses an upload over the size limit at creation', async () => {
