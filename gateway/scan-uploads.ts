@@ -4,7 +4,7 @@ import type { Config } from '../lib/config.js';
 import { DomainError } from '../domain/errors.js';
 import { createFileStore, createTusDatastore } from '../lib/files/store-factory.js';
 import { createTusUploads, type TusUploads, type UploadAuthorization } from '../lib/files/tus-uploads.js';
-import { UPLOAD_RECORD_PREFIX } from '../lib/files/upload-records.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 import { headerValue, type StreamRoute } from '../lib/http-server.js';
 
 /** Where the receiving windows upload scans (tus 1.0), on the one gateway origin. */
@@ -23,8 +23,7 @@ export function scanUploads(deps: { files: Config['files']; redis: Redis; tokens
     datastore: createTusDatastore(files.store, files.uploadExpiryMs),
     files: createFileStore(files.store),
     policy: files.policy,
-    redis: deps.redis,
-    recordPrefix: UPLOAD_RECORD_PREFIX,
+    records: new UploadRecordStore(deps.redis, UPLOAD_RECORD_PREFIX),
     recordTtlMs: files.uploadExpiryMs,
     authorize: async (req): Promise<UploadAuthorization> => {
       let caller;

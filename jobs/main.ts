@@ -17,6 +17,7 @@ import { bullPrefix } from '../queues/queues.js';
 import { scheduleRecurringJobs } from './schedules.js';
 import { startWorkers, workerHealthRoute } from './worker-host.js';
 import { createFileStore, createTusDatastore } from '../lib/files/store-factory.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'workers' });
@@ -56,6 +57,7 @@ const processors = createProcessors({
   platforms,
   files: createFileStore(config.files.store),
   uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
+  uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
   uploadExpiryMs: config.files.uploadExpiryMs,
   notify: createNotifyClient(config),
   courier: createCourierClient(config),

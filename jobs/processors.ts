@@ -23,6 +23,7 @@ import type { Processor } from './worker-host.js';
 import type { FileStore } from '../lib/files/file-store.js';
 import type { TusDatastore } from '../lib/files/store-factory.js';
 import { uploadSweepProcessor } from './upload-sweep.processor.js';
+import type { UploadRecordStore } from '../lib/files/upload-record.store.js';
 
 export interface ProcessorDeps {
   workflow: CaseWorkflow;
@@ -35,6 +36,7 @@ export interface ProcessorDeps {
   files: FileStore;
   /** Uploads in progress (tus), swept once past their expiry. */
   uploads: TusDatastore;
+  uploadRecords: UploadRecordStore;
   uploadExpiryMs: number;
   notify: NotificationPort;
   queues: Pick<JobQueues, 'transfers' | 'notifications' | 'courierEvents' | 'alerts'>;

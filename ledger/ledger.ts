@@ -3,7 +3,7 @@ import type { PlatformPort } from '../adapters/platform.port.js';
 import { getDefaultCalendar, type WorkingCalendar } from '../domain/calendar/index.js';
 import type { Region } from '../domain/region.js';
 import type { FilePolicy } from '../lib/files/file-check.js';
-import { finishedUploads } from '../lib/files/upload-records.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 import { guidedPlatforms } from './catalog/official-guides.js';
 import { CaseStore } from './cases/case.store.js';
 import { WindowStore } from './windows/window.store.js';
@@ -39,7 +39,7 @@ export function createCaseWorkflow(deps: LedgerDeps) {
     transfers: deps.transfers,
     notifications: deps.notifications,
     alerts: deps.alerts,
-    uploads: finishedUploads(deps.redis),
+    uploads: new UploadRecordStore(deps.redis, UPLOAD_RECORD_PREFIX),
     caseFilesMaxBytes: deps.files.caseMaxBytes,
     now,
     onOutsideTime: deps.onOutsideTime,

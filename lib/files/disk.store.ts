@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -33,9 +34,12 @@ export class DiskFileStore implements FileStore {
     await mkdir(this.tmpDir, { recursive: true });
     const tmp = join(this.tmpDir, randomUUID());
     const meter = new DigestMeter(limits.maxBytes);
+    const sink = createWriteStream(tmp, { flags: 'wx' });
+    // Open before the bytes flow: a stream still opening its file when a refusal's cleanup ran would create it afterwards.
+    await once(sink, 'ready');
     let stored: StoredFile & { head: Buffer };
     try {
-      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(source, meter, sink);
       stored = meter.result(limits);
       await syncFile(tmp);
     } catch (error) {

@@ -81,10 +81,13 @@ export class S3FileStore implements FileStore {
     const meter = new DigestMeter(limits.maxBytes);
     const upload = new PartUpload(this.client, this.bucket, tmpKey, this.partBytes);
     let stored: StoredFile & { head: Buffer };
+    let sending: Promise<void> | undefined;
     try {
-      await pipeline(source, meter, (chunks: AsyncIterable<Buffer>) => upload.send(chunks));
+      await pipeline(source, meter, (chunks: AsyncIterable<Buffer>) => (sending = upload.send(chunks)));
       stored = meter.result(limits);
     } catch (error) {
+      // The pipeline fails as soon as a stream does; a part may still be on its way, and must land before it is dropped.
+      await sending?.catch(() => undefined);
       await upload.abandon();
       throw error;
     }

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { finished } from 'node:stream/promises';
 import { Server, type Upload } from '@tus/server';
-import type { Redis } from 'ioredis';
 import { acceptFile, type FilePolicy } from './file-check.js';
 import { FileError } from './file-errors.js';
 import type { FileStore } from './file-store.js';
 import type { TusDatastore } from './store-factory.js';
-import { saveUploadRecord, type Uploader, type UploadRecord } from './upload-records.js';
+import type { Uploader, UploadRecord, UploadRecordStore } from './upload-record.store.js';
 
 export type UploadAuthorization = { allow: Uploader } | { deny: 401 | 403; code: string; message: string };
 
@@ -15,9 +15,7 @@ export interface TusUploadsOptions {
   datastore: TusDatastore;
   files: FileStore;
   policy: FilePolicy;
-  redis: Redis;
-  /** Namespace of the upload records (inside the connection's own prefix). */
-  recordPrefix: string;
+  records: UploadRecordStore;
   /** How long a finished upload waits to be bound before its record lapses. */
   recordTtlMs: number;
   /** Every request but a CORS preflight: the gateway checks the token and the role here. */
@@ -29,7 +27,10 @@ export interface TusUploadsOptions {
 
 export interface TusUploads {
   server: Server;
-  /** Authorizes, then lets tus answer; for a plain node server or a route of the gateway. */
+  /**
+   * Authorizes, then lets tus answer; for a plain node server or a streaming
+   * route of the gateway. Rejects only when `authorize` does.
+   */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
@@ -40,13 +41,13 @@ const TUS_METHODS = new Set(['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
 /**
  * Resumable uploads (tus 1.0) of scans. A finished upload is checked and moved
  * into the content-addressed FileStore by `onUploadFinish`, recorded in Redis
- * for `claimUpload`, and removed from the tus datastore whatever the verdict:
+ * for binding to a case (`UploadRecordStore.find`), and removed from the tus datastore whatever the verdict:
  * a bad file answers its client with the error's status and `{code, message}`
  * and leaves nothing behind. Only the caller who created an upload may resume,
  * inspect or delete it.
  */
 export function createTusUploads(options: TusUploadsOptions): TusUploads {
-  const { datastore, files, policy, redis, recordPrefix, recordTtlMs } = options;
+  const { datastore, files, policy, records, recordTtlMs } = options;
   const now = options.now ?? (() => new Date());
   const callers = new WeakMap<object, Uploader>();
 
@@ -72,6 +73,7 @@ export function createTusUploads(options: TusUploadsOptions): TusUploads {
     },
     async onUploadCreate(req, upload) {
       const caller = callerOf(req);
+      await records.opened(upload.id, now());
       const metadata = { ...upload.metadata };
       for (const name of SERVER_METADATA) delete metadata[name];
       return { metadata: { ...metadata, uploadedBy: caller.userId, windowId: caller.windowId } };
@@ -100,15 +102,18 @@ export function createTusUploads(options: TusUploadsOptions): TusUploads {
         filename: metadata.filename ?? null,
         finishedAt: now().toISOString(),
       };
-      await saveUploadRecord(redis, recordPrefix, record, recordTtlMs);
+      await records.save(record, recordTtlMs);
       return record;
     } catch (error) {
       if (error instanceof FileError) throw refusal(error.status, error.code, error.message);
       throw error;
     } finally {
+      // A file refused before it was read is still being opened: closed first, it cannot find itself removed.
       source.destroy();
+      await finished(source).catch(() => undefined);
       // The bytes are in the FileStore now, or refused: the tus copy has served either way.
       await datastore.remove(upload.id);
+      await records.closed(upload.id);
     }
   }
 
@@ -143,17 +148,37 @@ function answer(res: ServerResponse, status: number, code: string, message: stri
 }
 
 /**
- * For the workers' schedule: removes tus uploads not finished within their
- * expiry, with what they had received, and bytes a crash left staged in the
- * FileStore for longer than that (a check takes seconds).
+ * For the workers' schedule: removes, with what they had received, the uploads
+ * created longer than `expiryMs` ago and not finished (tus refuses to resume
+ * them by then), and those a crash left complete but never checked; and bytes
+ * a crash left staged in the FileStore (a check takes seconds). It goes by the
+ * index of uploads under way rather than by the datastore's own `deleteExpired`,
+ * which on S3 needs ListMultipartUploads and forgets complete uploads.
  */
 export async function cleanUpExpiredUploads(
   datastore: TusDatastore,
   files: FileStore,
+  records: UploadRecordStore,
   expiryMs: number,
   now = new Date(),
 ): Promise<{ uploads: number; staged: number }> {
-  const uploads = await datastore.deleteExpired();
-  const staged = await files.sweepStaged(new Date(now.getTime() - expiryMs));
+  const before = new Date(now.getTime() - expiryMs);
+  let uploads = 0;
+  for (const uploadId of await records.openedBefore(before)) {
+    if (await removeUpload(datastore, uploadId)) uploads++;
+    await records.closed(uploadId);
+  }
+  const staged = await files.sweepStaged(before);
   return { uploads, staged };
+}
+
+/** False when it was gone already (terminated by its client, or never created). */
+async function removeUpload(datastore: TusDatastore, uploadId: string): Promise<boolean> {
+  try {
+    await datastore.remove(uploadId);
+    return true;
+  } catch (error) {
+    if ((error as { status_code?: number }).status_code === 404) return false;
+    throw error;
+  }
 }

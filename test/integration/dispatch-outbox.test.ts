@@ -6,7 +6,7 @@ import { alertSweepProcessor } from '../../jobs/alert-sweep.processor.js';
 import { transferOutboxKey } from '../../queues/material-transfer.queue.js';
 import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { caseDeadlines } from '../../subgraphs/cases/case.view.js';
-import { finishedUploads } from '../../lib/files/upload-records.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
@@ -81,7 +81,7 @@ describe('dispatch and its transfer job, written as one', () => {
       transfers: failingQueue,
       notifications: stack.queues.notifications,
       alerts: stack.queues.alerts,
-      uploads: finishedUploads(stack.redis),
+      uploads: new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX),
       caseFilesMaxBytes: stack.config.files.policy.caseMaxBytes,
       now: () => now,
     });

@@ -90,6 +90,18 @@ describe('material scans: uploaded over tus through the gateway, bound to the ca
     expect((await stack.workflow.get(no)).scans).toHaveLength(1);
   });
 
+  it('binds one upload once when attaches race for it, to one case and one material', async () => {
+    const cases = [await received(), await received()];
+    const names = SICHUAN_WATER.materials.map((material) => material.name);
+    const { uploadId } = await uploaded(await samplePdf('raced'));
+    const attempts = cases.flatMap((no) => names.map((material) => ({ no, material })));
+    const answers = await Promise.all(attempts.map((variables) => stack.as(RECEIVING).query<any>(ATTACH, { ...variables, uploadId })));
+    expect(answers.filter((answer) => !answer.errors)).toHaveLength(1);
+    expect(new Set(answers.flatMap((answer) => answer.errors ?? []).map((error: any) => error.extensions.code))).toEqual(new Set(['FILE.UPLOAD_NOT_FOUND']));
+    const bound = (await Promise.all(cases.map((no) => stack.workflow.get(no)))).flatMap((record) => record.scans ?? []);
+    expect(bound).toHaveLength(1);
+  });
+
   it('refuses an online dispatch while a material has no scan, and changes nothing', async () => {
     const no = await received();
     const [first] = SICHUAN_WATER.materials.map((material) => material.name);

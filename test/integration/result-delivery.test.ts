@@ -5,7 +5,7 @@ import { notificationOutboxKey } from '../../queues/notifications.queue.js';
 import { notificationProcessor } from '../../jobs/notification.processor.js';
 import { createNotifyClient } from '../../lib/platforms.js';
 import { bullPrefix } from '../../queues/queues.js';
-import { finishedUploads } from '../../lib/files/upload-records.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
@@ -181,7 +181,7 @@ describe('result delivery', () => {
           },
         },
         alerts: stack.queues.alerts,
-        uploads: finishedUploads(stack.redis),
+        uploads: new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX),
         caseFilesMaxBytes: stack.config.files.policy.caseMaxBytes,
         now: () => now,
       });

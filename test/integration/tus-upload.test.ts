@@ -3,25 +3,25 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FileStore as TusFileStore } from '@tus/file-store';
+import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiskFileStore } from '../../lib/files/disk.store.js';
 import type { FileStore } from '../../lib/files/file-store.js';
-import { S3FileStore } from '../../lib/files/s3.store.js';
+import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
 import { cleanUpExpiredUploads, createTusUploads, type UploadAuthorization } from '../../lib/files/tus-uploads.js';
-import { claimUpload } from '../../lib/files/upload-records.js';
+import { UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import { jpeg, pdfWithPages, png, zip } from '../support/file-fixtures.js';
 import { startTestS3, type TestS3 } from '../support/s3-server.js';
+import { testRedisUrl } from '../support/stack.js';
 
 /**
  * Real tus uploads over HTTP with fetch, into each FileStore. The tus side runs
  * on @tus/file-store: @tus/s3-store needs ListParts and AbortMultipartUpload,
  * which s3rver 3.7 does not implement (405), so it cannot be run here.
  */
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const PATH = '/files/uploads';
 const POLICY = { maxFileBytes: 4 * 1024 * 1024, caseMaxBytes: 16 * 1024 * 1024, pdfMaxPages: 20 };
 const STAFF = { userId: 'staff-1', windowId: 'W-500000-24' };
@@ -44,7 +44,7 @@ const metadata = (fields: Record<string, string>) =>
 
 async function files(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+  return entries.filter((entry) => entry.isFile()).map((entry) => relative(directory, join(entry.parentPath, entry.name)));
 }
 
 interface Endpoint {
@@ -68,6 +68,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
   let store: FileStore;
   let storedFiles: () => Promise<string[]>;
   let redis: Redis;
+  let records: UploadRecordStore;
   let endpoint: Endpoint;
   const uploadsDir = () => join(directory, 'uploads');
 
@@ -76,22 +77,25 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     if (kind === 'S3') {
       const server = await startTestS3();
       s3 = server;
-      store = new S3FileStore(server.client, server.settings.bucket);
+      store = createFileStore({ kind: 's3', ...server.settings });
       storedFiles = () => server.keys();
     } else {
-      store = new DiskFileStore(join(directory, 'files'));
-      storedFiles = () => files(join(directory, 'files'));
+      // As configured: the finished files and the tus uploads share the data directory.
+      store = createFileStore({ kind: 'disk', directory });
+      storedFiles = async () => (await files(directory)).filter((path) => !path.startsWith('uploads/'));
     }
     redis = createRedis(REDIS_URL, '');
+    records = new UploadRecordStore(redis, recordPrefix);
     const uploads = createTusUploads({
       path: PATH,
-      datastore: new TusFileStore({ directory: uploadsDir(), expirationPeriodInMilliseconds: 60_000 }),
+      datastore: createTusDatastore({ kind: 'disk', directory }, 60_000),
       files: store,
       policy: POLICY,
-      redis,
-      recordPrefix,
+      records,
       recordTtlMs: 60_000,
       authorize,
+      // A case named FULL holds all it may.
+      caseHeldBytes: async (fields) => (fields.businessNo === 'FULL' ? POLICY.caseMaxBytes : 0),
     });
     endpoint = await listen(uploads.handle);
   });
@@ -136,12 +140,11 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
 
     expect(await files(uploadsDir())).toEqual([]);
     expect((await head(url)).status).toBe(404);
-    const record = await claimUpload(redis, recordPrefix, id, STAFF);
+    const record = (await records.find(id))!;
     expect(record).toMatchObject({ uploadId: id, sha256: sha256Of(pdf), size: pdf.length, type: 'PDF', pages: 3, ...{ uploadedBy: 'staff-1', windowId: STAFF.windowId }, filename: '身份证件.pdf' });
     const chunks: Buffer[] = [];
     for await (const chunk of await store.get(record.sha256)) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(pdf)).toBe(true);
-    await expect(claimUpload(redis, recordPrefix, id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
   });
 
   it('resumes after an interrupted PATCH from the offset HEAD reports', async () => {
@@ -167,7 +170,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     await expect.poll(async () => (offset = Number((await head(url)).headers.get('upload-offset'))), { timeout: 5_000 }).toBeGreaterThan(0);
     expect(offset).toBeLessThanOrEqual(512 * 1024);
     expect((await patch(url, offset, scan.subarray(offset))).status).toBe(204);
-    expect(await claimUpload(redis, recordPrefix, id, STAFF)).toMatchObject({ sha256: sha256Of(scan), size: scan.length, type: 'JPEG' });
+    expect(await records.find(id)).toMatchObject({ sha256: sha256Of(scan), size: scan.length, type: 'JPEG' });
   });
 
   it('takes the type from the bytes: a PNG named .pdf is a PNG', async () => {
@@ -175,7 +178,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     const { url, id } = await create(image.length, { filename: 'scan.pdf', filetype: 'application/pdf' });
     const done = await patch(url, 0, image);
     expect(done.headers.get('tongban-file-type')).toBe('PNG');
-    expect(await claimUpload(redis, recordPrefix, id, STAFF)).toMatchObject({ type: 'PNG', mime: 'image/png', pages: null, filename: 'scan.pdf' });
+    expect(await records.find(id)).toMatchObject({ type: 'PNG', mime: 'image/png', pages: null, filename: 'scan.pdf' });
   });
 
   it('refuses a zip with its code and keeps nothing of it', async () => {
@@ -187,7 +190,17 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     expect(await refused.json()).toMatchObject({ code: 'FILE.TYPE_NOT_ALLOWED' });
     expect(await files(uploadsDir())).toEqual([]);
     expect(await storedFiles()).toEqual(before);
-    await expect(claimUpload(redis, recordPrefix, id, STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+    expect(await records.find(id)).toBeNull();
+  });
+
+  it('refuses a file for a case that has no room left', async () => {
+    const before = await storedFiles();
+    const image = png(6, 6);
+    const { url } = await create(image.length, { businessNo: 'FULL' });
+    const refused = await patch(url, 0, image);
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toMatchObject({ code: 'FILE.CASE_LIMIT_EXCEEDED' });
+    expect(await storedFiles()).toEqual(before);
   });
 
   it('refuses an upload over the size limit at creation', async () => {
@@ -195,14 +208,14 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     expect(response.status).toBe(413);
   });
 
-  it('lets exactly one of concurrent claims have the record, and only for its window', async () => {
+  it('keeps the record for binding under a key only an upload id names', async () => {
     const image = png(5, 5);
     const { url, id } = await create(image.length, {});
     await patch(url, 0, image);
-    await expect(claimUpload(redis, recordPrefix, id, { userId: 'staff-9', windowId: 'W-510000-01' })).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
-    const claims = await Promise.allSettled(Array.from({ length: 8 }, () => claimUpload(redis, recordPrefix, id, STAFF)));
-    expect(claims.filter((claim) => claim.status === 'fulfilled')).toHaveLength(1);
-    await expect(claimUpload(redis, recordPrefix, '../x', STAFF)).rejects.toMatchObject({ code: 'FILE.NOT_FOUND' });
+    expect(await records.find(id)).toMatchObject({ uploadId: id, windowId: STAFF.windowId, type: 'PNG' });
+    expect(records.recordKey(id)).toBe(`${recordPrefix}record:${id}`);
+    expect(await records.find('../x')).toBeNull();
+    expect(() => records.recordKey('../x')).toThrow(expect.objectContaining({ code: 'FILE.NOT_FOUND' }));
   });
 
   it('answers 401 without a token, 403 to a role that may not upload and to someone else resuming', async () => {
@@ -224,41 +237,47 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
 });
 
 describe('abandoned tus uploads', () => {
-  it('are swept with what they received once they expire', async () => {
+  it('are swept with what they received once they expire, and so are complete ones a crash left unchecked', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'tongban-tus-sweep-'));
+    const prefix = `test:tus-sweep:${randomUUID()}:`;
     const redis = createRedis(REDIS_URL, '');
-    const datastore = new TusFileStore({ directory: join(directory, 'uploads'), expirationPeriodInMilliseconds: 300 });
-    const fileStore = new DiskFileStore(join(directory, 'files'));
-    const uploads = createTusUploads({
-      path: PATH,
-      datastore,
-      files: fileStore,
-      policy: POLICY,
-      redis,
-      recordPrefix: `test:tus-sweep:${randomUUID()}:`,
-      recordTtlMs: 60_000,
-      authorize,
-    });
+    const records = new UploadRecordStore(redis, prefix);
+    const datastore = createTusDatastore({ kind: 'disk', directory }, 300);
+    const fileStore = createFileStore({ kind: 'disk', directory });
+    const uploads = createTusUploads({ path: PATH, datastore, files: fileStore, policy: POLICY, records, recordTtlMs: 60_000, authorize });
     const endpoint = await listen(uploads.handle);
+    const uploadFiles = () => files(join(directory, 'uploads'));
+    const start = async (length: number) => {
+      const created = await fetch(`${endpoint.base}${PATH}`, { method: 'POST', headers: { ...TUS, ...bearer(), 'upload-length': String(length) } });
+      const location = created.headers.get('location')!;
+      return { url: new URL(location, endpoint.base).href, id: location.split('/').pop()! };
+    };
     try {
-      const created = await fetch(`${endpoint.base}${PATH}`, { method: 'POST', headers: { ...TUS, ...bearer(), 'upload-length': '1000' } });
-      const url = new URL(created.headers.get('location')!, endpoint.base).href;
-      const half = await fetch(url, {
+      const halfWay = await start(1000);
+      const half = await fetch(halfWay.url, {
         method: 'PATCH',
         headers: { ...TUS, ...bearer(), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
         body: new Uint8Array(randomBytes(400)),
       });
       expect(half.headers.get('upload-expires')).not.toBeNull();
-      expect(await cleanUpExpiredUploads(datastore, fileStore, 300)).toEqual({ uploads: 0, staged: 0 });
-      expect(await files(join(directory, 'uploads'))).toHaveLength(2);
+      // All bytes written, then the process died before onUploadFinish: what a crash leaves.
+      const unchecked = await start(500);
+      await datastore.write(Readable.from([randomBytes(500)]), unchecked.id, 0);
+      const terminated = await start(10);
+      expect((await fetch(terminated.url, { method: 'DELETE', headers: { ...TUS, ...bearer() } })).status).toBe(204);
+      expect(await uploadFiles()).toHaveLength(4);
 
+      expect(await cleanUpExpiredUploads(datastore, fileStore, records, 300)).toEqual({ uploads: 0, staged: 0 });
+      expect(await uploadFiles()).toHaveLength(4);
       await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(await cleanUpExpiredUploads(datastore, fileStore, 300)).toEqual({ uploads: 1, staged: 0 });
-      expect(await files(join(directory, 'uploads'))).toEqual([]);
-      expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer() } })).status).toBe(404);
+      expect(await cleanUpExpiredUploads(datastore, fileStore, records, 300)).toEqual({ uploads: 2, staged: 0 });
+      expect(await uploadFiles()).toEqual([]);
+      expect(await records.openedBefore(new Date(Date.now() + 60_000))).toEqual([]);
+      expect((await fetch(halfWay.url, { method: 'HEAD', headers: { ...TUS, ...bearer() } })).status).toBe(404);
     } finally {
       await endpoint.close();
       redis.disconnect();
+      await deleteKeysWithPrefix(REDIS_URL, prefix);
       await rm(directory, { recursive: true, force: true });
     }
   });

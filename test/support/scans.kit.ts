@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { acceptFile } from '../../lib/files/file-check.js';
 import { createFileStore } from '../../lib/files/store-factory.js';
-import { saveUploadRecord, UPLOAD_RECORD_PREFIX } from '../../lib/files/upload-records.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { materialsWithoutScan } from '../../ledger/workflow/scans.stage.js';
 import type { TestStack } from './stack.js';
 
@@ -71,14 +71,13 @@ export function tusClient(baseUrl: string, token: string) {
 export async function scanMaterials(stack: Pick<TestStack, 'workflow' | 'redis' | 'config'>, businessNo: string): Promise<void> {
   const record = await stack.workflow.get(businessNo);
   const files = createFileStore(stack.config.files.store);
+  const records = new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX);
   let held = (record.scans ?? []).reduce((sum, scan) => sum + scan.size, 0);
   for (const material of materialsWithoutScan(record)) {
     const accepted = await acceptFile(files, Readable.from(await samplePdf(`${businessNo} ${material}`)), stack.config.files.policy, { caseHeldBytes: held });
     held += accepted.size;
     const uploadId = randomUUID().replaceAll('-', '');
-    await saveUploadRecord(
-      stack.redis,
-      UPLOAD_RECORD_PREFIX,
+    await records.save(
       {
         uploadId,
         sha256: accepted.sha256,

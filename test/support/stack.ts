@@ -38,6 +38,7 @@ import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
 import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
 import { startSubgraphByName } from '../../subgraphs/index.js';
 import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 
 export interface GraphQLResult<T = Record<string, unknown>> {
   data?: T | null;
@@ -204,6 +205,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       platforms,
       files: createFileStore(config.files.store),
       uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
+      uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
       uploadExpiryMs: config.files.uploadExpiryMs,
       notify: createNotifyClient(config, notify.url),
       courier: createCourierClient(config, courier.url),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,11 +33,12 @@ describe('file checks', () => {
     acceptFile(store, Readable.from([bytes]), policy, { caseHeldBytes, expectedSha256 });
 
   async function refusal(bytes: Buffer, policy = POLICY, caseHeldBytes = 0, expectedSha256?: string): Promise<FileError> {
+    const before = await filesUnder(directory);
     const error = await accept(bytes, policy, caseHeldBytes, expectedSha256).then(
       () => expect.unreachable('the file was accepted'),
       (caught: FileError) => caught,
     );
-    expect(await filesUnder(directory)).toEqual([]);
+    expect(await filesUnder(directory)).toEqual(before);
     return error;
   }
 
@@ -53,6 +54,14 @@ describe('file checks', () => {
     expect(await accept(png())).toMatchObject({ type: 'PNG', mime: 'image/png', pages: undefined });
     expect(await accept(jpeg())).toMatchObject({ type: 'JPEG', mime: 'image/jpeg' });
     expect(await accept(ofd())).toMatchObject({ type: 'OFD', mime: 'application/ofd' });
+  });
+
+  it('finds OFD.xml in the central directory beyond the sniffed head', async () => {
+    const scan = zip({ 'Doc_0/Res/image_0.jpg': randomBytes(200_000), 'OFD.xml': '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>' });
+    expect(await accept(scan)).toMatchObject({ type: 'OFD' });
+    const notOfd = zip({ 'Doc_0/Res/image_0.jpg': randomBytes(200_000), 'ofd.xml.bak': 'x' });
+    expect((await refusal(notOfd)).code).toBe('FILE.TYPE_NOT_ALLOWED');
+    expect((await refusal(scan.subarray(0, scan.length - 10))).code).toBe('FILE.TYPE_NOT_ALLOWED');
   });
 
   it('refuses an executable, a plain zip and a zip with OFD.xml outside its root', async () => {
