@@ -16,6 +16,7 @@ import { formatError, hideSuggestions } from '../lib/graphql-errors.js';
 import { checkMeasure, documentLimitRules, listSizesOf, MAX_TOKENS, measureOperation, type ListSizes } from '../lib/graphql-limits.js';
 import { RateLimiter } from '../lib/rate-limit.js';
 import { headerValue, json, startHttpServer, type HttpRequest, type Route, type RunningServer } from '../lib/http-server.js';
+import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { graphqlMetricsPlugin, metricsRoute } from '../lib/metrics.js';
 import { QueueAdmin } from '../queues/queue-admin.js';
@@ -26,6 +27,7 @@ import { PersistedQueryCache } from './persisted-queries.cache.js';
 import { queryPlanCache } from './query-plan.cache.js';
 import { installOperationCache } from './operation.cache.js';
 import { installResultShaping } from './result-shaping.js';
+import { scanUploads, uploadsRoute } from './scan-uploads.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
 import { createSubgraphFetcher } from './subgraph.fetcher.js';
 
@@ -52,6 +54,8 @@ export interface GatewayOptions {
   mutationsPerMinute: number;
   /** Serve /metrics on this listener (an internal interface) instead of on the API port. */
   metricsListener?: { host: string; port: number };
+  /** Where scans are kept and what is accepted: serves the receiving windows' uploads at /files/uploads. */
+  files?: Config['files'];
 }
 
 export interface RunningGateway extends RunningServer {
@@ -111,6 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await server.start();
 
+  const uploads = options.files && scanUploads({ files: options.files, redis, tokens: options.tokens });
   const http = await startHttpServer({
     host: options.host,
     port: options.port,
@@ -129,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // Identical queries from the same caller while one is running share its execution.
       shareKey: inflightKey(),
     },
+    streams: uploads ? [uploadsRoute(uploads)] : [],
     routes: [
       { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok' }) },
       ...(options.metricsListener ? [] : [options.production ? opsOnly(metricsRoute(metrics.registry), options.tokens) : metricsRoute(metrics.registry)]),

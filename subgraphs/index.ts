@@ -38,6 +38,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
         platforms: deps.platforms,
         catalogs: { CHONGQING: catalog('CHONGQING'), SICHUAN: catalog('SICHUAN') },
         transfers: deps.queues.transfers,
+        files: deps.config.files.policy,
         notifications: deps.queues.notifications,
         alerts: deps.queues.alerts,
         now: deps.now,

@@ -7,6 +7,7 @@ import { ForbiddenError } from '../../lib/auth/caller.js';
 import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSupervisorOf, canSeeCase } from '../../lib/case-access.policy.js';
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
+import { materialsWithoutScan } from '../../ledger/workflow/scans.stage.js';
 import { searchCatalog } from './catalog.source.js';
 import { periodStatistics } from '../../ledger/cases/statistics.service.js';
 import { weeklyReportPage } from './weekly-report.page.js';
@@ -158,6 +159,14 @@ export const resolvers = {
       const { record, noticeId } = await ctx.workflow.resubmitCorrections(args.businessNo, args.materials, ctx.actor);
       return receiptResult(record, noticeId);
     },
+    attachMaterialFile: async (_: unknown, args: { businessNo: string; material: string; uploadId: string }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.attachMaterialFile(args.businessNo, args.material, args.uploadId, ctx.actor);
+    },
+    removeMaterialFile: async (_: unknown, args: { businessNo: string; material: string; sha256: string }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.removeMaterialFile(args.businessNo, args.material, args.sha256, ctx.actor);
+    },
     dispatchMaterials: async (_: unknown, args: { businessNo: string; channel: TransferChannel }, ctx: CasesContext) => {
       assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
       return ctx.workflow.dispatchMaterials(args.businessNo, args.channel, ctx.actor);
@@ -232,6 +241,8 @@ export const resolvers = {
     },
     item: (kase: CaseRecord) => ({ code: kase.itemCode }),
     itemName: (kase: CaseRecord) => kase.item.name,
+    scans: (kase: CaseRecord) => kase.scans ?? [],
+    materialsWithoutScan: (kase: CaseRecord) => materialsWithoutScan(kase),
     receivingWindow: (kase: CaseRecord) => ({ id: kase.receivingWindowId }),
     jurisdictionWindow: (kase: CaseRecord) => ({ id: kase.jurisdictionWindowId }),
     applicant: (kase: CaseRecord) => maskApplicant(kase.applicant),
