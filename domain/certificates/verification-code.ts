@@ -48,3 +48,8 @@ export function parseVerificationCode(text: string): VerificationCode {
 export function formatVerificationCode(code: VerificationCode): string {
   return code.match(new RegExp(`.{1,${GROUP}}`, 'g'))!.join('-');
 }
+
+/** Where a code is checked: the public page the QR codes on the certificate and the pickup notice point to. */
+export function verifyUrl(baseUrl: string, code: VerificationCode): string {
+  return `${baseUrl.replace(/\/+$/, '')}/verify/${code}`;
+}
