@@ -91,6 +91,10 @@ const EnvSchema = z
     METRICS_HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
     GATEWAY_METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), port.optional()),
     WORKERS_METRICS_PORT: port.default(4010),
+    VERIFY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    VERIFY_BASE_URL: optionalUrl,
+    CERTIFICATE_FONT_PATH: z.string().min(1).default('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -119,7 +123,12 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   host: string;
-  gateway: { port: number; subgraphTimeoutMs: number; queryPlanCacheMiB: number; persistedQueryTtlSeconds: number };
+  /**
+   * `verifyPerMinute`: lookups of the public verify page per client address; the
+   * address is the TCP peer unless `trustedProxyHops` proxies of the deployment's
+   * own stand in front (lib/client-address.ts), as X-Forwarded-For is the client's to forge.
+   */
+  gateway: { port: number; subgraphTimeoutMs: number; queryPlanCacheMiB: number; persistedQueryTtlSeconds: number; verifyPerMinute: number; trustedProxyHops: number };
   subgraphs: Record<SubgraphName, { port: number; url: string | undefined }>;
   redis: { url: string | undefined; keyPrefix: string };
   platforms: {
@@ -143,6 +152,8 @@ export interface Config {
    * interface) serves it; the workers always serve it on `host`:`workersPort`.
    */
   metrics: { host: string; gatewayPort: number | undefined; workersPort: number };
+  /** The public origin QR codes point to (`<verifyBaseUrl>/verify/<code>`), and the CJK font certificates are set in. */
+  certificates: { verifyBaseUrl: string; fontPath: string };
 }
 
 export class ConfigError extends Error {
@@ -171,6 +182,8 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
       queryPlanCacheMiB: e.QUERY_PLAN_CACHE_MIB,
       persistedQueryTtlSeconds: e.PERSISTED_QUERY_TTL_S,
+      verifyPerMinute: e.VERIFY_REQUESTS_PER_MINUTE,
+      trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     },
     subgraphs: {
       cases: { port: e.CASES_PORT, url: e.CASES_URL },
@@ -216,6 +229,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
     },
     gatewayKeys: parseGatewayKeys(e.GATEWAY_SIGNING_KEYS),
     metrics: { host: e.METRICS_HOST ?? e.HOST, gatewayPort: e.GATEWAY_METRICS_PORT, workersPort: e.WORKERS_METRICS_PORT },
+    certificates: { verifyBaseUrl: e.VERIFY_BASE_URL ?? `http://${e.HOST}:${e.GATEWAY_PORT}`, fontPath: e.CERTIFICATE_FONT_PATH },
   };
 }
 

@@ -13,11 +13,15 @@ export interface VerificationAnswer {
   holder: string | null;
 }
 
-const VERDICTS: Record<VerificationStatus, { word: string; note: string; tone: string }> = {
+/** MALFORMED is a page only: a code that cannot be one, answered 400 without a lookup. */
+type PageStatus = VerificationStatus | 'MALFORMED';
+
+const VERDICTS: Record<PageStatus, { word: string; note: string; tone: string }> = {
   VALID: { word: '有效', note: '该电子证照由发证机关签发，目前有效。', tone: 'valid' },
   REVOKED: { word: '已撤销', note: '该电子证照已被发证机关撤销，不再具有效力。', tone: 'void' },
   EXPIRED: { word: '已过期', note: '该电子证照已超过有效期，不再具有效力。', tone: 'void' },
   UNKNOWN: { word: '未找到', note: '未找到与该核验码对应的电子证照，请核对核验码或向发证机关咨询。', tone: 'unknown' },
+  MALFORMED: { word: '核验码无效', note: '核验码应为 20 位字母数字（可按 4 位分组），请核对后重新输入或重新扫码。', tone: 'unknown' },
 };
 
 /** The font stacks of the printed notices (domain/notices/notice.styles.ts), for a screen. */
@@ -48,10 +52,10 @@ export const VERIFY_PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function renderVerifyPage(answer: VerificationAnswer): string {
+export function renderVerifyPage(answer: VerificationAnswer | { status: 'MALFORMED' }): string {
   const verdict = VERDICTS[answer.status];
   const rows =
-    answer.status === 'UNKNOWN'
+    answer.status === 'UNKNOWN' || answer.status === 'MALFORMED'
       ? []
       : [
           html`<tr><th>证照编号</th><td class="number">${answer.number ?? ''}</td></tr>`,

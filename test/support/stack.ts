@@ -214,6 +214,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     signingKey: config.gatewayKeys[0]!,
     redis,
     mutationsPerMinute: config.auth.mutationsPerMinute,
+    verifyPerMinute: config.gateway.verifyPerMinute,
+    trustedProxyHops: config.gateway.trustedProxyHops,
   };
   const gateway = await startGateway({
     ...gatewayOptions,
