@@ -4,25 +4,18 @@ import { decodePDFRawStream, PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStre
 import QRCode from 'qrcode';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_CJK_FONT_NOTE, renderCertificatePdf } from '../../adapters/certificate.pdf.js';
-import { formatVerificationCode, newVerificationCode, verifyUrl, type Certificate } from '../../domain/certificates/index.js';
+import { formatVerificationCode, verifyUrl } from '../../domain/certificates/index.js';
+import { certificateFixture } from '../support/certificate-fixture.js';
 
 const FONT = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
 const BASE = 'https://tongban.example.gov.cn';
 
-const certificate: Certificate = {
+const certificate = certificateFixture({
   number: '川水质检乙〔2026〕第0123号',
   holderName: '重庆渝水工程检测有限公司',
   holderIdNumber: '91350100M000100Y43',
-  itemCode: '510000-00001',
   itemName: '水利工程质量检测单位乙级资质认定（川渝通办）',
-  department: '四川省水利厅',
-  validFrom: '2026-01-05',
-  validUntil: '2031-01-04',
-  verificationCode: newVerificationCode(),
-  issuedAt: '2026-01-05T10:00:00+08:00',
-  revokedAt: null,
-  revocationReason: null,
-};
+});
 
 function contentOf(doc: PDFDocument, page: PDFPage): string {
   const contents = page.node.Contents();
