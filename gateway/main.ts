@@ -30,6 +30,8 @@ const gateway = await startGateway({
   redis,
   mutationsPerMinute: config.auth.mutationsPerMinute,
   files: config.files,
+  verifyPerMinute: config.gateway.verifyPerMinute,
+  trustedProxyHops: config.gateway.trustedProxyHops,
   metricsListener: config.metrics.gatewayPort === undefined ? undefined : { host: config.metrics.host, port: config.metrics.gatewayPort },
 });
 logger.info({ url: `${gateway.url}/graphql` }, 'gateway listening');

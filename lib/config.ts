@@ -112,6 +112,10 @@ const EnvSchema = z
     CASE_FILES_MAX_BYTES: bytes.default(200 * MIB),
     PDF_MAX_PAGES: z.coerce.number().int().positive().default(300),
     UPLOAD_EXPIRY_MS: positiveMs.default(24 * 3600_000),
+    VERIFY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    VERIFY_BASE_URL: optionalUrl,
+    CERTIFICATE_FONT_PATH: z.string().min(1).default('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
   })
   .superRefine((env, ctx) => {
     if (env.FILE_STORE === 's3' && !env.S3_BUCKET) {
@@ -149,7 +153,12 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   host: string;
-  gateway: { port: number; subgraphTimeoutMs: number; queryPlanCacheMiB: number; persistedQueryTtlSeconds: number };
+  /**
+   * `verifyPerMinute`: lookups of the public verify page per client address; the
+   * address is the TCP peer unless `trustedProxyHops` proxies of the deployment's
+   * own stand in front (lib/client-address.ts), as X-Forwarded-For is the client's to forge.
+   */
+  gateway: { port: number; subgraphTimeoutMs: number; queryPlanCacheMiB: number; persistedQueryTtlSeconds: number; verifyPerMinute: number; trustedProxyHops: number };
   subgraphs: Record<SubgraphName, { port: number; url: string | undefined }>;
   redis: { url: string | undefined; keyPrefix: string };
   platforms: {
@@ -179,6 +188,8 @@ export interface Config {
     policy: FilePolicy;
     uploadExpiryMs: number;
   };
+  /** The public origin QR codes point to (`<verifyBaseUrl>/verify/<code>`), and the CJK font certificates are set in. */
+  certificates: { verifyBaseUrl: string; fontPath: string };
 }
 
 export class ConfigError extends Error {
@@ -207,6 +218,8 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
       queryPlanCacheMiB: e.QUERY_PLAN_CACHE_MIB,
       persistedQueryTtlSeconds: e.PERSISTED_QUERY_TTL_S,
+      verifyPerMinute: e.VERIFY_REQUESTS_PER_MINUTE,
+      trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     },
     subgraphs: {
       cases: { port: e.CASES_PORT, url: e.CASES_URL },
@@ -269,6 +282,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       policy: { maxFileBytes: e.FILE_MAX_BYTES, caseMaxBytes: e.CASE_FILES_MAX_BYTES, pdfMaxPages: e.PDF_MAX_PAGES },
       uploadExpiryMs: e.UPLOAD_EXPIRY_MS,
     },
+    certificates: { verifyBaseUrl: e.VERIFY_BASE_URL ?? `http://${e.HOST}:${e.GATEWAY_PORT}`, fontPath: e.CERTIFICATE_FONT_PATH },
   };
 }
 

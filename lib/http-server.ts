@@ -14,6 +14,8 @@ export interface HttpRequest {
   headers: IncomingHttpHeaders;
   rawBody: Buffer;
   requestId: string;
+  /** The peer of the TCP connection: a proxy in front, if there is one (lib/client-address.ts). */
+  remoteAddress?: string;
 }
 
 export interface HttpResponse {
@@ -155,7 +157,7 @@ export async function startHttpServer<TContext extends BaseContext, TCaller = un
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const parsed = parseTarget(req.url);
     const method = req.method ?? 'GET';
-    const head: HttpRequestHead = { method, path: parsed.pathname, search: parsed.search, headers: req.headers, requestId };
+    const head: HttpRequestHead = { method, path: parsed.pathname, search: parsed.search, headers: req.headers, requestId, remoteAddress: req.socket.remoteAddress };
     const stream = options.streams?.find((route) => head.path === route.path || head.path.startsWith(`${route.path}/`));
     if (stream) {
       await stream.handle(req, res, head);

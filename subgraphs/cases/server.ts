@@ -24,6 +24,8 @@ import { noticeLinks, type NoticeLinks } from './notice-link.signer.js';
 import { QueueAdmin } from '../../queues/queue-admin.js';
 import { opsResolvers } from './ops.resolvers.js';
 import { weeklyReportPage } from './weekly-report.page.js';
+import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
+import { verifyRoute } from './verify.page.js';
 
 export interface CasesContext {
   store: CaseStore;
@@ -157,7 +159,7 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       Query: { ...resolvers.Query, ...opsResolvers.Query },
       Mutation: { ...resolvers.Mutation, ...opsResolvers.Mutation },
     },
-    gatewayRoutes: [notices, weeklyReport],
+    gatewayRoutes: [notices, weeklyReport, verifyRoute({ certificates: new CertificateStore(deps.redis), now })],
     context: async (_request, caller) => {
       const catalogs = { CHONGQING: deps.catalogs.CHONGQING.reader(), SICHUAN: deps.catalogs.SICHUAN.reader() };
       return {

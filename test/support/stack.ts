@@ -228,6 +228,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     redis,
     mutationsPerMinute: config.auth.mutationsPerMinute,
     files: config.files,
+    verifyPerMinute: config.gateway.verifyPerMinute,
+    trustedProxyHops: config.gateway.trustedProxyHops,
   };
   const gateway = await startGateway({
     ...gatewayOptions,

@@ -12,7 +12,10 @@ describe('config', () => {
 
   it('coerces and validates values', () => {
     const config = loadConfig({ GATEWAY_PORT: '8080', REDIS_URL: 'redis://10.0.0.5:6380', SUBGRAPH_TIMEOUT_MS: '1500', QUERY_PLAN_CACHE_MIB: '0.5' });
-    expect(config.gateway).toEqual({ port: 8080, subgraphTimeoutMs: 1500, queryPlanCacheMiB: 0.5, persistedQueryTtlSeconds: 86400 });
+    expect(config.gateway).toEqual({ port: 8080, subgraphTimeoutMs: 1500, queryPlanCacheMiB: 0.5, persistedQueryTtlSeconds: 86400, verifyPerMinute: 30, trustedProxyHops: 0 });
+    expect(config.certificates).toEqual({ verifyBaseUrl: 'http://127.0.0.1:8080', fontPath: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc' });
+    expect(() => loadConfig({ TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);
+    expect(loadConfig({ VERIFY_BASE_URL: 'https://tongban.example.gov.cn' }).certificates.verifyBaseUrl).toBe('https://tongban.example.gov.cn');
     expect(config.catalog).toEqual({ cacheMaxAgeMs: 300_000 });
     expect(config.redis.url).toBe('redis://10.0.0.5:6380');
   });
