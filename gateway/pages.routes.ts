@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Redis } from 'ioredis';
 import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, type GatewayKey } from '../lib/auth/gateway-signature.js';
 import { clientAddress } from '../lib/client-address.js';
@@ -5,7 +7,9 @@ import { headerValue, json, type HttpRequest, type HttpResponse, type Route } fr
 import { RateLimiter } from '../lib/rate-limit.js';
 
 /** What the pages set for themselves (the verify page's CSP) and keep on the way through. */
-const PASSED_HEADERS = ['content-security-policy', 'x-content-type-options', 'vary'];
+const PASSED_HEADERS = ['content-security-policy', 'x-content-type-options', 'vary', 'content-disposition', 'content-length'];
+/** A scan of 50 MB on a slow link takes minutes; the subgraph timeout is for pages. */
+const FILE_TIMEOUT_MS = 10 * 60_000;
 const PAGE_HEADERS = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
 
 export interface CasesPageOptions {
@@ -21,7 +25,7 @@ export interface CasesPageOptions {
 /**
  * The pages the cases subgraph serves, through the one gateway origin:
  * printable notices and reports (the caller's token, or a signed link, checked
- * there), and the public 电子证照 check. That one takes no token, so it is
+ * there), a case's files (a signed link), and the public 电子证照 check. That one takes no token, so it is
  * budgeted per client address, here: only the gateway sees the address (the
  * subgraph sees the gateway), and only the gateway may call the subgraph's
  * route, so no one goes around the budget; Redis shares it across replicas.
@@ -44,13 +48,14 @@ export function casesPageRoutes(options: CasesPageOptions): Route[] {
           ...(authorization ? { authorization } : {}),
           ...(accept ? { accept } : {}),
         },
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: AbortSignal.timeout(request.path.startsWith('/files/') ? FILE_TIMEOUT_MS : options.timeoutMs),
       });
       const passed = Object.fromEntries(PASSED_HEADERS.flatMap((name) => (upstream.headers.has(name) ? [[name, upstream.headers.get(name)!]] : [])));
       return {
         status: upstream.status,
         headers: { 'content-type': upstream.headers.get('content-type') ?? 'text/html; charset=utf-8', ...passed, ...PAGE_HEADERS },
-        body: Buffer.from(await upstream.arrayBuffer()),
+        // Streamed: a file goes through as it is read, never held whole.
+        body: upstream.body ? Readable.fromWeb(upstream.body as NodeReadableStream) : '',
       };
     } catch {
       return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'subgraph "cases" is unavailable' } });
@@ -71,5 +76,5 @@ export function casesPageRoutes(options: CasesPageOptions): Route[] {
     },
   };
 
-  return [...['/notices/*', '/reports/*'].map((path): Route => ({ method: 'GET', path, handler: toCases })), verify];
+  return [...['/notices/*', '/reports/*', '/files/*'].map((path): Route => ({ method: 'GET', path, handler: toCases })), verify];
 }

@@ -102,6 +102,36 @@ describe('material scans: uploaded over tus through the gateway, bound to the ca
     expect(bound).toHaveLength(1);
   });
 
+  it('lets the two windows download a scan through a short-lived link, each download audited, and nobody else', async () => {
+    const no = await received();
+    const [first] = SICHUAN_WATER.materials.map((material) => material.name);
+    const pdf = await samplePdf('download me', 2);
+    const { uploadId, sha256 } = await uploaded(pdf);
+    await stack.as(RECEIVING).query<any>(ATTACH, { no, material: first, uploadId });
+    const LINKS = 'query ($no: ID!) { case(businessNo: $no) { scans { sha256 downloadUrl } } }';
+    const jurisdiction = staffAt((await stack.workflow.get(no)).jurisdictionWindowId, 'JURISDICTION_STAFF');
+    const [mine, theirs, supervisor] = await Promise.all(
+      [RECEIVING, jurisdiction, { ...staffAt('W-500000-01', 'SUPERVISOR'), windowId: null }].map((caller) => stack.as(caller).query<any>(LINKS, { no })),
+    );
+    expect(supervisor.data?.case?.scans?.[0]?.downloadUrl ?? null).toBeNull();
+    for (const answer of [mine, theirs]) {
+      const [scan] = answer.data.case.scans;
+      expect(scan.sha256).toBe(sha256);
+      const response = await fetch(`${stack.gateway.url}${scan.downloadUrl}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/pdf');
+      expect(response.headers.get('content-disposition')).toContain('attachment');
+      expect(Buffer.from(await response.arrayBuffer()).equals(pdf)).toBe(true);
+    }
+    const downloads = (await stack.store.events(no)).filter((event) => event.type === 'PERSONAL_DATA_READ' && event.data.purpose === 'DOWNLOAD_FILE');
+    expect(downloads.map((event) => event.actor).sort()).toEqual([`${RECEIVING.role}:${RECEIVING.subject}`, `${jurisdiction.role}:${jurisdiction.subject}`].sort());
+
+    const url: string = mine.data.case.scans[0].downloadUrl;
+    const altered = url.replace(sha256!, '0'.repeat(64));
+    expect((await fetch(`${stack.gateway.url}${altered}`)).status).toBe(401);
+    expect((await fetch(`${stack.gateway.url}${url.split('?')[0]}`)).status).toBe(401);
+  });
+
   it('refuses an online dispatch while a material has no scan, and changes nothing', async () => {
     const no = await received();
     const [first] = SICHUAN_WATER.materials.map((material) => material.name);
