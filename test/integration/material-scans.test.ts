@@ -110,9 +110,11 @@ describe('material scans: uploaded over tus through the gateway, bound to the ca
     await stack.as(RECEIVING).query<any>(ATTACH, { no, material: first, uploadId });
     const LINKS = 'query ($no: ID!) { case(businessNo: $no) { scans { sha256 downloadUrl } } }';
     const jurisdiction = staffAt((await stack.workflow.get(no)).jurisdictionWindowId, 'JURISDICTION_STAFF');
-    const [mine, theirs, supervisor] = await Promise.all(
-      [RECEIVING, jurisdiction, { ...staffAt('W-500000-01', 'SUPERVISOR'), windowId: null }].map((caller) => stack.as(caller).query<any>(LINKS, { no })),
-    );
+    const [mine, theirs, supervisor] = await Promise.all([
+      stack.as(RECEIVING).query<any>(LINKS, { no }),
+      stack.as(jurisdiction).query<any>(LINKS, { no }),
+      stack.as({ ...staffAt('W-500000-01', 'SUPERVISOR'), windowId: null }).query<any>(LINKS, { no }),
+    ]);
     expect(supervisor.data?.case?.scans?.[0]?.downloadUrl ?? null).toBeNull();
     for (const answer of [mine, theirs]) {
       const [scan] = answer.data.case.scans;
