@@ -11,21 +11,24 @@ import type { Redis } from 'ioredis';
 import { logRedisErrors } from '../lib/redis.js';
 import type { TokenVerifier } from '../lib/auth/access-token.js';
 import { authenticate } from '../lib/auth/graphql-auth.js';
-import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, type GatewayKey } from '../lib/auth/gateway-signature.js';
+import type { GatewayKey } from '../lib/auth/gateway-signature.js';
 import { formatError, hideSuggestions } from '../lib/graphql-errors.js';
 import { checkMeasure, documentLimitRules, listSizesOf, MAX_TOKENS, measureOperation, type ListSizes } from '../lib/graphql-limits.js';
 import { RateLimiter } from '../lib/rate-limit.js';
-import { headerValue, json, startHttpServer, type HttpRequest, type Route, type RunningServer } from '../lib/http-server.js';
+import type { Config } from '../lib/config.js';
+import { headerValue, json, startHttpServer, type HttpRequest, type RunningServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import { graphqlMetricsPlugin, metricsRoute } from '../lib/metrics.js';
 import { QueueAdmin } from '../queues/queue-admin.js';
 import { graphiqlRoutes } from './graphiql.page.js';
 import { gatewayMetrics, opsOnly, opsRoutes } from './ops.routes.js';
 import { inflightKey } from './inflight-dedup.js';
+import { casesPageRoutes } from './pages.routes.js';
 import { PersistedQueryCache } from './persisted-queries.cache.js';
 import { queryPlanCache } from './query-plan.cache.js';
 import { installOperationCache } from './operation.cache.js';
 import { installResultShaping } from './result-shaping.js';
+import { scanUploads, uploadsRoute } from './scan-uploads.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
 import { createSubgraphFetcher } from './subgraph.fetcher.js';
 
@@ -50,8 +53,14 @@ export interface GatewayOptions {
   /** How long a request may wait on Redis before the gateway answers without it (default 1 s). */
   redisTimeoutMs?: number;
   mutationsPerMinute: number;
+  /** Lookups of /verify/<code> per client address and minute (default 30). */
+  verifyPerMinute?: number;
+  /** Proxies of the deployment's own in front, whose X-Forwarded-For entries are believed (default 0: none). */
+  trustedProxyHops?: number;
   /** Serve /metrics on this listener (an internal interface) instead of on the API port. */
   metricsListener?: { host: string; port: number };
+  /** Where scans are kept and what is accepted: serves the receiving windows' uploads at /files/uploads. */
+  files?: Config['files'];
 }
 
 export interface RunningGateway extends RunningServer {
@@ -111,6 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await server.start();
 
+  const uploads = options.files && scanUploads({ files: options.files, redis, tokens: options.tokens });
   const http = await startHttpServer({
     host: options.host,
     port: options.port,
@@ -129,41 +139,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // Identical queries from the same caller while one is running share its execution.
       shareKey: inflightKey(),
     },
+    streams: uploads ? [uploadsRoute(uploads)] : [],
     routes: [
       { method: 'GET', path: '/health', handler: async () => json(200, { status: 'ok' }) },
       ...(options.metricsListener ? [] : [options.production ? opsOnly(metricsRoute(metrics.registry), options.tokens) : metricsRoute(metrics.registry)]),
       ...opsRoutes({ tokens: options.tokens, queues, production: options.production }),
       ...(options.production ? [] : graphiqlRoutes()),
-      // Printable notices and reports live with the cases ledger; front ends reach them through the one gateway origin.
-      ...['/notices/*', '/reports/*'].map((path): Route => ({
-        method: 'GET',
-        path,
-        handler: async (request) => {
-          const cases = subgraphs.cases;
-          if (!cases) return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'cases subgraph not configured' } });
-          try {
-            const authorization = headerValue(request.headers.authorization);
-            // The query string carries a notice link (Notice.printUrl) for a browser, which has no token to send.
-            const target = `${request.path}${request.search}`;
-            const signature = signGatewayRequest(options.signingKey, { method: 'GET', target, body: '', authorization });
-            const upstream = await fetch(new URL(target, cases), {
-              headers: {
-                'x-request-id': request.requestId,
-                [GATEWAY_SIGNATURE_HEADER]: signature,
-                ...(authorization ? { authorization } : {}),
-              },
-              signal: AbortSignal.timeout(options.subgraphTimeoutMs),
-            });
-            return {
-              status: upstream.status,
-              headers: { 'content-type': upstream.headers.get('content-type') ?? 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-              body: Buffer.from(await upstream.arrayBuffer()),
-            };
-          } catch {
-            return json(503, { error: { code: 'SUBGRAPH.UNAVAILABLE', message: 'subgraph "cases" is unavailable' } });
-          }
-        },
-      })),
+      ...casesPageRoutes({
+        subgraphs,
+        signingKey: options.signingKey,
+        timeoutMs: options.subgraphTimeoutMs,
+        redis,
+        verifyPerMinute: options.verifyPerMinute ?? 30,
+        trustedProxyHops: options.trustedProxyHops ?? 0,
+      }),
       {
         method: 'GET',
         path: '/ready',

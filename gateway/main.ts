@@ -29,6 +29,9 @@ const gateway = await startGateway({
   signingKey: config.gatewayKeys[0]!,
   redis,
   mutationsPerMinute: config.auth.mutationsPerMinute,
+  files: config.files,
+  verifyPerMinute: config.gateway.verifyPerMinute,
+  trustedProxyHops: config.gateway.trustedProxyHops,
   metricsListener: config.metrics.gatewayPort === undefined ? undefined : { host: config.metrics.host, port: config.metrics.gatewayPort },
 });
 logger.info({ url: `${gateway.url}/graphql` }, 'gateway listening');

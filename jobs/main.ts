@@ -16,6 +16,8 @@ import { createProcessors } from './processors.js';
 import { bullPrefix } from '../queues/queues.js';
 import { scheduleRecurringJobs } from './schedules.js';
 import { startWorkers, workerHealthRoute } from './worker-host.js';
+import { createFileStore, createTusDatastore } from '../lib/files/store-factory.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'workers' });
@@ -39,6 +41,7 @@ const { workflow, store, directory, now } = createCaseWorkflow({
   transfers: queues.transfers,
   notifications: queues.notifications,
   alerts: queues.alerts,
+  files: config.files.policy,
   calendar,
   onOutsideTime: (report) => {
     logger.warn(report, `${report.source} reported a time outside [last clock event, now]: bounded`);
@@ -52,6 +55,10 @@ const processors = createProcessors({
   directory,
   calendar,
   platforms,
+  files: createFileStore(config.files.store),
+  uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
+  uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
+  uploadExpiryMs: config.files.uploadExpiryMs,
   notify: createNotifyClient(config),
   courier: createCourierClient(config),
   shipments: new ShipmentStore(redis),
@@ -63,7 +70,7 @@ const processors = createProcessors({
     countRecordMismatch();
   },
 });
-await scheduleRecurringJobs(connection, prefix, { platformPollMs: config.jobs.platformPollMs, courierPollMs: config.jobs.courierPollMs, alertSweepMs: config.jobs.alertSweepMs });
+await scheduleRecurringJobs(connection, prefix, config.jobs);
 const host = startWorkers({
   connection,
   prefix,

@@ -20,6 +20,10 @@ import { platformPollProcessor } from './platform-poll.processor.js';
 import { platformSyncProcessor } from './platform-sync.processor.js';
 import { QUEUES, type QueueName } from '../queues/queues.js';
 import type { Processor } from './worker-host.js';
+import type { FileStore } from '../lib/files/file-store.js';
+import type { TusDatastore } from '../lib/files/store-factory.js';
+import { uploadSweepProcessor } from './upload-sweep.processor.js';
+import type { UploadRecordStore } from '../lib/files/upload-record.store.js';
 
 export interface ProcessorDeps {
   workflow: CaseWorkflow;
@@ -28,6 +32,12 @@ export interface ProcessorDeps {
   directory: WindowDirectory;
   calendar: WorkingCalendar;
   platforms: Record<Region, PlatformPort>;
+  /** Where the scans are kept. */
+  files: FileStore;
+  /** Uploads in progress (tus), swept once past their expiry. */
+  uploads: TusDatastore;
+  uploadRecords: UploadRecordStore;
+  uploadExpiryMs: number;
   notify: NotificationPort;
   queues: Pick<JobQueues, 'transfers' | 'notifications' | 'courierEvents' | 'alerts'>;
   courier: CourierPort;
@@ -49,5 +59,6 @@ export function createProcessors(deps: ProcessorDeps): Partial<Record<QueueName,
     [QUEUES.notifications]: notificationProcessor(deps) as Processor,
     [QUEUES.courierSync]: courierSyncProcessor({ shipments: deps.shipments, effects: deps.caseEffects }) as Processor,
     [QUEUES.courierPoll]: courierPollProcessor({ ...deps, events: deps.queues.courierEvents }) as Processor,
+    [QUEUES.uploadSweep]: uploadSweepProcessor(deps) as Processor,
   };
 }

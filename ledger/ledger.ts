@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { PlatformPort } from '../adapters/platform.port.js';
 import { getDefaultCalendar, type WorkingCalendar } from '../domain/calendar/index.js';
 import type { Region } from '../domain/region.js';
+import type { FilePolicy } from '../lib/files/file-check.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 import { guidedPlatforms } from './catalog/official-guides.js';
 import { CaseStore } from './cases/case.store.js';
 import { WindowStore } from './windows/window.store.js';
@@ -14,6 +16,8 @@ export interface LedgerDeps {
   transfers: TransferQueue;
   notifications: NotificationOutbox;
   alerts: AlertScheduler;
+  /** What a case's scans may hold (config.files.policy). */
+  files: Pick<FilePolicy, 'caseMaxBytes'>;
   /** Defaults to the official calendar with the shipped overrides. */
   calendar?: WorkingCalendar;
   now?: () => Date;
@@ -35,6 +39,8 @@ export function createCaseWorkflow(deps: LedgerDeps) {
     transfers: deps.transfers,
     notifications: deps.notifications,
     alerts: deps.alerts,
+    uploads: new UploadRecordStore(deps.redis, UPLOAD_RECORD_PREFIX),
+    caseFilesMaxBytes: deps.files.caseMaxBytes,
     now,
     onOutsideTime: deps.onOutsideTime,
   });

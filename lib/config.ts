@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseGatewayKeys, type GatewayKey } from './auth/gateway-signature.js';
+import type { FilePolicy } from './files/file-check.js';
+import type { S3Settings } from './files/s3.store.js';
 
 /**
  * The one place that reads the environment. Everything else receives a typed
@@ -14,6 +16,9 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^(https?|redis|rediss)$/ });
 const optionalUrl = z.preprocess((value) => (value === '' ? undefined : value), url.optional());
+const optionalString = z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional());
+const bytes = z.coerce.number().int().positive();
+const MIB = 1024 * 1024;
 const secret = z.string().min(16, 'must be at least 16 characters');
 
 const DEV_SECRETS = {
@@ -78,6 +83,7 @@ const EnvSchema = z
     PLATFORM_POLL_MS: positiveMs.default(60_000),
     COURIER_POLL_MS: positiveMs.default(5 * 60_000),
     ALERT_SWEEP_MS: positiveMs.default(5_000),
+    UPLOAD_SWEEP_MS: positiveMs.default(15 * 60_000),
     WORKER_LOCK_DURATION_MS: positiveMs.default(30_000),
     WORKER_STALLED_INTERVAL_MS: positiveMs.default(30_000),
     GATEWAY_SIGNING_KEYS: gatewayKeys.default(DEV_SECRETS.GATEWAY_SIGNING_KEYS),
@@ -91,8 +97,36 @@ const EnvSchema = z
     METRICS_HOST: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
     GATEWAY_METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), port.optional()),
     WORKERS_METRICS_PORT: port.default(4010),
+    FILES_DIR: z.string().min(1).default('data/files'),
+    FILE_STORE: z.enum(['disk', 's3']).default('disk'),
+    S3_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
+    S3_BUCKET: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens').optional(),
+    ),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
+    S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+    FILE_MAX_BYTES: bytes.default(50 * MIB),
+    CASE_FILES_MAX_BYTES: bytes.default(200 * MIB),
+    PDF_MAX_PAGES: z.coerce.number().int().positive().default(300),
+    UPLOAD_EXPIRY_MS: positiveMs.default(24 * 3600_000),
+    VERIFY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    VERIFY_BASE_URL: optionalUrl,
+    CERTIFICATE_FONT_PATH: z.string().min(1).default('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
   })
   .superRefine((env, ctx) => {
+    if (env.FILE_STORE === 's3' && !env.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required with FILE_STORE=s3' });
+    }
+    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['S3_SECRET_ACCESS_KEY'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (neither: the SDK finds credentials itself)' });
+    }
+    if (env.CASE_FILES_MAX_BYTES < env.FILE_MAX_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['CASE_FILES_MAX_BYTES'], message: 'must be at least FILE_MAX_BYTES: a case must be able to hold its largest file' });
+    }
     if (env.NODE_ENV !== 'production') return;
     for (const [name, devValue] of Object.entries(DEV_SECRETS)) {
       // With an identity provider's keys the HS256 secret signs nothing.
@@ -119,7 +153,12 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   host: string;
-  gateway: { port: number; subgraphTimeoutMs: number; queryPlanCacheMiB: number; persistedQueryTtlSeconds: number };
+  /**
+   * `verifyPerMinute`: lookups of the public verify page per client address; the
+   * address is the TCP peer unless `trustedProxyHops` proxies of the deployment's
+   * own stand in front (lib/client-address.ts), as X-Forwarded-For is the client's to forge.
+   */
+  gateway: { port: number; subgraphTimeoutMs: number; queryPlanCacheMiB: number; persistedQueryTtlSeconds: number; verifyPerMinute: number; trustedProxyHops: number };
   subgraphs: Record<SubgraphName, { port: number; url: string | undefined }>;
   redis: { url: string | undefined; keyPrefix: string };
   platforms: {
@@ -133,7 +172,7 @@ export interface Config {
   catalog: { cacheMaxAgeMs: number };
   sandbox: { stepMs: number };
   /** A job whose worker died is taken up again once its lock (lockDurationMs) lapses and a stalled check runs. */
-  jobs: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; lockDurationMs: number; stalledIntervalMs: number };
+  jobs: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; uploadSweepMs: number; lockDurationMs: number; stalledIntervalMs: number };
   auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number; allowSharedSecret: boolean };
   /** Keys the gateway signs subgraph requests with (the first) and subgraphs accept (all), so that rotation needs no downtime. */
   gatewayKeys: GatewayKey[];
@@ -143,6 +182,14 @@ export interface Config {
    * interface) serves it; the workers always serve it on `host`:`workersPort`.
    */
   metrics: { host: string; gatewayPort: number | undefined; workersPort: number };
+  /** Scans and certificates: where they are kept, what is accepted, and how long a half-finished upload may wait. */
+  files: {
+    store: { kind: 'disk'; directory: string } | ({ kind: 's3' } & S3Settings);
+    policy: FilePolicy;
+    uploadExpiryMs: number;
+  };
+  /** The public origin QR codes point to (`<verifyBaseUrl>/verify/<code>`), and the CJK font certificates are set in. */
+  certificates: { verifyBaseUrl: string; fontPath: string };
 }
 
 export class ConfigError extends Error {
@@ -171,6 +218,8 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
       queryPlanCacheMiB: e.QUERY_PLAN_CACHE_MIB,
       persistedQueryTtlSeconds: e.PERSISTED_QUERY_TTL_S,
+      verifyPerMinute: e.VERIFY_REQUESTS_PER_MINUTE,
+      trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     },
     subgraphs: {
       cases: { port: e.CASES_PORT, url: e.CASES_URL },
@@ -203,6 +252,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       platformPollMs: e.PLATFORM_POLL_MS,
       courierPollMs: e.COURIER_POLL_MS,
       alertSweepMs: e.ALERT_SWEEP_MS,
+      uploadSweepMs: e.UPLOAD_SWEEP_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
@@ -216,6 +266,23 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
     },
     gatewayKeys: parseGatewayKeys(e.GATEWAY_SIGNING_KEYS),
     metrics: { host: e.METRICS_HOST ?? e.HOST, gatewayPort: e.GATEWAY_METRICS_PORT, workersPort: e.WORKERS_METRICS_PORT },
+    files: {
+      store:
+        e.FILE_STORE === 's3'
+          ? {
+              kind: 's3',
+              endpoint: e.S3_ENDPOINT,
+              bucket: e.S3_BUCKET ?? '',
+              region: e.S3_REGION,
+              accessKeyId: e.S3_ACCESS_KEY_ID,
+              secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+              forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            }
+          : { kind: 'disk', directory: e.FILES_DIR },
+      policy: { maxFileBytes: e.FILE_MAX_BYTES, caseMaxBytes: e.CASE_FILES_MAX_BYTES, pdfMaxPages: e.PDF_MAX_PAGES },
+      uploadExpiryMs: e.UPLOAD_EXPIRY_MS,
+    },
+    certificates: { verifyBaseUrl: e.VERIFY_BASE_URL ?? `http://${e.HOST}:${e.GATEWAY_PORT}`, fontPath: e.CERTIFICATE_FONT_PATH },
   };
 }
 

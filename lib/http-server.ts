@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
 import type { Logger } from './logger.js';
@@ -13,12 +14,15 @@ export interface HttpRequest {
   headers: IncomingHttpHeaders;
   rawBody: Buffer;
   requestId: string;
+  /** The peer of the TCP connection: a proxy in front, if there is one (lib/client-address.ts). */
+  remoteAddress?: string;
 }
 
 export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
-  body: string | Buffer;
+  /** A stream is piped: a file is sent as it is read, never held whole. */
+  body: string | Buffer | Readable;
 }
 
 export interface Route {
@@ -26,6 +30,16 @@ export interface Route {
   /** An exact path, or a prefix ending in `/*`. */
   path: string;
   handler: (request: HttpRequest) => Promise<HttpResponse>;
+}
+
+/**
+ * A path (and everything below it) whose requests are handed over unread, for
+ * endpoints that stream their bodies and answer for themselves (resumable
+ * uploads): no body limit applies here, the handler enforces its own.
+ */
+export interface StreamRoute {
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse, head: HttpRequestHead): Promise<void>;
 }
 
 /** What is known of a request before its body is read. */
@@ -80,6 +94,7 @@ export interface HttpServerOptions<TContext extends BaseContext, TCaller = unkno
   port: number;
   logger: Logger;
   routes?: Route[];
+  streams?: StreamRoute[];
   graphql?: GraphQLMount<TContext, TCaller>;
   maxBodyBytes?: number;
   /** How long a client may take to send its headers (default 10 s), and its whole request (default 30 s): 408 after. */
@@ -142,7 +157,12 @@ export async function startHttpServer<TContext extends BaseContext, TCaller = un
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const parsed = parseTarget(req.url);
     const method = req.method ?? 'GET';
-    const head: HttpRequestHead = { method, path: parsed.pathname, search: parsed.search, headers: req.headers, requestId };
+    const head: HttpRequestHead = { method, path: parsed.pathname, search: parsed.search, headers: req.headers, requestId, remoteAddress: req.socket.remoteAddress };
+    const stream = options.streams?.find((route) => head.path === route.path || head.path.startsWith(`${route.path}/`));
+    if (stream) {
+      await stream.handle(req, res, head);
+      return;
+    }
     const declared = Number(headerValue(req.headers['content-length']) ?? 0);
     if (declared > maxBodyBytes) throw new PayloadTooLargeError(`request body exceeds ${maxBodyBytes} bytes`);
 
@@ -353,7 +373,15 @@ async function share(mount: object, key: string, execute: () => Promise<HTTPGrap
 function send(res: ServerResponse, response: HttpResponse): void {
   res.statusCode = response.status;
   for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
-  res.end(response.body);
+  const body = response.body;
+  if (!(body instanceof Readable)) {
+    res.end(body);
+    return;
+  }
+  // A source that fails half way cannot change the status already sent: the client sees the connection cut.
+  body.once('error', () => res.destroy());
+  res.once('close', () => body.destroy());
+  body.pipe(res);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

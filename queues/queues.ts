@@ -13,6 +13,7 @@ export const QUEUES = {
   notifications: '{notifications}',
   courierSync: '{courier-sync}',
   courierPoll: '{courier-poll}',
+  uploadSweep: '{upload-sweep}',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

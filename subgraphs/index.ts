@@ -14,6 +14,7 @@ import { startChongqingSubgraph } from './chongqing/server.js';
 import { startCourierSubgraph } from './courier/server.js';
 import { startSichuanSubgraph } from './sichuan/server.js';
 import { startWindowsSubgraph } from './windows/server.js';
+import { createFileStore } from '../lib/files/store-factory.js';
 
 export interface SubgraphDeps {
   config: Config;
@@ -38,6 +39,8 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
         platforms: deps.platforms,
         catalogs: { CHONGQING: catalog('CHONGQING'), SICHUAN: catalog('SICHUAN') },
         transfers: deps.queues.transfers,
+        files: deps.config.files.policy,
+        fileStore: createFileStore(deps.config.files.store),
         notifications: deps.queues.notifications,
         alerts: deps.queues.alerts,
         now: deps.now,

@@ -6,6 +6,7 @@ import type { TransferChannel } from '../../ledger/cases/case.model.js';
 import { SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
 import type { TestStack } from '../../test/support/stack.js';
 import type { DashboardCase } from './dashboard.query.js';
+import { scanMaterials } from '../../test/support/scans.kit.js';
 
 /** Monday 10:00 in Shanghai: every window is open, and a case received now has used none of its days. */
 export const DASHBOARD_NOW = new Date('2025-11-24T10:00:00+08:00');
@@ -54,6 +55,7 @@ export async function seedDashboard(stack: TestStack, windowId: string, count: n
       },
       'bench:dashboard',
     );
+    if (channel && channel !== 'OFFLINE') await scanMaterials(stack, record.businessNo);
     if (channel) await stack.workflow.dispatchMaterials(record.businessNo, channel, 'bench:dashboard');
     planned.push({ businessNo: record.businessNo, item, channel });
   }

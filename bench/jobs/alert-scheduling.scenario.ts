@@ -5,6 +5,7 @@ import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import type { Scenario } from '../scenario.types.js';
 import { openCaseStack, type CaseStack } from './case-stack.fixture.js';
 import { cpuSeconds, perJob, seconds, whole } from '../figures.format.js';
+import { scanMaterials } from '../../test/support/scans.kit.js';
 
 const GOAL_CASES = 100_000;
 const GOAL_MS = 10_000;
@@ -64,7 +65,11 @@ export const alertSchedulingScenario: Scenario = {
 
       // A dispatch pauses the clock: the promised-limit alerts go, the online-transfer ones come.
       const dispatched = await Promise.all(
-        templates.map((record) => (record.stage === 'RECEIVED' ? stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', ACTOR) : null)),
+        templates.map(async (record) => {
+          if (record.stage !== 'RECEIVED') return null;
+          await scanMaterials(stack, record.businessNo);
+          return stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', ACTOR);
+        }),
       );
       const changes = copies.slice(0, replanned).flatMap((previous, index) => {
         const next = dispatched[index % templates.length];

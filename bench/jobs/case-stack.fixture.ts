@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { PlatformPort } from '../../adapters/platform.port.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
@@ -6,7 +9,7 @@ import { getDefaultCalendar, type WorkingCalendar } from '../../domain/calendar/
 import type { Region } from '../../domain/region.js';
 import { createJobQueues, type JobQueues } from '../../queues/job-queues.js';
 import { bullPrefix } from '../../queues/queues.js';
-import { loadConfig } from '../../lib/config.js';
+import { loadConfig, type Config } from '../../lib/config.js';
 import { createCourierClient, createPlatformClients } from '../../lib/platforms.js';
 import { createQueueConnection, createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import type { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
@@ -54,6 +57,8 @@ export interface CaseStack {
   store: CaseStore;
   directory: WindowStore;
   platforms: Record<Region, PlatformPort>;
+  /** Scans are kept in a directory of the stack's own, removed on close. */
+  config: Config;
   courier: ReturnType<typeof createCourierClient>;
   shipments: ShipmentStore;
   sandboxes: ChildHandle;
@@ -67,7 +72,9 @@ export interface CaseStack {
 }
 
 export async function openCaseStack(): Promise<CaseStack> {
-  const config = loadConfig();
+  const filesDir = mkdtempSync(join(tmpdir(), 'tongban-bench-files-'));
+  const base = loadConfig();
+  const config: Config = { ...base, files: { ...base.files, store: { kind: 'disk', directory: filesDir } } };
   const redisUrl = config.redis.url ?? 'redis://127.0.0.1:6379';
   const prefix = `tongban-bench:${randomUUID()}:`;
   const started = performance.now();
@@ -86,6 +93,7 @@ export async function openCaseStack(): Promise<CaseStack> {
       await sandboxes.stop();
     } finally {
       await deleteKeysWithPrefix(redisUrl, prefix);
+      rmSync(filesDir, { recursive: true, force: true });
     }
   };
   try {
@@ -98,7 +106,7 @@ export async function openCaseStack(): Promise<CaseStack> {
     const platforms = createPlatformClients(config, { CHONGQING: urls.yukuaiban, SICHUAN: urls.sichuan });
     const directory = new WindowStore(redis);
     await new WindowDirectory({ store: directory, calendar, now }).seed(SAMPLE_WINDOWS);
-    const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers: queues.transfers, notifications: queues.notifications, alerts: queues.alerts, calendar, now });
+    const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers: queues.transfers, notifications: queues.notifications, alerts: queues.alerts, files: config.files.policy, calendar, now });
 
     const receiveOne = async (index: number, deficient: boolean) => {
       const item = ITEMS[index % ITEMS.length]!;
@@ -128,6 +136,7 @@ export async function openCaseStack(): Promise<CaseStack> {
       store,
       directory,
       platforms,
+      config,
       courier: createCourierClient(config, urls.courier),
       shipments: new ShipmentStore(redis),
       sandboxes,

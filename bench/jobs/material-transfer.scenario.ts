@@ -10,6 +10,7 @@ import type { BenchSettings, Scenario } from '../scenario.types.js';
 import { openCaseStack, type CaseStack } from './case-stack.fixture.js';
 import { cpuSeconds, median, perJob, seconds, whole } from '../figures.format.js';
 import { rotate } from '../measurement.kit.js';
+import { scanMaterials } from '../../test/support/scans.kit.js';
 
 /** The worker host's default, which jobs/main.ts runs with. */
 const CONCURRENCY = 8;
@@ -158,7 +159,10 @@ async function tongbanRound(stack: CaseStack, jobs: number): Promise<{ run: Run;
   const businessNos = await stack.receive(jobs, { concurrency: PREPARE_CONCURRENCY });
   let next = 0;
   const dispatch = async () => {
-    for (let index = next++; index < jobs; index = next++) await stack.workflow.dispatchMaterials(businessNos[index]!, 'ONLINE', ACTOR);
+    for (let index = next++; index < jobs; index = next++) {
+      await scanMaterials(stack, businessNos[index]!);
+      await stack.workflow.dispatchMaterials(businessNos[index]!, 'ONLINE', ACTOR);
+    }
   };
   await Promise.all(Array.from({ length: PREPARE_CONCURRENCY }, dispatch));
   const processor = materialTransferProcessor({

@@ -18,6 +18,7 @@ export type CaseAction =
   | 'STILL_DEFICIENT'
   | 'ABANDON'
   | 'DISPATCH'
+  | 'ATTACH_SCAN'
   | 'MATERIALS_RECEIVED'
   | 'PLATFORM_PROGRESS'
   | 'DECIDE'
@@ -35,6 +36,8 @@ const ALLOWED: Record<CaseAction, readonly CaseStage[]> = {
   STILL_DEFICIENT: ['DEFICIENT'],
   ABANDON: ['DEFICIENT'],
   DISPATCH: ['RECEIVED'],
+  // Scans are made at the receiving window, before the materials leave it.
+  ATTACH_SCAN: ['DEFICIENT', 'RECEIVED'],
   // A platform that accepts the case proves the materials arrived, even before anyone confirms it.
   MATERIALS_RECEIVED: ['IN_TRANSFER'],
   PLATFORM_PROGRESS: ['IN_TRANSFER', 'AT_JURISDICTION', 'DECIDED', 'REFUSED', 'RESULT_DISPATCHED', 'AWAITING_PICKUP', 'DELIVERED'],

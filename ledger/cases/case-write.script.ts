@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 export type WriteOp =
   | { op: 'ZADD'; key: string; score: number; member?: string }
   | { op: 'ZREM'; key: string; member?: string }
-  | { op: 'HINCRBY'; key: string; field: string; amount: number };
+  | { op: 'HINCRBY'; key: string; field: string; amount: number }
+  | { op: 'CLAIM'; key: string };
 
 /**
  * Alerts to put on or take off the deadline-alert timetable (a sorted set of
@@ -25,8 +26,10 @@ export interface TimetableWrites {
  * ...index and counter keys. ARGV: expected version (-1: must not exist),
  * stored record (case-record.codec.ts), event type/at/actor/data, member,
  * the idempotency key's value ('' when no key applies) and its lifetime, then an (op, a, b) triple per further
- * key: ZADD score member, ZREM member (either member '' for the case's), or
- * HINCRBY field amount. The lock reads the version the stored record starts
+ * key: ZADD score member, ZREM member (either member '' for the case's),
+ * HINCRBY field amount, or CLAIM: the key must exist and is deleted, else
+ * nothing is written ({3}); an uploaded file's record is claimed so, in the
+ * write that binds it to a case, so it is bound once. The lock reads the version the stored record starts
  * with: decoding the case in Lua cost about a third of the Redis time of a write.
  */
 export const WRITE_CASE = `
@@ -44,6 +47,9 @@ else
   if not current then return {-1, ''} end
   if tonumber(string.match(current, '^(%d+):')) ~= expected then return {0, ''} end
 end
+for i = 4, #KEYS do
+  if ARGV[3 * i - 2] == 'CLAIM' and redis.call('EXISTS', KEYS[i]) == 0 then return {3, ''} end
+end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], cjson.encode({type = ARGV[3], at = ARGV[4], actor = ARGV[5], data = ARGV[6]}))
 if expected == -1 and idempotent then redis.call('SET', KEYS[3], ARGV[8], 'EX', ARGV[9]) end
@@ -51,6 +57,7 @@ for i = 4, #KEYS do
   local op, a, b = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
   if op == 'ZADD' then redis.call('ZADD', KEYS[i], a, b ~= '' and b or ARGV[7])
   elseif op == 'ZREM' then redis.call('ZREM', KEYS[i], a ~= '' and a or ARGV[7])
+  elseif op == 'CLAIM' then redis.call('DEL', KEYS[i])
   else redis.call('HINCRBY', KEYS[i], a, b) end
 end
 return {1, ARGV[7]}

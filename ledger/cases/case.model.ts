@@ -24,6 +24,30 @@ export interface NoticeRecord {
   materials: ReviewedMaterial[];
 }
 
+/** What a scan may be: the types the receiving window's scanners produce and the platforms accept. */
+export type ScanType = 'PDF' | 'OFD' | 'JPEG' | 'PNG';
+
+/**
+ * A scan (扫描件) of one handed-in material, stored by its SHA-256: what travels
+ * when the materials go online (seed 000: 将纸质材料转化为电子材料).
+ */
+export interface MaterialScan {
+  /** The reviewed material's name. */
+  material: string;
+  /** The upload it came from: a retried attach finds its scan by it. */
+  uploadId: string;
+  sha256: string;
+  size: number;
+  type: ScanType;
+  /** Pages of a PDF; null for the other types. */
+  pages: number | null;
+  attachedAt: string;
+  attachedBy: string;
+  /** The owning platform's id of the file, once it has acknowledged the bytes under the same digest. */
+  platformFileId: string | null;
+  acknowledgedAt: string | null;
+}
+
 export interface CaseRecord {
   /** Bumped by every change; a change is written only over the version it was computed from. */
   version: number;
@@ -54,6 +78,8 @@ export interface CaseRecord {
   /** 经办人 at the receiving window. */
   handler: string;
   materials: ReviewedMaterial[];
+  /** The materials' scans, in the order attached (absent on cases stored before scans were kept). */
+  scans?: MaterialScan[];
   /** 申请时间: when the applicant handed the application in. */
   appliedAt: string;
   /** When the application was complete and accepted: the clock starts here. */

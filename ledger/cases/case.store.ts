@@ -55,6 +55,8 @@ export type WriteResult =
   | { status: 'WRITTEN' }
   | { status: 'CONFLICT' }
   | { status: 'MISSING' }
+  /** A claimed key (an uploaded file's record) was gone: bound already, or expired. */
+  | { status: 'GONE' }
   | ({ status: 'DUPLICATE' } & RecordedSubmission);
 
 export interface CaseQuery {
@@ -141,8 +143,15 @@ export class CaseStore {
     return this.write(record, event, -1, [...ops, ...this.counters(null, record), ...timetableOps(alerts)], request);
   }
 
-  /** Replaces `previous` by `next` if nobody changed the case in between. */
-  async update(previous: CaseRecord, next: CaseRecord, event: CaseEvent, alerts?: TimetableWrites, outbox: readonly OutboxEntry[] = []): Promise<WriteResult> {
+  /** Replaces `previous` by `next` if nobody changed the case in between, and only while every `claims` key exists (it is deleted). */
+  async update(
+    previous: CaseRecord,
+    next: CaseRecord,
+    event: CaseEvent,
+    alerts?: TimetableWrites,
+    outbox: readonly OutboxEntry[] = [],
+    claims: readonly string[] = [],
+  ): Promise<WriteResult> {
     const before = this.indexEntries(previous);
     const after = this.indexEntries(next);
     const ops: WriteOp[] = [
@@ -151,6 +160,7 @@ export class CaseStore {
       ...this.counters(previous, next),
       ...timetableOps(alerts),
       ...outbox.map((entry): WriteOp => ({ op: 'ZADD', ...entry })),
+      ...claims.map((key): WriteOp => ({ op: 'CLAIM', key })),
     ];
     return this.write(next, event, previous.version, ops);
   }
@@ -188,12 +198,19 @@ export class CaseStore {
       submission ? JSON.stringify(submission) : '',
       String(IDEMPOTENCY_TTL_SECONDS),
       ...ops.flatMap((op) =>
-        op.op === 'ZADD' ? [op.op, String(op.score), op.member ?? ''] : op.op === 'ZREM' ? [op.op, op.member ?? '', ''] : [op.op, op.field, String(op.amount)],
+        op.op === 'ZADD'
+          ? [op.op, String(op.score), op.member ?? '']
+          : op.op === 'ZREM'
+            ? [op.op, op.member ?? '', '']
+            : op.op === 'CLAIM'
+              ? [op.op, '', '']
+              : [op.op, op.field, String(op.amount)],
       ),
     ] as const;
     const [status, value] = (await this.runWriteScript(args)) as [number, string];
     if (status === 1) return { status: 'WRITTEN' };
     if (status === 2) return { status: 'DUPLICATE', ...(JSON.parse(value) as RecordedSubmission) };
+    if (status === 3) return { status: 'GONE' };
     return status === 0 ? { status: 'CONFLICT' } : { status: 'MISSING' };
   }
 

@@ -8,7 +8,7 @@ import type { CaseEvent, CaseRecord } from '../cases/case.model.js';
 import type { CaseStore } from '../cases/case.store.js';
 import type { OutboxEntry } from '../cases/case-write.script.js';
 import type { WindowRecord } from '../windows/window.model.js';
-import type { AlertScheduler, NotificationOutbox, OutsideTimeReport, TransferQueue, WindowDirectory } from './ports.js';
+import type { AlertScheduler, FinishedUploads, NotificationOutbox, OutsideTimeReport, TransferQueue, WindowDirectory } from './ports.js';
 
 export interface WorkflowDeps {
   store: CaseStore;
@@ -18,13 +18,23 @@ export interface WorkflowDeps {
   transfers: TransferQueue;
   notifications: NotificationOutbox;
   alerts: AlertScheduler;
+  uploads: FinishedUploads;
+  /** At most this many bytes of scans per case. */
+  caseFilesMaxBytes: number;
   now: () => Date;
   /** Told of every outside time that had to be bounded: the workers log and count them. */
   onOutsideTime?: (report: OutsideTimeReport) => void;
 }
 
 /** One change to a case as a stage computes it from the stored record; null when the change is already there. */
-export type CaseChange = { record: CaseRecord; type: string; data: Record<string, unknown>; outbox?: OutboxEntry[] } | null;
+export type CaseChange = {
+  record: CaseRecord;
+  type: string;
+  data: Record<string, unknown>;
+  outbox?: OutboxEntry[];
+  /** Keys the write claims (checks and deletes), such as a finished upload's record, and the error when one is gone. */
+  claims?: { keys: string[]; gone: () => Error };
+} | null;
 
 const MAX_ATTEMPTS = 5;
 
@@ -54,8 +64,9 @@ export class CaseTransitions {
       if (!change) return current;
       const next: CaseRecord = { ...change.record, version: current.version + 1, updatedAt: now };
       const event = this.event(change.type, now, actor, change.data);
-      const written = await this.deps.store.update(current, next, event, this.deps.alerts.changes(current, next), change.outbox);
+      const written = await this.deps.store.update(current, next, event, this.deps.alerts.changes(current, next), change.outbox, change.claims?.keys);
       if (written.status === 'WRITTEN') return next;
+      if (written.status === 'GONE') throw change.claims!.gone();
       if (written.status === 'MISSING') throw new NotFoundError('CASE.NOT_FOUND', `办件 ${businessNo} 不存在`);
     }
     throw new DomainError('CASE.CONFLICT', `办件 ${businessNo} 正被同时修改，请重试`);

@@ -7,6 +7,7 @@ import { EvaluationStage } from './evaluation.stage.js';
 import { JurisdictionStage } from './jurisdiction.stage.js';
 import { ReceiptStage, type ReceiptResult } from './receipt.stage.js';
 import { ResultStage } from './result.stage.js';
+import { ScansStage } from './scans.stage.js';
 import { TransferStage } from './transfer.stage.js';
 
 /**
@@ -17,6 +18,7 @@ import { TransferStage } from './transfer.stage.js';
 export class CaseWorkflow {
   private readonly transitions: CaseTransitions;
   private readonly receipt: ReceiptStage;
+  private readonly scans: ScansStage;
   private readonly transfer: TransferStage;
   private readonly jurisdiction: JurisdictionStage;
   private readonly result: ResultStage;
@@ -25,6 +27,7 @@ export class CaseWorkflow {
   constructor(deps: WorkflowDeps) {
     this.transitions = new CaseTransitions(deps);
     this.receipt = new ReceiptStage(this.transitions);
+    this.scans = new ScansStage(this.transitions);
     this.transfer = new TransferStage(this.transitions);
     this.jurisdiction = new JurisdictionStage(this.transitions);
     this.result = new ResultStage(this.transitions);
@@ -41,6 +44,14 @@ export class CaseWorkflow {
 
   abandon(businessNo: string, actor: string): Promise<CaseRecord> {
     return this.receipt.abandon(businessNo, actor);
+  }
+
+  attachMaterialFile(businessNo: string, material: string, uploadId: string, actor: string): Promise<CaseRecord> {
+    return this.scans.attachMaterialFile(businessNo, material, uploadId, actor);
+  }
+
+  removeMaterialFile(businessNo: string, material: string, sha256: string, actor: string): Promise<CaseRecord> {
+    return this.scans.removeMaterialFile(businessNo, material, sha256, actor);
   }
 
   dispatchMaterials(businessNo: string, channel: TransferChannel, actor: string): Promise<CaseRecord> {

@@ -1,6 +1,6 @@
 import type { OutboundMessage } from '../../adapters/notify/notify.port.js';
 import type { Region } from '../../domain/region.js';
-import type { CaseRecord, TransferChannel } from '../cases/case.model.js';
+import type { CaseRecord, ScanType, TransferChannel } from '../cases/case.model.js';
 import type { OutboxEntry, TimetableWrites } from '../cases/case-write.script.js';
 import type { WindowRecord } from '../windows/window.model.js';
 
@@ -61,4 +61,22 @@ export interface OutsideTimeReport {
 /** Keeps a case's deadline alerts scheduled as its state requires (queues/deadline-alerts.queue.ts), in the write of each change. */
 export interface AlertScheduler {
   changes(previous: CaseRecord | null, next: CaseRecord): TimetableWrites;
+}
+
+/** A finished upload, checked and stored by its digest, waiting to be bound to a case's material. */
+export interface FinishedUpload {
+  uploadId: string;
+  sha256: string;
+  size: number;
+  type: ScanType;
+  pages: number | null;
+  /** The receiving window it was uploaded at: only a case of that window may bind it. */
+  windowId: string;
+}
+
+/** The uploads the receiving windows have finished (lib/files); binding one deletes its record in the case's own write. */
+export interface FinishedUploads {
+  find(uploadId: string): Promise<FinishedUpload | null>;
+  /** The record's key, claimed (checked and deleted) by the write that binds the upload. */
+  recordKey(uploadId: string): string;
 }

@@ -1,6 +1,8 @@
 import { stageDeadline } from '../../domain/clock/index.js';
+import { DomainError } from '../../domain/errors.js';
 import type { CaseRecord, TransferChannel } from '../cases/case.model.js';
 import type { CaseTransitions } from './case-transition.js';
+import { materialsWithoutScan } from './scans.stage.js';
 
 /** 材料流转: the materials travel to the jurisdiction, online, on paper or both, with the clock paused. */
 export class TransferStage {
@@ -9,6 +11,7 @@ export class TransferStage {
   /**
    * 材料流转: the clock pauses while the materials travel; the transfer job forwards the case.
    * A retry of a dispatch that landed (its answer lost to a timeout) answers the dispatched case.
+   * Online (ONLINE, BOTH), every qualified material travels as its scan, so each must have one.
    */
   async dispatchMaterials(businessNo: string, channel: TransferChannel, actor: string): Promise<CaseRecord> {
     const updated = await this.t.apply(businessNo, 'DISPATCH', actor, (record, now) => {
@@ -16,6 +19,10 @@ export class TransferStage {
       const acceptedAt = record.acceptedAt ?? now;
       const online = channel !== 'OFFLINE';
       const paper = channel !== 'ONLINE';
+      const unscanned = online ? materialsWithoutScan(record) : [];
+      if (unscanned.length > 0) {
+        throw new DomainError('CASE.SCANS_MISSING', `以下材料尚无扫描件，不能网络传输：${unscanned.join('、')}；请先上传扫描件，或选择纸质邮寄（OFFLINE）`);
+      }
       return {
         record: {
           ...record,

@@ -4,7 +4,7 @@ import type { CaseStore } from '../../ledger/cases/case.store.js';
 export const PERSONAL_DATA_READ = 'PERSONAL_DATA_READ';
 
 /** Why unmasked data was read; the schema's PersonalDataPurpose. */
-export const PURPOSES = ['CASE_HANDLING', 'APPLICANT_CONTACT', 'RESULT_DELIVERY', 'PRINT_NOTICE'] as const;
+export const PURPOSES = ['CASE_HANDLING', 'APPLICANT_CONTACT', 'RESULT_DELIVERY', 'PRINT_NOTICE', 'DOWNLOAD_FILE'] as const;
 export type PersonalDataPurpose = (typeof PURPOSES)[number];
 
 export interface PersonalDataReason {

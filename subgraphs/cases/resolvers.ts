@@ -7,15 +7,20 @@ import { ForbiddenError } from '../../lib/auth/caller.js';
 import { assertJurisdiction, assertMayReveal, assertReceivingWindow, assertSupervisorOf, canSeeCase } from '../../lib/case-access.policy.js';
 import { connection, pageRequest } from '../../lib/paging.js';
 import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
+import { materialsWithoutScan } from '../../ledger/workflow/scans.stage.js';
 import { searchCatalog } from './catalog.source.js';
 import { periodStatistics } from '../../ledger/cases/statistics.service.js';
 import { weeklyReportPage } from './weekly-report.page.js';
 import type { AlertRecord, AlertStatus } from '../../ledger/alerts/alert.store.js';
-import type { CaseRecord, CaseStage, NoticeRecord, ResultDelivery, TransferChannel } from '../../ledger/cases/case.model.js';
+import type { CaseRecord, CaseStage, MaterialScan, NoticeRecord, ResultDelivery, TransferChannel } from '../../ledger/cases/case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
 import { NOTICE_FIELDS, PERSONAL_DATA_READ, personalDataReason, recordPersonalDataRead, type PersonalDataPurpose } from './personal-data.audit.js';
 import type { AdministrativeLevel, PowerTypeCategory } from '../../ledger/cases/case-statistics.js';
+import { fileDownloadPath } from './file-download.route.js';
+
+/** A scan with the case it belongs to, for the fields that depend on who may see the case's files. */
+type ScanView = MaterialScan & { record: CaseRecord };
 
 const ITEM_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingServiceItem', SICHUAN: 'SichuanServiceItem' };
 const PLATFORM_CASE_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingPlatformCase', SICHUAN: 'SichuanPlatformCase' };
@@ -158,6 +163,14 @@ export const resolvers = {
       const { record, noticeId } = await ctx.workflow.resubmitCorrections(args.businessNo, args.materials, ctx.actor);
       return receiptResult(record, noticeId);
     },
+    attachMaterialFile: async (_: unknown, args: { businessNo: string; material: string; uploadId: string }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.attachMaterialFile(args.businessNo, args.material, args.uploadId, ctx.actor);
+    },
+    removeMaterialFile: async (_: unknown, args: { businessNo: string; material: string; sha256: string }, ctx: CasesContext) => {
+      assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
+      return ctx.workflow.removeMaterialFile(args.businessNo, args.material, args.sha256, ctx.actor);
+    },
     dispatchMaterials: async (_: unknown, args: { businessNo: string; channel: TransferChannel }, ctx: CasesContext) => {
       assertReceivingWindow(ctx.caller, await visibleCase(ctx, args.businessNo));
       return ctx.workflow.dispatchMaterials(args.businessNo, args.channel, ctx.actor);
@@ -203,6 +216,14 @@ export const resolvers = {
       return { businessNo: record.businessNo, ...record.evaluation! };
     },
   },
+  MaterialScan: {
+    // A scan shows a person's documents whole: only the two windows that handle the case download it.
+    downloadUrl: (scan: ScanView, _: unknown, ctx: CasesContext) => {
+      const { windowId } = ctx.caller;
+      if (!windowId || (windowId !== scan.record.receivingWindowId && windowId !== scan.record.jurisdictionWindowId)) return null;
+      return ctx.noticeLinks.sign(fileDownloadPath(scan.record.businessNo, scan.sha256), ctx.actor, ctx.now());
+    },
+  },
   Notice: {
     __resolveType: (notice: NoticeView) => (notice.kind === 'RECEIPT' ? 'ReceiptNotice' : 'DeficiencyNotice'),
   },
@@ -232,6 +253,8 @@ export const resolvers = {
     },
     item: (kase: CaseRecord) => ({ code: kase.itemCode }),
     itemName: (kase: CaseRecord) => kase.item.name,
+    scans: (kase: CaseRecord) => (kase.scans ?? []).map((scan): ScanView => ({ ...scan, record: kase })),
+    materialsWithoutScan: (kase: CaseRecord) => materialsWithoutScan(kase),
     receivingWindow: (kase: CaseRecord) => ({ id: kase.receivingWindowId }),
     jurisdictionWindow: (kase: CaseRecord) => ({ id: kase.jurisdictionWindowId }),
     applicant: (kase: CaseRecord) => maskApplicant(kase.applicant),

@@ -24,6 +24,10 @@ import { noticeLinks, type NoticeLinks } from './notice-link.signer.js';
 import { QueueAdmin } from '../../queues/queue-admin.js';
 import { opsResolvers } from './ops.resolvers.js';
 import { weeklyReportPage } from './weekly-report.page.js';
+import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
+import { verifyRoute } from './verify.page.js';
+import { fileDownloadRoute } from './file-download.route.js';
+import type { FileStore } from '../../lib/files/file-store.js';
 
 export interface CasesContext {
   store: CaseStore;
@@ -60,6 +64,8 @@ export interface CasesSubgraphDeps extends LedgerDeps {
   queues: QueueAdmin;
   catalogs: Record<Region, CatalogCache>;
   noticeLinks: NoticeLinks;
+  /** Where the scans are kept, for their downloads. */
+  fileStore: FileStore;
 }
 
 export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<CasesContext> {
@@ -157,7 +163,12 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       Query: { ...resolvers.Query, ...opsResolvers.Query },
       Mutation: { ...resolvers.Mutation, ...opsResolvers.Mutation },
     },
-    gatewayRoutes: [notices, weeklyReport],
+    gatewayRoutes: [
+      notices,
+      weeklyReport,
+      verifyRoute({ certificates: new CertificateStore(deps.redis), now }),
+      fileDownloadRoute({ store, files: deps.fileStore, links: deps.noticeLinks, now }),
+    ],
     context: async (_request, caller) => {
       const catalogs = { CHONGQING: deps.catalogs.CHONGQING.reader(), SICHUAN: deps.catalogs.SICHUAN.reader() };
       return {

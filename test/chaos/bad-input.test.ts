@@ -15,6 +15,7 @@ import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
 import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, until } from '../support/process.kit.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * Generated bad input against the real gateway and the platform subgraphs'
@@ -149,6 +150,7 @@ describe('bad input', () => {
     existing.deficient = (await receive(0, 'fuzz-deficient', [{ name: '无关材料', form: 'COPY', copies: 1 }])).businessNo;
     for (const [index, route] of ROUTES.entries()) {
       const { businessNo } = await receive(index, `fuzz-transfer-${index}`);
+      await scanMaterials(stack, businessNo);
       await gql(stack, staffAt(route.windowId), DISPATCH, { no: businessNo });
       existing.inTransfer.push(businessNo);
     }

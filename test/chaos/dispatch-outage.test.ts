@@ -5,6 +5,7 @@ import { transferOutboxKey } from '../../queues/material-transfer.queue.js';
 import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { application, DISPATCH, OFFICE_HOURS, platformCaseCounts, ROUTES, sleep, startPrivateRedis, transferQueue, until, type PrivateRedis } from '../support/process.kit.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * Redis is killed with SIGKILL while 100 window staff dispatch their cases at
@@ -39,6 +40,7 @@ describe('Redis killed during 100 concurrent dispatches', () => {
     for (let i = 0; i < CASES; i++) {
       const route = ROUTES[i % ROUTES.length]!;
       const { record } = await stack.workflow.receiveApplication(application(route.item, route.windowId, `outage-${i}`), 'test');
+      await scanMaterials(stack, record.businessNo);
       cases.push({ businessNo: record.businessNo, windowId: route.windowId });
     }
 

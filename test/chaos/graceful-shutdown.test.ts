@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, startServiceProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * A deploy sends SIGTERM. The gateway process must finish the request it is
@@ -47,6 +48,7 @@ describe('graceful shutdown on SIGTERM', () => {
 
   it('the gateway answers the request in flight, then refuses new connections and exits 0', async () => {
     const gateway = startServiceProcess('gateway/main.ts', {
+      FILES_DIR: stack.filesDir,
       REDIS_URL: stack.redisUrl,
       REDIS_KEY_PREFIX: stack.prefix,
       GATEWAY_PORT: '0',
@@ -87,6 +89,7 @@ describe('graceful shutdown on SIGTERM', () => {
 
   it('the worker process finishes its transfer before it exits, leaving no job active', async () => {
     const worker = startServiceProcess('jobs/main.ts', {
+      FILES_DIR: stack.filesDir,
       REDIS_URL: stack.redisUrl,
       REDIS_KEY_PREFIX: stack.prefix,
       SICHUAN_BASE_URL: stack.sichuan.url,
@@ -103,6 +106,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const staff = staffAt(ROUTE.windowId);
     const { receiveApplication } = await gql(stack, staff, RECEIVE, { input: application(ROUTE.item, ROUTE.windowId, 'graceful-shutdown') });
     const businessNo: string = receiveApplication.businessNo;
+    await scanMaterials(stack, businessNo);
     stack.sichuan.setFaults({ latencyMs: PLATFORM_LATENCY_MS });
     stack.sichuan.resetCounts();
     await gql(stack, staff, DISPATCH, { no: businessNo });

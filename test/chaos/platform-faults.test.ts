@@ -6,6 +6,7 @@ import { QUEUES } from '../../queues/queues.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { application, DISPATCH, gql, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, rssMiB, sleep, transferQueue, until } from '../support/process.kit.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * Both regional platforms misbehave the way DESIGN.md §6 lists — 5xx, hung
@@ -62,6 +63,7 @@ describe('platform faults during material transfer', () => {
           input: application(route.item, route.windowId, `chaos-${route.region}-${i}`),
         });
         expect(receiveApplication.case.stage).toBe('RECEIVED');
+        await scanMaterials(stack, receiveApplication.businessNo);
         regionOf.set(receiveApplication.businessNo, route.region);
       }
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, startServiceProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * The workers run as `jobs/main.ts` does in production, in a process of their
@@ -22,6 +23,7 @@ describe('a worker process killed mid-transfer', () => {
 
   const startWorkerProcess = async () => {
     const worker = startServiceProcess('jobs/main.ts', {
+      FILES_DIR: stack.filesDir,
       REDIS_URL: stack.redisUrl,
       REDIS_KEY_PREFIX: stack.prefix,
       SICHUAN_BASE_URL: stack.sichuan.url,
@@ -57,6 +59,7 @@ describe('a worker process killed mid-transfer', () => {
     const staff = staffAt(ROUTE.windowId);
     const { receiveApplication } = await gql(stack, staff, RECEIVE, { input: application(ROUTE.item, ROUTE.windowId, 'worker-crash') });
     const businessNo: string = receiveApplication.businessNo;
+    await scanMaterials(stack, businessNo);
 
     const first = await startWorkerProcess();
     stack.sichuan.setFaults({ latencyMs: PLATFORM_LATENCY_MS });

@@ -12,6 +12,7 @@ import { formatBusinessNo } from '../../domain/workflow/business-number.js';
 import { plannedAlerts, type AlertPlan } from '../../ledger/alerts/case-alerts.js';
 import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import { DEFAULT_CALLER, startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const calendar = getDefaultCalendar();
@@ -102,6 +103,7 @@ describe('deadline alerts', () => {
     expect(due > '2025-10-08').toBe(true);
 
     now = new Date('2025-09-28T16:00:00+08:00');
+    await scanMaterials(stack, no);
     await stack.workflow.dispatchMaterials(no, 'ONLINE', 'test');
     for (const deadline = Date.now() + 10_000; !(await stack.workflow.get(no)).platformCaseId; ) {
       if (Date.now() > deadline) throw new Error('not forwarded');
@@ -237,6 +239,7 @@ describe('deadline alerts', () => {
     now = new Date('2025-11-24T10:00:00+08:00');
     const met = await receive();
     const [stale] = await stack.queues.alerts.scheduled(met);
+    await scanMaterials(stack, met);
     await stack.workflow.dispatchMaterials(met, 'ONLINE', 'test');
     const processor = processorAt(() => new Date('2026-06-01T10:00:00+08:00'));
     expect(await processor({ data: stale } as never)).toBe('STALE');
@@ -249,7 +252,7 @@ describe('deadline alerts', () => {
     const connection = stack.redis.duplicate({ keyPrefix: '', maxRetriesPerRequest: null });
     const sweep = new Queue(QUEUES.alertSweep, { connection, prefix: bullPrefix(stack.prefix) });
     try {
-      await scheduleRecurringJobs(connection, bullPrefix(stack.prefix), { platformPollMs: 3_600_000, courierPollMs: 3_600_000, alertSweepMs: 200 });
+      await scheduleRecurringJobs(connection, bullPrefix(stack.prefix), { platformPollMs: 3_600_000, courierPollMs: 3_600_000, alertSweepMs: 200, uploadSweepMs: 3_600_000 });
       // The first sweep runs at once and finds nothing due; the alert's time comes after it.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(await stack.alerts.get(plan!.id)).toBeNull();
@@ -284,7 +287,9 @@ describe('deadline alerts', () => {
       now = new Date('2025-11-24T10:00:00+08:00');
       running = await stack.workflow.get(await receive());
       deficient = await stack.workflow.get(await receive(false));
-      dispatched = await stack.workflow.dispatchMaterials((await stack.workflow.get(await receive())).businessNo, 'ONLINE', 'test');
+      const toDispatch = await receive();
+      await scanMaterials(stack, toDispatch);
+      dispatched = await stack.workflow.dispatchMaterials(toDispatch, 'ONLINE', 'test');
     });
 
     it('puts every plan of every case on the timetable once, at its fire time', async () => {

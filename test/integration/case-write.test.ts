@@ -5,6 +5,7 @@ import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import type { CaseEvent, CaseRecord } from '../../ledger/cases/case.model.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * The optimistic lock of a case write (CaseStore.update) and the transfer job's
@@ -40,6 +41,7 @@ describe('case writes over a read', () => {
       },
       'WINDOW_STAFF:test',
     );
+    await scanMaterials(stack, record.businessNo);
     await stack.workflow.dispatchMaterials(record.businessNo, channel, 'WINDOW_STAFF:test');
     return record.businessNo;
   }

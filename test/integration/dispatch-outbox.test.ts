@@ -6,12 +6,14 @@ import { alertSweepProcessor } from '../../jobs/alert-sweep.processor.js';
 import { transferOutboxKey } from '../../queues/material-transfer.queue.js';
 import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { caseDeadlines } from '../../subgraphs/cases/case.view.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { createPlatformClients } from '../../lib/platforms.js';
 import { startTestStack, testRedisUrl, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const DISPATCH = /* GraphQL */ `
@@ -79,9 +81,12 @@ describe('dispatch and its transfer job, written as one', () => {
       transfers: failingQueue,
       notifications: stack.queues.notifications,
       alerts: stack.queues.alerts,
+      uploads: new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX),
+      caseFilesMaxBytes: stack.config.files.policy.caseMaxBytes,
       now: () => now,
     });
     const record = await received('outbox');
+    await scanMaterials(stack, record.businessNo);
     const dispatched = await workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
     expect(dispatched.stage).toBe('IN_TRANSFER');
     expect(await transfers.getJob(`transfer-${record.businessNo}`)).toBeUndefined();
@@ -97,6 +102,7 @@ describe('dispatch and its transfer job, written as one', () => {
 
   it('answers a retried dispatch with the dispatched case, and refuses a dispatch on another channel', async () => {
     const record = await received('retry');
+    await scanMaterials(stack, record.businessNo);
     const first = await stack.query<any>(DISPATCH, { no: record.businessNo, channel: 'ONLINE' });
     expect(first.errors).toBeUndefined();
     const retried = await stack.query<any>(DISPATCH, { no: record.businessNo, channel: 'ONLINE' });

@@ -10,6 +10,7 @@ import { bullPrefix, DEFAULT_JOB_OPTIONS, QUEUES } from '../../queues/queues.js'
 import type { Caller } from '../../lib/auth/caller.js';
 import { createQueueConnection } from '../../lib/redis.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const run = promisify(execFile);
 const OPS: Caller = { subject: 'ops-1', role: 'OPS', region: 'CHONGQING', windowId: null };
@@ -135,6 +136,7 @@ describe('an outage rehearsed through the sandbox fault control', () => {
     // The platform goes down after the case was received (receipt reads its catalog), before the dispatch.
     const down = await ops('fault', 'sichuan', 'errorRate=1');
     expect([down.exitCode, down.stdout.trim()]).toEqual([0, 'sichuan sandbox faults: {"errorRate":1}']);
+    await scanMaterials(stack, record.businessNo);
     await stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
     const jobId = `transfer-${record.businessNo}`;
 

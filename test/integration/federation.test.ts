@@ -13,6 +13,7 @@ import { casePartiesOf } from '../../lib/case-access.policy.js';
 import { ShipmentStore } from '../../ledger/shipments/shipment.store.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type GraphQLResult, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const SICHUAN_ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const CHONGQING_ITEM = YUKUAIBAN_CATALOG.find((item) => item.code === '500000-00001')!;
@@ -58,6 +59,7 @@ describe('the federated stack', () => {
       'test',
     );
     expect(record.businessNo).toBe(CASE.businessNo);
+    await scanMaterials(stack, CASE.businessNo);
     await stack.workflow.dispatchMaterials(CASE.businessNo, 'ONLINE', 'test');
     platformCaseId = await waitFor(async () => (await stack.workflow.get(CASE.businessNo)).platformCaseId);
     const shipments = new ShipmentStore(stack.redis);

@@ -8,6 +8,7 @@ import { createCourierClient, createPlatformClients } from '../../lib/platforms.
 import type { TransferChannel } from '../../ledger/cases/case.model.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 
@@ -43,6 +44,7 @@ describe('when the materials arrive at the jurisdiction', () => {
       },
       'test',
     );
+    if (channel !== 'OFFLINE') await scanMaterials(stack, record.businessNo);
     await stack.workflow.dispatchMaterials(record.businessNo, channel, 'test');
     now = new Date('2025-11-24T11:00:00+08:00');
     if (forwarded) await stack.workflow.recordForwarded(record.businessNo, `SC-${record.businessNo}`, 'system:material-transfer');

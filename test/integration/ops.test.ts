@@ -14,6 +14,7 @@ import { createRegistry, JobMetrics } from '../../lib/metrics.js';
 import { freePort } from '../../lib/local-redis.js';
 import { createQueueConnection, deleteKeysWithPrefix } from '../../lib/redis.js';
 import { DEFAULT_CALLER, startTestStack, testPrefix, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const OPS: Caller = { subject: 'ops-1', role: 'OPS', region: 'CHONGQING', windowId: null };
 const SUPERVISOR: Caller = { subject: 's-cq', role: 'SUPERVISOR', region: 'CHONGQING', windowId: null };
@@ -231,6 +232,7 @@ describe('ops', () => {
       const jobId = `transfer-${record.businessNo}`;
       await transfers.enqueue(record.businessNo, 'ONLINE');
       await waitFor(async () => (await transferQueue.getJob(jobId))?.failedReason);
+      await scanMaterials(stack, record.businessNo);
       await stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
       expect((await transferQueue.getJob(jobId))?.finishedOn).toBeDefined();
       expect(await (await transferQueue.getJob(jobId))?.getState()).toBe('failed');

@@ -6,6 +6,7 @@ import type { PlatformRecordMismatchError } from '../../adapters/platform.errors
 import { platformPollProcessor } from '../../jobs/platform-poll.processor.js';
 import { createPlatformClients } from '../../lib/platforms.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const CHONGQING_ITEM = YUKUAIBAN_CATALOG.find((item) => item.scopes.includes('SICHUAN_CHONGQING'))!;
@@ -44,6 +45,7 @@ describe('polling platforms that push nothing', () => {
       },
       'test',
     );
+    await scanMaterials(stack, record.businessNo);
     await stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
     const deadline = Date.now() + 10_000;
     for (;;) {

@@ -1,15 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../lib/auth/caller.js';
+import { samplePdf } from '../support/scans.kit.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
 /**
  * The README's walk-through, as written: its GraphQL blocks and their variables
  * are read from README.md and run in order, each with the token of the role its
- * first line names, so the test breaks as soon as the README drifts from what
+ * first line names, and its shell blocks run by bash with GATEWAY, TOKEN and NO
+ * set as the README says, in a directory holding a scanner's scan.pdf, so the test breaks as soon as the README drifts from what
  * the stack does. The stack's clock starts at the hour under test and runs on.
  */
 interface Step {
+  /** A shell block's script, run instead of an operation. */
+  shell?: string;
   operation: string;
   variables: Record<string, unknown>;
   caller: Caller;
@@ -22,9 +30,13 @@ function walkthroughSteps(): Step[] {
   const start = readme.indexOf('### Walk-through');
   const end = readme.indexOf('<!-- end of walk-through -->');
   expect([start, end].every((at) => at >= 0) && end > start).toBe(true);
-  const blocks = [...readme.slice(start, end).matchAll(/^```(graphql|json)\n([\s\S]*?)^```$/gm)].map(([, lang, body]) => ({ lang, body: body! }));
+  const blocks = [...readme.slice(start, end).matchAll(/^```(graphql|json|sh)\n([\s\S]*?)^```$/gm)].map(([, lang, body]) => ({ lang, body: body! }));
   const steps: Step[] = [];
   blocks.forEach((block, i) => {
+    if (block.lang === 'sh') {
+      steps.push({ shell: block.body, operation: '', variables: {}, caller: callerOf(block.body), until: null });
+      return;
+    }
     if (block.lang !== 'graphql') return;
     const next = blocks[i + 1];
     const until = /^# repeat until (\w+) is (\w+)$/m.exec(block.body);
@@ -69,8 +81,8 @@ describe('the README walk-through, run as written', () => {
   });
 
   it('names the whole flow, receipt to evaluation, in order', () => {
-    const mutations = STEPS.map((step) => /\{\s*(\w+)\(/.exec(step.operation.replace(/^#.*$/gm, ''))?.[1]);
-    const flow = ['receiveApplication', 'dispatchMaterials', 'confirmMaterialsReceived', 'recordResultDispatched', 'recordResultAtWindow', 'notifyApplicantForPickup', 'recordDelivered', 'evaluate'];
+    const mutations = STEPS.map((step) => (step.shell ? 'attachMaterialFile' : undefined) ?? /\{\s*(\w+)\(/.exec(step.operation.replace(/^#.*$/gm, ''))?.[1]);
+    const flow = ['receiveApplication', 'attachMaterialFile', 'dispatchMaterials', 'confirmMaterialsReceived', 'recordResultDispatched', 'recordResultAtWindow', 'notifyApplicantForPickup', 'recordDelivered', 'evaluate'];
     expect(mutations.filter((name) => flow.includes(name!))).toEqual(flow);
   });
 
@@ -92,6 +104,18 @@ describe('the README walk-through, run as written', () => {
       let businessNo = '';
       let last: Record<string, any> = {};
       for (const step of STEPS) {
+        if (step.shell) {
+          const dir = mkdtempSync(join(tmpdir(), 'tongban-readme-'));
+          try {
+            writeFileSync(join(dir, 'scan.pdf'), await samplePdf(`readme ${hour}`));
+            const env = { PATH: process.env.PATH ?? '', GATEWAY: stack.gateway.url, TOKEN: await stack.token(step.caller), NO: businessNo };
+            const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', step.shell], { cwd: dir, env });
+            expect(stdout, step.shell).not.toContain('"errors"');
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+          continue;
+        }
         const variables = withBusinessNo(step.variables, businessNo);
         const run = () => stack.as(step.caller).query<Record<string, any>>(step.operation, variables);
         let result = await run();

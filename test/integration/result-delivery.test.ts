@@ -5,6 +5,7 @@ import { notificationOutboxKey } from '../../queues/notifications.queue.js';
 import { notificationProcessor } from '../../jobs/notification.processor.js';
 import { createNotifyClient } from '../../lib/platforms.js';
 import { bullPrefix } from '../../queues/queues.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
@@ -12,6 +13,7 @@ import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import type { ResultDelivery } from '../../ledger/cases/case.model.js';
 import { until } from '../support/courier-stack.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * From the decision to the applicant (seed 000 二(四)): the result goes the way the
@@ -55,6 +57,7 @@ describe('result delivery', () => {
       'test',
     );
     const no = record.businessNo;
+    await scanMaterials(stack, no);
     await stack.workflow.dispatchMaterials(no, 'ONLINE', 'test');
     const platformCaseId = await until(async () => (await stack.workflow.get(no)).platformCaseId);
     for (let step = 0; step < 3; step++) await stack.sichuan.advance(platformCaseId);
@@ -178,6 +181,8 @@ describe('result delivery', () => {
           },
         },
         alerts: stack.queues.alerts,
+        uploads: new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX),
+        caseFilesMaxBytes: stack.config.files.policy.caseMaxBytes,
         now: () => now,
       });
       const asked = await workflow.notifyApplicantForPickup(no, 'test');

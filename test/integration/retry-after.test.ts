@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { application, gql, RECEIVE, ROUTES, transferQueue, until } from '../support/process.kit.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const ROUTE = ROUTES.find((route) => route.region === 'SICHUAN')!;
 
@@ -26,6 +27,7 @@ describe('transfers refused with 429 Retry-After', () => {
     });
     stack.sichuan.setFaults({ rateLimitRate: 1, retryAfterSeconds: 2 });
     stack.sichuan.resetCounts();
+    await scanMaterials(stack, record.businessNo);
     await stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
     const jobId = `transfer-${record.businessNo}`;
 

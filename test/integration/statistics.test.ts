@@ -3,6 +3,7 @@ import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { ARTIFACTS, launchChromium } from '../support/browser.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const MINING = SICHUAN_CATALOG.find((item) => item.code === '510000-00002')!;
@@ -30,6 +31,7 @@ describe('supervision statistics from counters', () => {
   };
 
   const forwarded = async (no: string) => {
+    await scanMaterials(stack, no);
     await stack.workflow.dispatchMaterials(no, 'ONLINE', 'test');
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
       const record = await stack.workflow.get(no);

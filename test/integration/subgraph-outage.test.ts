@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import type { SubgraphName } from '../../lib/config.js';
 import { startTestStack, type GraphQLResult, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 const SICHUAN_ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const MONDAY_MORNING = new Date('2025-11-24T10:00:00+08:00');
@@ -46,6 +47,7 @@ async function deskStack(): Promise<TestStack> {
     },
     'test',
   );
+  await scanMaterials(stack, BUSINESS_NO);
   await stack.workflow.dispatchMaterials(BUSINESS_NO, 'ONLINE', 'test');
   const deadline = Date.now() + 10_000;
   while (!(await stack.workflow.get(BUSINESS_NO)).platformCaseId) {

@@ -5,6 +5,7 @@ import type { CatalogItem } from '../../adapters/platform.port.js';
 import { ARTIFACTS, launchChromium } from '../support/browser.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
+import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * The 通办 workflow of seed 000 end to end through the gateway: real Redis, real
@@ -143,6 +144,7 @@ describe('the 通办 workflow through the gateway', () => {
     }
 
     at('2025-11-25T09:30:00+08:00');
+    await scanMaterials(stack, no);
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no });
     const platformCaseId = await until(async () => (await stack.workflow.get(no)).platformCaseId);
     expect(stack.sichuan.cases().filter((c) => c.businessNo === no)).toHaveLength(1);
@@ -188,6 +190,8 @@ describe('the 通办 workflow through the gateway', () => {
       // The notice printed above, by fetch and in the browser: each print of the applicant's data is audited.
       'PERSONAL_DATA_READ',
       'PERSONAL_DATA_READ',
+      // Each material's scan, bound before the online dispatch.
+      ...SICHUAN_WATER.materials.map(() => 'MATERIAL_SCAN_ATTACHED'),
       'MATERIALS_DISPATCHED',
       'FORWARDED_TO_PLATFORM',
       'PLATFORM_ACCEPTED',
@@ -228,6 +232,7 @@ describe('the 通办 workflow through the gateway', () => {
     for (const run of runs) {
       const no = run.notice.businessNo as string;
       at('2025-11-25T10:00:00+08:00');
+      await scanMaterials(stack, no);
       await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no }, staffAt(run.receiving));
       const platformCaseId = await until(async () => (await stack.workflow.get(no)).platformCaseId);
       at('2025-11-26T10:00:00+08:00');
@@ -295,6 +300,7 @@ describe('the 通办 workflow through the gateway', () => {
     at('2025-11-24T16:00:00+08:00');
     const rejected = SICHUAN_CATALOG.find((item) => item.code === '510000-00002')!;
     const notice = (await gql(RECEIVE, { input: input('W-500000-01', rejected) })).receiveApplication;
+    await scanMaterials(stack, notice.businessNo);
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: BOTH) { stage } }', { no: notice.businessNo });
     const platformCaseId = await until(async () => (await stack.workflow.get(notice.businessNo)).platformCaseId);
     at('2025-11-26T10:00:00+08:00');
@@ -365,6 +371,7 @@ describe('the 通办 workflow through the gateway', () => {
     const notice = (await gql(RECEIVE, { input: input('W-500000-01', SICHUAN_WATER) })).receiveApplication;
     // The platform takes the case but its answer is cut off, then it fails outright; the job retries with the same key.
     stack.sichuan.setFaults({ malformedRate: 1 });
+    await scanMaterials(stack, notice.businessNo);
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: notice.businessNo });
     await until(async () => stack.sichuan.cases().some((c) => c.businessNo === notice.businessNo));
     stack.sichuan.setFaults({ errorRate: 1 });

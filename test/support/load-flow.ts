@@ -4,6 +4,7 @@ import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { staffAt, startTestStack, type TestStack } from './stack.js';
 import { application, OFFICE_HOURS, platformCaseCounts, ROUTES, sleep, startServiceProcess, type ServiceProcess } from './process.kit.js';
+import { scanMaterials } from './scans.kit.js';
 
 /**
  * Many cases through the whole 通办 flow at once, through a gateway running as
@@ -54,6 +55,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   let gateway: ServiceProcess | undefined;
   try {
     gateway = startServiceProcess('gateway/main.ts', {
+      FILES_DIR: stack.filesDir,
       REDIS_URL: stack.redisUrl,
       REDIS_KEY_PREFIX: stack.prefix,
       GATEWAY_PORT: '0',
@@ -171,6 +173,7 @@ async function runFlow(stack: TestStack, client: GatewayClient, options: LoadOpt
       const no = receipt?.receiveApplication.businessNo;
       if (!no) continue;
       businessNos.push(no);
+      await scanMaterials(stack, no);
       const reached = (...stages: string[]) => async () => stages.includes((await stack.store.get(no))?.stage ?? '');
       await client.call(receiving, 'mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no }, async () => (await stack.store.get(no))?.stage !== 'RECEIVED');
       await waitForStage(stack, no, ['DECIDED'], 600_000);

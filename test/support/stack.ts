@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startSichuanSandbox, type SichuanSandbox } from '../../adapters/sichuan/sichuan.sandbox.js';
@@ -35,6 +37,8 @@ import { bullPrefix } from '../../queues/queues.js';
 import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
 import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
 import { startSubgraphByName } from '../../subgraphs/index.js';
+import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 
 export interface GraphQLResult<T = Record<string, unknown>> {
   data?: T | null;
@@ -55,6 +59,8 @@ export interface TestStack {
   /** Queries the gateway as someone else. */
   as(caller: Caller): { query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>> };
   token(caller: Caller): Promise<string>;
+  /** Where this stack's disk file store keeps scans: processes a test spawns beside it share it. */
+  filesDir: string;
   /** What a second gateway over the same subgraphs needs, for tests that start their own. */
   gatewayOptions: Omit<GatewayOptions, 'subgraphUrls' | 'subgraphTimeoutMs'>;
   querySubgraph<T = Record<string, unknown>>(name: SubgraphName, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
@@ -118,7 +124,9 @@ export interface TestStackOptions {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const redisUrl = options.redisUrl ?? testRedisUrl();
   const prefix = testPrefix();
-  const config = loadConfig({ ...options.env, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
+  // Each stack keeps its scans in a directory of its own, removed on close, unless the test names one (or S3).
+  const filesDir = options.env?.FILES_DIR ?? mkdtempSync(join(tmpdir(), 'tongban-files-'));
+  const config = loadConfig({ FILES_DIR: filesDir, ...options.env, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   const redis = createRedis(redisUrl, prefix);
   const tokens = createTokenVerifier(config.auth);
   const token = (caller: Caller) => issueToken(config.auth, caller);
@@ -179,6 +187,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     transfers: queues.transfers,
     notifications: queues.notifications,
     alerts: queues.alerts,
+    files: config.files.policy,
     calendar,
     now: () => clock.now(),
     onOutsideTime: (report) => outsideTimes.push(report),
@@ -194,6 +203,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       directory,
       calendar,
       platforms,
+      files: createFileStore(config.files.store),
+      uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
+      uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
+      uploadExpiryMs: config.files.uploadExpiryMs,
       notify: createNotifyClient(config, notify.url),
       courier: createCourierClient(config, courier.url),
       shipments,
@@ -214,6 +227,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     signingKey: config.gatewayKeys[0]!,
     redis,
     mutationsPerMinute: config.auth.mutationsPerMinute,
+    files: config.files,
+    verifyPerMinute: config.gateway.verifyPerMinute,
+    trustedProxyHops: config.gateway.trustedProxyHops,
   };
   const gateway = await startGateway({
     ...gatewayOptions,
@@ -262,6 +278,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     }),
     token,
     gatewayOptions,
+    filesDir,
     querySubgraph: (name, query, variables) => postToSubgraph(`${subgraphs[name].url}/graphql`, query, variables),
     stopSubgraph: async (name) => {
       stopped.add(name);
@@ -277,6 +294,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       queueConnection.disconnect();
       redis.disconnect();
       await deleteKeysWithPrefix(redisUrl, prefix);
+      if (!options.env?.FILES_DIR) rmSync(filesDir, { recursive: true, force: true });
     },
   };
 }

@@ -12,7 +12,10 @@ describe('config', () => {
 
   it('coerces and validates values', () => {
     const config = loadConfig({ GATEWAY_PORT: '8080', REDIS_URL: 'redis://10.0.0.5:6380', SUBGRAPH_TIMEOUT_MS: '1500', QUERY_PLAN_CACHE_MIB: '0.5' });
-    expect(config.gateway).toEqual({ port: 8080, subgraphTimeoutMs: 1500, queryPlanCacheMiB: 0.5, persistedQueryTtlSeconds: 86400 });
+    expect(config.gateway).toEqual({ port: 8080, subgraphTimeoutMs: 1500, queryPlanCacheMiB: 0.5, persistedQueryTtlSeconds: 86400, verifyPerMinute: 30, trustedProxyHops: 0 });
+    expect(config.certificates).toEqual({ verifyBaseUrl: 'http://127.0.0.1:8080', fontPath: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc' });
+    expect(() => loadConfig({ TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);
+    expect(loadConfig({ VERIFY_BASE_URL: 'https://tongban.example.gov.cn' }).certificates.verifyBaseUrl).toBe('https://tongban.example.gov.cn');
     expect(config.catalog).toEqual({ cacheMaxAgeMs: 300_000 });
     expect(config.redis.url).toBe('redis://10.0.0.5:6380');
   });
@@ -77,5 +80,45 @@ describe('config', () => {
 
   it('refuses a port out of range', () => {
     expect(() => loadConfig({ CASES_PORT: '70000' })).toThrow(/CASES_PORT/);
+  });
+  it('keeps files on disk by default and in S3 when told, with limits checked', () => {
+    expect(loadConfig({}).files).toEqual({
+      store: { kind: 'disk', directory: 'data/files' },
+      policy: { maxFileBytes: 50 * 1024 * 1024, caseMaxBytes: 200 * 1024 * 1024, pdfMaxPages: 300 },
+      uploadExpiryMs: 24 * 3600_000,
+    });
+    const s3 = loadConfig({
+      FILE_STORE: 's3',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_BUCKET: 'tongban-files',
+      S3_ACCESS_KEY_ID: 'key',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      S3_FORCE_PATH_STYLE: 'false',
+      FILE_MAX_BYTES: '1000',
+      CASE_FILES_MAX_BYTES: '1000',
+      PDF_MAX_PAGES: '10',
+      UPLOAD_EXPIRY_MS: '60000',
+    }).files;
+    expect(s3.store).toEqual({
+      kind: 's3',
+      endpoint: 'http://127.0.0.1:9000',
+      bucket: 'tongban-files',
+      region: 'us-east-1',
+      accessKeyId: 'key',
+      secretAccessKey: 'secret',
+      forcePathStyle: false,
+    });
+    expect(s3.policy).toEqual({ maxFileBytes: 1000, caseMaxBytes: 1000, pdfMaxPages: 10 });
+    expect(loadConfig({ FILE_STORE: 's3', S3_BUCKET: 'b-1', S3_ENDPOINT: '' }).files.store).toMatchObject({ endpoint: undefined, accessKeyId: undefined });
+
+    try {
+      loadConfig({ FILE_STORE: 's3', S3_ACCESS_KEY_ID: 'key', FILE_MAX_BYTES: '2000', CASE_FILES_MAX_BYTES: '1000', PDF_MAX_PAGES: '0', S3_ENDPOINT: 'ftp://x' });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const name of ['S3_BUCKET', 'S3_SECRET_ACCESS_KEY', 'CASE_FILES_MAX_BYTES', 'PDF_MAX_PAGES', 'S3_ENDPOINT']) expect(problems).toContain(name);
+    }
+    expect(() => loadConfig({ FILE_STORE: 'ftp' })).toThrow(/FILE_STORE/);
+    expect(() => loadConfig({ S3_BUCKET: 'Not_A_Bucket' })).toThrow(/S3_BUCKET/);
   });
 });

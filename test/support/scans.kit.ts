@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { acceptFile } from '../../lib/files/file-check.js';
+import { createFileStore } from '../../lib/files/store-factory.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
+import { materialsWithoutScan } from '../../ledger/workflow/scans.stage.js';
+import type { TestStack } from './stack.js';
+
+/** A real PDF of `pages` pages naming what it is a scan of. */
+export async function samplePdf(label: string, pages = 1): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let page = 1; page <= pages; page++) doc.addPage([595, 842]).drawText(`scan ${Buffer.from(label).toString("hex").slice(0, 60)} p${page}`, { x: 50, y: 780, size: 14, font });
+  return Buffer.from(await doc.save());
+}
+
+export interface TusAnswer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** The tus 1.0 requests a scanner's client sends, over real HTTP. */
+export function tusClient(baseUrl: string, token: string) {
+  const headers = (extra: Record<string, string> = {}) => ({ 'tus-resumable': '1.0.0', authorization: `Bearer ${token}`, ...extra });
+  const answer = async (response: Response): Promise<TusAnswer> => ({ status: response.status, headers: response.headers, body: await response.text() });
+  return {
+    async create(length: number, filename = 'scan.pdf'): Promise<TusAnswer & { uploadUrl: string | null }> {
+      const response = await fetch(`${baseUrl}/files/uploads`, {
+        method: 'POST',
+        headers: headers({ 'upload-length': String(length), 'upload-metadata': `filename ${Buffer.from(filename).toString('base64')}` }),
+      });
+      const location = response.headers.get('location');
+      return { ...(await answer(response)), uploadUrl: location && new URL(location, baseUrl).toString() };
+    },
+    async patch(uploadUrl: string, offset: number, chunk: Buffer): Promise<TusAnswer> {
+      return answer(
+        await fetch(uploadUrl, {
+          method: 'PATCH',
+          headers: headers({ 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }),
+          body: new Uint8Array(chunk),
+        }),
+      );
+    },
+    async offset(uploadUrl: string): Promise<number> {
+      const response = await fetch(uploadUrl, { method: 'HEAD', headers: headers() });
+      return Number(response.headers.get('upload-offset'));
+    },
+    /** The whole file in chunks of `chunkBytes`; the upload id, or the refusal of the last request. */
+    async upload(bytes: Buffer, chunkBytes = 64 * 1024, filename?: string): Promise<{ uploadId: string; last: TusAnswer }> {
+      const created = await this.create(bytes.length, filename);
+      if (!created.uploadUrl) throw new Error(`upload not created: ${created.status} ${created.body}`);
+      let last: TusAnswer = created;
+      for (let offset = 0; offset < bytes.length; offset += chunkBytes) {
+        last = await this.patch(created.uploadUrl, offset, bytes.subarray(offset, offset + chunkBytes));
+        if (last.status !== 204) break;
+      }
+      return { uploadId: created.uploadUrl.split('/').pop()!, last };
+    },
+  };
+}
+
+/**
+ * Scans every qualified material that has none yet, as a receiving window does
+ * before an online dispatch: each file checked into the stack's file store and
+ * recorded as a finished upload (what the gateway's tus endpoint does when the
+ * last byte arrives, test/integration/material-scans.test.ts drives that over
+ * HTTP), then bound to the case.
+ */
+export async function scanMaterials(stack: Pick<TestStack, 'workflow' | 'redis' | 'config'>, businessNo: string): Promise<void> {
+  const record = await stack.workflow.get(businessNo);
+  const files = createFileStore(stack.config.files.store);
+  const records = new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX);
+  let held = (record.scans ?? []).reduce((sum, scan) => sum + scan.size, 0);
+  for (const material of materialsWithoutScan(record)) {
+    const accepted = await acceptFile(files, Readable.from(await samplePdf(`${businessNo} ${material}`)), stack.config.files.policy, { caseHeldBytes: held });
+    held += accepted.size;
+    const uploadId = randomUUID().replaceAll('-', '');
+    await records.save(
+      {
+        uploadId,
+        sha256: accepted.sha256,
+        size: accepted.size,
+        type: accepted.type,
+        mime: accepted.mime,
+        pages: accepted.pages ?? null,
+        uploadedBy: `WINDOW_STAFF:staff-${record.receivingWindowId}`,
+        windowId: record.receivingWindowId,
+        filename: null,
+        finishedAt: new Date().toISOString(),
+      },
+      stack.config.files.uploadExpiryMs,
+    );
+    await stack.workflow.attachMaterialFile(businessNo, material, uploadId, `WINDOW_STAFF:staff-${record.receivingWindowId}`);
+  }
+}
