@@ -135,6 +135,10 @@ export function verifiedBody(
   });
   const source = body ? Readable.fromWeb(body as unknown as WebReadableStream<Uint8Array>) : Readable.from([]);
   source.on('error', (error) => check.destroy(isTimeout(error) || isTimeout((error as Error).cause) ? new PlatformUnavailableError(p.system, `${p.displayName} ${p.label} 下载超时`, { cause: error }) : error));
-  check.on('close', p.finish);
+  check.on('close', () => {
+    // A reader that stopped early must not leave the connection open.
+    source.destroy();
+    p.finish();
+  });
   return source.pipe(check);
 }
