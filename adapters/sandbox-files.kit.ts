@@ -8,8 +8,8 @@
  * Development and integration tests only; nothing in it is for production.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,8 +157,9 @@ export async function createSandboxFileStore(opts: { dir?: string; newFileId: ()
       await Promise.allSettled([...pending]);
     },
     async close() {
-      await Promise.allSettled([...pending]);
-      if (owned) await rm(dir, { recursive: true, force: true });
+      if (pending.size > 0) await Promise.allSettled([...pending]);
+      // Synchronously: close() must not take more turns of the event loop than before there were files, callers time it.
+      if (owned) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
