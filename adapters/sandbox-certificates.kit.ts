@@ -1,36 +1,42 @@
 /**
  * How the platform sandboxes issue an e-certificate when a case is issued (出件): its
  * validity (from the Beijing date of issue; five years for a 行政许可, long-term otherwise),
- * a verification code of 120 random bits, and its PDF kept in the sandbox's file store
- * so that downloadFile(fileId) serves it. Numbers and the wire shape stay in each sandbox.
+ * a verification code (newVerificationCode, 100 bits), and its PDF (renderCertificatePdf)
+ * kept in the sandbox's file store so that downloadFile(fileId) serves it. Numbers and the
+ * wire shape stay in each sandbox.
  *
  * Development and integration tests only; nothing in it is for production.
  */
-import { randomBytes } from 'node:crypto';
+import { newVerificationCode } from '../domain/certificates/index.js';
+import { renderCertificatePdf, type CertificatePdfOptions } from './certificate.pdf.js';
 import type { PlatformCertificate } from './platform.port.js';
-import { renderSandboxCertificatePdf } from './sandbox-certificate.pdf.js';
 import type { SandboxFileStore } from './sandbox-files.kit.js';
 
 const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
 
-/** Not guessable: 120 bits, URL-safe, 20 characters. */
-export function newSandboxVerificationCode(): string {
-  return randomBytes(15).toString('base64url');
-}
+/** Where the certificates' QR codes point and the font they are set in: the defaults of lib/config.ts (CERTIFICATE_FONT_PATH, the gateway's port). */
+export const SANDBOX_CERTIFICATE_RENDERING: CertificatePdfOptions = {
+  verifyBaseUrl: 'http://127.0.0.1:4000',
+  fontPath: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
+};
 
 export interface CertificateRequest {
-  platform: string;
   businessNo: string;
   number: string;
   holderName: string;
+  itemCode: string;
   itemName: string;
   department: string;
   powerType: string;
   issuedAt: number;
 }
 
-/** The certificate, its PDF registered in `store` (written in the background; downloads wait for it). */
-export function issueSandboxCertificate(store: SandboxFileStore, request: CertificateRequest): Omit<PlatformCertificate, 'revokedAt' | 'revocationReason'> {
+/** The certificate, its PDF registered in `store` (rendered in the background; downloads wait for it). */
+export function issueSandboxCertificate(
+  store: SandboxFileStore,
+  request: CertificateRequest,
+  rendering: CertificatePdfOptions = SANDBOX_CERTIFICATE_RENDERING,
+): Omit<PlatformCertificate, 'revokedAt' | 'revocationReason'> {
   const day = new Date(request.issuedAt + BEIJING_OFFSET_MS);
   const validFrom = day.toISOString().slice(0, 10);
   const until = new Date(day);
@@ -43,12 +49,12 @@ export function issueSandboxCertificate(store: SandboxFileStore, request: Certif
     department: request.department,
     validFrom,
     validUntil: request.powerType === '行政许可' ? until.toISOString().slice(0, 10) : null,
-    verificationCode: newSandboxVerificationCode(),
+    verificationCode: newVerificationCode(),
     issuedAt: new Date(request.issuedAt).toISOString(),
   };
   const fileId = store.make(
     { businessNo: request.businessNo, material: `电子证照 ${request.number}`, contentType: 'application/pdf' },
-    renderSandboxCertificatePdf({ platform: request.platform, ...certificate }),
+    renderCertificatePdf({ ...certificate, itemCode: request.itemCode, revokedAt: null, revocationReason: null }, rendering),
   );
   return { fileId, ...certificate };
 }

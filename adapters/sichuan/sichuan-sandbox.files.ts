@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { FILE_CONTENT_TYPES } from '../file-transfer.kit.js';
 import type { CatalogItem } from '../platform.port.js';
+import type { CertificatePdfOptions } from '../certificate.pdf.js';
 import { issueSandboxCertificate } from '../sandbox-certificates.kit.js';
 import { drawFault } from '../sandbox-faults.kit.js';
 import { drainBody, type SandboxFileStore } from '../sandbox-files.kit.js';
@@ -125,18 +126,22 @@ async function download(req: IncomingMessage, res: ServerResponse, ctx: SichuanF
 }
 
 /** The 电子证照 of a case issued now: number 川证 + year + run + serial. */
-export function sichuanCertificate(store: SandboxFileStore, p: { wire: WireCase; item: CatalogItem; holderName: string; serial: number; run: string; now: number }): WireCertificate {
+export function sichuanCertificate(store: SandboxFileStore, p: { wire: WireCase; item: CatalogItem; holderName: string; serial: number; run: string; now: number; rendering?: CertificatePdfOptions }): WireCertificate {
   const issueTime = formatWireTime(p.now);
-  const issued = issueSandboxCertificate(store, {
-    platform: 'sichuan',
-    businessNo: p.wire.businessNo,
-    number: `SCZZ-${issueTime.slice(0, 4)}-${p.run}-${String(p.serial).padStart(6, '0')}`,
-    holderName: p.holderName,
-    itemName: p.item.name,
-    department: p.item.department,
-    powerType: p.item.powerType,
-    issuedAt: p.now,
-  });
+  const issued = issueSandboxCertificate(
+    store,
+    {
+      businessNo: p.wire.businessNo,
+      number: `SCZZ-${issueTime.slice(0, 4)}-${p.run}-${String(p.serial).padStart(6, '0')}`,
+      holderName: p.holderName,
+      itemCode: p.item.code,
+      itemName: p.item.name,
+      department: p.item.department,
+      powerType: p.item.powerType,
+      issuedAt: p.now,
+    },
+    p.rendering,
+  );
   return {
     fileId: issued.fileId,
     certNo: issued.number,

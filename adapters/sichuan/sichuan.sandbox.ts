@@ -10,6 +10,7 @@
  */
 import type { RequestListener } from 'node:http';
 import { serveFaultControl } from '../sandbox-faults.route.js';
+import type { CertificatePdfOptions } from '../certificate.pdf.js';
 import { createSandboxFileStore } from '../sandbox-files.kit.js';
 import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
 import { sandboxRunTag, sendJsonReply } from '../sandbox.kit.js';
@@ -31,6 +32,8 @@ export interface SichuanSandboxOptions extends SandboxOptions {
   rejectItemCodes?: string[];
   /** Where received files are kept; default a temporary directory removed on close. */
   filesDir?: string;
+  /** The verify page's origin and the CJK font of the certificates' PDFs (default SANDBOX_CERTIFICATE_RENDERING). */
+  certificateRendering?: CertificatePdfOptions;
 }
 
 export interface SichuanSandbox extends Sandbox {
@@ -66,7 +69,7 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
     now,
     onEvent: webhooks.push,
     files: store,
-    issueCertificate: (wire, item, holderName) => sichuanCertificate(store, { wire, item, holderName, serial: (certificateSerial += 1), run, now: now() }),
+    issueCertificate: (wire, item, holderName) => sichuanCertificate(store, { wire, item, holderName, serial: (certificateSerial += 1), run, now: now(), rendering: options.certificateRendering }),
   });
 
   const ticker =

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { FILE_CONTENT_TYPES } from '../file-transfer.kit.js';
 import { drawFault } from '../sandbox-faults.kit.js';
+import type { CertificatePdfOptions } from '../certificate.pdf.js';
 import { issueSandboxCertificate } from '../sandbox-certificates.kit.js';
 import { drainBody as drain, type SandboxFileStore } from '../sandbox-files.kit.js';
 import { chanceOf, envelopeSender, type SandboxRuntime } from '../sandbox.kit.js';
@@ -108,19 +109,23 @@ async function serveDownload(res: ServerResponse, fileId: string, ctx: Yukuaiban
 /** The 电子证照 of a case issued now: number 渝证 + year + run + serial. */
 export function yukuaibanCertificate(
   store: SandboxFileStore,
-  p: { record: YkbCase; item: YkbItem; holderName: string; serial: number; instance: string; now: number },
+  p: { record: YkbCase; item: YkbItem; holderName: string; serial: number; instance: string; now: number; rendering?: CertificatePdfOptions },
 ): YkbCertificate {
   const year = millisToYkbTime(p.now).slice(0, 4);
-  const issued = issueSandboxCertificate(store, {
-    platform: 'yukuaiban',
-    businessNo: p.record.ywbh,
-    number: `YKBZZ${year}${p.instance}${String(p.serial).padStart(6, '0')}`,
-    holderName: p.holderName,
-    itemName: p.item.sxmc,
-    department: p.item.zrdw,
-    powerType: YKB_POWER_TYPES[p.item.qllx],
-    issuedAt: p.now,
-  });
+  const issued = issueSandboxCertificate(
+    store,
+    {
+      businessNo: p.record.ywbh,
+      number: `YKBZZ${year}${p.instance}${String(p.serial).padStart(6, '0')}`,
+      holderName: p.holderName,
+      itemCode: p.item.sxbm,
+      itemName: p.item.sxmc,
+      department: p.item.zrdw,
+      powerType: YKB_POWER_TYPES[p.item.qllx],
+      issuedAt: p.now,
+    },
+    p.rendering,
+  );
   return {
     wjbh: issued.fileId,
     zzbh: issued.number,

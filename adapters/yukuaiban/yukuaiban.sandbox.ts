@@ -14,6 +14,7 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { CatalogItem } from '../platform.port.js';
 import { parseJsonBody, sandboxListener } from '../sandbox-faults.kit.js';
+import type { CertificatePdfOptions } from '../certificate.pdf.js';
 import { createSandboxFileStore } from '../sandbox-files.kit.js';
 import { pushRetries } from '../sandbox-push.kit.js';
 import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
@@ -48,6 +49,8 @@ export interface YukuaibanSandboxOptions extends SandboxOptions {
   toleranceMs?: number;
   /** Where received files are kept; default a temporary directory removed on close. */
   filesDir?: string;
+  /** The verify page's origin and the CJK font of the certificates' PDFs (default SANDBOX_CERTIFICATE_RENDERING). */
+  certificateRendering?: CertificatePdfOptions;
 }
 
 export interface YukuaibanSandbox extends Sandbox {
@@ -99,7 +102,7 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     isClosed: rt.isClosed,
     onStage: webhooks.push,
     files: store,
-    issueCertificate: (record, item, holderName) => yukuaibanCertificate(store, { record, item, holderName, serial: (certificateSeq += 1), instance, now: now() }),
+    issueCertificate: (record, item, holderName) => yukuaibanCertificate(store, { record, item, holderName, serial: (certificateSeq += 1), instance, now: now(), rendering: opts.certificateRendering }),
   });
 
   function route(req: IncomingMessage, url: URL, raw: Buffer, matched: { endpoint: Endpoint; id?: string }): Reply {

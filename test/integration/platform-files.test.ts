@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PDFDocument } from 'pdf-lib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failure } from '../support/client-test.kit.js';
 import { fileUpload, generatedFile, readAll, startPushReceiver } from '../support/platform-files.kit.js';
@@ -182,7 +183,7 @@ describe.each(CASES)('$name files and e-certificates', (platform) => {
     const certificate = issued!.certificate!;
     expect(certificate).toMatchObject({ holderName: platform.holder, revokedAt: null, revocationReason: null });
     expect(certificate.number).toMatch(platform.number);
-    expect(certificate.verificationCode.length).toBeGreaterThanOrEqual(16);
+    expect(certificate.verificationCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{20}$/);
     expect(certificate.validFrom).toMatch(/^\d{4}-\d{2}-\d{2}$/);
 
     const pdf = await sandbox.client.downloadFile(certificate.fileId);
@@ -190,6 +191,7 @@ describe.each(CASES)('$name files and e-certificates', (platform) => {
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(pdf.sha256);
     expect(pdf.contentType).toBe('application/pdf');
+    expect((await PDFDocument.load(bytes)).getTitle()).toBe(`电子证照 ${certificate.number}`);
 
     await sandbox.revoke(certificate.number, '证照信息有误');
     const revocation = receiver.events.find((event) => event.platformCaseId === record.platformCaseId && event.certificateRevoked);
