@@ -5,6 +5,7 @@
  */
 import type { CatalogItem, Decision, ItemStatus, MaterialForm, PlatformStage, RequiredMaterial } from '../domain/catalog.js';
 import type { Region, Scope } from '../domain/region.js';
+import type { Readable } from 'node:stream';
 
 export type { CatalogItem, Decision, ItemStatus, MaterialForm, PlatformStage, Region, RequiredMaterial, Scope };
 
@@ -29,6 +30,8 @@ export interface PlatformCaseRecord {
   rejectReasons: string[];
   updatedAt: string;
   history: PlatformStageChange[];
+  /** Present from stage ISSUED when the item issues one. */
+  certificate: PlatformCertificate | null;
 }
 
 export interface ApplicantRef {
@@ -42,8 +45,11 @@ export interface SubmittedMaterial {
   name: string;
   form: MaterialForm;
   copies: number;
-  /** Reference of the scanned file when the material travels online. */
-  electronicRef?: string;
+  /**
+   * The platform file ids of the material's scans (uploadFile): the platform refuses a
+   * submission naming a file it does not hold for that business number, or whose digest differs.
+   */
+  fileIds?: string[];
 }
 
 export interface SubmitCaseRequest {
@@ -76,6 +82,56 @@ export interface PlatformEvent {
   decision: Decision | null;
   reasons: string[];
   at: string;
+  /** Set on a revocation push: the case's e-certificate was revoked. */
+  certificateRevoked?: { verificationCode: string; revokedAt: string; reason: string };
+}
+
+export interface PlatformFileUpload {
+  /** The case the file belongs to; with the digest it makes the upload idempotent. */
+  businessNo: string;
+  /** The reviewed material's name. */
+  material: string;
+  /** SHA-256 of the bytes, lowercase hex. */
+  sha256: string;
+  size: number;
+  /** application/pdf, application/ofd, image/jpeg or image/png. */
+  contentType: string;
+  /** Opens the bytes afresh for each attempt: a file is streamed, never held whole. */
+  open(): Promise<Readable>;
+}
+
+export interface PlatformFileReceipt {
+  fileId: string;
+  sha256: string;
+  size: number;
+  /** ISO UTC. */
+  receivedAt: string;
+}
+
+export interface PlatformFile {
+  body: Readable;
+  size: number;
+  sha256: string;
+  contentType: string;
+}
+
+/** 电子证照 as the platform issues it with the result. */
+export interface PlatformCertificate {
+  /** The platform file id of the certificate's PDF (downloadFile). */
+  fileId: string;
+  number: string;
+  holderName: string;
+  itemName: string;
+  department: string;
+  /** YYYY-MM-DD. */
+  validFrom: string;
+  /** YYYY-MM-DD; null = 长期有效. */
+  validUntil: string | null;
+  verificationCode: string;
+  /** ISO. */
+  issuedAt: string;
+  revokedAt: string | null;
+  revocationReason: string | null;
 }
 
 export interface PlatformPort {
@@ -86,6 +142,10 @@ export interface PlatformPort {
   submitCase(request: SubmitCaseRequest): Promise<PlatformCaseRecord>;
   /** One call for any number of ids; aligned with `ids`, null where unknown. */
   getCasesByIds(ids: readonly string[]): Promise<(PlatformCaseRecord | null)[]>;
+  /** Idempotent per (businessNo, sha256): the same file uploaded again returns the same fileId. */
+  uploadFile(upload: PlatformFileUpload): Promise<PlatformFileReceipt>;
+  /** The body errors at its end when the bytes do not hash to the announced digest. */
+  downloadFile(fileId: string): Promise<PlatformFile>;
 }
 
 /** Remembers webhook nonces for the timestamp window so that a replayed push is refused. */

@@ -24,6 +24,7 @@ const faultsSchema = z.strictObject({
   malformedRate: rate,
   rateLimitRate: rate,
   retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+  dropMidFileRate: rate,
 });
 
 export const FAULT_SETTINGS = Object.keys(faultsSchema.shape) as (keyof SandboxFaults)[];

@@ -179,6 +179,8 @@ export interface SandboxFaults {
   /** Share of API requests answered 429 with Retry-After. */
   rateLimitRate?: number;
   retryAfterSeconds?: number;
+  /** Share of file uploads whose connection is destroyed once half of the body was read; nothing is stored. */
+  dropMidFileRate?: number;
 }
 
 export interface SandboxRuntime {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { CatalogItem } from '../platform.port.js';
+import type { HeldFile, SandboxFileStore } from '../sandbox-files.kit.js';
 import { canonicalJson, describeZodIssues } from '../wire.kit.js';
 import { SICHUAN_CATALOG } from './sichuan.catalog.js';
 import {
@@ -28,6 +29,7 @@ import {
   type WireCaseEvent,
   type WireItem,
 } from './sichuan.contract.js';
+import type { WireCertificate } from './sichuan-files.contract.js';
 import { formatWireTime } from './sichuan.signature.js';
 
 export interface Answer {
@@ -39,7 +41,11 @@ export interface Answer {
 interface StoredCase {
   wire: WireCase;
   fingerprint: string;
+  holderName: string;
 }
+
+/** What `files()` shows of a held file. */
+export type SandboxFileView = Pick<HeldFile, 'fileId' | 'businessNo' | 'material' | 'sha256' | 'size'>;
 
 const NEXT_STATUS: Partial<Record<CaseStatus, CaseStatus>> = { SL: 'SH', SH: 'JD', JD: 'ZZ', ZZ: 'GZ', GZ: 'CJ' };
 
@@ -63,6 +69,10 @@ export interface SichuanStateOptions {
   rejectItemCodes?: string[];
   /** Called for each stage change; resolves when its push is delivered or given up. */
   onEvent(event: WireCaseEvent): Promise<void>;
+  /** The files received and made; a submission may name only those of its own businessNo. */
+  files: SandboxFileStore;
+  /** The 电子证照 of an approved case reaching CJ 出件. */
+  issueCertificate(wire: WireCase, item: CatalogItem, holderName: string): WireCertificate;
 }
 
 export function createSichuanState(opts: SichuanStateOptions) {
@@ -96,12 +106,15 @@ export function createSichuanState(opts: SichuanStateOptions) {
           return { rtnCode: RTN.OK, body: { case: existing.wire, duplicated: true } };
         }
         if (!catalog.has(submission.itemCode)) return { rtnCode: RTN.ITEM_NOT_FOUND, rtnMsg: `事项不存在: ${submission.itemCode}` };
+        const unknown = submission.materialList.flatMap((m) => m.fileIds ?? []).filter((fileId) => !opts.files.holds(submission.businessNo, fileId));
+        if (unknown.length > 0) return { rtnCode: RTN.UNKNOWN_MATERIAL_FILE, rtnMsg: `业务编号 ${submission.businessNo} 下没有文件: ${unknown.join(', ')}` };
         const at = formatWireTime(now());
         caseSerial += 1;
         const caseId = `SC${at.slice(0, 10).replaceAll('-', '')}${opts.run}${String(caseSerial).padStart(6, '0')}`;
         const { businessNo, itemCode } = submission;
         const processList = [{ status: 'SB' as const, statusTime: at, remark: STATUS_REMARK.SB }];
-        const stored: StoredCase = { fingerprint, wire: { caseId, businessNo, itemCode, status: 'SB', decisionResult: null, reasonList: [], updateTime: at, processList } };
+        const wire: WireCase = { caseId, businessNo, itemCode, status: 'SB', decisionResult: null, reasonList: [], updateTime: at, processList, certificate: null };
+        const stored: StoredCase = { fingerprint, holderName: submission.applicantName, wire };
         casesByKey.set(submission.idempotentKey, stored);
         casesById.set(caseId, stored);
         return { rtnCode: RTN.OK, body: { case: stored.wire, duplicated: false } };
@@ -132,6 +145,9 @@ export function createSichuanState(opts: SichuanStateOptions) {
       updateTime: at,
       processList: [...c.processList, { status: next, statusTime: at, remark: STATUS_REMARK[next] }],
     };
+    if (next === 'CJ' && stored.wire.decisionResult === '1') {
+      stored.wire = { ...stored.wire, certificate: opts.issueCertificate(stored.wire, catalog.get(c.itemCode)!, stored.holderName) };
+    }
     const { caseId, businessNo, itemCode } = c;
     const { decisionResult, reasonList } = stored.wire;
     return { eventId: randomUUID(), caseId, businessNo, itemCode, status: next, statusTime: at, decisionResult, reasonList };
@@ -161,6 +177,19 @@ export function createSichuanState(opts: SichuanStateOptions) {
       return Promise.all(pushes).then(() => moved);
     },
     cases: () => [...casesById.values()].map((stored) => structuredClone(stored.wire)),
+    files: (): SandboxFileView[] => opts.files.list().map(({ fileId, businessNo, material, sha256, size }) => ({ fileId, businessNo, material, sha256, size })),
+    /** Marks the certificate revoked; resolves with the case once the revocation push settled. */
+    revokeCertificate(number: string, reason: string): Promise<WireCase> {
+      const stored = [...casesById.values()].find((candidate) => candidate.wire.certificate?.certNo === number);
+      const certificate = stored?.wire.certificate;
+      if (!stored || !certificate) return Promise.reject(new Error(`sandbox has no certificate ${number}`));
+      const revokeTime = formatWireTime(now());
+      stored.wire = { ...stored.wire, certificate: { ...certificate, revokeTime, revokeReason: reason } };
+      const { caseId, businessNo, itemCode, status, decisionResult, reasonList } = stored.wire;
+      const certRevoke = { verifyCode: certificate.verifyCode, revokeTime, revokeReason: reason };
+      const event: WireCaseEvent = { eventId: randomUUID(), caseId, businessNo, itemCode, status, statusTime: revokeTime, decisionResult, reasonList, certRevoke };
+      return opts.onEvent(event).then(() => structuredClone(stored.wire));
+    },
   };
 }
 

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { InputError } from '../../domain/errors.js';
 import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../circuit-breaker.js';
+import type { StreamFetch } from '../file-transfer.kit.js';
 import { chunk, sleep, type HttpAnswer, type HttpFetch } from '../http-client.kit.js';
 import { describeZodIssues } from '../wire.kit.js';
 import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
@@ -13,6 +14,9 @@ import type {
   CatalogItem,
   CatalogPage,
   PlatformCaseRecord,
+  PlatformFile,
+  PlatformFileReceipt,
+  PlatformFileUpload,
   PlatformPort,
   SearchItemsQuery,
   SubmitCaseRequest,
@@ -52,6 +56,9 @@ import {
   wireTimeToIso,
 } from './sichuan.signature.js';
 
+import { toCertificate } from './sichuan-files.contract.js';
+import { downloadSichuanFile, uploadSichuanFile, type SichuanFileContext } from './sichuan-files.client.js';
+
 export { verifySichuanWebhook, type VerifySichuanWebhookOptions } from './sichuan.webhook.js';
 
 const SYSTEM = 'SICHUAN';
@@ -77,6 +84,11 @@ export interface SichuanClientOptions {
   circuitBreaker?: CircuitBreakerOptions;
   now?: () => number;
   nonce?: () => string;
+  /**
+   * Carries the file transfers, which stream (`fetch` may be a transport that reads whole
+   * answers into memory). Default: the global fetch, looked up per call.
+   */
+  fileFetch?: StreamFetch;
 }
 
 type CallMode = 'read' | 'write';
@@ -91,6 +103,7 @@ export class SichuanClient implements PlatformPort {
   private readonly now: () => number;
   private readonly nonce: () => string;
   private readonly breaker: CircuitBreaker;
+  private readonly files: SichuanFileContext;
 
   constructor(private readonly options: SichuanClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -104,6 +117,27 @@ export class SichuanClient implements PlatformPort {
     this.breaker = new CircuitBreaker(
       options.circuitBreaker ?? { failureThreshold: 5, resetAfterMs: 30_000, now: this.now },
     );
+    this.files = {
+      ...options,
+      baseUrl: this.baseUrl,
+      fetch: options.fileFetch ?? ((url, init) => globalThis.fetch(url, init)),
+      now: this.now,
+      nonce: this.nonce,
+      breaker: this.breaker,
+      retries: this.retries,
+      retryBaseMs: this.retryBaseMs,
+      readEnvelope: (endpoint, text, nonce, schema) => this.readEnvelope(endpoint, text, nonce, schema),
+      statusError,
+    };
+  }
+
+  /** Retried on unavailability like a read: the same (businessNo, sha256) stores nothing new. */
+  uploadFile(upload: PlatformFileUpload): Promise<PlatformFileReceipt> {
+    return uploadSichuanFile(this.files, upload);
+  }
+
+  downloadFile(fileId: string): Promise<PlatformFile> {
+    return downloadSichuanFile(this.files, fileId);
   }
 
   get circuitState() {
@@ -269,7 +303,7 @@ export class SichuanClient implements PlatformPort {
     return this.readEnvelope(endpoint, text, nonce, schema);
   }
 
-  private readEnvelope<S extends z.ZodType>(endpoint: SichuanEndpoint, text: string, nonce: string, schema: S): z.output<S> {
+  private readEnvelope<S extends z.ZodType>(endpoint: string, text: string, nonce: string, schema: S): z.output<S> {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -399,6 +433,7 @@ function toCaseRecord(wire: WireCase): PlatformCaseRecord {
       at: wireTimeToIso(p.statusTime),
       ...(p.remark ? { note: p.remark } : {}),
     })),
+    certificate: wire.certificate ? toCertificate(wire.certificate) : null,
   };
 }
 
@@ -423,7 +458,7 @@ function toWireSubmission(request: SubmitCaseRequest): CaseSubmitRequest {
       materialName: m.name,
       materialForm: MATERIAL_FORM_CODE[m.form],
       pageNum: m.copies,
-      ...(m.electronicRef ? { fileRef: m.electronicRef } : {}),
+      ...(m.fileIds && m.fileIds.length > 0 ? { fileIds: [...m.fileIds] } : {}),
     })),
   };
   // Checked here so a bad request is the caller's InputError, not a platform rejection later.

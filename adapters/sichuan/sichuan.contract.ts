@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Decision, ItemStatus, MaterialForm, PlatformStage, Scope } from '../platform.port.js';
+import { scFileId, wireCertificateSchema, wireRevocationSchema } from './sichuan-files.contract.js';
 import { SIGN_TYPE, parseWireTime } from './sichuan.signature.js';
 
 export const SICHUAN_ENDPOINTS = {
@@ -33,6 +34,10 @@ export const RTN = {
   ITEM_NOT_FOUND: '200001',
   CASE_NOT_FOUND: '200002',
   IDEMPOTENCY_CONFLICT: '300001',
+  DIGEST_MISMATCH: '400001',
+  FILE_TYPE_NOT_ALLOWED: '400003',
+  FILE_NOT_FOUND: '400004',
+  UNKNOWN_MATERIAL_FILE: '400005',
   SYSTEM_ERROR: '999999',
 } as const;
 
@@ -48,6 +53,10 @@ export const RTN_MESSAGES: Record<RtnCode, string> = {
   '200001': '事项不存在',
   '200002': '办件不存在',
   '300001': '幂等键冲突',
+  '400001': '文件摘要不符',
+  '400003': '文件类型不支持',
+  '400004': '文件不存在',
+  '400005': '材料文件不存在',
   '999999': '系统异常',
 };
 
@@ -194,6 +203,8 @@ export const wireCaseSchema = z
     reasonList: z.array(text),
     updateTime: wireTime,
     processList: z.array(wireProcessSchema).min(1),
+    /** 电子证照, from CJ 出件 for an item that issues one; absent means none. */
+    certificate: wireCertificateSchema.nullable().optional(),
   })
   .refine((c) => c.processList[c.processList.length - 1]!.status === c.status, 'status must be the last processList entry');
 
@@ -236,7 +247,8 @@ export const caseSubmitRequestSchema = z.object({
       materialName: text,
       materialForm: materialFormCode,
       pageNum: z.number().int().min(0),
-      fileRef: z.string().optional(),
+      /** The material's files, uploaded under the case's businessNo (§9). */
+      fileIds: z.array(scFileId).max(50).optional(),
     }),
   ),
 });
@@ -263,6 +275,8 @@ export const wireCaseEventSchema = z.object({
   statusTime: wireTime,
   decisionResult: z.enum(['1', '2']).nullable(),
   reasonList: z.array(text),
+  /** Set only on a revocation push. */
+  certRevoke: wireRevocationSchema.optional(),
 });
 
 export type WireCaseEvent = z.infer<typeof wireCaseEventSchema>;

@@ -10,12 +10,15 @@
  */
 import type { RequestListener } from 'node:http';
 import { serveFaultControl } from '../sandbox-faults.route.js';
+import type { CertificatePdfOptions } from '../certificate.pdf.js';
+import { createSandboxFileStore } from '../sandbox-files.kit.js';
 import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
 import { sandboxRunTag, sendJsonReply } from '../sandbox.kit.js';
 import type { SichuanEndpoint, WireCase } from './sichuan.contract.js';
 import { serveSichuanRequest, zeroCounts } from './sichuan-sandbox.faults.js';
+import { serveSichuanFiles, sichuanCertificate } from './sichuan-sandbox.files.js';
 import { sichuanEnvelopes } from './sichuan-sandbox.signing.js';
-import { createSichuanState } from './sichuan-sandbox.state.js';
+import { createSichuanState, type SandboxFileView } from './sichuan-sandbox.state.js';
 import { createSichuanWebhooks, type WebhookDelivery } from './sichuan-sandbox.webhooks.js';
 
 export interface SichuanSandboxOptions extends SandboxOptions {
@@ -27,6 +30,10 @@ export interface SichuanSandboxOptions extends SandboxOptions {
   stepMs?: number;
   /** Cases of these items end 不予受理 with reasons instead of being accepted. */
   rejectItemCodes?: string[];
+  /** Where received files are kept; default a temporary directory removed on close. */
+  filesDir?: string;
+  /** The verify page's origin and the CJK font of the certificates' PDFs (default SANDBOX_CERTIFICATE_RENDERING). */
+  certificateRendering?: CertificatePdfOptions;
 }
 
 export interface SichuanSandbox extends Sandbox {
@@ -38,6 +45,12 @@ export interface SichuanSandbox extends Sandbox {
   cases(): WireCase[];
   requestCounts(): Record<SichuanEndpoint, number>;
   webhookDeliveries(): WebhookDelivery[];
+  /** The files held: uploads and the certificates' PDFs. */
+  files(): SandboxFileView[];
+  /** Resolves when every certificate PDF issued so far is on disk. */
+  filesSettled(): Promise<void>;
+  /** Marks the certificate revoked and resolves with the case once its signed revocation push settled. */
+  revokeCertificate(number: string, reason: string): Promise<WireCase>;
 }
 
 export async function startSichuanSandbox(options: SichuanSandboxOptions): Promise<SichuanSandbox> {
@@ -46,7 +59,18 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
   const envelopes = sichuanEnvelopes({ ...options, now });
   const webhooks = createSichuanWebhooks({ webhookUrl: options.webhookUrl, signedWebhook: envelopes.signedWebhook }, rt);
   // Ids differ between sandbox runs, restarts included: a counter alone would give a new case an old case's id.
-  const state = createSichuanState({ ...options, run: sandboxRunTag(), now, onEvent: webhooks.push });
+  const run = sandboxRunTag();
+  let fileSerial = 0;
+  const store = await createSandboxFileStore({ dir: options.filesDir, now, newFileId: () => `SCF${run}${String((fileSerial += 1)).padStart(6, '0')}` });
+  let certificateSerial = 0;
+  const state = createSichuanState({
+    ...options,
+    run,
+    now,
+    onEvent: webhooks.push,
+    files: store,
+    issueCertificate: (wire, item, holderName) => sichuanCertificate(store, { wire, item, holderName, serial: (certificateSerial += 1), run, now: now(), rendering: options.certificateRendering }),
+  });
 
   const ticker =
     options.stepMs && options.stepMs > 0
@@ -58,12 +82,15 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
   const listener: RequestListener = (req, res) => {
     (async () => {
       if (await serveFaultControl(req, res, rt)) return;
+      // Files before the API, which reads whole bodies of at most 1 MiB.
+      if (await serveSichuanFiles(req, res, { rt, store, envelopes })) return;
       await serveSichuanRequest(req, res, rt, (endpoint, raw) => envelopes.answerRequest(endpoint, raw, state.answer));
     })().catch((error: unknown) => sendJsonReply(res, { status: 500, body: { error: String(error) } }));
   };
-  const sandbox = await serveSandbox(rt, listener, options, () => {
+  const sandbox = await serveSandbox(rt, listener, options, async () => {
     clearInterval(ticker);
-    return webhooks.close();
+    await webhooks.close();
+    await store.close();
   });
 
   return {
@@ -72,6 +99,9 @@ export async function startSichuanSandbox(options: SichuanSandboxOptions): Promi
     cases: state.cases,
     requestCounts: () => ({ ...zeroCounts(), ...rt.requestCounts() }),
     webhookDeliveries: webhooks.deliveries,
+    files: state.files,
+    filesSettled: store.settled,
+    revokeCertificate: state.revokeCertificate,
   };
 }
 

@@ -77,5 +77,6 @@ export async function verifySichuanWebhook(webhook: InboundWebhook, options: Ver
     decision: e.decisionResult === null ? null : DECISION_RESULT[e.decisionResult],
     reasons: e.reasonList,
     at: wireTimeToIso(e.statusTime),
+    ...(e.certRevoke ? { certificateRevoked: { verificationCode: e.certRevoke.verifyCode, revokedAt: wireTimeToIso(e.certRevoke.revokeTime), reason: e.certRevoke.revokeReason } } : {}),
   };
 }

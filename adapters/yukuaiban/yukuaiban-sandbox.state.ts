@@ -6,10 +6,12 @@
  */
 import { NotFoundError } from '../../domain/errors.js';
 import type { CatalogItem } from '../platform.port.js';
+import type { HeldFile, SandboxFileStore } from '../sandbox-files.kit.js';
 import { envelopeReply, type EnvelopeReply } from '../sandbox.kit.js';
 import { canonicalJson, IDEMPOTENCY_KEY } from '../wire.kit.js';
 import { itemToWire } from './yukuaiban.mapper.js';
 import { YKB_HEADER } from './yukuaiban.signature.js';
+import type { YkbCertificate } from './yukuaiban-files.wire.js';
 import {
   describeIssues,
   millisToYkbTime,
@@ -20,6 +22,7 @@ import {
   YKB_MAX_PAGE_SIZE,
   YKB_OK,
   type YkbCase,
+  type YkbWebhook,
   type YkbEnvelope,
   type YkbItem,
   type YkbStageCode,
@@ -65,9 +68,16 @@ export interface YukuaibanStateOptions {
   rejectItemCodes?: readonly string[];
   rejectReasons?: readonly string[];
   isClosed: () => boolean;
-  /** Called once a case moved to another stage. */
-  onStage(record: YkbCase): void;
+  /** Called once a case moved to another stage, or (with `revocation`) had its certificate revoked. */
+  onStage(record: YkbCase, revocation?: YkbWebhook['zzzx']): void;
+  /** The files received and made; a submission may name only those of its own business number. */
+  files: SandboxFileStore;
+  /** The 电子证照 of an approved case reaching 07 出件. */
+  issueCertificate(record: YkbCase, item: YkbItem, holderName: string): YkbCertificate;
 }
+
+/** What `files()` shows of a held file. */
+export type SandboxFileView = Pick<HeldFile, 'fileId' | 'businessNo' | 'material' | 'sha256' | 'size'>;
 
 export function createYukuaibanState(opts: YukuaibanStateOptions) {
   const { now } = opts;
@@ -78,6 +88,7 @@ export function createYukuaibanState(opts: YukuaibanStateOptions) {
   let caseSeq = 0;
   const cases = new Map<string, YkbCase>();
   const byBusinessNo = new Map<string, string>();
+  const holderNames = new Map<string, string>();
   /** The request bytes as received: compared by content only when the key comes again, which is rare, instead of canonicalising every intake. */
   const byIdempotencyKey = new Map<string, { raw: Buffer; platformCaseId: string }>();
   const stepTimers = new Map<string, NodeJS.Timeout>();
@@ -106,6 +117,7 @@ export function createYukuaibanState(opts: YukuaibanStateOptions) {
     const sj = millisToYkbTime(now());
     if (next === '04') record.jdjg = '1';
     if (next === '09') record.byslyy = [...rejectReasons];
+    if (next === '07' && record.jdjg === '1') record.dzzz = opts.issueCertificate(record, catalogByCode.get(record.sxbm)!, holderNames.get(record.bjbh)!);
     record.zt = next;
     record.gxsj = sj;
     record.lsjl.push({ zt: next, sj, bz: next === '09' ? rejectReasons.join('；') : STAGE_NOTES[next] });
@@ -151,13 +163,16 @@ export function createYukuaibanState(opts: YukuaibanStateOptions) {
       const { sxbm, ywbh } = parsed.data;
       if (!catalogByCode.has(sxbm)) return fail(404, YKB_CODE.itemNotFound, `事项不存在：${sxbm}`);
       if (byBusinessNo.has(ywbh)) return fail(409, YKB_CODE.duplicateBusinessNo, `业务编号已存在：${ywbh}`);
+      const unknown = parsed.data.clqd.flatMap((material) => material.dzwjbh ?? []).filter((fileId) => !opts.files.holds(ywbh, fileId));
+      if (unknown.length > 0) return fail(400, YKB_CODE.unknownFile, `业务编号 ${ywbh} 下没有电子文件：${unknown.join('、')}`);
       const sj = millisToYkbTime(now());
       caseSeq += 1;
       const bjbh = `YKB${sj.slice(0, 8)}${opts.instance}${String(caseSeq).padStart(6, '0')}`;
-      const record: YkbCase = { bjbh, ywbh, sxbm, zt: '01', jdjg: null, byslyy: [], gxsj: sj, lsjl: [{ zt: '01', sj, bz: STAGE_NOTES['01'] }] };
+      const record: YkbCase = { bjbh, ywbh, sxbm, zt: '01', jdjg: null, byslyy: [], gxsj: sj, lsjl: [{ zt: '01', sj, bz: STAGE_NOTES['01'] }], dzzz: null };
       cases.set(bjbh, record);
       byBusinessNo.set(ywbh, bjbh);
       byIdempotencyKey.set(key, { raw, platformCaseId: bjbh });
+      holderNames.set(bjbh, parsed.data.sqr.sqrmc);
       scheduleStep(record);
       // No copy: the reply is serialised before this turn of the event loop ends, and only a timer (a stage step) changes a case.
       return ok(record, 201);
@@ -171,6 +186,16 @@ export function createYukuaibanState(opts: YukuaibanStateOptions) {
       return targets.filter((record): record is YkbCase => record !== undefined && advanceCase(record)).map((record) => structuredClone(record));
     },
     cases: () => [...cases.values()].map((record) => structuredClone(record)),
+    files: (): SandboxFileView[] => opts.files.list().map(({ fileId, businessNo, material, sha256, size }) => ({ fileId, businessNo, material, sha256, size })),
+    /** Marks the certificate revoked and pushes the revocation; the case as it is now. */
+    revokeCertificate(number: string, reason: string): YkbCase {
+      const record = [...cases.values()].find((candidate) => candidate.dzzz?.zzbh === number);
+      if (!record?.dzzz) throw new NotFoundError('SANDBOX.CERTIFICATE_NOT_FOUND', `渝快办沙箱没有证照 ${number}`);
+      const zxsj = millisToYkbTime(now());
+      record.dzzz = { ...record.dzzz, zxsj, zxyy: reason };
+      opts.onStage(record, { yzm: record.dzzz.yzm, zxsj, zxyy: reason });
+      return structuredClone(record);
+    },
     /** Adds an item or replaces the one with its code, as the platform's catalog team publishing a revision. */
     publishItem(item: CatalogItem): void {
       const wire = itemToWire(item);

@@ -56,8 +56,8 @@ export function createYukuaibanWebhooks(opts: YukuaibanWebhookOptions, rt: Pick<
   }
 
   return {
-    /** Queues the event of a case's stage change. */
-    push(record: YkbCase): void {
+    /** Queues the event of a case's stage change, or of its certificate's revocation. */
+    push(record: YkbCase, revocation?: YkbWebhook['zzzx']): void {
       if (!opts.webhookUrl) return;
       eventSeq += 1;
       const event: YkbWebhook = {
@@ -68,7 +68,8 @@ export function createYukuaibanWebhooks(opts: YukuaibanWebhookOptions, rt: Pick<
         zt: record.zt,
         jdjg: record.jdjg,
         byslyy: [...record.byslyy],
-        bgsj: record.gxsj,
+        bgsj: revocation?.zxsj ?? record.gxsj,
+        ...(revocation ? { zzzx: revocation } : {}),
       };
       void deliveries.enqueue(record.bjbh, () => deliver(opts.webhookUrl!, event));
     },

@@ -9,7 +9,9 @@ import { forEachChunk, parseJsonEnvelope, type RawReply } from '../http-client.k
 import { PlatformRejectedError, PlatformUnavailableError } from '../platform.errors.js';
 import { SignedRestClient, type RestClientOptions } from '../rest-client.kit.js';
 import { IDEMPOTENCY_KEY } from '../wire.kit.js';
-import type { CatalogItem, CatalogPage, PlatformCaseRecord, PlatformPort, SearchItemsQuery, SubmitCaseRequest } from '../platform.port.js';
+import type { StreamFetch } from '../file-transfer.kit.js';
+import type { CatalogItem, CatalogPage, PlatformCaseRecord, PlatformFile, PlatformFileReceipt, PlatformFileUpload, PlatformPort, SearchItemsQuery, SubmitCaseRequest } from '../platform.port.js';
+import { downloadYukuaibanFile, uploadYukuaibanFile, type YukuaibanFileContext } from './yukuaiban-files.client.js';
 import { caseFromWire, itemFromWire, submitToWire } from './yukuaiban.mapper.js';
 import { newYukuaibanNonce, signedYukuaibanHeaders, YKB_HEADER } from './yukuaiban.signature.js';
 import {
@@ -38,6 +40,11 @@ const BATCH_CONCURRENCY = 4;
 export interface YukuaibanClientOptions extends RestClientOptions {
   appKey: string;
   appSecret: string;
+  /**
+   * Carries the file transfers, which stream (`fetch` may be a transport that reads whole
+   * answers into memory). Default: the global fetch, looked up per call.
+   */
+  fileFetch?: StreamFetch;
 }
 
 interface CallSpec {
@@ -58,8 +65,30 @@ interface Reply {
 export class YukuaibanClient extends SignedRestClient implements PlatformPort {
   readonly region = 'CHONGQING' as const;
 
+  private readonly files: YukuaibanFileContext;
+
   constructor(private readonly options: YukuaibanClientOptions) {
     super(options, newYukuaibanNonce, { system: SYSTEM, displayName: '渝快办' });
+    this.files = {
+      ...options,
+      baseUrl: this.baseUrl,
+      fetch: options.fileFetch ?? ((url, init) => globalThis.fetch(url, init)),
+      now: this.now,
+      nonce: this.nonce,
+      guarded: (send, idempotent) => this.guarded(send, idempotent),
+      interpret: (label, reply) => this.interpret(label, reply),
+      parsed: (schema, value, label) => this.parsed(schema, value, label),
+      badResponse: (message) => this.badResponse(message),
+    };
+  }
+
+  /** Retried on unavailability like a read: the same (businessNo, sha256) stores nothing new. */
+  uploadFile(upload: PlatformFileUpload): Promise<PlatformFileReceipt> {
+    return uploadYukuaibanFile(this.files, upload);
+  }
+
+  downloadFile(fileId: string): Promise<PlatformFile> {
+    return downloadYukuaibanFile(this.files, fileId);
   }
 
   async getItemsByCodes(codes: readonly string[]): Promise<(CatalogItem | null)[]> {

@@ -4,7 +4,8 @@
  * the system compares them as strings regardless of which platform they came from.
  */
 import { InputError } from '../../domain/errors.js';
-import type { CatalogItem, PlatformCaseRecord, PlatformEvent, SubmitCaseRequest } from '../platform.port.js';
+import type { CatalogItem, PlatformCaseRecord, PlatformCertificate, PlatformEvent, SubmitCaseRequest } from '../platform.port.js';
+import { ykbDateToIso, type YkbCertificate } from './yukuaiban-files.wire.js';
 import {
   inverse,
   millisToYkbTime,
@@ -30,7 +31,7 @@ const ITEM_STATE_CODES = inverse(YKB_ITEM_STATES);
 const POWER_TYPE_CODES: Record<string, YkbPowerTypeCode | undefined> = inverse(YKB_POWER_TYPES);
 
 /** Only for strings the schema has already accepted as ykb times. */
-function isoFromYkb(value: string): string {
+export function isoFromYkb(value: string): string {
   return new Date(ykbTimeToMillis(value)!).toISOString();
 }
 
@@ -98,6 +99,23 @@ export function caseFromWire(wire: YkbCase): PlatformCaseRecord {
       at: isoFromYkb(entry.sj),
       ...(entry.bz ? { note: entry.bz } : {}),
     })),
+    certificate: wire.dzzz ? certificateFromWire(wire.dzzz) : null,
+  };
+}
+
+export function certificateFromWire(wire: YkbCertificate): PlatformCertificate {
+  return {
+    fileId: wire.wjbh,
+    number: wire.zzbh,
+    holderName: wire.czr,
+    itemName: wire.sxmc,
+    department: wire.fzjg,
+    validFrom: ykbDateToIso(wire.yxqq),
+    validUntil: wire.yxqz === null ? null : ykbDateToIso(wire.yxqz),
+    verificationCode: wire.yzm,
+    issuedAt: isoFromYkb(wire.fzsj),
+    revokedAt: wire.zxsj === null ? null : isoFromYkb(wire.zxsj),
+    revocationReason: wire.zxyy,
   };
 }
 
@@ -111,6 +129,7 @@ export function eventFromWire(wire: YkbWebhook): PlatformEvent {
     decision: wire.jdjg === null ? null : YKB_DECISIONS[wire.jdjg],
     reasons: [...wire.byslyy],
     at: isoFromYkb(wire.bgsj),
+    ...(wire.zzzx ? { certificateRevoked: { verificationCode: wire.zzzx.yzm, revokedAt: isoFromYkb(wire.zzzx.zxsj), reason: wire.zzzx.zxyy } } : {}),
   };
 }
 
@@ -138,7 +157,7 @@ export function submitToWire(request: SubmitCaseRequest): YkbSubmitCase {
       clmc: material.name,
       clxs: MATERIAL_FORM_CODES[material.form],
       fs: material.copies,
-      ...(material.electronicRef === undefined ? {} : { dzwjbh: material.electronicRef }),
+      ...(material.fileIds === undefined || material.fileIds.length === 0 ? {} : { dzwjbh: [...material.fileIds] }),
     })),
     sqsj: millisToYkbTime(submittedAt),
   };

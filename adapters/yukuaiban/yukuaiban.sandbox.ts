@@ -11,9 +11,11 @@
  * in yukuaiban-sandbox.signing.ts, the webhooks in yukuaiban-sandbox.webhooks.ts and the
  * fault replies in yukuaiban-sandbox.faults.ts.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { CatalogItem } from '../platform.port.js';
 import { parseJsonBody, sandboxListener } from '../sandbox-faults.kit.js';
+import type { CertificatePdfOptions } from '../certificate.pdf.js';
+import { createSandboxFileStore } from '../sandbox-files.kit.js';
 import { pushRetries } from '../sandbox-push.kit.js';
 import { sandboxRuntime, serveSandbox, type Sandbox, type SandboxOptions } from '../sandbox-server.kit.js';
 import { sandboxRunTag } from '../sandbox.kit.js';
@@ -22,7 +24,8 @@ import { YKB_HEADER, YKB_TIMESTAMP_TOLERANCE_MS } from './yukuaiban.signature.js
 import { describeIssues, ykbCasesBatchRequestSchema, ykbItemsBatchRequestSchema, YKB_API, YKB_CODE, type YkbCase } from './yukuaiban.wire.js';
 import { yukuaibanFaultHandling } from './yukuaiban-sandbox.faults.js';
 import { yukuaibanAuthenticator } from './yukuaiban-sandbox.signing.js';
-import { createYukuaibanState, fail, type Reply } from './yukuaiban-sandbox.state.js';
+import { serveYukuaibanFiles, yukuaibanCertificate } from './yukuaiban-sandbox.files.js';
+import { createYukuaibanState, fail, type Reply, type SandboxFileView } from './yukuaiban-sandbox.state.js';
 import { createYukuaibanWebhooks, type WebhookDelivery } from './yukuaiban-sandbox.webhooks.js';
 
 export interface YukuaibanSandboxOptions extends SandboxOptions {
@@ -44,6 +47,10 @@ export interface YukuaibanSandboxOptions extends SandboxOptions {
   rejectReasons?: readonly string[];
   catalog?: readonly CatalogItem[];
   toleranceMs?: number;
+  /** Where received files are kept; default a temporary directory removed on close. */
+  filesDir?: string;
+  /** The verify page's origin and the CJK font of the certificates' PDFs (default SANDBOX_CERTIFICATE_RENDERING). */
+  certificateRendering?: CertificatePdfOptions;
 }
 
 export interface YukuaibanSandbox extends Sandbox {
@@ -56,6 +63,12 @@ export interface YukuaibanSandbox extends Sandbox {
   webhooksSettled(): Promise<void>;
   /** Adds an item or replaces the one with its code, as the platform's catalog team publishing a revision. */
   publishItem(item: CatalogItem): void;
+  /** The files held: uploads and the certificates' PDFs. */
+  files(): SandboxFileView[];
+  /** Resolves when every certificate PDF issued so far is on disk. */
+  filesSettled(): Promise<void>;
+  /** Marks the certificate revoked and pushes a signed revocation event; the case as it is now. */
+  revokeCertificate(number: string, reason: string): YkbCase;
 }
 
 type Endpoint = 'GET /api/v1/items' | 'POST /api/v1/items/batch' | 'POST /api/v1/cases' | 'POST /api/v1/cases/batch' | 'GET /api/v1/cases/{id}';
@@ -78,7 +91,19 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
   const authenticate = yukuaibanAuthenticator({ ...opts, now, toleranceMs: opts.toleranceMs ?? YKB_TIMESTAMP_TOLERANCE_MS });
   const retries = pushRetries({ attempts: opts.webhookAttempts, retryDelayMs: opts.webhookRetryDelayMs, timeoutMs: opts.webhookTimeoutMs });
   const webhooks = createYukuaibanWebhooks({ ...opts, instance, now, retries }, rt);
-  const state = createYukuaibanState({ ...opts, instance, now, catalog: opts.catalog ?? YUKUAIBAN_CATALOG, isClosed: rt.isClosed, onStage: webhooks.push });
+  let fileSeq = 0;
+  const store = await createSandboxFileStore({ dir: opts.filesDir, now, newFileId: () => `YKBF${instance}${String((fileSeq += 1)).padStart(6, '0')}` });
+  let certificateSeq = 0;
+  const state = createYukuaibanState({
+    ...opts,
+    instance,
+    now,
+    catalog: opts.catalog ?? YUKUAIBAN_CATALOG,
+    isClosed: rt.isClosed,
+    onStage: webhooks.push,
+    files: store,
+    issueCertificate: (record, item, holderName) => yukuaibanCertificate(store, { record, item, holderName, serial: (certificateSeq += 1), instance, now: now(), rendering: opts.certificateRendering }),
+  });
 
   function route(req: IncomingMessage, url: URL, raw: Buffer, matched: { endpoint: Endpoint; id?: string }): Reply {
     const refused = authenticate(req, raw);
@@ -98,10 +123,17 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     return state.submitCase(req.headers[YKB_HEADER.idempotencyKey], parsed.json, raw);
   }
 
-  const listener = sandboxListener(rt, { ...yukuaibanFaultHandling, match: matchRoute, route });
-  const sandbox = await serveSandbox(rt, listener, opts, () => {
+  const api = sandboxListener(rt, { ...yukuaibanFaultHandling, match: matchRoute, route });
+  // Files first: their bodies are streamed to disk, never read whole as the API's are.
+  const listener: RequestListener = (req, res) => {
+    serveYukuaibanFiles(req, res, { rt, store, authenticate })
+      .then((served) => served || api(req, res))
+      .catch(() => res.destroy());
+  };
+  const sandbox = await serveSandbox(rt, listener, opts, async () => {
     state.close();
-    return webhooks.close();
+    await webhooks.close();
+    await store.close();
   });
 
   return {
@@ -111,6 +143,9 @@ export async function startYukuaibanSandbox(opts: YukuaibanSandboxOptions): Prom
     cases: state.cases,
     webhookLog: webhooks.log,
     webhooksSettled: webhooks.settled,
+    files: state.files,
+    filesSettled: store.settled,
+    revokeCertificate: state.revokeCertificate,
   };
 }
 

@@ -31,10 +31,12 @@ export interface YukuaibanSignatureInput {
   nonce: string;
   /** Raw body bytes as sent; the empty string for a GET. */
   body: string | Uint8Array;
+  /** A file upload's declared digest, signed in the body's place: the client never holds the file to hash it (CONTRACT.md §9). */
+  bodySha256?: string;
 }
 
 export function yukuaibanStringToSign(input: Omit<YukuaibanSignatureInput, 'secret'>): string {
-  return [input.method.toUpperCase(), input.pathWithQuery, input.timestamp, input.nonce, sha256Hex(input.body)].join('\n');
+  return [input.method.toUpperCase(), input.pathWithQuery, input.timestamp, input.nonce, input.bodySha256 ?? sha256Hex(input.body)].join('\n');
 }
 
 /** Lower-case hex HMAC-SHA256 of the string to sign. */
@@ -50,6 +52,7 @@ export function newYukuaibanNonce(): string {
 interface RequestLine {
   method: string;
   pathWithQuery: string;
+  bodySha256?: string;
 }
 
 export function signedYukuaibanHeaders(input: SigningInput & RequestLine & { appKey: string }): Record<string, string> {

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { describeZodIssues } from '../wire.kit.js';
+import { ykbCertificateSchema, ykbFileId, ykbRevocationSchema } from './yukuaiban-files.wire.js';
+import { ykbTimeToMillis } from './yukuaiban.time.js';
 import type { ApplicantRef, Decision, ItemStatus, MaterialForm, PlatformStage, Scope } from '../platform.port.js';
 
 export const YKB_API = {
@@ -32,6 +34,12 @@ export const YKB_CODE = {
   notFound: '40400',
   itemNotFound: '40401',
   caseNotFound: '40402',
+  digestMismatch: '40004',
+  fileTooLarge: '40005',
+  fileTypeNotAllowed: '40006',
+  lengthRequired: '40007',
+  unknownFile: '40008',
+  fileNotFound: '40403',
   idempotencyConflict: '40901',
   duplicateBusinessNo: '40902',
   rateLimited: '42900',
@@ -100,39 +108,7 @@ export function inverse<K extends string, V extends string>(table: Record<K, V>)
   return Object.fromEntries(Object.entries(table).map(([code, value]) => [value, code])) as Record<V, K>;
 }
 
-/**
- * "yyyyMMddHHmmss", Beijing time, no zone designator: the platform lives in UTC+8 and
- * China has no daylight saving, so the offset is a constant.
- */
-const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
-const YKB_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
-
-export function ykbTimeToMillis(value: string): number | null {
-  const match = YKB_TIME.exec(value);
-  if (!match) return null;
-  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const local = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC rolls 2024-02-30 over into March (and years 0–99 into the 1900s); fields that do not come back unchanged are not a date.
-  const d = new Date(local);
-  const same =
-    d.getUTCFullYear() === year &&
-    d.getUTCMonth() === month - 1 &&
-    d.getUTCDate() === day &&
-    d.getUTCHours() === hour &&
-    d.getUTCMinutes() === minute &&
-    d.getUTCSeconds() === second;
-  return same ? local - BEIJING_OFFSET_MS : null;
-}
-
-function formatBeijing(localMillis: number): string {
-  const d = new Date(localMillis);
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  return `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
-}
-
-export function millisToYkbTime(millis: number): string {
-  return formatBeijing(millis + BEIJING_OFFSET_MS);
-}
+export { millisToYkbTime, ykbTimeToMillis } from './yukuaiban.time.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const ykbTime = z.string().refine((value) => ykbTimeToMillis(value) !== null, 'expected yyyyMMddHHmmss (Beijing time)');
@@ -198,6 +174,8 @@ export const ykbCaseSchema = z.object({
   byslyy: z.array(text(500)),
   gxsj: ykbTime,
   lsjl: z.array(ykbStageEntrySchema).min(1),
+  /** 电子证照, from 07 出件 for an item that issues one; absent means none. */
+  dzzz: ykbCertificateSchema.nullable().optional(),
 });
 export type YkbCase = z.infer<typeof ykbCaseSchema>;
 
@@ -220,7 +198,8 @@ export const ykbSubmitCaseSchema = z.object({
         clmc: text(200),
         clxs: materialForm,
         fs: z.number().int().min(1).max(99),
-        dzwjbh: text(256).optional(),
+        /** 电子文件编号: the files uploaded for this material (§10). */
+        dzwjbh: z.array(ykbFileId).max(50).optional(),
       }),
     )
     .max(200),
@@ -240,6 +219,8 @@ export const ykbWebhookSchema = z.object({
   jdjg: decisionCode,
   byslyy: z.array(text(500)),
   bgsj: ykbTime,
+  /** 证照注销: set only on a revocation push. */
+  zzzx: ykbRevocationSchema.optional(),
 });
 export type YkbWebhook = z.infer<typeof ykbWebhookSchema>;
 

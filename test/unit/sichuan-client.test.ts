@@ -134,7 +134,7 @@ const SUBMISSION: SubmitCaseRequest = {
   receivingDivisionCode: '500000',
   materials: [
     { name: '水利工程质量检测单位乙级资质认定申请书', form: 'ORIGINAL', copies: 1 },
-    { name: '计量认证资质证书', form: 'ELECTRONIC', copies: 1, electronicRef: 'scan-0001' },
+    { name: '计量认证资质证书', form: 'ELECTRONIC', copies: 1, fileIds: ['SCF-0001'] },
   ],
   submittedAt: '2024-05-20T01:30:00Z',
 };
@@ -387,6 +387,7 @@ describe('SichuanClient requests', () => {
         { stage: 'SUBMITTED', at: '2024-05-20T09:30:00+08:00' },
         { stage: 'REJECTED', at: '2024-05-20T16:00:00+08:00', note: '不予受理' },
       ],
+      certificate: null,
     });
     expect(third).toBeNull();
     expect(again).toEqual(first);
@@ -425,7 +426,7 @@ describe('SichuanClient requests', () => {
       applyTime: '2024-05-20 09:30:00',
       materialList: [
         { materialName: '水利工程质量检测单位乙级资质认定申请书', materialForm: '1', pageNum: 1 },
-        { materialName: '计量认证资质证书', materialForm: '4', pageNum: 1, fileRef: 'scan-0001' },
+        { materialName: '计量认证资质证书', materialForm: '4', pageNum: 1, fileIds: ['SCF-0001'] },
       ],
     });
     expect(record).toMatchObject({ platformCaseId: 'SC9', stage: 'SUBMITTED', businessNo: 'CY202405200001', history: [{ stage: 'SUBMITTED' }] });

@@ -100,7 +100,7 @@ const REQUEST: SubmitCaseRequest = {
   receivingDivisionCode: '510100',
   materials: [
     { name: '律师事务所设立许可申请表', form: 'ORIGINAL', copies: 1 },
-    { name: '营业执照', form: 'COPY', copies: 1, electronicRef: 'F-001' },
+    { name: '营业执照', form: 'COPY', copies: 1, fileIds: ['F-001'] },
   ],
   submittedAt: '2024-05-01T09:30:00+08:00',
 };
@@ -224,6 +224,7 @@ describe('normalisation', () => {
         { stage: 'REVIEWING', at: '2024-05-02T01:00:00.000Z' },
         { stage: 'DECIDED', at: '2024-05-03T02:00:00.000Z', note: '准予许可' },
       ],
+      certificate: null,
     });
   });
 
@@ -257,7 +258,7 @@ describe('normalisation', () => {
       sjqhdm: '510100',
       clqd: [
         { clmc: '律师事务所设立许可申请表', clxs: '1', fs: 1 },
-        { clmc: '营业执照', clxs: '2', fs: 1, dzwjbh: 'F-001' },
+        { clmc: '营业执照', clxs: '2', fs: 1, dzwjbh: ['F-001'] },
       ],
       sqsj: '20240501093000',
     });
