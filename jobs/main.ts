@@ -18,6 +18,7 @@ import { scheduleRecurringJobs } from './schedules.js';
 import { startWorkers, workerHealthRoute } from './worker-host.js';
 import { createFileStore, createTusDatastore } from '../lib/files/store-factory.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
+import { CertificateStore } from '../ledger/certificates/certificate.store.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, service: 'workers' });
@@ -56,6 +57,8 @@ const processors = createProcessors({
   calendar,
   platforms,
   files: createFileStore(config.files.store),
+  filePolicy: config.files.policy,
+  certificates: new CertificateStore(redis),
   uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
   uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
   uploadExpiryMs: config.files.uploadExpiryMs,

@@ -1,6 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { PlatformBadResponseError, PlatformRecordMismatchError, PlatformRejectedError, PlatformUnavailableError } from '../adapters/platform.errors.js';
 import type { PlatformPort, SubmitCaseRequest } from '../adapters/platform.port.js';
+import type { FileStore } from '../lib/files/file-store.js';
+import { MIME_TYPES } from '../lib/files/file-check.js';
 import { DomainError, NotFoundError } from '../domain/errors.js';
 import type { Region } from '../domain/region.js';
 import type { CaseWorkflow } from '../ledger/workflow/case-workflow.service.js';
@@ -17,13 +19,17 @@ export interface MaterialTransferResult {
 
 const ACTOR = 'system:material-transfer';
 
+type ForwardDeps = { workflow: CaseWorkflow; platforms: Record<Region, PlatformPort>; files: FileStore };
+
 /**
  * Forwards a dispatched case and its electronic materials to the owning
- * platform. The business number is the platform's idempotency key, so a retry
- * after a timeout or a crash finds the case the first attempt created instead
- * of creating a second one.
+ * platform: first each scan, streamed from the file store, then the case
+ * naming the platform's file ids. Both are idempotent at the platform (a file
+ * by business number and digest, the case by business number), and each
+ * acknowledged file is recorded on the case, so a retry after a timeout or a
+ * crash mid-file sends only what is not acknowledged and creates nothing twice.
  */
-export function materialTransferProcessor(deps: { workflow: CaseWorkflow; platforms: Record<Region, PlatformPort> } & PaperDispatchDeps) {
+export function materialTransferProcessor(deps: ForwardDeps & PaperDispatchDeps) {
   return async (job: Job<MaterialTransferJob>): Promise<MaterialTransferResult> => {
     const { businessNo } = job.data;
     let record;
@@ -45,9 +51,11 @@ export function materialTransferProcessor(deps: { workflow: CaseWorkflow; platfo
   };
 }
 
-async function forward(deps: { workflow: CaseWorkflow; platforms: Record<Region, PlatformPort> }, record: CaseRecord): Promise<string> {
+async function forward(deps: ForwardDeps, read: CaseRecord): Promise<string> {
   let forwarded;
+  let record = read;
   try {
+    if (read.transfer?.channel !== 'OFFLINE') record = await sendScans(deps, read);
     forwarded = await deps.platforms[record.jurisdictionRegion].submitCase(submitCaseRequest(record));
   } catch (error) {
     if (error instanceof PlatformRejectedError) {
@@ -63,7 +71,29 @@ async function forward(deps: { workflow: CaseWorkflow; platforms: Record<Region,
   return forwarded.platformCaseId;
 }
 
-/** The owning platform's intake of a dispatched case: its qualified materials, referenced by business number. */
+/** Each scan the platform has not acknowledged, one after another (a hall's uplink is the narrow part); the case as recorded after the last. */
+async function sendScans(deps: ForwardDeps, read: CaseRecord): Promise<CaseRecord> {
+  let record = read;
+  const platform = deps.platforms[record.jurisdictionRegion];
+  for (const scan of read.scans ?? []) {
+    if (scan.platformFileId) continue;
+    const receipt = await platform.uploadFile({
+      businessNo: record.businessNo,
+      material: scan.material,
+      sha256: scan.sha256,
+      size: scan.size,
+      contentType: MIME_TYPES[scan.type],
+      open: () => deps.files.get(scan.sha256),
+    });
+    if (receipt.sha256 !== scan.sha256) {
+      throw new UnrecoverableError(`PLATFORM.DIGEST_MISMATCH: ${record.jurisdictionRegion} acknowledged ${scan.sha256} as ${receipt.sha256}`);
+    }
+    record = await deps.workflow.recordScanTransferred(record.businessNo, scan.sha256, receipt, ACTOR, record);
+  }
+  return record;
+}
+
+/** The owning platform's intake of a dispatched case: its qualified materials with the platform's ids of their scans. */
 export function submitCaseRequest(record: CaseRecord): SubmitCaseRequest {
   return {
     idempotencyKey: record.businessNo,
@@ -75,12 +105,10 @@ export function submitCaseRequest(record: CaseRecord): SubmitCaseRequest {
     receivingDivisionCode: record.receivingDivisionCode,
     materials: record.materials
       .filter((material) => material.verdict === 'QUALIFIED')
-      .map((material, index) => ({
-        name: material.name,
-        form: material.form,
-        copies: material.copies,
-        electronicRef: `${record.businessNo}/M${index + 1}`,
-      })),
+      .map((material) => {
+        const fileIds = (record.scans ?? []).filter((scan) => scan.material === material.name && scan.platformFileId).map((scan) => scan.platformFileId!);
+        return { name: material.name, form: material.form, copies: material.copies, ...(fileIds.length > 0 ? { fileIds } : {}) };
+      }),
     submittedAt: record.transfer?.dispatchedAt ?? record.appliedAt,
   };
 }

@@ -1,11 +1,11 @@
 import type { Job } from 'bullmq';
 import { PlatformRecordMismatchError } from '../adapters/platform.errors.js';
-import type { PlatformCaseRecord, PlatformEvent, PlatformPort } from '../adapters/platform.port.js';
+import type { PlatformCaseRecord, PlatformEvent } from '../adapters/platform.port.js';
 import type { Region } from '../domain/region.js';
-import type { CaseWorkflow } from '../ledger/workflow/case-workflow.service.js';
 import type { TransferQueue } from '../ledger/workflow/ports.js';
 import type { CaseRecord, CaseStage } from '../ledger/cases/case.model.js';
 import type { CaseStore } from '../ledger/cases/case.store.js';
+import { syncCertificate, type CertificateSyncDeps } from './certificate-sync.js';
 
 /** Cases whose platform record can still change what tongban shows. */
 const WATCHED_STAGES: CaseStage[] = ['IN_TRANSFER', 'AT_JURISDICTION', 'DECIDED'];
@@ -28,10 +28,8 @@ export interface PollResult {
  * strand a case. A record under the case's platform id that names another
  * business number moves nothing.
  */
-export function platformPollProcessor(deps: {
+export function platformPollProcessor(deps: CertificateSyncDeps & {
   store: CaseStore;
-  workflow: CaseWorkflow;
-  platforms: Record<Region, PlatformPort>;
   transfers: Pick<TransferQueue, 'enqueue'>;
   /** Told of each record of another business number: the workers log and count them. */
   onRecordMismatch?: (mismatch: PlatformRecordMismatchError) => void;
@@ -75,6 +73,8 @@ export function platformPollProcessor(deps: {
           await deps.workflow.applyPlatformEvent(event, ACTOR);
           applied += 1;
         }
+        // A push of the certificate that was lost, or a job that failed to take it in.
+        if (platformRecord.certificate && !record.certificate) await syncCertificate(deps, record, platformRecord, ACTOR);
       }
     }
     return { checked: watched.length, applied, requeued, mismatched };

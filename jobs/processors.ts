@@ -24,6 +24,8 @@ import type { FileStore } from '../lib/files/file-store.js';
 import type { TusDatastore } from '../lib/files/store-factory.js';
 import { uploadSweepProcessor } from './upload-sweep.processor.js';
 import type { UploadRecordStore } from '../lib/files/upload-record.store.js';
+import type { FilePolicy } from '../lib/files/file-check.js';
+import type { CertificateStore } from '../ledger/certificates/certificate.store.js';
 
 export interface ProcessorDeps {
   workflow: CaseWorkflow;
@@ -32,8 +34,11 @@ export interface ProcessorDeps {
   directory: WindowDirectory;
   calendar: WorkingCalendar;
   platforms: Record<Region, PlatformPort>;
-  /** Where the scans are kept. */
+  /** Where the scans and certificates are kept. */
   files: FileStore;
+  filePolicy: FilePolicy;
+  /** The e-certificates' codes, for the public verify page. */
+  certificates: CertificateStore;
   /** Uploads in progress (tus), swept once past their expiry. */
   uploads: TusDatastore;
   uploadRecords: UploadRecordStore;

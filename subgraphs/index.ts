@@ -41,6 +41,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
         transfers: deps.queues.transfers,
         files: deps.config.files.policy,
         fileStore: createFileStore(deps.config.files.store),
+        verifyBaseUrl: deps.config.certificates.verifyBaseUrl,
         notifications: deps.queues.notifications,
         alerts: deps.queues.alerts,
         now: deps.now,

@@ -11,6 +11,7 @@ import { openCaseStack, type CaseStack } from './case-stack.fixture.js';
 import { cpuSeconds, median, perJob, seconds, whole } from '../figures.format.js';
 import { rotate } from '../measurement.kit.js';
 import { scanMaterials } from '../../test/support/scans.kit.js';
+import { createFileStore } from '../../lib/files/store-factory.js';
 
 /** The worker host's default, which jobs/main.ts runs with. */
 const CONCURRENCY = 8;
@@ -171,6 +172,7 @@ async function tongbanRound(stack: CaseStack, jobs: number): Promise<{ run: Run;
     courier: stack.courier,
     shipments: stack.shipments,
     directory: stack.directory,
+    files: createFileStore(stack.config.files.store),
   });
   const run = await timed(stack, 'tongban', jobs, () =>
     startWorkers({

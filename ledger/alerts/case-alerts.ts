@@ -1,6 +1,7 @@
 import { shanghaiDateOf, CalendarYearNotPublishedError, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { evaluateClock } from '../../domain/clock/index.js';
 import type { CaseRecord } from '../cases/case.model.js';
+import { onlineTransferDoneAt } from '../workflow/scans.stage.js';
 
 export const ALERT_KINDS = ['PROMISED_LIMIT', 'PAPER_MAIL', 'ONLINE_TRANSFER', 'APPLICANT_PICKUP_NOTICE', 'CORRECTION'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -50,7 +51,7 @@ export function plannedAlerts(record: CaseRecord | null, calendar: WorkingCalend
   };
 
   if (record.stage === 'DEFICIENT') stage('CORRECTION', record.correction?.dueAt, null);
-  stage('ONLINE_TRANSFER', record.transfer?.onlineDueAt, record.transfer?.forwardedAt);
+  stage('ONLINE_TRANSFER', record.transfer?.onlineDueAt, onlineTransferDoneAt(record));
   stage('PAPER_MAIL', record.transfer?.paperDueAt, record.transfer?.paperSentAt);
   if (record.stage === 'AWAITING_PICKUP') stage('APPLICANT_PICKUP_NOTICE', record.result?.pickupNoticeDueAt, record.result?.applicantNotifiedAt);
 

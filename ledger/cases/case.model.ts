@@ -48,6 +48,25 @@ export interface MaterialScan {
   acknowledgedAt: string | null;
 }
 
+/** The 电子证照 the owning platform issued with the result, its PDF kept by its SHA-256 like a scan. */
+export interface CaseCertificate {
+  number: string;
+  holderName: string;
+  itemName: string;
+  department: string;
+  /** YYYY-MM-DD. */
+  validFrom: string;
+  /** YYYY-MM-DD; null: 长期有效. */
+  validUntil: string | null;
+  verificationCode: string;
+  issuedAt: string;
+  revokedAt: string | null;
+  revocationReason: string | null;
+  platformFileId: string;
+  sha256: string;
+  size: number;
+}
+
 export interface CaseRecord {
   /** Bumped by every change; a change is written only over the version it was computed from. */
   version: number;
@@ -117,6 +136,8 @@ export interface CaseRecord {
   clock: ClockState;
   notices: NoticeRecord[];
   evaluation: { score: number; comment: string | null; at: string } | null;
+  /** Absent until the platform issues one (and on cases stored before certificates were kept). */
+  certificate?: CaseCertificate | null;
   updatedAt: string;
 }
 

@@ -134,6 +134,8 @@ export function withOfficialGuides(port: PlatformPort, guides: OfficialGuideStor
     },
     submitCase: (request) => port.submitCase(request),
     getCasesByIds: (ids) => port.getCasesByIds(ids),
+    uploadFile: (upload) => port.uploadFile(upload),
+    downloadFile: (fileId) => port.downloadFile(fileId),
   };
 }
 

@@ -1,12 +1,13 @@
 import type { PlatformEvent } from '../../adapters/platform.port.js';
 import type { HandedInMaterial } from '../../domain/workflow/formal-review.js';
-import type { CaseRecord, ResultDelivery, TransferChannel } from '../cases/case.model.js';
+import type { CaseCertificate, CaseRecord, ResultDelivery, TransferChannel } from '../cases/case.model.js';
 import type { ReceiveApplicationInput } from './application-input.js';
 import { CaseTransitions, type WorkflowDeps } from './case-transition.js';
 import { EvaluationStage } from './evaluation.stage.js';
 import { JurisdictionStage } from './jurisdiction.stage.js';
 import { ReceiptStage, type ReceiptResult } from './receipt.stage.js';
 import { ResultStage } from './result.stage.js';
+import { CertificateStage } from './certificate.stage.js';
 import { ScansStage } from './scans.stage.js';
 import { TransferStage } from './transfer.stage.js';
 
@@ -23,6 +24,7 @@ export class CaseWorkflow {
   private readonly jurisdiction: JurisdictionStage;
   private readonly result: ResultStage;
   private readonly evaluation: EvaluationStage;
+  private readonly certificates: CertificateStage;
 
   constructor(deps: WorkflowDeps) {
     this.transitions = new CaseTransitions(deps);
@@ -32,6 +34,7 @@ export class CaseWorkflow {
     this.jurisdiction = new JurisdictionStage(this.transitions);
     this.result = new ResultStage(this.transitions);
     this.evaluation = new EvaluationStage(this.transitions);
+    this.certificates = new CertificateStage(this.transitions);
   }
 
   receiveApplication(input: ReceiveApplicationInput, actor: string): Promise<ReceiptResult> {
@@ -52,6 +55,10 @@ export class CaseWorkflow {
 
   removeMaterialFile(businessNo: string, material: string, sha256: string, actor: string): Promise<CaseRecord> {
     return this.scans.removeMaterialFile(businessNo, material, sha256, actor);
+  }
+
+  recordScanTransferred(businessNo: string, sha256: string, receipt: { fileId: string; receivedAt: string }, actor: string, read?: CaseRecord): Promise<CaseRecord> {
+    return this.scans.recordScanTransferred(businessNo, sha256, receipt, actor, read);
   }
 
   dispatchMaterials(businessNo: string, channel: TransferChannel, actor: string): Promise<CaseRecord> {
@@ -96,6 +103,14 @@ export class CaseWorkflow {
 
   recordDelivered(businessNo: string, actor: string): Promise<CaseRecord> {
     return this.result.recordDelivered(businessNo, actor);
+  }
+
+  recordCertificate(businessNo: string, certificate: CaseCertificate, actor: string): Promise<CaseRecord> {
+    return this.certificates.recordCertificate(businessNo, certificate, actor);
+  }
+
+  recordCertificateRevoked(businessNo: string, revocation: { revokedAt: string; reason: string }, actor: string): Promise<CaseRecord> {
+    return this.certificates.recordCertificateRevoked(businessNo, revocation, actor);
   }
 
   evaluate(businessNo: string, score: number, comment: string | null | undefined, actor: string): Promise<CaseRecord> {

@@ -15,6 +15,17 @@ export function materialsWithoutScan(record: CaseRecord): string[] {
   return record.materials.filter((material) => material.verdict === 'QUALIFIED' && !scanned.has(material.name)).map((material) => material.name);
 }
 
+/**
+ * When the materials finished travelling online: when the case was forwarded
+ * with every scan acknowledged by the owning platform under its digest (the
+ * online-transfer deadline is met then, not when the first byte left).
+ */
+export function onlineTransferDoneAt(record: CaseRecord): string | null {
+  const forwardedAt = record.transfer?.forwardedAt ?? null;
+  if (!forwardedAt || (record.scans ?? []).some((scan) => !scan.acknowledgedAt)) return null;
+  return forwardedAt;
+}
+
 /** 扫描件: the receiving window binds each material's scans to the case before the materials leave it. */
 export class ScansStage {
   constructor(private readonly t: CaseTransitions) {}
@@ -57,6 +68,33 @@ export class ScansStage {
         claims: { keys: [this.t.deps.uploads.recordKey(uploadId)], gone: uploadNotFound },
       };
     }, undefined, current);
+  }
+
+  /**
+   * The owning platform holds the scan: its file id and when it said so (its
+   * clock, bounded to ours). Recorded once; `read` as in recordForwarded.
+   */
+  recordScanTransferred(
+    businessNo: string,
+    sha256: string,
+    receipt: { fileId: string; receivedAt: string },
+    actor: string,
+    read?: CaseRecord,
+  ): Promise<CaseRecord> {
+    return this.t.apply(businessNo, 'PLATFORM_PROGRESS', actor, (record, now) => {
+      const scans = record.scans ?? [];
+      const pending = scans.filter((scan) => scan.sha256 === sha256 && !scan.platformFileId);
+      if (pending.length === 0) return null;
+      const at = this.t.outsideInstant('platform', receipt.receivedAt, record, now, record.transfer?.dispatchedAt);
+      return {
+        record: {
+          ...record,
+          scans: scans.map((scan) => (pending.includes(scan) ? { ...scan, platformFileId: receipt.fileId, acknowledgedAt: at } : scan)),
+        },
+        type: 'MATERIAL_SCAN_TRANSFERRED',
+        data: { sha256, fileId: receipt.fileId, materials: pending.map((scan) => scan.material), platformAt: receipt.receivedAt },
+      };
+    }, undefined, read);
   }
 
   /** Takes a scan attached by mistake off a material; taking off one that is not there changes nothing. */

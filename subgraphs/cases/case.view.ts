@@ -3,6 +3,7 @@ import { evaluateClock, stageStatus, type Stage } from '../../domain/clock/index
 import { renderDeficiencyNotice, renderReceiptNotice } from '../../domain/notices/index.js';
 import type { WindowRecord } from '../../ledger/windows/window.model.js';
 import type { CaseRecord, NoticeRecord } from '../../ledger/cases/case.model.js';
+import { onlineTransferDoneAt } from '../../ledger/workflow/scans.stage.js';
 
 /** How a stored case reads at a given moment: the clock and deadlines depend on `now`. */
 export function caseClock(record: CaseRecord, now: Date, calendar: WorkingCalendar) {
@@ -14,7 +15,7 @@ export function caseClock(record: CaseRecord, now: Date, calendar: WorkingCalend
 export function caseDeadlines(record: CaseRecord, now: Date) {
   const entries: { kind: Stage; dueAt: string | null | undefined; completedAt: string | null }[] = [
     { kind: 'CORRECTION', dueAt: record.correction?.dueAt, completedAt: record.acceptedAt },
-    { kind: 'ONLINE_TRANSFER', dueAt: record.transfer?.onlineDueAt, completedAt: record.transfer?.forwardedAt ?? null },
+    { kind: 'ONLINE_TRANSFER', dueAt: record.transfer?.onlineDueAt, completedAt: onlineTransferDoneAt(record) },
     { kind: 'PAPER_MAIL', dueAt: record.transfer?.paperDueAt, completedAt: record.transfer?.paperSentAt ?? null },
     { kind: 'RECEIVING_WINDOW_FEEDBACK', dueAt: record.result?.feedbackDueAt, completedAt: feedbackGivenAt(record) },
     {

@@ -12,8 +12,9 @@ export function fileDownloadPath(businessNo: string, sha256: string): string {
   return `/files/${encodeURIComponent(businessNo)}/${sha256}`;
 }
 
-/** A file the case holds under that digest: a scan of its materials. */
+/** A file the case holds under that digest: a scan of its materials, or its e-certificate. */
 function fileOf(record: CaseRecord, sha256: string): { type: ScanType; label: string } | null {
+  if (record.certificate?.sha256 === sha256) return { type: 'PDF', label: `certificate:${record.certificate.number}` };
   const scans = (record.scans ?? []).filter((scan) => scan.sha256 === sha256);
   if (scans.length === 0) return null;
   return { type: scans[0]!.type, label: scans.map((scan) => scan.material).join('、') };
@@ -48,7 +49,7 @@ export function fileDownloadRoute(deps: { store: CaseStore; files: FileStore; li
         businessNo: record.businessNo,
         actor,
         at: now.toISOString(),
-        fields: [`scans:${file.label}`],
+        fields: [file.label.startsWith('certificate:') ? file.label : `scans:${file.label}`],
         reason: { purpose: 'DOWNLOAD_FILE', note: sha256! },
       }).catch((error: unknown) => {
         body.destroy();

@@ -12,15 +12,24 @@ import { searchCatalog } from './catalog.source.js';
 import { periodStatistics } from '../../ledger/cases/statistics.service.js';
 import { weeklyReportPage } from './weekly-report.page.js';
 import type { AlertRecord, AlertStatus } from '../../ledger/alerts/alert.store.js';
-import type { CaseRecord, CaseStage, MaterialScan, NoticeRecord, ResultDelivery, TransferChannel } from '../../ledger/cases/case.model.js';
+import type { CaseCertificate, CaseRecord, CaseStage, MaterialScan, NoticeRecord, ResultDelivery, TransferChannel } from '../../ledger/cases/case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
 import { NOTICE_FIELDS, PERSONAL_DATA_READ, personalDataReason, recordPersonalDataRead, type PersonalDataPurpose } from './personal-data.audit.js';
 import type { AdministrativeLevel, PowerTypeCategory } from '../../ledger/cases/case-statistics.js';
 import { fileDownloadPath } from './file-download.route.js';
+import { certificateStatus, publicHolderName, verifyUrl, type VerificationCode } from '../../domain/certificates/index.js';
 
-/** A scan with the case it belongs to, for the fields that depend on who may see the case's files. */
+/** A scan or certificate with the case it belongs to, for the fields that depend on who may see the case's files. */
 type ScanView = MaterialScan & { record: CaseRecord };
+type CertificateView = CaseCertificate & { record: CaseRecord };
+
+/** A case's files show people's documents whole: only the staff of its two windows get a link to download one. */
+function fileLink(ctx: CasesContext, record: CaseRecord, sha256: string): string | null {
+  const { windowId } = ctx.caller;
+  if (!windowId || (windowId !== record.receivingWindowId && windowId !== record.jurisdictionWindowId)) return null;
+  return ctx.noticeLinks.sign(fileDownloadPath(record.businessNo, sha256), ctx.actor, ctx.now());
+}
 
 const ITEM_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingServiceItem', SICHUAN: 'SichuanServiceItem' };
 const PLATFORM_CASE_TYPE: Record<Region, string> = { CHONGQING: 'ChongqingPlatformCase', SICHUAN: 'SichuanPlatformCase' };
@@ -216,13 +225,18 @@ export const resolvers = {
       return { businessNo: record.businessNo, ...record.evaluation! };
     },
   },
+  ResultRecord: {
+    certificate: (result: { record: CaseRecord }) => result.record.certificate && { ...result.record.certificate, record: result.record },
+  },
+  Certificate: {
+    holder: (cert: CertificateView) => publicHolderName({ holderName: cert.holderName, holderIdNumber: cert.record.applicant.idNumber }),
+    verifyUrl: (cert: CertificateView, _: unknown, ctx: CasesContext) => verifyUrl(ctx.verifyBaseUrl, cert.verificationCode as VerificationCode),
+    status: (cert: CertificateView, _: unknown, ctx: CasesContext) => certificateStatus(cert, ctx.now()),
+    url: (cert: CertificateView, _: unknown, ctx: CasesContext) => fileLink(ctx, cert.record, cert.sha256),
+  },
   MaterialScan: {
     // A scan shows a person's documents whole: only the two windows that handle the case download it.
-    downloadUrl: (scan: ScanView, _: unknown, ctx: CasesContext) => {
-      const { windowId } = ctx.caller;
-      if (!windowId || (windowId !== scan.record.receivingWindowId && windowId !== scan.record.jurisdictionWindowId)) return null;
-      return ctx.noticeLinks.sign(fileDownloadPath(scan.record.businessNo, scan.sha256), ctx.actor, ctx.now());
-    },
+    downloadUrl: (scan: ScanView, _: unknown, ctx: CasesContext) => fileLink(ctx, scan.record, scan.sha256),
   },
   Notice: {
     __resolveType: (notice: NoticeView) => (notice.kind === 'RECEIPT' ? 'ReceiptNotice' : 'DeficiencyNotice'),
@@ -253,6 +267,7 @@ export const resolvers = {
     },
     item: (kase: CaseRecord) => ({ code: kase.itemCode }),
     itemName: (kase: CaseRecord) => kase.item.name,
+    result: (kase: CaseRecord) => kase.result && { ...kase.result, record: kase },
     scans: (kase: CaseRecord) => (kase.scans ?? []).map((scan): ScanView => ({ ...scan, record: kase })),
     materialsWithoutScan: (kase: CaseRecord) => materialsWithoutScan(kase),
     receivingWindow: (kase: CaseRecord) => ({ id: kase.receivingWindowId }),

@@ -48,8 +48,10 @@ export interface CasesContext {
   queues: QueueAdmin;
   /** For the OPS role's catalog invalidation. */
   redis: Redis;
-  /** Signs Notice.printUrl. */
+  /** Signs Notice.printUrl and the files' download links. */
   noticeLinks: NoticeLinks;
+  /** Where the public verify page is, for Certificate.verifyUrl. */
+  verifyBaseUrl: string;
 }
 
 const UNAUTHENTICATED_NOTICE = '未登录或登录已失效：请求头 Authorization: Bearer <令牌>；浏览器请打开 Notice.printUrl 给出的链接（5 分钟内有效）';
@@ -64,8 +66,9 @@ export interface CasesSubgraphDeps extends LedgerDeps {
   queues: QueueAdmin;
   catalogs: Record<Region, CatalogCache>;
   noticeLinks: NoticeLinks;
-  /** Where the scans are kept, for their downloads. */
+  /** Where the scans and certificates are kept, for their downloads. */
   fileStore: FileStore;
+  verifyBaseUrl: string;
 }
 
 export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<CasesContext> {
@@ -190,6 +193,7 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       queues: deps.queues,
       redis: deps.redis,
       noticeLinks: deps.noticeLinks,
+      verifyBaseUrl: deps.verifyBaseUrl,
       };
     },
     healthCheck: async () => {

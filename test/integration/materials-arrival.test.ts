@@ -9,6 +9,7 @@ import type { TransferChannel } from '../../ledger/cases/case.model.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { scanMaterials } from '../support/scans.kit.js';
+import { createFileStore } from '../../lib/files/store-factory.js';
 
 const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 
@@ -122,6 +123,7 @@ describe('when the materials arrive at the jurisdiction', () => {
       courier: createCourierClient(stack.config, stack.courier.url),
       shipments: stack.shipments,
       directory: new WindowStore(stack.redis),
+      files: createFileStore(stack.config.files.store),
     });
     const result = await processor({ data: { businessNo: no, channel: 'OFFLINE' } } as Job<MaterialTransferJob>);
     expect(result.platformCaseId).toBeTruthy();

@@ -7,6 +7,8 @@ import { platformPollProcessor } from '../../jobs/platform-poll.processor.js';
 import { createPlatformClients } from '../../lib/platforms.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { scanMaterials } from '../support/scans.kit.js';
+import { createFileStore } from '../../lib/files/store-factory.js';
+import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
 
 const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const CHONGQING_ITEM = YUKUAIBAN_CATALOG.find((item) => item.scopes.includes('SICHUAN_CHONGQING'))!;
@@ -24,6 +26,9 @@ describe('polling platforms that push nothing', () => {
       workflow: stack.workflow,
       platforms: createPlatformClients(stack.config, { CHONGQING: stack.yukuaiban.url, SICHUAN: stack.sichuan.url }),
       transfers: { enqueue: async () => undefined },
+      files: createFileStore(stack.config.files.store),
+      filePolicy: stack.config.files.policy,
+      certificates: new CertificateStore(stack.redis),
       onRecordMismatch: (mismatch) => mismatches.push(mismatch),
     });
   });

@@ -39,6 +39,7 @@ import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
 import { startSubgraphByName } from '../../subgraphs/index.js';
 import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
+import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
 
 export interface GraphQLResult<T = Record<string, unknown>> {
   data?: T | null;
@@ -204,6 +205,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       calendar,
       platforms,
       files: createFileStore(config.files.store),
+      filePolicy: config.files.policy,
+      certificates: new CertificateStore(redis),
       uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
       uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
       uploadExpiryMs: config.files.uploadExpiryMs,
