@@ -133,7 +133,7 @@ async function floorRound(stack: CaseStack, template: SubmitCaseRequest, round: 
       ...template,
       idempotencyKey: businessNo,
       businessNo,
-      materials: template.materials.map((material, at) => ({ ...material, electronicRef: `${businessNo}/M${at + 1}` })),
+      materials: template.materials,
     });
   }
   const businessNos = [...requests.keys()];
