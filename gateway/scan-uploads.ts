@@ -20,7 +20,7 @@ export function scanUploads(deps: { files: Config['files']; redis: Redis; tokens
   const { files } = deps;
   return createTusUploads({
     path: UPLOADS_PATH,
-    datastore: createTusDatastore(files.store, files.uploadExpiryMs),
+    datastore: createTusDatastore(files.store, files.uploadExpiryMs, files.uploadStagingDir),
     files: createFileStore(files.store),
     policy: files.policy,
     records: new UploadRecordStore(deps.redis, UPLOAD_RECORD_PREFIX),

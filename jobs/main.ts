@@ -59,7 +59,7 @@ const processors = createProcessors({
   files: createFileStore(config.files.store),
   filePolicy: config.files.policy,
   certificates: new CertificateStore(redis),
-  uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs),
+  uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs, config.files.uploadStagingDir),
   uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
   uploadExpiryMs: config.files.uploadExpiryMs,
   notify: createNotifyClient(config),

@@ -112,6 +112,7 @@ const EnvSchema = z
     CASE_FILES_MAX_BYTES: bytes.default(200 * MIB),
     PDF_MAX_PAGES: z.coerce.number().int().positive().default(300),
     UPLOAD_EXPIRY_MS: positiveMs.default(24 * 3600_000),
+    UPLOAD_STAGING_DIR: optionalString,
     VERIFY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
     TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
     VERIFY_BASE_URL: optionalUrl,
@@ -187,6 +188,8 @@ export interface Config {
     store: { kind: 'disk'; directory: string } | ({ kind: 's3' } & S3Settings);
     policy: FilePolicy;
     uploadExpiryMs: number;
+    /** Where uploads in progress are staged when not beside the finished files (FILE_STORE=s3 with a local staging directory). */
+    uploadStagingDir: string | undefined;
   };
   /** The public origin QR codes point to (`<verifyBaseUrl>/verify/<code>`), and the CJK font certificates are set in. */
   certificates: { verifyBaseUrl: string; fontPath: string };
@@ -281,6 +284,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
           : { kind: 'disk', directory: e.FILES_DIR },
       policy: { maxFileBytes: e.FILE_MAX_BYTES, caseMaxBytes: e.CASE_FILES_MAX_BYTES, pdfMaxPages: e.PDF_MAX_PAGES },
       uploadExpiryMs: e.UPLOAD_EXPIRY_MS,
+      uploadStagingDir: e.UPLOAD_STAGING_DIR,
     },
     certificates: { verifyBaseUrl: e.VERIFY_BASE_URL ?? `http://${e.HOST}:${e.GATEWAY_PORT}`, fontPath: e.CERTIFICATE_FONT_PATH },
   };

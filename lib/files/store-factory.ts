@@ -23,7 +23,9 @@ export function createFileStore(settings: StoreSettings): FileStore {
  * `ab/cd/` layout), in S3 at `<upload id>` and `<upload id>.info` of the same
  * bucket, so that every gateway replica can resume any upload.
  */
-export function createTusDatastore(settings: StoreSettings, expirationPeriodInMilliseconds: number): TusDatastore {
+export function createTusDatastore(settings: StoreSettings, expirationPeriodInMilliseconds: number, stagingDir?: string): TusDatastore {
+  // A local staging directory serves one gateway (or sticky sessions), and S3 servers without ListParts.
+  if (stagingDir) return new TusFileStore({ directory: stagingDir, expirationPeriodInMilliseconds });
   if (settings.kind === 'disk') return new TusFileStore({ directory: join(settings.directory, 'uploads'), expirationPeriodInMilliseconds });
   return new TusS3Store({
     expirationPeriodInMilliseconds,

@@ -193,6 +193,8 @@ describe('the 通办 workflow through the gateway', () => {
       // Each material's scan, bound before the online dispatch.
       ...SICHUAN_WATER.materials.map(() => 'MATERIAL_SCAN_ATTACHED'),
       'MATERIALS_DISPATCHED',
+      // Each scan acknowledged by the platform before the case is submitted.
+      ...SICHUAN_WATER.materials.map(() => 'MATERIAL_SCAN_TRANSFERRED'),
       'FORWARDED_TO_PLATFORM',
       'PLATFORM_ACCEPTED',
       'PLATFORM_REVIEWING',
@@ -369,16 +371,19 @@ describe('the 通办 workflow through the gateway', () => {
   it('forwards exactly one platform case when the platform answers garbage and 5xx before succeeding', async () => {
     at('2025-11-25T10:00:00+08:00');
     const notice = (await gql(RECEIVE, { input: input('W-500000-01', SICHUAN_WATER) })).receiveApplication;
-    // The platform takes the case but its answer is cut off, then it fails outright; the job retries with the same key.
-    stack.sichuan.setFaults({ malformedRate: 1 });
+    // The platform takes the first scan but its answer is cut off, then it fails outright; the job retries with the same keys.
     await scanMaterials(stack, notice.businessNo);
+    stack.sichuan.setFaults({ malformedRate: 1 });
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: notice.businessNo });
-    await until(async () => stack.sichuan.cases().some((c) => c.businessNo === notice.businessNo));
+    await until(async () => stack.sichuan.files().some((file) => file.businessNo === notice.businessNo));
     stack.sichuan.setFaults({ errorRate: 1 });
     await new Promise((resolve) => setTimeout(resolve, 1200));
     stack.sichuan.setFaults({});
     await until(async () => (await stack.workflow.get(notice.businessNo)).platformCaseId, 20_000);
     expect(stack.sichuan.cases().filter((c) => c.businessNo === notice.businessNo)).toHaveLength(1);
+    const files = stack.sichuan.files().filter((file) => file.businessNo === notice.businessNo);
+    expect(files).toHaveLength(new Set(files.map((file) => file.sha256)).size);
+    expect(files).toHaveLength(SICHUAN_WATER.materials.length);
     const events = (await caseOf(notice.businessNo)).timeline.map((e: { type: string }) => e.type);
     expect(events.filter((type: string) => type === 'FORWARDED_TO_PLATFORM')).toHaveLength(1);
   }, 30_000);

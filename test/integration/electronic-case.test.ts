@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import { startTestS3, type TestS3 } from '../support/s3-server.js';
+import { samplePdf, tusClient } from '../support/scans.kit.js';
+import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
+
+const ITEM = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
+const RECEIVING = staffAt('W-500000-01');
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+const CASE = /* GraphQL */ `
+  query ($no: ID!) {
+    case(businessNo: $no) {
+      stage materialsWithoutScan
+      scans { material sha256 platformFileId acknowledgedAt }
+      deadlines { kind status }
+      result { certificate { number holder itemName verificationCode verifyUrl status url validUntil } }
+    }
+  }
+`;
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * 线上流转 end to end (#17): scans uploaded over tus through the gateway, sent
+ * with the case to the owning platform, a decision that carries an e-certificate,
+ * which the receiving window downloads and anyone verifies. Once on the disk
+ * store, once on a real S3 server.
+ */
+describe.each(['disk', 's3'] as const)('an electronic case on the %s store', (kind) => {
+  let stack: TestStack;
+  let s3: TestS3 | undefined;
+  let staging: string | undefined;
+  const now = new Date('2025-11-24T10:00:00+08:00');
+
+  beforeAll(async () => {
+    if (kind === 's3') {
+      s3 = await startTestS3();
+      staging = mkdtempSync(join(tmpdir(), 'tongban-staging-'));
+    }
+    const env: Record<string, string> = s3
+      ? {
+          FILE_STORE: 's3',
+          S3_ENDPOINT: s3.settings.endpoint!,
+          S3_BUCKET: s3.settings.bucket,
+          S3_ACCESS_KEY_ID: s3.settings.accessKeyId!,
+          S3_SECRET_ACCESS_KEY: s3.settings.secretAccessKey!,
+          S3_FORCE_PATH_STYLE: 'true',
+          UPLOAD_STAGING_DIR: staging!,
+        }
+      : {};
+    stack = await startTestStack({ now: () => now, env });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await s3?.close();
+    if (staging) rmSync(staging, { recursive: true, force: true });
+  });
+
+  it('takes two scanned PDFs to the platform with the case, and brings back a certificate anyone can verify', async () => {
+    const { record } = await stack.workflow.receiveApplication(
+      {
+        windowId: RECEIVING.windowId!,
+        itemCode: ITEM.code,
+        applicant: { kind: 'ORGANISATION', name: '某某水利检测有限公司', idNumber: '91350100M000100Y43' },
+        contact: { name: '赵工', phone: '13812345678' },
+        delivery: { method: 'PICKUP' },
+        materials: ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies })),
+        handler: '李四',
+      },
+      'test',
+    );
+    const no = record.businessNo;
+    const staff = stack.as(RECEIVING);
+
+    // Two multi-page scans over tus in small chunks; the other materials share one scan.
+    const client = tusClient(stack.gateway.url, await stack.token(RECEIVING));
+    const names = ITEM.materials.map((material) => material.name);
+    const pdfs = [await samplePdf(`${kind} 身份证件`, 2), await samplePdf(`${kind} 申请书`, 5)];
+    for (const [index, name] of names.entries()) {
+      const pdf = pdfs[Math.min(index, 1)]!;
+      const { uploadId, last } = await client.upload(pdf, 2048);
+      expect(last.status).toBe(204);
+      const attached = await staff.query<any>(
+        'mutation ($no: ID!, $m: String!, $u: ID!) { attachMaterialFile(businessNo: $no, material: $m, uploadId: $u) { materialsWithoutScan } }',
+        { no, m: name, u: uploadId },
+      );
+      expect(attached.errors).toBeUndefined();
+    }
+    const dispatched = await staff.query<any>('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no });
+    expect(dispatched.errors).toBeUndefined();
+
+    const forwarded = await until('the case forwarded', async () => (await stack.workflow.get(no)).platformCaseId);
+    const atPlatform = stack.sichuan.files().filter((file) => file.businessNo === no);
+    expect(atPlatform.map((file) => file.sha256).sort()).toEqual(pdfs.map(sha256).sort());
+    const sent = (await staff.query<any>(CASE, { no })).data.case;
+    expect(sent.scans.every((scan: any) => scan.platformFileId && scan.acknowledgedAt)).toBe(true);
+    expect(new Set(sent.scans.map((scan: any) => scan.platformFileId))).toEqual(new Set(atPlatform.map((file) => file.fileId)));
+    expect(sent.deadlines.find((deadline: any) => deadline.kind === 'ONLINE_TRANSFER').status).toBe('MET');
+    if (s3) expect((await s3.keys()).filter((key) => key.startsWith('sha256/')).sort()).toEqual(pdfs.map((pdf) => `sha256/${sha256(pdf)}`).sort());
+
+    // The platform decides and issues; its push of 出件 brings the certificate in.
+    await until('the certificate', async () => {
+      await stack.sichuan.advance(forwarded);
+      return (await stack.workflow.get(no)).certificate;
+    });
+    const jurisdiction = staffAt(record.jurisdictionWindowId, 'JURISDICTION_STAFF');
+    const result = await stack.as(jurisdiction).query<any>('mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }', { no });
+    expect(result.errors).toBeUndefined();
+
+    const issued = (await staff.query<any>(CASE, { no })).data.case.result.certificate;
+    expect(issued).toMatchObject({ status: 'VALID', itemName: ITEM.name, holder: '某某水利检测有限公司' });
+    expect(issued.verifyUrl).toMatch(new RegExp(`/verify/${issued.verificationCode}$`));
+    const download = await fetch(`${stack.gateway.url}${issued.url}`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/pdf');
+    const pdf = Buffer.from(await download.arrayBuffer());
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(sha256(pdf)).toBe((await stack.workflow.get(no)).certificate!.sha256);
+    expect(stack.sichuan.files().some((file) => file.sha256 === sha256(pdf))).toBe(true);
+
+    const verify = async () => (await fetch(`${stack.gateway.url}/verify/${issued.verificationCode}`, { headers: { accept: 'application/json' } })).json();
+    expect(await verify()).toEqual({ status: 'VALID', number: issued.number, itemName: ITEM.name, holder: '某某水利检测有限公司' });
+
+    await stack.sichuan.revokeCertificate(issued.number, '证照信息有误');
+    await until('the revocation', async () => (await verify()).status === 'REVOKED');
+    expect((await staff.query<any>(CASE, { no })).data.case.result.certificate.status).toBe('REVOKED');
+  }, 60_000);
+});
