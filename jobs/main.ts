@@ -43,6 +43,7 @@ const { workflow, store, directory, now } = createCaseWorkflow({
   notifications: queues.notifications,
   alerts: queues.alerts,
   files: config.files.policy,
+  verifyBaseUrl: config.certificates.verifyBaseUrl,
   calendar,
   onOutsideTime: (report) => {
     logger.warn(report, `${report.source} reported a time outside [last clock event, now]: bounded`);

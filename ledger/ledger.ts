@@ -18,6 +18,8 @@ export interface LedgerDeps {
   alerts: AlertScheduler;
   /** What a case's scans may hold (config.files.policy). */
   files: Pick<FilePolicy, 'caseMaxBytes'>;
+  /** config.certificates.verifyBaseUrl */
+  verifyBaseUrl: string;
   /** Defaults to the official calendar with the shipped overrides. */
   calendar?: WorkingCalendar;
   now?: () => Date;
@@ -41,6 +43,7 @@ export function createCaseWorkflow(deps: LedgerDeps) {
     alerts: deps.alerts,
     uploads: new UploadRecordStore(deps.redis, UPLOAD_RECORD_PREFIX),
     caseFilesMaxBytes: deps.files.caseMaxBytes,
+    verifyBaseUrl: deps.verifyBaseUrl,
     now,
     onOutsideTime: deps.onOutsideTime,
   });

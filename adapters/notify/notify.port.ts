@@ -7,7 +7,7 @@
 export type NotificationChannel = 'SMS' | 'EMAIL';
 
 /**
- * Applicant-facing: CORRECTION_REMINDER, PICKUP_READY, RESULT_MAILED.
+ * Applicant-facing: CORRECTION_REMINDER, PICKUP_READY (PICKUP_READY_CERTIFICATE with an e-certificate), RESULT_MAILED.
  * Staff-facing: DEADLINE_AT_RISK, DEADLINE_OVERDUE. Ops-facing: TRANSFER_FAILED.
  */
 export type NotificationTemplate =
@@ -15,6 +15,7 @@ export type NotificationTemplate =
   | 'DEADLINE_OVERDUE'
   | 'CORRECTION_REMINDER'
   | 'PICKUP_READY'
+  | 'PICKUP_READY_CERTIFICATE'
   | 'RESULT_MAILED'
   | 'TRANSFER_FAILED';
 

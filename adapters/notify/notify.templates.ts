@@ -32,6 +32,11 @@ const NOTIFICATION_TEMPLATES: Readonly<Record<NotificationTemplate, TemplateText
     subject: '办理结果领取通知',
     text: '您申请的{itemName}办理结果已送达{windowName}，请携带身份证件领取。业务编号：{businessNo}',
   },
+  PICKUP_READY_CERTIFICATE: {
+    subject: '办理结果领取通知',
+    // The link is what the certificate's QR code opens: the holder can check it before coming.
+    text: '您申请的{itemName}办理结果已送达{windowName}，请携带身份证件领取。电子证照{certificateNumber}可在{verifyUrl}核验。业务编号：{businessNo}',
+  },
   RESULT_MAILED: {
     subject: '办理结果寄出通知',
     text: '您申请的{itemName}办理结果已通过政务专递寄出，运单号：{waybillNo}，请注意查收。业务编号：{businessNo}',

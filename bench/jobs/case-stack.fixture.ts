@@ -106,7 +106,7 @@ export async function openCaseStack(): Promise<CaseStack> {
     const platforms = createPlatformClients(config, { CHONGQING: urls.yukuaiban, SICHUAN: urls.sichuan });
     const directory = new WindowStore(redis);
     await new WindowDirectory({ store: directory, calendar, now }).seed(SAMPLE_WINDOWS);
-    const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers: queues.transfers, notifications: queues.notifications, alerts: queues.alerts, files: config.files.policy, calendar, now });
+    const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers: queues.transfers, notifications: queues.notifications, alerts: queues.alerts, files: config.files.policy, verifyBaseUrl: config.certificates.verifyBaseUrl, calendar, now });
 
     const receiveOne = async (index: number, deficient: boolean) => {
       const item = ITEMS[index % ITEMS.length]!;

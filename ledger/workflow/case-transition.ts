@@ -21,6 +21,8 @@ export interface WorkflowDeps {
   uploads: FinishedUploads;
   /** At most this many bytes of scans per case. */
   caseFilesMaxBytes: number;
+  /** Where the public verify page is: the pickup SMS names a certificate's link. */
+  verifyBaseUrl: string;
   now: () => Date;
   /** Told of every outside time that had to be bounded: the workers log and count them. */
   onOutsideTime?: (report: OutsideTimeReport) => void;

@@ -71,7 +71,7 @@ export class ResultStage {
     const current = await this.t.get(businessNo);
     assertTransition(current.stage, 'NOTIFY_PICKUP');
     const [window] = await this.t.deps.windows.getMany([current.receivingWindowId]);
-    const message = pickupNoticeMessage(current, window?.name ?? current.receivingWindowId);
+    const message = pickupNoticeMessage(current, window?.name ?? current.receivingWindowId, this.t.deps.verifyBaseUrl);
     const updated = await this.t.apply(businessNo, 'NOTIFY_PICKUP', actor, (record, now) => {
       if (record.result?.pickupNoticeQueuedAt || record.result?.applicantNotifiedAt) return null;
       return {

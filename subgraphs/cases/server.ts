@@ -68,7 +68,6 @@ export interface CasesSubgraphDeps extends LedgerDeps {
   noticeLinks: NoticeLinks;
   /** Where the scans and certificates are kept, for their downloads. */
   fileStore: FileStore;
-  verifyBaseUrl: string;
 }
 
 export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<CasesContext> {

@@ -83,6 +83,7 @@ describe('dispatch and its transfer job, written as one', () => {
       alerts: stack.queues.alerts,
       uploads: new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX),
       caseFilesMaxBytes: stack.config.files.policy.caseMaxBytes,
+      verifyBaseUrl: stack.config.certificates.verifyBaseUrl,
       now: () => now,
     });
     const record = await received('outbox');

@@ -135,6 +135,14 @@ describe.each(['disk', 's3'] as const)('an electronic case on the %s store', (ki
     const verify = async () => (await fetch(`${stack.gateway.url}/verify/${issued.verificationCode}`, { headers: { accept: 'application/json' } })).json();
     expect(await verify()).toEqual({ status: 'VALID', number: issued.number, itemName: ITEM.name, holder: '某某水利检测有限公司' });
 
+    // The pickup SMS names the certificate and the link its QR code opens.
+    expect((await stack.as(RECEIVING).query<any>('mutation ($no: ID!) { recordResultAtWindow(businessNo: $no) { stage } }', { no })).errors).toBeUndefined();
+    expect((await stack.as(RECEIVING).query<any>('mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }', { no })).errors).toBeUndefined();
+    const sms = await until('the pickup SMS', async () => stack.notify.outbox().find((message) => message.businessNo === no));
+    expect(sms.template).toBe('PICKUP_READY_CERTIFICATE');
+    expect(sms.text).toContain(issued.number);
+    expect(sms.text).toContain(`/verify/${issued.verificationCode}`);
+
     await stack.sichuan.revokeCertificate(issued.number, '证照信息有误');
     await until('the revocation', async () => (await verify()).status === 'REVOKED');
     expect((await staff.query<any>(CASE, { no })).data.case.result.certificate.status).toBe('REVOKED');

@@ -183,6 +183,7 @@ describe('result delivery', () => {
         alerts: stack.queues.alerts,
         uploads: new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX),
         caseFilesMaxBytes: stack.config.files.policy.caseMaxBytes,
+        verifyBaseUrl: stack.config.certificates.verifyBaseUrl,
         now: () => now,
       });
       const asked = await workflow.notifyApplicantForPickup(no, 'test');

@@ -189,6 +189,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     notifications: queues.notifications,
     alerts: queues.alerts,
     files: config.files.policy,
+    verifyBaseUrl: config.certificates.verifyBaseUrl,
     calendar,
     now: () => clock.now(),
     onOutsideTime: (report) => outsideTimes.push(report),
