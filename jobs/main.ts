@@ -12,12 +12,10 @@ import { createCaseWorkflow } from '../ledger/ledger.js';
 import { getDefaultCalendar } from '../domain/calendar/index.js';
 import { AlertStore } from '../ledger/alerts/alert.store.js';
 import { createJobQueues } from '../queues/job-queues.js';
-import { createProcessors } from './processors.js';
+import { createProcessors, workerFileDeps } from './processors.js';
 import { bullPrefix } from '../queues/queues.js';
 import { scheduleRecurringJobs } from './schedules.js';
 import { startWorkers, workerHealthRoute } from './worker-host.js';
-import { createFileStore, createTusDatastore } from '../lib/files/store-factory.js';
-import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 import { CertificateStore } from '../ledger/certificates/certificate.store.js';
 
 const config = loadConfig();
@@ -57,12 +55,8 @@ const processors = createProcessors({
   directory,
   calendar,
   platforms,
-  files: createFileStore(config.files.store),
-  filePolicy: config.files.policy,
+  ...workerFileDeps(config.files, redis),
   certificates: new CertificateStore(redis),
-  uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs, config.files.uploadStagingDir),
-  uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
-  uploadExpiryMs: config.files.uploadExpiryMs,
   notify: createNotifyClient(config),
   courier: createCourierClient(config),
   shipments: new ShipmentStore(redis),

@@ -21,11 +21,13 @@ import { platformSyncProcessor } from './platform-sync.processor.js';
 import { QUEUES, type QueueName } from '../queues/queues.js';
 import type { Processor } from './worker-host.js';
 import type { FileStore } from '../lib/files/file-store.js';
-import type { TusDatastore } from '../lib/files/store-factory.js';
+import { createFileStore, createTusDatastore, type TusDatastore } from '../lib/files/store-factory.js';
 import { uploadSweepProcessor } from './upload-sweep.processor.js';
-import type { UploadRecordStore } from '../lib/files/upload-record.store.js';
+import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 import type { FilePolicy } from '../lib/files/file-check.js';
 import type { CertificateStore } from '../ledger/certificates/certificate.store.js';
+import type { Redis } from 'ioredis';
+import type { Config } from '../lib/config.js';
 
 export interface ProcessorDeps {
   workflow: CaseWorkflow;
@@ -65,5 +67,16 @@ export function createProcessors(deps: ProcessorDeps): Partial<Record<QueueName,
     [QUEUES.courierSync]: courierSyncProcessor({ shipments: deps.shipments, effects: deps.caseEffects }) as Processor,
     [QUEUES.courierPoll]: courierPollProcessor({ ...deps, events: deps.queues.courierEvents }) as Processor,
     [QUEUES.uploadSweep]: uploadSweepProcessor(deps) as Processor,
+  };
+}
+
+/** What the workers need of the files: the store of scans and certificates, its policy, and the uploads to sweep. */
+export function workerFileDeps(files: Config['files'], redis: Redis) {
+  return {
+    files: createFileStore(files.store),
+    filePolicy: files.policy,
+    uploads: createTusDatastore(files.store, files.uploadExpiryMs, files.uploadStagingDir),
+    uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
+    uploadExpiryMs: files.uploadExpiryMs,
   };
 }

@@ -20,6 +20,7 @@ import { serveSichuanFiles, sichuanCertificate } from './sichuan-sandbox.files.j
 import { sichuanEnvelopes } from './sichuan-sandbox.signing.js';
 import { createSichuanState, type SandboxFileView } from './sichuan-sandbox.state.js';
 import { createSichuanWebhooks, type WebhookDelivery } from './sichuan-sandbox.webhooks.js';
+import type { SICHUAN_FILE_ENDPOINTS } from './sichuan-files.contract.js';
 
 export interface SichuanSandboxOptions extends SandboxOptions {
   appId: string;
@@ -43,7 +44,8 @@ export interface SichuanSandbox extends Sandbox {
    */
   advance(platformCaseId?: string): Promise<WireCase[]>;
   cases(): WireCase[];
-  requestCounts(): Record<SichuanEndpoint, number>;
+  /** Requests per endpoint, the file endpoints once a file was sent or asked for. */
+  requestCounts(): Record<SichuanEndpoint, number> & Partial<Record<(typeof SICHUAN_FILE_ENDPOINTS)[keyof typeof SICHUAN_FILE_ENDPOINTS], number>>;
   webhookDeliveries(): WebhookDelivery[];
   /** The files held: uploads and the certificates' PDFs. */
   files(): SandboxFileView[];

@@ -1,4 +1,4 @@
-import type { Decision, PlatformStage } from '../../adapters/platform.port.js';
+import type { Decision, PlatformCertificate, PlatformStage } from '../../adapters/platform.port.js';
 import type { ClockState } from '../../domain/clock/index.js';
 import type { Region, Scope } from '../../domain/region.js';
 import type { ReviewedMaterial } from '../../domain/workflow/formal-review.js';
@@ -49,23 +49,7 @@ export interface MaterialScan {
 }
 
 /** The 电子证照 the owning platform issued with the result, its PDF kept by its SHA-256 like a scan. */
-export interface CaseCertificate {
-  number: string;
-  holderName: string;
-  itemName: string;
-  department: string;
-  /** YYYY-MM-DD. */
-  validFrom: string;
-  /** YYYY-MM-DD; null: 长期有效. */
-  validUntil: string | null;
-  verificationCode: string;
-  issuedAt: string;
-  revokedAt: string | null;
-  revocationReason: string | null;
-  platformFileId: string;
-  sha256: string;
-  size: number;
-}
+export type CaseCertificate = Omit<PlatformCertificate, 'fileId'> & { platformFileId: string; sha256: string; size: number };
 
 export interface CaseRecord {
   /** Bumped by every change; a change is written only over the version it was computed from. */

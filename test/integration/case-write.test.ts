@@ -67,8 +67,13 @@ describe('case writes over a read', () => {
     const current = (await stack.store.get(businessNo))!;
     expect(await stack.store.update(current, noted(current, '张三'), event('TEST_FIRST'))).toEqual({ status: 'WRITTEN' });
 
-    // Forwarded: the online transfer's deadline is met and its alerts end, but only with the write that says so.
-    const forwarded = (record: CaseRecord): CaseRecord => ({ ...noted(record, record.handler), transfer: { ...record.transfer!, forwardedAt: OFFICE_HOURS.toISOString() } });
+    // Forwarded, its scans acknowledged: the online transfer's deadline is met and its alerts end, but only with the write that says so.
+    const at = OFFICE_HOURS.toISOString();
+    const forwarded = (record: CaseRecord): CaseRecord => ({
+      ...noted(record, record.handler),
+      scans: record.scans?.map((scan) => ({ ...scan, platformFileId: scan.platformFileId ?? `F-${scan.sha256.slice(0, 8)}`, acknowledgedAt: scan.acknowledgedAt ?? at })),
+      transfer: { ...record.transfer!, forwardedAt: at },
+    });
     const refused = forwarded(stale);
     expect(stack.queues.alerts.changes(stale, refused).cancel).toHaveLength(2);
     expect(await stack.store.update(stale, refused, event('TEST_FORWARDED'), stack.queues.alerts.changes(stale, refused))).toEqual({ status: 'CONFLICT' });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import { application, until } from '../support/process.kit.js';
 import { startTestS3, type TestS3 } from '../support/s3-server.js';
 import { samplePdf, tusClient } from '../support/scans.kit.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
@@ -22,16 +23,6 @@ const CASE = /* GraphQL */ `
     }
   }
 `;
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * 线上流转 end to end (#17): scans uploaded over tus through the gateway, sent
@@ -71,18 +62,8 @@ describe.each(['disk', 's3'] as const)('an electronic case on the %s store', (ki
   });
 
   it('takes two scanned PDFs to the platform with the case, and brings back a certificate anyone can verify', async () => {
-    const { record } = await stack.workflow.receiveApplication(
-      {
-        windowId: RECEIVING.windowId!,
-        itemCode: ITEM.code,
-        applicant: { kind: 'ORGANISATION', name: '某某水利检测有限公司', idNumber: '91350100M000100Y43' },
-        contact: { name: '赵工', phone: '13812345678' },
-        delivery: { method: 'PICKUP' },
-        materials: ITEM.materials.map(({ name, form, copies }) => ({ name, form, copies })),
-        handler: '李四',
-      },
-      'test',
-    );
+    const input = application(ITEM, RECEIVING.windowId!, `e-case ${kind}`);
+    const { record } = await stack.workflow.receiveApplication(input, 'test');
     const no = record.businessNo;
     const staff = stack.as(RECEIVING);
 
@@ -103,7 +84,7 @@ describe.each(['disk', 's3'] as const)('an electronic case on the %s store', (ki
     const dispatched = await staff.query<any>('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no });
     expect(dispatched.errors).toBeUndefined();
 
-    const forwarded = await until('the case forwarded', async () => (await stack.workflow.get(no)).platformCaseId);
+    const forwarded = await until('the case forwarded', async () => (await stack.workflow.get(no)).platformCaseId, 20_000);
     const atPlatform = stack.sichuan.files().filter((file) => file.businessNo === no);
     expect(atPlatform.map((file) => file.sha256).sort()).toEqual(pdfs.map(sha256).sort());
     const sent = (await staff.query<any>(CASE, { no })).data.case;
@@ -116,13 +97,13 @@ describe.each(['disk', 's3'] as const)('an electronic case on the %s store', (ki
     await until('the certificate', async () => {
       await stack.sichuan.advance(forwarded);
       return (await stack.workflow.get(no)).certificate;
-    });
+    }, 20_000);
     const jurisdiction = staffAt(record.jurisdictionWindowId, 'JURISDICTION_STAFF');
     const result = await stack.as(jurisdiction).query<any>('mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }', { no });
     expect(result.errors).toBeUndefined();
 
     const issued = (await staff.query<any>(CASE, { no })).data.case.result.certificate;
-    expect(issued).toMatchObject({ status: 'VALID', itemName: ITEM.name, holder: '某某水利检测有限公司' });
+    expect(issued).toMatchObject({ status: 'VALID', itemName: ITEM.name, holder: input.applicant.name });
     expect(issued.verifyUrl).toMatch(new RegExp(`/verify/${issued.verificationCode}$`));
     const download = await fetch(`${stack.gateway.url}${issued.url}`);
     expect(download.status).toBe(200);
@@ -133,18 +114,18 @@ describe.each(['disk', 's3'] as const)('an electronic case on the %s store', (ki
     expect(stack.sichuan.files().some((file) => file.sha256 === sha256(pdf))).toBe(true);
 
     const verify = async () => (await fetch(`${stack.gateway.url}/verify/${issued.verificationCode}`, { headers: { accept: 'application/json' } })).json();
-    expect(await verify()).toEqual({ status: 'VALID', number: issued.number, itemName: ITEM.name, holder: '某某水利检测有限公司' });
+    expect(await verify()).toEqual({ status: 'VALID', number: issued.number, itemName: ITEM.name, holder: input.applicant.name });
 
     // The pickup SMS names the certificate and the link its QR code opens.
     expect((await stack.as(RECEIVING).query<any>('mutation ($no: ID!) { recordResultAtWindow(businessNo: $no) { stage } }', { no })).errors).toBeUndefined();
     expect((await stack.as(RECEIVING).query<any>('mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }', { no })).errors).toBeUndefined();
-    const sms = await until('the pickup SMS', async () => stack.notify.outbox().find((message) => message.businessNo === no));
+    const sms = await until('the pickup SMS', async () => stack.notify.outbox().find((message) => message.businessNo === no), 20_000);
     expect(sms.template).toBe('PICKUP_READY_CERTIFICATE');
     expect(sms.text).toContain(issued.number);
     expect(sms.text).toContain(`/verify/${issued.verificationCode}`);
 
     await stack.sichuan.revokeCertificate(issued.number, '证照信息有误');
-    await until('the revocation', async () => (await verify()).status === 'REVOKED');
+    await until('the revocation', async () => (await verify()).status === 'REVOKED', 20_000);
     expect((await staff.query<any>(CASE, { no })).data.case.result.certificate.status).toBe('REVOKED');
   }, 60_000);
 });

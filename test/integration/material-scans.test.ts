@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import { application } from '../support/process.kit.js';
 import { samplePdf, scanMaterials, tusClient } from '../support/scans.kit.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -36,19 +37,7 @@ describe('material scans: uploaded over tus through the gateway, bound to the ca
   });
 
   async function received(): Promise<string> {
-    const { record } = await stack.workflow.receiveApplication(
-      {
-        windowId: RECEIVING.windowId!,
-        itemCode: SICHUAN_WATER.code,
-        applicant: { kind: 'ORGANISATION', name: '某某有限公司', idNumber: '91350100M000100Y43' },
-        contact: { name: '赵工', phone: '13812345678' },
-        delivery: { method: 'PICKUP' },
-        materials: SICHUAN_WATER.materials.map(({ name, form, copies }) => ({ name, form, copies })),
-        handler: '李四',
-      },
-      'test',
-    );
-    return record.businessNo;
+    return (await stack.workflow.receiveApplication(application(SICHUAN_WATER, RECEIVING.windowId!, '李四'), 'test')).record.businessNo;
   }
 
   async function uploaded(bytes: Buffer, by = RECEIVING, chunk = 1024) {

@@ -31,12 +31,15 @@ describe('transfers refused with 429 Retry-After', () => {
     await stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
     const jobId = `transfer-${record.businessNo}`;
 
-    const refusedAt = await until('first refusal', () => (stack.sichuan.requestCounts()['/gateway/case/submit'] >= 1 ? Date.now() : 0), 10_000, 10);
+    // The job's first call to the platform is its first scan's upload: refused, and the job waits as it was told.
+    const uploads = () => stack.sichuan.requestCounts()['/gateway/file/upload'] ?? 0;
+    const refusedAt = await until('first refusal', () => (uploads() >= 1 ? Date.now() : 0), 10_000, 10);
     const deferred = await until('job deferred', async () => ((await transfers.queue.getJobState(jobId)) === 'delayed' ? transfers.queue.getJob(jobId) : null), 5_000, 20);
     expect(deferred!.attemptsMade).toBe(0);
     // Without the deferral, the job's own backoff (attempts 1 s, 2 s, …) would have asked again within the 2 s.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(stack.sichuan.requestCounts()['/gateway/case/submit']).toBe(1);
+    expect(uploads()).toBe(1);
+    expect(stack.sichuan.requestCounts()['/gateway/case/submit'] ?? 0).toBe(0);
 
     stack.sichuan.setFaults({});
     const forwarded = await until('forwarded', async () => (await stack.workflow.get(record.businessNo)).platformCaseId, 15_000);
@@ -45,6 +48,7 @@ describe('transfers refused with 429 Retry-After', () => {
     // BullMQ counts the successful attempt too: one attempt in all, the deferral spent none.
     expect([await job!.getState(), job!.attemptsMade]).toEqual(['completed', 1]);
     expect(stack.sichuan.cases().filter((c) => c.caseId === forwarded)).toHaveLength(1);
-    expect(stack.sichuan.requestCounts()['/gateway/case/submit']).toBe(2);
+    expect(stack.sichuan.requestCounts()['/gateway/case/submit']).toBe(1);
+    expect(uploads()).toBe(1 + ROUTE.item.materials.length);
   });
 });

@@ -27,7 +27,7 @@ import { courierCaseEffects } from '../../jobs/courier-case-effects.js';
 import { COURIER_WEBHOOK_PATH } from '../../subgraphs/courier/server.js';
 import { ShipmentStore } from '../../ledger/shipments/shipment.store.js';
 import { AlertStore } from '../../ledger/alerts/alert.store.js';
-import { createProcessors } from '../../jobs/processors.js';
+import { createProcessors, workerFileDeps } from '../../jobs/processors.js';
 import { startWorkers, type WorkerHost } from '../../jobs/worker-host.js';
 import type { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import type { OutsideTimeReport } from '../../ledger/workflow/ports.js';
@@ -37,8 +37,6 @@ import { bullPrefix } from '../../queues/queues.js';
 import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
 import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
 import { startSubgraphByName } from '../../subgraphs/index.js';
-import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
-import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
 
 export interface GraphQLResult<T = Record<string, unknown>> {
@@ -205,12 +203,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       directory,
       calendar,
       platforms,
-      files: createFileStore(config.files.store),
-      filePolicy: config.files.policy,
+      ...workerFileDeps(config.files, redis),
       certificates: new CertificateStore(redis),
-      uploads: createTusDatastore(config.files.store, config.files.uploadExpiryMs, config.files.uploadStagingDir),
-      uploadRecords: new UploadRecordStore(redis, UPLOAD_RECORD_PREFIX),
-      uploadExpiryMs: config.files.uploadExpiryMs,
       notify: createNotifyClient(config, notify.url),
       courier: createCourierClient(config, courier.url),
       shipments,
