@@ -8,7 +8,7 @@ import { QUEUES } from '../../queues/queues.js';
 import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import { onlineTransferDoneAt } from '../../ledger/workflow/scans.stage.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, gql, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, startServiceProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
+import { application, DISPATCH, FAST_STALL_RECOVERY, gql, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, startWorkerProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
 import { scanMaterials, scannedPdf } from '../support/scans.kit.js';
 
 /**
@@ -65,27 +65,6 @@ describe('a worker process killed while a scan is on its way', () => {
   let jobs: ReturnType<typeof transferQueue>;
   const workers: ServiceProcess[] = [];
 
-  // As in worker-crash.test.ts: a short lock and stalled check, the platform poll out of the way.
-  const startWorkerProcess = async () => {
-    const worker = startServiceProcess('jobs/main.ts', {
-      FILES_DIR: stack.filesDir,
-      REDIS_URL: stack.redisUrl,
-      REDIS_KEY_PREFIX: stack.prefix,
-      SICHUAN_BASE_URL: stack.sichuan.url,
-      YUKUAIBAN_BASE_URL: stack.yukuaiban.url,
-      NOTIFY_BASE_URL: stack.notify.url,
-      COURIER_BASE_URL: stack.courier.url,
-      WORKERS_METRICS_PORT: '0',
-      PLATFORM_POLL_MS: '3600000',
-      WORKER_LOCK_DURATION_MS: '5000',
-      WORKER_STALLED_INTERVAL_MS: '2000',
-      LOG_LEVEL: 'info',
-    });
-    workers.push(worker);
-    await worker.waitForLog(/workers running/, 30_000);
-    return worker;
-  };
-
   beforeAll(async () => {
     stack = await startTestStack({ now: () => OFFICE_HOURS, workers: false });
     jobs = transferQueue(stack.redisUrl, stack.prefix);
@@ -106,7 +85,7 @@ describe('a worker process killed while a scan is on its way', () => {
     expect(scans.length).toBeGreaterThanOrEqual(3);
     expect(Math.min(...scans.map((scan) => scan.size))).toBeGreaterThan(4_000_000);
 
-    const first = await startWorkerProcess();
+    const first = await startWorkerProcess(stack, FAST_STALL_RECOVERY, workers);
     // The platform answers an upload only PLATFORM_LATENCY_MS after its last byte: time to kill the worker with a file in flight.
     stack.sichuan.setFaults({ latencyMs: PLATFORM_LATENCY_MS });
     stack.sichuan.resetCounts();
@@ -123,7 +102,7 @@ describe('a worker process killed while a scan is on its way', () => {
     expect(onlineTransferDoneAt(atKill)).toBeNull();
     expect(stack.sichuan.requestCounts()['/gateway/case/submit']).toBe(0);
 
-    const second = await startWorkerProcess();
+    const second = await startWorkerProcess(stack, FAST_STALL_RECOVERY, workers);
     const platformCaseId = await until('case forwarded after the crash', async () => (await stack.workflow.get(businessNo)).platformCaseId, RECOVERY_TIMEOUT_MS + 20_000, 250);
     const recoveredMs = Date.now() - killedAt;
     await until('job completed', async () => (await jobs.queue.getJobState(`transfer-${businessNo}`)) === 'completed', 5_000);
