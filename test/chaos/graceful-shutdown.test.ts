@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, startServiceProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
+import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, startServiceProcess, startWorkerProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
 import { scanMaterials } from '../support/scans.kit.js';
 
 /**
@@ -88,20 +88,7 @@ describe('graceful shutdown on SIGTERM', () => {
   });
 
   it('the worker process finishes its transfer before it exits, leaving no job active', async () => {
-    const worker = startServiceProcess('jobs/main.ts', {
-      FILES_DIR: stack.filesDir,
-      REDIS_URL: stack.redisUrl,
-      REDIS_KEY_PREFIX: stack.prefix,
-      SICHUAN_BASE_URL: stack.sichuan.url,
-      YUKUAIBAN_BASE_URL: stack.yukuaiban.url,
-      NOTIFY_BASE_URL: stack.notify.url,
-      COURIER_BASE_URL: stack.courier.url,
-      WORKERS_METRICS_PORT: '0',
-      PLATFORM_POLL_MS: '3600000',
-      LOG_LEVEL: 'info',
-    });
-    processes.push(worker);
-    await worker.waitForLog(/workers running/, 30_000);
+    const worker = await startWorkerProcess(stack, {}, processes);
 
     const staff = staffAt(ROUTE.windowId);
     const { receiveApplication } = await gql(stack, staff, RECEIVE, { input: application(ROUTE.item, ROUTE.windowId, 'graceful-shutdown') });

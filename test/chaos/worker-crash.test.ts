@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, startServiceProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
+import { application, DISPATCH, FAST_STALL_RECOVERY, gql, OFFICE_HOURS, RECEIVE, ROUTES, startWorkerProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
 import { scanMaterials } from '../support/scans.kit.js';
 
 /**
@@ -12,36 +12,13 @@ import { scanMaterials } from '../support/scans.kit.js';
  */
 const ROUTE = ROUTES[0]!;
 const PLATFORM_LATENCY_MS = 1500;
-// jobs/main.ts keeps BullMQ's defaults: a dead worker's lock lasts 30 s and
-// stalled jobs are looked for every 30 s, so recovery takes 30–90 s.
+// With FAST_STALL_RECOVERY's lock and stalled check (BullMQ's defaults would take 30–90 s).
 const RECOVERY_TIMEOUT_MS = 30_000;
 
 describe('a worker process killed mid-transfer', () => {
   let stack: TestStack;
   let jobs: ReturnType<typeof transferQueue>;
   const workers: ServiceProcess[] = [];
-
-  const startWorkerProcess = async () => {
-    const worker = startServiceProcess('jobs/main.ts', {
-      FILES_DIR: stack.filesDir,
-      REDIS_URL: stack.redisUrl,
-      REDIS_KEY_PREFIX: stack.prefix,
-      SICHUAN_BASE_URL: stack.sichuan.url,
-      YUKUAIBAN_BASE_URL: stack.yukuaiban.url,
-      NOTIFY_BASE_URL: stack.notify.url,
-      COURIER_BASE_URL: stack.courier.url,
-      // Its own metrics port, free; the platform poll kept out of the way so only the stalled-job check can recover the job.
-      WORKERS_METRICS_PORT: '0',
-      PLATFORM_POLL_MS: '3600000',
-      // A short lock and stalled check, so the dead worker's job is taken up in seconds rather than a minute.
-      WORKER_LOCK_DURATION_MS: '5000',
-      WORKER_STALLED_INTERVAL_MS: '2000',
-      LOG_LEVEL: 'info',
-    });
-    workers.push(worker);
-    await worker.waitForLog(/workers running/, 30_000);
-    return worker;
-  };
 
   beforeAll(async () => {
     // No in-process workers: the child processes are the only consumers of the queue.
@@ -61,7 +38,7 @@ describe('a worker process killed mid-transfer', () => {
     const businessNo: string = receiveApplication.businessNo;
     await scanMaterials(stack, businessNo);
 
-    const first = await startWorkerProcess();
+    const first = await startWorkerProcess(stack, FAST_STALL_RECOVERY, workers);
     stack.sichuan.setFaults({ latencyMs: PLATFORM_LATENCY_MS });
     stack.sichuan.resetCounts();
     await gql(stack, staff, DISPATCH, { no: businessNo });
@@ -75,7 +52,7 @@ describe('a worker process killed mid-transfer', () => {
     await until('platform case created', () => stack.sichuan.cases().some((c) => c.businessNo === businessNo), 5_000);
     expect((await stack.workflow.get(businessNo)).platformCaseId).toBeNull();
 
-    await startWorkerProcess();
+    await startWorkerProcess(stack, FAST_STALL_RECOVERY, workers);
     const platformCaseId = await until('case forwarded after the crash', async () => (await stack.workflow.get(businessNo)).platformCaseId, RECOVERY_TIMEOUT_MS, 250);
     const recoveredMs = Date.now() - killedAt;
 

@@ -160,6 +160,37 @@ export function startServiceProcess(entry: string, env: Record<string, string>):
   };
 }
 
+/**
+ * A short lock and stalled check, so that a killed worker's job is taken up in seconds: jobs/main.ts
+ * keeps BullMQ's defaults otherwise (a dead worker's lock lasts 30 s, stalled jobs are looked for every 30 s).
+ */
+export const FAST_STALL_RECOVERY = { WORKER_LOCK_DURATION_MS: '5000', WORKER_STALLED_INTERVAL_MS: '2000' };
+
+/**
+ * `jobs/main.ts` in a process of its own over the stack's Redis, file store and sandboxes, with its
+ * own metrics port and the platform poll kept out of the way (so that only the queues move a case);
+ * `env` adds to or overrides that. Resolves once its workers run; added to `started` at once, for
+ * the test's cleanup to kill.
+ */
+export async function startWorkerProcess(stack: TestStack, env: Record<string, string> = {}, started: ServiceProcess[] = []): Promise<ServiceProcess> {
+  const worker = startServiceProcess('jobs/main.ts', {
+    FILES_DIR: stack.filesDir,
+    REDIS_URL: stack.redisUrl,
+    REDIS_KEY_PREFIX: stack.prefix,
+    SICHUAN_BASE_URL: stack.sichuan.url,
+    YUKUAIBAN_BASE_URL: stack.yukuaiban.url,
+    NOTIFY_BASE_URL: stack.notify.url,
+    COURIER_BASE_URL: stack.courier.url,
+    WORKERS_METRICS_PORT: '0',
+    PLATFORM_POLL_MS: '3600000',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  started.push(worker);
+  await worker.waitForLog(/workers running/, 30_000);
+  return worker;
+}
+
 /** Resident set size of this process in MiB, for the figures in RELIABILITY.md. */
 export function rssMiB(): number {
   return Math.round(process.memoryUsage().rss / 2 ** 20);

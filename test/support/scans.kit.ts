@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { concatTransformationMatrix, drawObject, PDFDocument, popGraphicsState, pushGraphicsState, StandardFonts } from 'pdf-lib';
 import { acceptFile } from '../../lib/files/file-check.js';
 import { createFileStore } from '../../lib/files/store-factory.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
@@ -12,6 +12,23 @@ export async function samplePdf(label: string, pages = 1): Promise<Buffer> {
   const doc = await PDFDocument.create();
   const font = await doc.embedFont(StandardFonts.Helvetica);
   for (let page = 1; page <= pages; page++) doc.addPage([595, 842]).drawText(`scan ${Buffer.from(label).toString("hex").slice(0, 60)} p${page}`, { x: 50, y: 780, size: 14, font });
+  return Buffer.from(await doc.save());
+}
+
+/**
+ * A PDF as a flatbed scanner makes it: each page one greyscale image, here of random noise
+ * (so nothing compresses it) `side` pixels square, a byte each: about pages × side² bytes.
+ */
+export async function scannedPdf(label: string, pages: number, side = 1024): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let number = 1; number <= pages; number++) {
+    const page = doc.addPage([595, 842]);
+    const image = doc.context.register(doc.context.stream(randomBytes(side * side), { Type: 'XObject', Subtype: 'Image', Width: side, Height: side, ColorSpace: 'DeviceGray', BitsPerComponent: 8 }));
+    const name = page.node.newXObject('Scan', image);
+    page.pushOperators(pushGraphicsState(), concatTransformationMatrix(545, 0, 0, 545, 25, 200), drawObject(name), popGraphicsState());
+    page.drawText(`scan ${Buffer.from(label).toString('hex').slice(0, 60)} p${number}`, { x: 50, y: 780, size: 14, font });
+  }
   return Buffer.from(await doc.save());
 }
 
@@ -66,15 +83,19 @@ export function tusClient(baseUrl: string, token: string) {
  * before an online dispatch: each file checked into the stack's file store and
  * recorded as a finished upload (what the gateway's tus endpoint does when the
  * last byte arrives, test/integration/material-scans.test.ts drives that over
- * HTTP), then bound to the case.
+ * HTTP), then bound to the case. `scan` makes each file (default: a one-page samplePdf).
  */
-export async function scanMaterials(stack: Pick<TestStack, 'workflow' | 'redis' | 'config'>, businessNo: string): Promise<void> {
+export async function scanMaterials(
+  stack: Pick<TestStack, 'workflow' | 'redis' | 'config'>,
+  businessNo: string,
+  scan: (label: string) => Promise<Buffer> = (label) => samplePdf(label),
+): Promise<void> {
   const record = await stack.workflow.get(businessNo);
   const files = createFileStore(stack.config.files.store);
   const records = new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX);
   let held = (record.scans ?? []).reduce((sum, scan) => sum + scan.size, 0);
   for (const material of materialsWithoutScan(record)) {
-    const accepted = await acceptFile(files, Readable.from(await samplePdf(`${businessNo} ${material}`)), stack.config.files.policy, { caseHeldBytes: held });
+    const accepted = await acceptFile(files, Readable.from(await scan(`${businessNo} ${material}`)), stack.config.files.policy, { caseHeldBytes: held });
     held += accepted.size;
     const uploadId = randomUUID().replaceAll('-', '');
     await records.save(
