@@ -73,7 +73,9 @@ export async function uploadExchange(url: string | URL, init: { method: string; 
   try {
     const body = Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>;
     const headers = { ...init.headers, 'content-type': upload.contentType, 'content-length': String(upload.size) };
-    const response = await opts.fetch(url, { method: init.method, headers, body, duplex: 'half', redirect: 'manual', signal: deadline.signal });
+    // Any other window or redirect mode makes fetch clone the request, teeing the body into a branch nobody reads: the whole file would sit in memory until the answer.
+    // A redirect then fails as a network error (unavailable) rather than being handed back; none is in any contract.
+    const response = await opts.fetch(url, { method: init.method, headers, body, duplex: 'half', window: null, redirect: 'error', signal: deadline.signal });
     return { status: response.status, retryAfter: response.headers.get('retry-after'), text: await response.text() };
   } catch (error) {
     throw unavailable(opts, error);

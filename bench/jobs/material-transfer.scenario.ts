@@ -166,6 +166,12 @@ async function tongbanRound(stack: CaseStack, jobs: number): Promise<{ run: Run;
     }
   };
   await Promise.all(Array.from({ length: PREPARE_CONCURRENCY }, dispatch));
+  const run = await timedTransfers(stack, jobs, CONCURRENCY);
+  return { run, businessNos };
+}
+
+/** The real material-transfer processor in the real worker host, timed over `jobs` transfers already queued. */
+export function timedTransfers(stack: CaseStack, jobs: number, concurrency: number): Promise<Run> {
   const processor = materialTransferProcessor({
     workflow: stack.workflow,
     platforms: stack.platforms,
@@ -174,17 +180,16 @@ async function tongbanRound(stack: CaseStack, jobs: number): Promise<{ run: Run;
     directory: stack.directory,
     files: createFileStore(stack.config.files.store),
   });
-  const run = await timed(stack, 'tongban', jobs, () =>
+  return timed(stack, 'tongban', jobs, () =>
     startWorkers({
       connection: stack.connection,
       prefix: stack.bullPrefix,
       processors: { [QUEUES.materialTransfer]: processor as Processor },
       logger,
-      concurrency: CONCURRENCY,
+      concurrency,
       metrics: new JobMetrics(createRegistry()),
     }),
   );
-  return { run, businessNos };
 }
 
 /** Transfer jobs of the shape the workflow queues, a thousand per call. */

@@ -5,6 +5,7 @@ import { acceptFile } from '../../lib/files/file-check.js';
 import { createFileStore } from '../../lib/files/store-factory.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { materialsWithoutScan } from '../../ledger/workflow/scans.stage.js';
+import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import type { TestStack } from './stack.js';
 
 /** A real PDF of `pages` pages naming what it is a scan of. */
@@ -85,34 +86,53 @@ export function tusClient(baseUrl: string, token: string) {
  * last byte arrives, test/integration/material-scans.test.ts drives that over
  * HTTP), then bound to the case. `scan` makes each file (default: a one-page samplePdf).
  */
-export async function scanMaterials(
-  stack: Pick<TestStack, 'workflow' | 'redis' | 'config'>,
-  businessNo: string,
-  scan: (label: string) => Promise<Buffer> = (label) => samplePdf(label),
-): Promise<void> {
+export async function scanMaterials(stack: ScanStack, businessNo: string, scan: (label: string) => Promise<Buffer> = (label) => samplePdf(label)): Promise<void> {
   const record = await stack.workflow.get(businessNo);
-  const files = createFileStore(stack.config.files.store);
-  const records = new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX);
-  let held = (record.scans ?? []).reduce((sum, scan) => sum + scan.size, 0);
-  for (const material of materialsWithoutScan(record)) {
-    const accepted = await acceptFile(files, Readable.from(await scan(`${businessNo} ${material}`)), stack.config.files.policy, { caseHeldBytes: held });
-    held += accepted.size;
-    const uploadId = randomUUID().replaceAll('-', '');
-    await records.save(
-      {
-        uploadId,
-        sha256: accepted.sha256,
-        size: accepted.size,
-        type: accepted.type,
-        mime: accepted.mime,
-        pages: accepted.pages ?? null,
-        uploadedBy: `WINDOW_STAFF:staff-${record.receivingWindowId}`,
-        windowId: record.receivingWindowId,
-        filename: null,
-        finishedAt: new Date().toISOString(),
-      },
-      stack.config.files.uploadExpiryMs,
-    );
-    await stack.workflow.attachMaterialFile(businessNo, material, uploadId, `WINDOW_STAFF:staff-${record.receivingWindowId}`);
-  }
+  for (const material of materialsWithoutScan(record)) await attachScan(stack, businessNo, material, await scan(`${businessNo} ${material}`));
+}
+
+type ScanStack = Pick<TestStack, 'workflow' | 'redis' | 'config'>;
+
+/** One scan of `material`: checked into the file store, recorded as a finished upload by the receiving window, bound to the case. */
+export async function attachScan(stack: ScanStack, businessNo: string, material: string, bytes: Buffer): Promise<CaseRecord> {
+  const record = await stack.workflow.get(businessNo);
+  const held = (record.scans ?? []).reduce((sum, scan) => sum + scan.size, 0);
+  const accepted = await acceptFile(createFileStore(stack.config.files.store), Readable.from([bytes]), stack.config.files.policy, { caseHeldBytes: held });
+  const uploadId = randomUUID().replaceAll('-', '');
+  await new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX).save(
+    {
+      uploadId,
+      sha256: accepted.sha256,
+      size: accepted.size,
+      type: accepted.type,
+      mime: accepted.mime,
+      pages: accepted.pages ?? null,
+      uploadedBy: `WINDOW_STAFF:staff-${record.receivingWindowId}`,
+      windowId: record.receivingWindowId,
+      filename: null,
+      finishedAt: new Date().toISOString(),
+    },
+    stack.config.files.uploadExpiryMs,
+  );
+  return stack.workflow.attachMaterialFile(businessNo, material, uploadId, `WINDOW_STAFF:staff-${record.receivingWindowId}`);
+}
+
+/**
+ * A scan of about `noise.length` bytes: a grey image of the given noise (which
+ * does not compress, as a photographed page barely does) over a page, and a
+ * second page naming `label`, so that every label gives other bytes.
+ */
+export async function noisePdf(noise: Uint8Array, label: string): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  const width = 1024;
+  const height = Math.floor(noise.length / width);
+  const image = doc.context.register(
+    doc.context.stream(noise.subarray(0, width * height), { Type: 'XObject', Subtype: 'Image', Width: width, Height: height, ColorSpace: 'DeviceGray', BitsPerComponent: 8 }),
+  );
+  const page = doc.addPage([595, 842]);
+  const name = page.node.newXObject('Scan', image);
+  page.pushOperators(pushGraphicsState(), concatTransformationMatrix(595, 0, 0, 842, 0, 0), drawObject(name), popGraphicsState());
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  doc.addPage([595, 842]).drawText(`scan ${Buffer.from(label).toString('hex').slice(0, 60)}`, { x: 50, y: 780, size: 14, font });
+  return Buffer.from(await doc.save());
 }
