@@ -19,6 +19,8 @@ import type { CaseEvent, CaseRecord } from '../../ledger/cases/case.model.js';
 import type { CaseStore } from '../../ledger/cases/case.store.js';
 import { AlertStore } from '../../ledger/alerts/alert.store.js';
 import { renderNotice } from './case.view.js';
+import { pickupNoticeResolvers } from './pickup-notice.resolvers.js';
+import { hasPickupNotice, PICKUP_NOTICE_ID, renderPickup } from './pickup-notice.view.js';
 import { resolvers } from './resolvers.js';
 import { noticeLinks, type NoticeLinks } from './notice-link.signer.js';
 import { QueueAdmin } from '../../queues/queue-admin.js';
@@ -130,7 +132,8 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       }
       const record = businessNo ? await store.get(businessNo) : null;
       const notice = record?.notices.find((n) => n.id === noticeId);
-      if (!record || !notice) return json(404, { error: { code: 'NOTICE.NOT_FOUND', message: '通知书不存在' } });
+      const pickup = noticeId === PICKUP_NOTICE_ID && !!record && hasPickupNotice(record);
+      if (!record || !(notice || pickup)) return json(404, { error: { code: 'NOTICE.NOT_FOUND', message: '通知书不存在' } });
       // A notice carries the applicant's name and phone: only those who handle the case print it, and each print is recorded.
       if (caller) {
         try {
@@ -145,13 +148,15 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
         actor,
         at: now().toISOString(),
         fields: NOTICE_FIELDS,
-        reason: { purpose: 'PRINT_NOTICE', note: notice.id },
+        reason: { purpose: 'PRINT_NOTICE', note: notice?.id ?? PICKUP_NOTICE_ID },
       });
       const [receiving, jurisdiction] = await directory.getMany([record.receivingWindowId, record.jurisdictionWindowId]);
       return {
         status: 200,
         headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
-        body: renderNotice(record, notice, { receiving: receiving ?? null, jurisdiction: jurisdiction ?? null }),
+        body: notice
+          ? renderNotice(record, notice, { receiving: receiving ?? null, jurisdiction: jurisdiction ?? null })
+          : await renderPickup(record, receiving ?? null, deps.verifyBaseUrl, now()),
       };
     },
   };
@@ -164,6 +169,8 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       ...opsResolvers,
       Query: { ...resolvers.Query, ...opsResolvers.Query },
       Mutation: { ...resolvers.Mutation, ...opsResolvers.Mutation },
+      Case: { ...resolvers.Case, pickupNotice: pickupNoticeResolvers.pickupNotice },
+      PickupNotice: pickupNoticeResolvers.PickupNotice,
     },
     gatewayRoutes: [
       notices,
