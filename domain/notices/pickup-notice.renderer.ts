@@ -1,7 +1,7 @@
 import type { OfficeHours, TimeRange, Weekday } from '../hours/index.js';
-import { html, markupOf, type SafeHtml } from './html.template.js';
+import { html, type SafeHtml } from './html.template.js';
 import { InvalidNoticeError } from './notice.errors.js';
-import { NOTICE_STYLES } from './notice.styles.js';
+import { noticeDocument } from './notice-layout.renderer.js';
 import { formatHour, scopeWording } from './notice-text.formatter.js';
 import type { PickupNoticeCertificate, PickupNoticeData } from './notice.types.js';
 
@@ -40,18 +40,7 @@ export function renderPickupNotice(data: PickupNoticeData): string {
   const { titlePrefix, window } = scopeWording(data.scope);
   const title = `${titlePrefix}${NOTICE_NAME}`;
   const receiving = data.receivingWindow;
-  return markupOf(html`<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}（${data.businessNo}）</title>
-<style>${NOTICE_STYLES}${PICKUP_STYLES}</style>
-</head>
-<body>
-<main>
-<section class="copy" data-copy="1">
+  const copy = html`<section class="copy" data-copy="1">
 <p class="copy-label"><strong>申请人留存</strong></p>
 <h1 class="title">${title}</h1>
 <div class="meta"><span>业务编号：${data.businessNo}</span><span>通知时间：${formatHour(data.issuedAt)}</span></div>
@@ -70,10 +59,8 @@ ${data.certificate ? certificateRows(data.certificate) : ''}
 </tbody>
 </table>
 </section>
-</main>
-</body>
-</html>
-`);
+`;
+  return noticeDocument({ title: `${title}（${data.businessNo}）`, body: copy, styles: PICKUP_STYLES, dataImages: true });
 }
 
 function certificateRows(certificate: PickupNoticeCertificate): SafeHtml {

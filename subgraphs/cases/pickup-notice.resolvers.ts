@@ -1,7 +1,7 @@
 import { assertMayReveal } from '../../lib/case-access.policy.js';
 import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import { noticePath } from './case.view.js';
-import { NOTICE_FIELDS, recordPersonalDataRead } from './personal-data.audit.js';
+import { recordNoticePrint } from './personal-data.audit.js';
 import { hasPickupNotice, PICKUP_NOTICE_ID, renderPickup } from './pickup-notice.view.js';
 import type { CasesContext } from './server.js';
 
@@ -24,13 +24,7 @@ export const pickupNoticeResolvers = {
     },
     html: async (notice: PickupNoticeView, _: unknown, ctx: CasesContext) => {
       assertMayReveal(ctx.caller, notice.record);
-      await recordPersonalDataRead(ctx.store, {
-        businessNo: notice.record.businessNo,
-        actor: ctx.actor,
-        at: ctx.now().toISOString(),
-        fields: NOTICE_FIELDS,
-        reason: { purpose: 'PRINT_NOTICE', note: PICKUP_NOTICE_ID },
-      });
+      await recordNoticePrint(ctx.store, { businessNo: notice.record.businessNo, actor: ctx.actor, at: ctx.now(), noticeId: PICKUP_NOTICE_ID });
       return renderPickup(notice.record, await ctx.windows.load(notice.record.receivingWindowId), ctx.verifyBaseUrl, ctx.now());
     },
   },

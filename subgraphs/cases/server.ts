@@ -7,7 +7,7 @@ import type { TokenVerifier } from '../../lib/auth/access-token.js';
 import { headerValue, json, type HttpRequest, type HttpResponse, type Route, type RunningServer } from '../../lib/http-server.js';
 import { assertMayReveal } from '../../lib/case-access.policy.js';
 import { ForbiddenError } from '../../lib/auth/caller.js';
-import { NOTICE_FIELDS, recordPersonalDataRead } from './personal-data.audit.js';
+import { recordNoticePrint } from './personal-data.audit.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import type { CatalogCache, CatalogReader } from '../platform/catalog.cache.js';
@@ -143,13 +143,7 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
           return json(403, { error: { code: error.code, message: error.message } });
         }
       }
-      await recordPersonalDataRead(store, {
-        businessNo: record.businessNo,
-        actor,
-        at: now().toISOString(),
-        fields: NOTICE_FIELDS,
-        reason: { purpose: 'PRINT_NOTICE', note: notice?.id ?? PICKUP_NOTICE_ID },
-      });
+      await recordNoticePrint(store, { businessNo: record.businessNo, actor, at: now(), noticeId: notice?.id ?? PICKUP_NOTICE_ID });
       const [receiving, jurisdiction] = await directory.getMany([record.receivingWindowId, record.jurisdictionWindowId]);
       return {
         status: 200,
