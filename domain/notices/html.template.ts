@@ -10,7 +10,7 @@ export interface SafeHtml {
   readonly [MARKUP]: string;
 }
 
-type HtmlValue = SafeHtml | string | number | readonly HtmlValue[];
+export type HtmlValue = SafeHtml | string | number | readonly HtmlValue[];
 
 const ENTITIES: Readonly<Record<string, string>> = {
   '&': '&amp;',

@@ -6,7 +6,10 @@ export type {
   NoticeMaterial,
   NoticeMaterialForm,
   NoticeMaterialVerdict,
+  PickupNoticeCertificate,
+  PickupNoticeData,
   ReceiptNoticeData,
   ReviewedNoticeMaterial,
 } from './notice.types.js';
 export { renderReceiptNotice } from './receipt-notice.renderer.js';
+export { hoursWording, renderPickupNotice } from './pickup-notice.renderer.js';

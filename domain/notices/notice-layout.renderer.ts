@@ -1,4 +1,4 @@
-import { html, markupOf, type SafeHtml } from './html.template.js';
+import { html, markupOf, type HtmlValue, type SafeHtml } from './html.template.js';
 import { NOTICE_STYLES } from './notice.styles.js';
 import { formatHour, scopeWording } from './notice-text.formatter.js';
 import type { NoticeData } from './notice.types.js';
@@ -40,19 +40,27 @@ export function renderNoticeDocument(data: NoticeData, body: NoticeBody): string
   const subtitle = `(一式3份，申请人1份、收件地${wording.window}留存1份、属地${wording.window}留存1份)`;
   const copies = keepers.map((keeper, i) => renderCopy(data, body, { title, subtitle, window: wording.window, keeper, number: i + 1 }));
 
-  // The CSP keeps the document inert even if a value ever slipped past escaping.
+  return noticeDocument({ title: `${title}（${data.businessNo}）`, body: copies });
+}
+
+/**
+ * The page around a notice's copies. The CSP keeps the document inert even if a
+ * value ever slipped past escaping; `dataImages` lets in `data:` images only.
+ */
+export function noticeDocument(page: { title: string; body: HtmlValue; styles?: SafeHtml; dataImages?: boolean }): string {
+  const csp = page.dataImages ? html`default-src 'none'; style-src 'unsafe-inline'; img-src data:` : html`default-src 'none'; style-src 'unsafe-inline'`;
   return markupOf(html`<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}（${data.businessNo}）</title>
-<style>${NOTICE_STYLES}</style>
+<title>${page.title}</title>
+<style>${NOTICE_STYLES}${page.styles ?? ''}</style>
 </head>
 <body>
 <main>
-${copies}
+${page.body}
 </main>
 </body>
 </html>

@@ -1,4 +1,5 @@
 import type { Instant } from '../calendar/index.js';
+import type { OfficeHours } from '../hours/index.js';
 import type { Scope } from '../region.js';
 
 export type NoticeMaterialForm = 'ORIGINAL' | 'COPY' | 'ORIGINAL_AND_COPY' | 'ELECTRONIC';
@@ -56,4 +57,28 @@ export interface DeficiencyNoticeData extends NoticeData {
   /** Last day ('YYYY-MM-DD', Asia/Shanghai) on which corrections are accepted. */
   correctionDeadline: string;
   correctionWorkingDays: number;
+}
+
+/** The e-certificate a pickup notice names, with the QR code of its verify page made by the caller. */
+export interface PickupNoticeCertificate {
+  number: string;
+  /** 'YYYY-MM-DD', or null for a certificate without an end date. */
+  validUntil: string | null;
+  verifyUrl: string;
+  /** `data:image/svg+xml;base64,...`: the domain makes no images, it only places one. */
+  qrDataUri: string;
+}
+
+/** 领取通知: the result waits at the receiving window for the applicant to collect it. */
+export interface PickupNoticeData {
+  businessNo: string;
+  scope: Scope;
+  applicantName: string;
+  contactName: string;
+  contactPhone: string;
+  itemName: string;
+  /** `hours` null for a window gone from the directory: the notice then invents none. */
+  receivingWindow: { name: string; address: string; phone: string; hours: OfficeHours | null };
+  certificate: PickupNoticeCertificate | null;
+  issuedAt: Instant;
 }

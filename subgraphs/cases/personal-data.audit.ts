@@ -39,3 +39,14 @@ export function recordPersonalDataRead(
     data: { fields: read.fields, purpose: read.reason.purpose, note: read.reason.note },
   });
 }
+
+/** A print of a notice (stored, or the pickup notice), from the route or from `html`: both record it alike. */
+export function recordNoticePrint(store: Pick<CaseStore, 'appendEvent'>, print: { businessNo: string; actor: string; at: Date; noticeId: string }): Promise<void> {
+  return recordPersonalDataRead(store, {
+    businessNo: print.businessNo,
+    actor: print.actor,
+    at: print.at.toISOString(),
+    fields: NOTICE_FIELDS,
+    reason: { purpose: 'PRINT_NOTICE', note: print.noticeId },
+  });
+}

@@ -15,7 +15,7 @@ import type { AlertRecord, AlertStatus } from '../../ledger/alerts/alert.store.j
 import type { CaseCertificate, CaseRecord, CaseStage, MaterialScan, NoticeRecord, ResultDelivery, TransferChannel } from '../../ledger/cases/case.model.js';
 import { caseClock, caseDeadlines, noticePath, renderNotice } from './case.view.js';
 import type { CasesContext } from './server.js';
-import { NOTICE_FIELDS, PERSONAL_DATA_READ, personalDataReason, recordPersonalDataRead, type PersonalDataPurpose } from './personal-data.audit.js';
+import { PERSONAL_DATA_READ, personalDataReason, recordNoticePrint, recordPersonalDataRead, type PersonalDataPurpose } from './personal-data.audit.js';
 import type { AdministrativeLevel, PowerTypeCategory } from '../../ledger/cases/case-statistics.js';
 import { fileDownloadPath } from './file-download.route.js';
 import { certificateStatus, publicHolderName, verifyUrl, type VerificationCode } from '../../domain/certificates/index.js';
@@ -335,13 +335,7 @@ function noticeFields() {
     // A notice prints the applicant unmasked: the same rule and the same audit as the /notices route.
     html: async (notice: NoticeView, _: unknown, ctx: CasesContext) => {
       assertMayReveal(ctx.caller, notice.record);
-      await recordPersonalDataRead(ctx.store, {
-        businessNo: notice.record.businessNo,
-        actor: ctx.actor,
-        at: ctx.now().toISOString(),
-        fields: NOTICE_FIELDS,
-        reason: { purpose: 'PRINT_NOTICE', note: notice.id },
-      });
+      await recordNoticePrint(ctx.store, { businessNo: notice.record.businessNo, actor: ctx.actor, at: ctx.now(), noticeId: notice.id });
       const [receiving, jurisdiction] = await Promise.all([
         ctx.windows.load(notice.record.receivingWindowId),
         ctx.windows.load(notice.record.jurisdictionWindowId),

@@ -7,7 +7,7 @@ import type { TokenVerifier } from '../../lib/auth/access-token.js';
 import { headerValue, json, type HttpRequest, type HttpResponse, type Route, type RunningServer } from '../../lib/http-server.js';
 import { assertMayReveal } from '../../lib/case-access.policy.js';
 import { ForbiddenError } from '../../lib/auth/caller.js';
-import { NOTICE_FIELDS, recordPersonalDataRead } from './personal-data.audit.js';
+import { recordNoticePrint } from './personal-data.audit.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '../../lib/subgraph-server.js';
 import type { CatalogCache, CatalogReader } from '../platform/catalog.cache.js';
@@ -19,6 +19,8 @@ import type { CaseEvent, CaseRecord } from '../../ledger/cases/case.model.js';
 import type { CaseStore } from '../../ledger/cases/case.store.js';
 import { AlertStore } from '../../ledger/alerts/alert.store.js';
 import { renderNotice } from './case.view.js';
+import { pickupNoticeResolvers } from './pickup-notice.resolvers.js';
+import { hasPickupNotice, PICKUP_NOTICE_ID, renderPickup } from './pickup-notice.view.js';
 import { resolvers } from './resolvers.js';
 import { noticeLinks, type NoticeLinks } from './notice-link.signer.js';
 import { QueueAdmin } from '../../queues/queue-admin.js';
@@ -130,7 +132,8 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       }
       const record = businessNo ? await store.get(businessNo) : null;
       const notice = record?.notices.find((n) => n.id === noticeId);
-      if (!record || !notice) return json(404, { error: { code: 'NOTICE.NOT_FOUND', message: '通知书不存在' } });
+      const pickup = noticeId === PICKUP_NOTICE_ID && !!record && hasPickupNotice(record);
+      if (!record || !(notice || pickup)) return json(404, { error: { code: 'NOTICE.NOT_FOUND', message: '通知书不存在' } });
       // A notice carries the applicant's name and phone: only those who handle the case print it, and each print is recorded.
       if (caller) {
         try {
@@ -140,18 +143,14 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
           return json(403, { error: { code: error.code, message: error.message } });
         }
       }
-      await recordPersonalDataRead(store, {
-        businessNo: record.businessNo,
-        actor,
-        at: now().toISOString(),
-        fields: NOTICE_FIELDS,
-        reason: { purpose: 'PRINT_NOTICE', note: notice.id },
-      });
+      await recordNoticePrint(store, { businessNo: record.businessNo, actor, at: now(), noticeId: notice?.id ?? PICKUP_NOTICE_ID });
       const [receiving, jurisdiction] = await directory.getMany([record.receivingWindowId, record.jurisdictionWindowId]);
       return {
         status: 200,
         headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
-        body: renderNotice(record, notice, { receiving: receiving ?? null, jurisdiction: jurisdiction ?? null }),
+        body: notice
+          ? renderNotice(record, notice, { receiving: receiving ?? null, jurisdiction: jurisdiction ?? null })
+          : await renderPickup(record, receiving ?? null, deps.verifyBaseUrl, now()),
       };
     },
   };
@@ -164,6 +163,8 @@ export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<Cases
       ...opsResolvers,
       Query: { ...resolvers.Query, ...opsResolvers.Query },
       Mutation: { ...resolvers.Mutation, ...opsResolvers.Mutation },
+      Case: { ...resolvers.Case, pickupNotice: pickupNoticeResolvers.pickupNotice },
+      PickupNotice: pickupNoticeResolvers.PickupNotice,
     },
     gatewayRoutes: [
       notices,
