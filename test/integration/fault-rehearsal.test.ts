@@ -145,7 +145,8 @@ describe('an outage rehearsed through the sandbox fault control', () => {
       const job = await transferQueue.getJob(jobId);
       const state = await job?.getState();
       if (state === 'delayed') await job!.promote().catch(() => undefined);
-      return state === 'failed' && job;
+      // Read again: the job fetched above may predate the last attempt that the state now shows failed.
+      return state === 'failed' && (await transferQueue.getJob(jobId));
     }, 60_000);
     expect(failed.attemptsMade).toBe(DEFAULT_JOB_OPTIONS.attempts);
     expect(stack.sichuan.cases()).toEqual([]);
