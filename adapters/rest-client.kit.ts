@@ -46,12 +46,6 @@ export abstract class SignedRestClient {
   protected readonly now: () => number;
   protected readonly nonce: () => string;
   protected readonly breaker: CircuitBreaker;
-  /**
-   * File transfers fail on their own account (a large file over a hall's link, a connection
-   * dropped mid-body): they open a breaker of their own, so they never cut the platform's API
-   * calls off, nor those calls them.
-   */
-  protected readonly fileBreaker: CircuitBreaker;
 
   protected constructor(
     private readonly restOptions: RestClientOptions,
@@ -65,22 +59,17 @@ export abstract class SignedRestClient {
     this.retryBaseMs = restOptions.retryBaseMs ?? 100;
     this.nonce = restOptions.nonce ?? defaultNonce;
     this.breaker = new CircuitBreaker({ failureThreshold: 5, resetAfterMs: 30_000, now: this.now, ...restOptions.circuitBreaker });
-    this.fileBreaker = new CircuitBreaker({ failureThreshold: 5, resetAfterMs: 30_000, now: this.now, ...restOptions.circuitBreaker });
   }
 
   get circuitState() {
     return this.breaker.state;
   }
 
-  get fileCircuitState() {
-    return this.fileBreaker.state;
-  }
-
   /** `send` through the breaker; retried (see guardedCall) only when `idempotent`. */
-  protected guarded<T>(send: () => Promise<T>, idempotent: boolean, breaker = this.breaker): Promise<T> {
+  protected guarded<T>(send: () => Promise<T>, idempotent: boolean): Promise<T> {
     const { system, displayName } = this.platform;
     return guardedCall(send, {
-      breaker,
+      breaker: this.breaker,
       circuitOpen: (error) => new PlatformUnavailableError(system, `${displayName}连续失败，已熔断：${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs }),
       idempotent,
       retries: this.retries,

@@ -103,8 +103,6 @@ export class SichuanClient implements PlatformPort {
   private readonly now: () => number;
   private readonly nonce: () => string;
   private readonly breaker: CircuitBreaker;
-  /** File transfers open a breaker of their own: see rest-client.kit.ts. */
-  private readonly fileBreaker: CircuitBreaker;
   private readonly files: SichuanFileContext;
 
   constructor(private readonly options: SichuanClientOptions) {
@@ -119,14 +117,13 @@ export class SichuanClient implements PlatformPort {
     this.breaker = new CircuitBreaker(
       options.circuitBreaker ?? { failureThreshold: 5, resetAfterMs: 30_000, now: this.now },
     );
-    this.fileBreaker = new CircuitBreaker(options.circuitBreaker ?? { failureThreshold: 5, resetAfterMs: 30_000, now: this.now });
     this.files = {
       ...options,
       baseUrl: this.baseUrl,
       fetch: options.fileFetch ?? ((url, init) => globalThis.fetch(url, init)),
       now: this.now,
       nonce: this.nonce,
-      breaker: this.fileBreaker,
+      breaker: this.breaker,
       retries: this.retries,
       retryBaseMs: this.retryBaseMs,
       readEnvelope: (endpoint, text, nonce, schema) => this.readEnvelope(endpoint, text, nonce, schema),
@@ -145,10 +142,6 @@ export class SichuanClient implements PlatformPort {
 
   get circuitState() {
     return this.breaker.state;
-  }
-
-  get fileCircuitState() {
-    return this.fileBreaker.state;
   }
 
   async getItemsByCodes(codes: readonly string[]): Promise<(CatalogItem | null)[]> {

@@ -75,7 +75,7 @@ export class YukuaibanClient extends SignedRestClient implements PlatformPort {
       fetch: options.fileFetch ?? ((url, init) => globalThis.fetch(url, init)),
       now: this.now,
       nonce: this.nonce,
-      guarded: (send, idempotent) => this.guarded(send, idempotent, this.fileBreaker),
+      guarded: (send, idempotent) => this.guarded(send, idempotent),
       interpret: (label, reply) => this.interpret(label, reply),
       parsed: (schema, value, label) => this.parsed(schema, value, label),
       badResponse: (message) => this.badResponse(message),
