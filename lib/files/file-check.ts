@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { PDFDocument } from 'pdf-lib';
+import { assertObjectStreamsBounded } from './pdf-object-streams.js';
 import {
   CaseFilesLimitError,
   FileTooLargeError,
@@ -102,6 +103,7 @@ export async function checkStagedFile(file: StagedFile, policy: FilePolicy): Pro
  */
 async function countPdfPages(file: StagedFile, maxPages: number): Promise<number> {
   const bytes = await readBounded(await file.read(), file.size);
+  assertObjectStreamsBounded(bytes);
   let pages: number | 'encrypted';
   try {
     // Loaded despite encryption to tell it apart: pdf-lib's EncryptedPDFError fails instanceof (ES5 build).

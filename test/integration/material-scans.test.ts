@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
+import { objectStreamBomb } from '../support/file-fixtures.js';
 import { application } from '../support/process.kit.js';
 import { samplePdf, scanMaterials, tusClient } from '../support/scans.kit.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
@@ -191,5 +192,10 @@ describe('material scans: uploaded over tus through the gateway, bound to the ca
     const refused = await tusClient(stack.gateway.url, await stack.token(RECEIVING)).upload(zip, 4096);
     expect(refused.last.status).toBe(415);
     expect(JSON.parse(refused.last.body).code).toBe('FILE.TYPE_NOT_ALLOWED');
+
+    // A document built to be slow: 390 KB whose object stream inflates to 400 MiB, refused before it is inflated.
+    const bomb = await tusClient(stack.gateway.url, await stack.token(RECEIVING)).upload(objectStreamBomb(400 * 2 ** 20), 64 * 1024);
+    expect(bomb.last.status).toBe(422);
+    expect(JSON.parse(bomb.last.body).code).toBe('FILE.PDF_UNREADABLE');
   });
 });

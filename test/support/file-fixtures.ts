@@ -97,3 +97,36 @@ export function ofd(): Buffer {
       '<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" Version="1.0" DocType="OFD"><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>',
   });
 }
+
+/**
+ * A one-page PDF whose object stream deflates `inflatedBytes` of spaces into a
+ * few hundred KB: what pdf-lib would inflate whole while loading it. `typeName`
+ * is how the dictionary spells /ObjStm (a name may hide behind #xx escapes),
+ * `filter` how it encodes the stream.
+ */
+export function objectStreamBomb(inflatedBytes: number, options: { typeName?: string; filter?: string; data?: Buffer } = {}): Buffer {
+  const payload = options.data ?? deflateSync(Buffer.alloc(inflatedBytes, 0x20), { level: 9 });
+  const parts: Buffer[] = [];
+  const offsets: number[] = [];
+  let length = 0;
+  const push = (part: string | Buffer) => {
+    const buffer = typeof part === 'string' ? Buffer.from(part, 'latin1') : part;
+    parts.push(buffer);
+    length += buffer.length;
+  };
+  push('%PDF-1.5\n');
+  offsets[1] = length;
+  push('1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n');
+  offsets[2] = length;
+  push('2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n');
+  offsets[3] = length;
+  push('3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n');
+  offsets[4] = length;
+  push(`4 0 obj\n<< /Type ${options.typeName ?? '/ObjStm'} /N 1 /First 4 /Filter ${options.filter ?? '/FlateDecode'} /Length ${payload.length} >>\nstream\n`);
+  push(payload);
+  push('\nendstream\nendobj\n');
+  const xref = length;
+  const entries = [1, 2, 3, 4].map((id) => `${String(offsets[id]).padStart(10, '0')} 00000 n \n`).join('');
+  push(`xref\n0 5\n0000000000 65535 f \n${entries}trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
+  return Buffer.concat(parts);
+}

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiskFileStore } from '../../lib/files/disk.store.js';
 import { acceptFile, assertCaseRoom, type FilePolicy } from '../../lib/files/file-check.js';
 import type { FileError } from '../../lib/files/file-errors.js';
-import { encryptedPdf, exe, jpeg, ofd, pdfWithPages, png, zip } from '../support/file-fixtures.js';
+import { encryptedPdf, exe, jpeg, objectStreamBomb, ofd, pdfWithPages, png, zip } from '../support/file-fixtures.js';
 
 const POLICY: FilePolicy = { maxFileBytes: 1024 * 1024, caseMaxBytes: 4 * 1024 * 1024, pdfMaxPages: 5 };
 
@@ -80,6 +80,21 @@ describe('file checks', () => {
     const whole = await pdfWithPages(2);
     expect((await refusal(whole.subarray(0, Math.floor(whole.length / 2)))).code).toBe('FILE.PDF_UNREADABLE');
     expect((await refusal(Buffer.from('%PDF-1.7\nnothing else'))).code).toBe('FILE.PDF_UNREADABLE');
+  });
+
+  it('refuses a PDF whose object streams would inflate to gigabytes, before pdf-lib inflates them, however it spells them', async () => {
+    const rss = process.memoryUsage().rss;
+    // About 390 KB on the wire; pdf-lib loaded it in 2.7 s and 440 MiB, and ten times as much in ten times the memory.
+    expect(await refusal(objectStreamBomb(400 * 2 ** 20))).toMatchObject({ code: 'FILE.PDF_UNREADABLE', status: 422 });
+    expect((await refusal(objectStreamBomb(400 * 2 ** 20, { typeName: '/Obj#53tm' }))).code).toBe('FILE.PDF_UNREADABLE');
+    expect((await refusal(objectStreamBomb(1024, { filter: '/LZWDecode' }))).code).toBe('FILE.PDF_UNREADABLE');
+    expect(process.memoryUsage().rss - rss).toBeLessThan(200 * 2 ** 20);
+  });
+
+  it('reads an ordinary object stream, compressed or not', async () => {
+    // pdf-lib writes its own documents with object streams.
+    expect((await accept(await pdfWithPages(2))).pages).toBe(2);
+    expect((await accept(objectStreamBomb(64 * 1024))).type).toBe('PDF');
   });
 
   it('refuses a PDF over the page limit', async () => {
