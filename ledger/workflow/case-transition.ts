@@ -42,6 +42,9 @@ const MAX_ATTEMPTS = 5;
 
 /** What every stage of the workflow changes a case through. */
 export class CaseTransitions {
+  /** The outside times bounded by the `mutate` running now; reported only once its write lands, so a retried write reports once. */
+  private bounded: OutsideTimeReport[] = [];
+
   constructor(readonly deps: WorkflowDeps) {}
 
   /**
@@ -62,12 +65,18 @@ export class CaseTransitions {
       const current = attempt === 0 && read?.businessNo === businessNo ? read : await this.get(businessNo);
       if (!allowed(current)) assertTransition(current.stage, action);
       const now = this.deps.now().toISOString();
+      this.bounded = [];
       const change = mutate(current, now);
+      const bounded = this.bounded;
+      this.bounded = [];
       if (!change) return current;
       const next: CaseRecord = { ...change.record, version: current.version + 1, updatedAt: now };
       const event = this.event(change.type, now, actor, change.data);
       const written = await this.deps.store.update(current, next, event, this.deps.alerts.changes(current, next), change.outbox, change.claims?.keys);
-      if (written.status === 'WRITTEN') return next;
+      if (written.status === 'WRITTEN') {
+        for (const report of bounded) this.deps.onOutsideTime?.(report);
+        return next;
+      }
       if (written.status === 'GONE') throw change.claims!.gone();
       if (written.status === 'MISSING') throw new NotFoundError('CASE.NOT_FOUND', `办件 ${businessNo} 不存在`);
     }
@@ -95,7 +104,7 @@ export class CaseTransitions {
     const ms = Number.isNaN(reported) ? Date.parse(now) : Math.min(Date.parse(now), Math.max(reported, floor));
     if (ms === reported) return at;
     const used = new Date(ms).toISOString();
-    this.deps.onOutsideTime?.({ source, businessNo: record.businessNo, reported: at, used });
+    this.bounded.push({ source, businessNo: record.businessNo, reported: at, used });
     return used;
   }
 

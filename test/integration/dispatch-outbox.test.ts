@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { alertSweepProcessor } from '../../jobs/alert-sweep.processor.js';
 import { transferOutboxKey } from '../../queues/material-transfer.queue.js';
@@ -12,6 +12,7 @@ import { CaseStore } from '../../ledger/cases/case.store.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { createPlatformClients } from '../../lib/platforms.js';
+import type { OutsideTimeReport } from '../../ledger/workflow/ports.js';
 import { startTestStack, testRedisUrl, type TestStack } from '../support/stack.js';
 import { scanMaterials } from '../support/scans.kit.js';
 
@@ -25,6 +26,10 @@ describe('dispatch and its transfer job, written as one', () => {
   let now = new Date('2025-11-24T10:00:00+08:00');
   let connection: Redis;
   let transfers: Queue;
+
+  beforeEach(() => {
+    now = new Date('2025-11-24T10:00:00+08:00');
+  });
 
   beforeAll(async () => {
     stack = await startTestStack({ now: () => now });
@@ -64,6 +69,25 @@ describe('dispatch and its transfer job, written as one', () => {
     }
   }
 
+  /** A second workflow over the stack's Redis, with the parts a test replaces. */
+  function workflowWith(parts: { transfers?: ConstructorParameters<typeof CaseWorkflow>[0]['transfers']; store?: CaseStore; onOutsideTime?: (report: OutsideTimeReport) => void }) {
+    const calendar = getDefaultCalendar();
+    return new CaseWorkflow({
+      store: parts.store ?? new CaseStore(stack.redis, calendar),
+      windows: new WindowStore(stack.redis),
+      platforms: createPlatformClients(stack.config, { CHONGQING: stack.yukuaiban.url, SICHUAN: stack.sichuan.url }),
+      calendar,
+      transfers: parts.transfers ?? stack.queues.transfers,
+      notifications: stack.queues.notifications,
+      alerts: stack.queues.alerts,
+      uploads: new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX),
+      caseFilesMaxBytes: stack.config.files.policy.caseMaxBytes,
+      verifyBaseUrl: stack.config.certificates.verifyBaseUrl,
+      now: () => now,
+      onOutsideTime: parts.onOutsideTime,
+    });
+  }
+
   it('keeps the intent to transfer when queueing the job fails after the write, and the sweep queues it', async () => {
     // The queueing that follows the write fails, as it does when Redis dies between the two calls.
     const failingQueue = {
@@ -72,20 +96,7 @@ describe('dispatch and its transfer job, written as one', () => {
         throw new Error('Connection is closed.');
       },
     };
-    const calendar = getDefaultCalendar();
-    const workflow = new CaseWorkflow({
-      store: new CaseStore(stack.redis, calendar),
-      windows: new WindowStore(stack.redis),
-      platforms: createPlatformClients(stack.config, { CHONGQING: stack.yukuaiban.url, SICHUAN: stack.sichuan.url }),
-      calendar,
-      transfers: failingQueue,
-      notifications: stack.queues.notifications,
-      alerts: stack.queues.alerts,
-      uploads: new UploadRecordStore(stack.redis, UPLOAD_RECORD_PREFIX),
-      caseFilesMaxBytes: stack.config.files.policy.caseMaxBytes,
-      verifyBaseUrl: stack.config.certificates.verifyBaseUrl,
-      now: () => now,
-    });
+    const workflow = workflowWith({ transfers: failingQueue });
     const record = await received('outbox');
     await scanMaterials(stack, record.businessNo);
     const dispatched = await workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
@@ -136,7 +147,31 @@ describe('dispatch and its transfer job, written as one', () => {
       expect(event.data).toEqual({ at: bound, courierAt });
       expect(stack.outsideTimes.slice(before)).toEqual([{ source: 'courier', businessNo: record.businessNo, reported: courierAt, used: bound }]);
     }
-    now = new Date('2025-11-24T10:00:00+08:00');
+  });
+
+  it('reports a bounded courier time once when its write is retried over a concurrent one', async () => {
+    const record = await received('courier-conflict');
+    await stack.workflow.dispatchMaterials(record.businessNo, 'OFFLINE', 'test');
+    await forwarded(record.businessNo);
+    now = new Date('2025-11-24T15:00:00+08:00');
+    // Between this workflow's read and its write, another writer changes the case: the first write meets a newer version.
+    let interleaved = false;
+    const store = new (class extends CaseStore {
+      override async get(businessNo: string) {
+        const read = await super.get(businessNo);
+        if (!interleaved) {
+          interleaved = true;
+          await stack.store.update(read!, { ...read!, version: read!.version + 1, updatedAt: now.toISOString() }, { type: 'TEST_TOUCH', at: now.toISOString(), actor: 'test', data: {} });
+        }
+        return read;
+      }
+    })(stack.redis, getDefaultCalendar());
+    const reports: OutsideTimeReport[] = [];
+    const sent = await workflowWith({ store, onOutsideTime: (report) => reports.push(report) }).recordPaperSent(record.businessNo, '2020-01-01T09:00:00+08:00', 'system:courier');
+    expect(interleaved).toBe(true);
+    expect(sent.transfer!.paperSentAt).toBe(sent.transfer!.dispatchedAt);
+    expect(reports).toEqual([{ source: 'courier', businessNo: record.businessNo, reported: '2020-01-01T09:00:00+08:00', used: sent.transfer!.dispatchedAt }]);
+    expect((await stack.store.events(record.businessNo)).filter((event) => event.type === 'PAPER_COLLECTED')).toHaveLength(1);
   });
 
   it('takes a courier time within the bounds as it is, and reports nothing', async () => {
@@ -147,6 +182,5 @@ describe('dispatch and its transfer job, written as one', () => {
     const sent = await stack.workflow.recordPaperSent(record.businessNo, '2025-11-24T11:30:00+08:00', 'system:courier');
     expect(sent.transfer!.paperSentAt).toBe('2025-11-24T11:30:00+08:00');
     expect(stack.outsideTimes.length).toBe(before);
-    now = new Date('2025-11-24T10:00:00+08:00');
   });
 });
