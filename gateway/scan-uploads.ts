@@ -6,6 +6,8 @@ import { createFileStore, createTusDatastore } from '../lib/files/store-factory.
 import { createTusUploads, type TusUploads, type UploadAuthorization } from '../lib/files/tus-uploads.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 import { headerValue, type StreamRoute } from '../lib/http-server.js';
+import { partitionOfDivision } from '../ledger/cases/case-partitions.js';
+import { WindowStore } from '../ledger/windows/window.store.js';
 
 /** Where the receiving windows upload scans (tus 1.0), on the one gateway origin. */
 export const UPLOADS_PATH = '/files/uploads';
@@ -18,6 +20,7 @@ export const UPLOADS_PATH = '/files/uploads';
  */
 export function scanUploads(deps: { files: Config['files']; redis: Redis; tokens: TokenVerifier }): TusUploads {
   const { files } = deps;
+  const windows = new WindowStore(deps.redis);
   return createTusUploads({
     path: UPLOADS_PATH,
     datastore: createTusDatastore(files.store, files.uploadExpiryMs, files.uploadStagingDir),
@@ -35,7 +38,9 @@ export function scanUploads(deps: { files: Config['files']; redis: Redis; tokens
       if (caller.role !== 'WINDOW_STAFF' || !caller.windowId) {
         return { deny: 403, code: 'AUTH.FORBIDDEN', message: '仅收件窗口工作人员可上传扫描件' };
       }
-      return { allow: { userId: `${caller.role}:${caller.subject}`, windowId: caller.windowId } };
+      const [window] = await windows.getMany([caller.windowId]);
+      if (!window) return { deny: 403, code: 'AUTH.FORBIDDEN', message: `窗口 ${caller.windowId} 不在窗口目录中` };
+      return { allow: { userId: `${caller.role}:${caller.subject}`, windowId: caller.windowId, partition: partitionOfDivision(window.divisionCode) } };
     },
   });
 }

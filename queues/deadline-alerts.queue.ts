@@ -4,6 +4,7 @@ import type { WorkingCalendar } from '../domain/calendar/index.js';
 import { alertChanges, parseAlertId, type AlertPlan } from '../ledger/alerts/case-alerts.js';
 import type { TimetableWrites } from '../ledger/cases/case-write.script.js';
 import type { CaseRecord } from '../ledger/cases/case.model.js';
+import { PARTITION_TAGS, partitionOfCase } from '../ledger/cases/case-partitions.js';
 import { bullPrefix, openQueue, QUEUES } from './queues.js';
 
 /** One case's change, as the workflow writes it: no previous record before its first write. */
@@ -18,13 +19,23 @@ export type AlertJobData = Pick<AlertPlan, 'id' | 'businessNo' | 'kind' | 'level
 /** An entry of the timetable, read back from its id and score (times as ISO instants). */
 export type ScheduledAlert = AlertJobData & { dueAt: string; fireAt: string };
 
-/** The sorted set of planned alerts under a BullMQ prefix, next to the deadline-alerts queue's own keys (as `Queue.toKey` names them). */
-export function alertTimetableKey(prefix: string): string {
-  return `${prefix}:${QUEUES.deadlineAlerts}:timetable`;
+/**
+ * One partition's sorted set of planned alerts under a BullMQ prefix. It is in
+ * the partition's slot, not the queue's: the case store's write script puts a
+ * case's alerts on it with the case (ledger/cases/case-partitions.ts).
+ */
+export function alertTimetableKey(prefix: string, tag: string): string {
+  return `${prefix}:${tag}:timetable:${QUEUES.deadlineAlerts}`;
 }
 
-/** The timetable as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
-const TIMETABLE_FROM_STORES = alertTimetableKey(bullPrefix(''));
+/** The timetable of a case's partition as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
+const timetableFromStores = (businessNo: string) => alertTimetableKey(bullPrefix(''), partitionOfCase(businessNo));
+
+/** Alerts on every partition's timetable under a BullMQ prefix: for ops' scrape and the tests. */
+export async function scheduledAlertCount(connection: Redis, prefix: string): Promise<number> {
+  const counts = await Promise.all(PARTITION_TAGS.map((tag) => connection.zcard(alertTimetableKey(prefix, tag))));
+  return counts.reduce((sum, count) => sum + count, 0);
+}
 
 /** Timetable writes and sweeps per round trip: enough to amortise it, few enough that one never holds Redis for long. */
 const BATCH = 1000;
@@ -58,7 +69,7 @@ return removed
  */
 export class DeadlineAlertQueue {
   private readonly queue: Queue<AlertJobData>;
-  private readonly timetable: string;
+  private readonly prefix: string;
 
   constructor(
     private readonly connection: Redis,
@@ -72,7 +83,11 @@ export class DeadlineAlertQueue {
       // A completed job is not kept: a plan that ran stale (its clock paused) and is planned again must be able to run again.
       defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: false },
     });
-    this.timetable = alertTimetableKey(prefix);
+    this.prefix = prefix;
+  }
+
+  private timetable(tag: string): string {
+    return alertTimetableKey(this.prefix, tag);
   }
 
   /**
@@ -97,7 +112,7 @@ export class DeadlineAlertQueue {
    */
   changes(previous: CaseRecord | null, next: CaseRecord): TimetableWrites {
     const { schedule, cancel } = alertChanges(previous, next, this.calendar, this.now().getTime());
-    return { key: TIMETABLE_FROM_STORES, schedule: schedule.map((plan) => [Date.parse(plan.fireAt), plan.id]), cancel };
+    return { key: timetableFromStores(next.businessNo), schedule: schedule.map((plan) => [Date.parse(plan.fireAt), plan.id]), cancel };
   }
 
   /** Puts plans (back) on the timetable, e.g. one whose time a calendar change moved on after it was swept. */
@@ -107,19 +122,29 @@ export class DeadlineAlertQueue {
 
   private async write(outcome: ReadonlyMap<string, AlertPlan | null>): Promise<void> {
     if (outcome.size === 0) return;
-    const entries = [...outcome];
-    const pipeline = this.connection.pipeline();
-    for (let start = 0; start < entries.length; start += BATCH) {
-      const added: (string | number)[] = [];
-      const removed: string[] = [];
-      for (const [id, plan] of entries.slice(start, start + BATCH)) {
-        if (plan) added.push(Date.parse(plan.fireAt), id);
-        else removed.push(id);
-      }
-      if (added.length) pipeline.zadd(this.timetable, ...added);
-      if (removed.length) pipeline.zrem(this.timetable, ...removed);
+    const byPartition = new Map<string, [string, AlertPlan | null][]>();
+    for (const [id, plan] of outcome) {
+      const businessNo = parseAlertId(id)?.businessNo;
+      if (!businessNo) continue;
+      const key = this.timetable(partitionOfCase(businessNo));
+      const entries = byPartition.get(key);
+      if (entries) entries.push([id, plan]);
+      else byPartition.set(key, [[id, plan]]);
     }
-    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+    const writes: Promise<unknown>[] = [];
+    for (const [key, entries] of byPartition) {
+      for (let start = 0; start < entries.length; start += BATCH) {
+        const added: (string | number)[] = [];
+        const removed: string[] = [];
+        for (const [id, plan] of entries.slice(start, start + BATCH)) {
+          if (plan) added.push(Date.parse(plan.fireAt), id);
+          else removed.push(id);
+        }
+        if (added.length) writes.push(this.connection.zadd(key, ...added));
+        if (removed.length) writes.push(this.connection.zrem(key, ...removed));
+      }
+    }
+    await Promise.all(writes);
   }
 
   /**
@@ -129,18 +154,27 @@ export class DeadlineAlertQueue {
    */
   async promoteDue(): Promise<number> {
     const now = this.now().getTime();
+    const promoted = await Promise.all(PARTITION_TAGS.map((tag) => this.promoteDueIn(this.timetable(tag), now)));
+    return promoted.reduce((sum, count) => sum + count, 0);
+  }
+
+  private async promoteDueIn(timetable: string, now: number): Promise<number> {
     let promoted = 0;
     for (;;) {
-      const due = await this.connection.zrangebyscore(this.timetable, '-inf', now, 'LIMIT', 0, BATCH);
+      const due = await this.connection.zrangebyscore(timetable, '-inf', now, 'LIMIT', 0, BATCH);
       const jobs = due.flatMap((id) => {
         const parsed = parseAlertId(id);
         return parsed ? [{ name: parsed.kind, data: { id, businessNo: parsed.businessNo, kind: parsed.kind, level: parsed.level }, opts: { jobId: id } }] : [];
       });
       if (jobs.length) await this.queue.addBulk(jobs);
-      if (due.length) await this.connection.eval(REMOVE_DUE, 1, this.timetable, now, ...due);
+      if (due.length) await this.connection.eval(REMOVE_DUE, 1, timetable, now, ...due);
       promoted += jobs.length;
       if (due.length < BATCH) return promoted;
     }
+  }
+
+  scheduledCount(): Promise<number> {
+    return scheduledAlertCount(this.connection, this.prefix);
   }
 
   /** A case's alerts still on the timetable, for ops and tests. */
@@ -148,7 +182,7 @@ export class DeadlineAlertQueue {
     const found: ScheduledAlert[] = [];
     let cursor = '0';
     do {
-      const [next, flat] = await this.connection.zscan(this.timetable, cursor, 'MATCH', `alert-${businessNo}-*`, 'COUNT', BATCH);
+      const [next, flat] = await this.connection.zscan(this.timetable(partitionOfCase(businessNo)), cursor, 'MATCH', `alert-${businessNo}-*`, 'COUNT', BATCH);
       cursor = next;
       for (let index = 0; index < flat.length; index += 2) {
         const parsed = parseAlertId(flat[index]!);

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { currentRequestId } from '../lib/logger.js';
 import type { TransferChannel } from '../ledger/cases/case.model.js';
 import type { OutboxEntry } from '../ledger/cases/case-write.script.js';
-import { drainOutbox } from './outbox-drain.js';
+import { PARTITION_TAGS, partitionOfCase } from '../ledger/cases/case-partitions.js';
+import { drainOutboxes } from './outbox-drain.js';
 import { bullPrefix, DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
 
 export interface MaterialTransferJob {
@@ -13,13 +14,17 @@ export interface MaterialTransferJob {
   requestId?: string;
 }
 
-/** The transfers that dispatches committed to, by the time of the dispatch, under a BullMQ prefix next to the queue's own keys. */
-export function transferOutboxKey(prefix: string): string {
-  return `${prefix}:${QUEUES.materialTransfer}:outbox`;
+/**
+ * One partition's transfers that dispatches committed to, by the time of the
+ * dispatch, under a BullMQ prefix, in the partition's slot, since the case
+ * store's write script adds to it (ledger/cases/case-partitions.ts).
+ */
+export function transferOutboxKey(prefix: string, tag: string): string {
+  return `${prefix}:${tag}:outbox:${QUEUES.materialTransfer}`;
 }
 
-/** The outbox as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
-const OUTBOX_FROM_STORES = transferOutboxKey(bullPrefix(''));
+/** The outbox of a case's partition as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
+const outboxFromStores = (businessNo: string) => transferOutboxKey(bullPrefix(''), partitionOfCase(businessNo));
 
 const member = (businessNo: string, channel: TransferChannel) => `${businessNo}|${channel}`;
 
@@ -29,23 +34,25 @@ const member = (businessNo: string, channel: TransferChannel) => `${businessNo}|
  */
 export class MaterialTransferQueue {
   private readonly queue: Queue<MaterialTransferJob>;
-  private readonly outbox: string;
+  private readonly outboxes: readonly string[];
+  private readonly outboxOf: (businessNo: string) => string;
 
   constructor(
     private readonly connection: Redis,
     prefix: string,
   ) {
     this.queue = openQueue(QUEUES.materialTransfer, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
-    this.outbox = transferOutboxKey(prefix);
+    this.outboxes = PARTITION_TAGS.map((tag) => transferOutboxKey(prefix, tag));
+    this.outboxOf = (businessNo) => transferOutboxKey(prefix, partitionOfCase(businessNo));
   }
 
   intent(businessNo: string, channel: TransferChannel, at: string): OutboxEntry {
-    return { key: OUTBOX_FROM_STORES, score: Date.parse(at), member: member(businessNo, channel) };
+    return { key: outboxFromStores(businessNo), score: Date.parse(at), member: member(businessNo, channel) };
   }
 
   async enqueue(businessNo: string, channel: TransferChannel): Promise<void> {
     await this.queue.add('transfer', { businessNo, channel, requestId: currentRequestId() }, { jobId: `transfer-${businessNo}` });
-    await this.connection.zrem(this.outbox, member(businessNo, channel));
+    await this.connection.zrem(this.outboxOf(businessNo), member(businessNo, channel));
   }
 
   /**
@@ -54,7 +61,7 @@ export class MaterialTransferQueue {
    * The entry leaves the outbox only once its job is in the queue.
    */
   drainOutbox(): Promise<number> {
-    return drainOutbox(this.connection, this.outbox, (members) =>
+    return drainOutboxes(this.connection, this.outboxes, (members) =>
       this.queue.addBulk(
         members.map((entry) => {
           const [businessNo, channel] = entry.split('|') as [string, TransferChannel];
@@ -65,8 +72,9 @@ export class MaterialTransferQueue {
   }
 
   /** Dispatches not yet queued: 0 in steady state. */
-  pending(): Promise<number> {
-    return this.connection.zcard(this.outbox);
+  async pending(): Promise<number> {
+    const counts = await Promise.all(this.outboxes.map((outbox) => this.connection.zcard(outbox)));
+    return counts.reduce((sum, count) => sum + count, 0);
   }
 
   close(): Promise<void> {

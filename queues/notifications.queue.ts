@@ -2,43 +2,42 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { OutboxEntry } from '../ledger/cases/case-write.script.js';
 import type { NotificationJob } from '../ledger/workflow/ports.js';
-import { drainOutbox } from './outbox-drain.js';
+import { PARTITION_TAGS, partitionOfCase } from '../ledger/cases/case-partitions.js';
+import { drainOutboxes } from './outbox-drain.js';
 import { bullPrefix, DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
 
-/** Messages that case changes committed to, under a BullMQ prefix next to the queue's own keys. */
-export function notificationOutboxKey(prefix: string): string {
-  return `${prefix}:${QUEUES.notifications}:outbox`;
+/** One partition's messages that case changes committed to, under a BullMQ prefix, in the partition's slot (see material-transfer.queue.ts). */
+export function notificationOutboxKey(prefix: string, tag: string): string {
+  return `${prefix}:${tag}:outbox:${QUEUES.notifications}`;
 }
-
-/** The outbox as the stores' connection names it: its key prefix comes first in `bullPrefix`. */
-const OUTBOX_FROM_STORES = notificationOutboxKey(bullPrefix(''));
 
 /** Messages wait here for the notification gateway; the idempotency key is the job id, so one message is queued once. */
 export class NotificationQueue {
   private readonly queue: Queue<NotificationJob>;
-  private readonly outbox: string;
+  private readonly outboxes: readonly string[];
 
   constructor(
     private readonly connection: Redis,
-    prefix: string,
+    private readonly prefix: string,
   ) {
     this.queue = openQueue(QUEUES.notifications, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
-    this.outbox = notificationOutboxKey(prefix);
+    this.outboxes = PARTITION_TAGS.map((tag) => notificationOutboxKey(prefix, tag));
   }
 
-  /** The message as an outbox entry, to be written with the case change that decides to send it. */
-  intent(message: NotificationJob, at: string): OutboxEntry {
-    return { key: OUTBOX_FROM_STORES, score: Date.parse(at), member: JSON.stringify(message) };
+  /** The message as an outbox entry, to be written with the change of `businessNo` that decides to send it (so in its partition). */
+  intent(message: NotificationJob, at: string, businessNo: string): OutboxEntry {
+    return { key: notificationOutboxKey(bullPrefix(''), partitionOfCase(businessNo)), score: Date.parse(at), member: JSON.stringify(message) };
   }
 
-  async enqueue(message: NotificationJob): Promise<void> {
+  /** `from`: the case whose change put the message in its outbox, which it then leaves; none for a message sent outside a case change. */
+  async enqueue(message: NotificationJob, from?: string): Promise<void> {
     await this.queue.add(message.template, message, { jobId: message.idempotencyKey });
-    await this.connection.zrem(this.outbox, JSON.stringify(message));
+    if (from !== undefined) await this.connection.zrem(notificationOutboxKey(this.prefix, partitionOfCase(from)), JSON.stringify(message));
   }
 
   /** Queues every message the outbox still holds: changes whose own attempt to queue failed, or whose process died first. */
   drainOutbox(): Promise<number> {
-    return drainOutbox(this.connection, this.outbox, (members) =>
+    return drainOutboxes(this.connection, this.outboxes, (members) =>
       this.queue.addBulk(
         members.map((entry) => {
           const message = JSON.parse(entry) as NotificationJob;
@@ -49,8 +48,9 @@ export class NotificationQueue {
   }
 
   /** Messages committed to and not yet queued: 0 in steady state. */
-  pending(): Promise<number> {
-    return this.connection.zcard(this.outbox);
+  async pending(): Promise<number> {
+    const counts = await Promise.all(this.outboxes.map((outbox) => this.connection.zcard(outbox)));
+    return counts.reduce((sum, count) => sum + count, 0);
   }
 
   close(): Promise<void> {

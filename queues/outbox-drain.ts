@@ -4,12 +4,18 @@ import type { Redis } from 'ioredis';
 const BATCH = 500;
 
 /**
- * Queues every job an outbox (a sorted set of intents, written with the case
- * changes that committed to them) still holds, oldest first. An entry leaves
+ * Queues every job the outboxes (sorted sets of intents, one per ledger
+ * partition, written with the case changes that committed to them) still
+ * hold, oldest first. An entry leaves
  * the outbox only once its job is in the queue; the jobs' fixed ids make an
  * entry queued twice (by its own enqueue and by a drain) one job.
  */
-export async function drainOutbox(connection: Redis, outbox: string, queue: (members: string[]) => Promise<unknown>): Promise<number> {
+export async function drainOutboxes(connection: Redis, outboxes: readonly string[], queue: (members: string[]) => Promise<unknown>): Promise<number> {
+  const drained = await Promise.all(outboxes.map((outbox) => drainOutbox(connection, outbox, queue)));
+  return drained.reduce((sum, count) => sum + count, 0);
+}
+
+async function drainOutbox(connection: Redis, outbox: string, queue: (members: string[]) => Promise<unknown>): Promise<number> {
   let drained = 0;
   for (;;) {
     const members = await connection.zrange(outbox, '0', String(BATCH - 1));

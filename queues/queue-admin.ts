@@ -1,7 +1,9 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DomainError, InputError, NotFoundError } from '../domain/errors.js';
-import { alertTimetableKey } from './deadline-alerts.queue.js';
+import { PARTITION_TAGS } from '../ledger/cases/case-partitions.js';
+import { pausedClocksKey, runningClocksKey } from '../ledger/cases/case.store.js';
+import { scheduledAlertCount } from './deadline-alerts.queue.js';
 import { bullPrefix, openQueue, type QueueName, QUEUES } from './queues.js';
 
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
@@ -67,13 +69,10 @@ export class QueueAdmin {
     return new QueueAdmin(redis.duplicate({ keyPrefix: '' }), bullPrefix(redis.options.keyPrefix ?? ''));
   }
 
-  private readonly timetable: string;
-
   private constructor(
     private readonly connection: Redis,
-    prefix: string,
+    private readonly prefix: string,
   ) {
-    this.timetable = alertTimetableKey(prefix);
     this.queues = new Map(QUEUE_NAMES.map((name) => [name, openQueue(name, { connection, prefix })]));
   }
 
@@ -106,7 +105,7 @@ export class QueueAdmin {
 
   /** Deadline alerts waiting for their time (queues/deadline-alerts.queue.ts): they become jobs only when it comes. */
   scheduledAlerts(): Promise<number> {
-    return this.connection.zcard(this.timetable);
+    return scheduledAlertCount(this.connection, this.prefix);
   }
 
   /** The newest dead letters first. */
@@ -159,22 +158,22 @@ export class QueueAdmin {
   }
 }
 
-/*
- * The case store's clock indexes (ledger/cases/case.store.ts), read here so
- * that a scrape costs two ZCOUNTs instead of loading cases: running clocks are
- * scored by due time, paused ones by working days left (negative: overdue).
+/**
+ * Cases past their promised deadline, as `cases(filter: { clockStatus: OVERDUE })`
+ * counts them, from the case store's clock indexes so that a scrape costs two
+ * ZCOUNTs per partition instead of loading cases: running clocks are scored by
+ * due time, paused ones by working days left (negative: overdue). `redis`
+ * carries the key prefix.
  */
-const RUNNING_CLOCKS = 'cases:clock:running';
-const PAUSED_CLOCKS = 'cases:clock:paused';
-
-/** Cases past their promised deadline, as `cases(filter: { clockStatus: OVERDUE })` counts them. `redis` carries the key prefix. */
 export async function overdueCases(redis: Redis, now: Date): Promise<{ running: number; paused: number }> {
   const [running, paused] = await Promise.all([
-    redis.zcount(RUNNING_CLOCKS, '-inf', `(${now.getTime()}`),
-    redis.zcount(PAUSED_CLOCKS, '-inf', '(0'),
+    Promise.all(PARTITION_TAGS.map((tag) => redis.zcount(runningClocksKey(tag), '-inf', `(${now.getTime()}`))),
+    Promise.all(PARTITION_TAGS.map((tag) => redis.zcount(pausedClocksKey(tag), '-inf', '(0'))),
   ]);
-  return { running, paused };
+  return { running: sum(running), paused: sum(paused) };
 }
+
+const sum = (counts: number[]) => counts.reduce((total, count) => total + count, 0);
 
 function summary(queue: QueueName, job: Job, state: string): QueueJobSummary {
   return {

@@ -1,5 +1,4 @@
 import { formatBusinessNo } from '../../domain/workflow/business-number.js';
-import { alertTimetableKey } from '../../queues/deadline-alerts.queue.js';
 import { plannedAlerts } from '../../ledger/alerts/case-alerts.js';
 import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import type { Scenario } from '../scenario.types.js';
@@ -38,8 +37,7 @@ export const alertSchedulingScenario: Scenario = {
     const cases = settings.quick ? 10_000 : GOAL_CASES;
     const replanned = cases / 10;
     const stack = await openCaseStack();
-    const timetable = alertTimetableKey(stack.bullPrefix);
-    const counted = () => stack.connection.zcard(timetable);
+    const counted = () => stack.queues.alerts.scheduledCount();
     const steps: Step[] = [];
     const problems: string[] = [];
     try {

@@ -1,4 +1,5 @@
 import { alertTimetableKey } from '../../queues/deadline-alerts.queue.js';
+import { PARTITION_TAGS } from '../../ledger/cases/case-partitions.js';
 import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { plannedAlerts } from '../../ledger/alerts/case-alerts.js';
 import type { CaseRecord } from '../../ledger/cases/case.model.js';
@@ -12,11 +13,11 @@ const ALERTS = `${bullPrefix('')}:${QUEUES.deadlineAlerts}:`;
 
 /** What each key is for, in the order the table lists them. */
 const COMPONENTS: { name: string; matches: (key: string) => boolean }[] = [
-  { name: 'case record (`case:<no>`, deflated JSON)', matches: (key) => /^case:[^:]+$/.test(key) },
-  { name: 'event list (`case:<no>:events`)', matches: (key) => /^case:[^:]+:events$/.test(key) },
+  { name: 'case record (`case:{Lnn}:<no>`, deflated JSON)', matches: (key) => /^case:\{L\d+\}:[^:]+$/.test(key) },
+  { name: 'event list (`case:{Lnn}:<no>:events`)', matches: (key) => /^case:\{L\d+\}:[^:]+:events$/.test(key) },
   { name: 'case indexes (`cases:*` sorted sets)', matches: (key) => key.startsWith('cases:') },
   { name: 'statistics, sequences, idempotency keys', matches: (key) => /^(stats|seq|idem):/.test(key) },
-  { name: 'alert timetable (one sorted-set entry per alert)', matches: (key) => key === alertTimetableKey(bullPrefix('')) },
+  { name: 'alert timetable (one sorted-set entry per alert)', matches: (key) => PARTITION_TAGS.some((tag) => key === alertTimetableKey(bullPrefix(''), tag)) },
   { name: 'alert jobs and queue keys (none until an alert is due)', matches: (key) => key.startsWith(ALERTS) },
   { name: 'other', matches: () => true },
 ];
@@ -48,10 +49,10 @@ export const caseMemoryScenario: Scenario = {
 
       const records = (await stack.store.getMany(businessNos)).filter((record): record is CaseRecord => record !== null);
       if (records.length !== cases) problems.push(`case-memory: ${whole(records.length)} of ${whole(cases)} received cases are stored`);
-      const indexed = await stack.redis.zcard('cases:all');
-      if (indexed !== cases) problems.push(`case-memory: cases:all holds ${whole(indexed)} cases, ${whole(cases)} were received`);
+      const indexed = (await stack.store.list({}, 0, 0)).total;
+      if (indexed !== cases) problems.push(`case-memory: the case indexes hold ${whole(indexed)} cases, ${whole(cases)} were received`);
       const planned = records.reduce((sum, record) => sum + plannedAlerts(record, stack.calendar).length, 0);
-      const scheduled = await stack.connection.zcard(alertTimetableKey(stack.bullPrefix));
+      const scheduled = await stack.queues.alerts.scheduledCount();
       if (scheduled !== planned) problems.push(`case-memory: ${whole(scheduled)} alerts on the timetable for ${whole(planned)} planned alerts`);
     } catch (error) {
       problems.push(`case-memory: ${error instanceof Error ? error.message : String(error)}`);

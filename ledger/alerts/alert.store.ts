@@ -16,9 +16,13 @@ export interface AlertRecord {
   acknowledgedAt: string | null;
 }
 
-const alertKey = (id: string) => `alert:${id}`;
-const byStatus = (status: AlertStatus) => `alerts:status:${status}`;
-const byWindow = (windowId: string) => `alerts:window:${windowId}`;
+/**
+ * Raised alerts and their indexes share the hash tag {alerts}: one slot, so
+ * raising one is one script on Redis Cluster too (SCALING.md sizes it).
+ */
+const alertKey = (id: string) => `alert:{alerts}:${id}`;
+const byStatus = (status: AlertStatus) => `alerts:{alerts}:status:${status}`;
+const byWindow = (windowId: string) => `alerts:{alerts}:window:${windowId}`;
 
 /** The alert and its index entries appear together, and an alert id is raised at most once. */
 const RAISE = `

@@ -1,6 +1,7 @@
 import { CalendarYearNotPublishedError, shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { finishedWithinLimit } from '../../domain/clock/index.js';
 import type { CaseRecord } from './case.model.js';
+import { partitionOfCase } from './case-partitions.js';
 
 /**
  * Supervision figures (seed 003: received, finished, finished within the
@@ -32,7 +33,8 @@ export interface CounterDelta {
   amount: number;
 }
 
-export const statisticsKey = (date: string) => `stats:${date}`;
+/** A day's counters in one partition (case-partitions.ts): a report sums the partitions. */
+export const statisticsKey = (tag: string, date: string) => `stats:${tag}:${date}`;
 
 /** Seed 003 reports 行政许可, 公共服务 and the other nine kinds of 行政权力 (其它九类行权事项) apart. */
 export type PowerTypeCategory = 'LICENSING' | 'PUBLIC_SERVICE' | 'OTHER_POWERS';
@@ -89,7 +91,7 @@ export function parseStatisticsField(field: string): StatisticsFieldKey {
 
 /** What a change from `previous` (null: a new case) to `next` adds to the day's figures. */
 export function statisticsDeltas(previous: CaseRecord | null, next: CaseRecord, calendar: WorkingCalendar): CounterDelta[] {
-  const key = statisticsKey(shanghaiDateOf(next.updatedAt));
+  const key = statisticsKey(partitionOfCase(next.businessNo), shanghaiDateOf(next.updatedAt));
   const metrics: [Metric, number][] = [];
   const became = (stage: CaseRecord['stage']) => next.stage === stage && previous?.stage !== stage;
 

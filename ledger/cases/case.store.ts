@@ -4,37 +4,41 @@ import { CalendarYearNotPublishedError, endOfShanghaiDay, shanghaiDateOf, type W
 import { evaluateClock, type ClockStatus } from '../../domain/clock/index.js';
 import { regionOfDivision, type Region } from '../../domain/region.js';
 import type { CaseEvent, CaseRecord, CaseStage } from './case.model.js';
+import { PARTITION_TAGS, partitionOfCase, partitionOfDivision } from './case-partitions.js';
 import { statisticsDeltas, statisticsKey } from './case-statistics.js';
 import { decodeCaseRecord, encodeCaseRecord } from './case-record.codec.js';
 import { timetableOps, WRITE_CASE, WRITE_CASE_SHA, type OutboxEntry, type TimetableWrites, type WriteOp } from './case-write.script.js';
 
-const caseKey = (businessNo: string) => `case:${businessNo}`;
+const caseKey = (businessNo: string) => `case:${partitionOfCase(businessNo)}:${businessNo}`;
 /** Append-only, one JSON entry per event: a list, since Redis gives every stream a 4 KB node whatever it holds. */
-const eventsKey = (businessNo: string) => `case:${businessNo}:events`;
-const ALL = 'cases:all';
-const byWindow = (windowId: string) => `cases:window:${windowId}`;
-const byStage = (stage: CaseStage) => `cases:stage:${stage}`;
-const byWindowStage = (windowId: string, stage: CaseStage) => `cases:window:${windowId}:stage:${stage}`;
+const eventsKey = (businessNo: string) => `${caseKey(businessNo)}:events`;
+/** The indexes of one partition (case-partitions.ts); a view across cases reads them all. */
+const all = (tag: string) => `cases:${tag}:all`;
+const byWindow = (tag: string, windowId: string) => `cases:${tag}:window:${windowId}`;
+const byStage = (tag: string, stage: CaseStage) => `cases:${tag}:stage:${stage}`;
+const byWindowStage = (tag: string, windowId: string, stage: CaseStage) => `cases:${tag}:window:${windowId}:stage:${stage}`;
 /** Cases handed in or decided in a region: a supervisor's view. */
-const byRegion = (region: Region) => `cases:region:${region}`;
+const byRegion = (tag: string, region: Region) => `cases:${tag}:region:${region}`;
 /** Running clocks (and paused ones with no days left) by due time; other paused ones by the working days they have left. */
-const RUNNING = 'cases:clock:running';
-const PAUSED = 'cases:clock:paused';
-const STOPPED = 'cases:clock:stopped';
+export const runningClocksKey = (tag: string) => `cases:${tag}:clock:running`;
+export const pausedClocksKey = (tag: string) => `cases:${tag}:clock:paused`;
+const stopped = (tag: string) => `cases:${tag}:clock:stopped`;
 const UNKNOWN_DUE = Number.MAX_SAFE_INTEGER;
 /**
  * A request key names a submission within its caller's own namespace (window and
  * subject): hashed with them, so one caller's key can never find another's case,
- * and the stored key has a fixed size whatever the client sent.
+ * and the stored key has a fixed size whatever the client sent. It lives in the
+ * partition of the window's division, where the case it creates will be.
  */
 const idempotencyKey = (scope: RequestScope, key: string) =>
-  `idem:receive:${createHash('sha256').update(`${scope.windowId}\0${scope.actor}\0${key}`).digest('hex')}`;
+  `idem:receive:${partitionOfDivision(scope.divisionCode)}:${createHash('sha256').update(`${scope.windowId}\0${scope.actor}\0${key}`).digest('hex')}`;
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 const sequenceKey = (divisionCode: string, date: string) => `seq:business-no:${divisionCode}:${date}`;
 
-/** Whose submission a request key names: the receiving window and the caller as the event stream records them. */
+/** Whose submission a request key names: the receiving window (and its division) and the caller as the event stream records them. */
 export interface RequestScope {
   windowId: string;
+  divisionCode: string;
   actor: string;
 }
 
@@ -76,26 +80,27 @@ export class CaseStore {
 
   /** Every index entry of a case, with its score: an index holds a case exactly while this lists it. */
   private indexEntries(record: CaseRecord): Map<string, number> {
+    const tag = partitionOfCase(record.businessNo);
     const applied = Date.parse(record.appliedAt);
     const windows = [...new Set([record.receivingWindowId, record.jurisdictionWindowId])];
-    const entries = new Map<string, number>([[ALL, applied], [byStage(record.stage), applied]]);
+    const entries = new Map<string, number>([[all(tag), applied], [byStage(tag, record.stage), applied]]);
     for (const w of windows) {
-      entries.set(byWindow(w), applied);
-      entries.set(byWindowStage(w, record.stage), applied);
+      entries.set(byWindow(tag, w), applied);
+      entries.set(byWindowStage(tag, w, record.stage), applied);
     }
     for (const region of new Set([record.jurisdictionRegion, regionOfDivision(record.receivingDivisionCode)])) {
-      if (region) entries.set(byRegion(region), applied);
+      if (region) entries.set(byRegion(tag, region), applied);
     }
     const phase = record.clock.phase;
-    if (phase === 'STOPPED') entries.set(STOPPED, applied);
+    if (phase === 'STOPPED') entries.set(stopped(tag), applied);
     if (phase === 'RUNNING' || phase === 'PAUSED') {
       const limit = record.item.promisedLimitDays;
       const lastEvent = record.clock.events.at(-1)!.at;
       const clock = this.evaluateForIndex(record, limit, lastEvent);
-      if (!clock) entries.set(RUNNING, UNKNOWN_DUE);
+      if (!clock) entries.set(runningClocksKey(tag), UNKNOWN_DUE);
       // A paused clock whose limit is used up has a fixed due day, and is listed by it like a running one.
-      else if (phase === 'RUNNING' || clock.dueAt) entries.set(RUNNING, Date.parse(clock.dueAt ?? lastEvent));
-      else entries.set(PAUSED, limit - clock.consumedWorkingDays);
+      else if (phase === 'RUNNING' || clock.dueAt) entries.set(runningClocksKey(tag), Date.parse(clock.dueAt ?? lastEvent));
+      else entries.set(pausedClocksKey(tag), limit - clock.consumedWorkingDays);
     }
     return entries;
   }
@@ -116,8 +121,24 @@ export class CaseStore {
 
   async getMany(businessNos: readonly string[]): Promise<(CaseRecord | null)[]> {
     if (businessNos.length === 0) return [];
-    const values = await this.redis.mgetBuffer(businessNos.map(caseKey));
-    return values.map((value) => (value ? decodeCaseRecord(value) : null));
+    // One MGET per partition, since a cluster refuses keys of several slots in one; auto-pipelined, still one round trip on one Redis.
+    const groups = new Map<string, number[]>();
+    businessNos.forEach((businessNo, index) => {
+      const tag = partitionOfCase(businessNo);
+      const group = groups.get(tag);
+      if (group) group.push(index);
+      else groups.set(tag, [index]);
+    });
+    const found: (CaseRecord | null)[] = new Array(businessNos.length).fill(null);
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const values = await this.redis.mgetBuffer(indexes.map((index) => caseKey(businessNos[index]!)));
+        values.forEach((value, i) => {
+          if (value) found[indexes[i]!] = decodeCaseRecord(value);
+        });
+      }),
+    );
+    return found;
   }
 
   async get(businessNo: string): Promise<CaseRecord | null> {
@@ -169,13 +190,13 @@ export class CaseStore {
     return statisticsDeltas(previous, next, this.calendar).map((delta) => ({ op: 'HINCRBY' as const, ...delta }));
   }
 
-  /** The day's counters, one round trip for all the days asked. */
+  /** The day's counters, every partition's summed; one round trip for all the days asked. */
   async statistics(dates: readonly string[]): Promise<Record<string, string>[]> {
-    const pipeline = this.redis.pipeline();
-    for (const date of dates) pipeline.hgetall(statisticsKey(date));
-    return ((await pipeline.exec()) ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return value as Record<string, string>;
+    const days = await Promise.all(dates.map((date) => Promise.all(PARTITION_TAGS.map((tag) => this.redis.hgetall(statisticsKey(tag, date))))));
+    return days.map((parts) => {
+      const sum = new Map<string, number>();
+      for (const part of parts) for (const [field, value] of Object.entries(part)) sum.set(field, (sum.get(field) ?? 0) + Number(value));
+      return Object.fromEntries([...sum].map(([field, value]) => [field, String(value)]));
     });
   }
 
@@ -186,7 +207,7 @@ export class CaseStore {
       caseKey(record.businessNo),
       eventsKey(record.businessNo),
       // Without a request the script never touches this key.
-      request ? idempotencyKey(request.scope, request.key) : `idem:receive:none:${record.businessNo}`,
+      request ? idempotencyKey(request.scope, request.key) : `idem:receive:${partitionOfCase(record.businessNo)}:none:${record.businessNo}`,
       ...ops.map((op) => op.key),
       String(expectedVersion),
       encodeCaseRecord(record),
@@ -225,68 +246,83 @@ export class CaseStore {
   }
 
   /**
-   * Newest first, from one index: the cost follows the page size, not the number
-   * of cases. With a clock status, most urgent first: the clock index gives the
-   * candidates by due time, and the other filters are checked against their
-   * indexes in one call each, never by reading cases.
+   * Newest first, from one index per partition: the cost follows the page size
+   * (times the partitions), not the number of cases. With a clock status, most
+   * urgent first: the clock index gives the candidates by due time, and the
+   * other filters are checked against their indexes in one call each, never by
+   * reading cases. Partitions are read in parallel and merged in the order one
+   * index would have given.
    */
   async list(query: CaseQuery, offset: number, limit: number, now = new Date()): Promise<{ cases: CaseRecord[]; total: number }> {
     if (query.clockStatus || query.region) return this.listFiltered(query, offset, limit, now);
-    const index =
-      query.windowId && query.stage
-        ? byWindowStage(query.windowId, query.stage)
-        : query.windowId
-          ? byWindow(query.windowId)
-          : query.stage
-            ? byStage(query.stage)
-            : ALL;
+    const { windowId, stage } = query;
+    const index = (tag: string) =>
+      windowId && stage ? byWindowStage(tag, windowId, stage) : windowId ? byWindow(tag, windowId) : stage ? byStage(tag, stage) : all(tag);
     const max = query.appliedTo === undefined ? '+inf' : String(query.appliedTo);
     const min = query.appliedFrom === undefined ? '-inf' : String(query.appliedFrom);
-    const [businessNos, total] = await Promise.all([
-      this.redis.zrevrangebyscore(index, max, min, 'LIMIT', offset, limit),
-      this.redis.zcount(index, min, max),
-    ]);
-    const cases = (await this.getMany(businessNos)).filter((c): c is CaseRecord => c !== null);
-    return { cases, total };
+    const wanted = Math.min(offset + limit, Number.MAX_SAFE_INTEGER);
+    const parts = await Promise.all(
+      PARTITION_TAGS.map(async (tag) => {
+        const [flat, count] = await Promise.all([
+          this.redis.zrevrangebyscore(index(tag), max, min, 'WITHSCORES', 'LIMIT', 0, wanted),
+          this.redis.zcount(index(tag), min, max),
+        ]);
+        return { entries: scored(flat, 0), count };
+      }),
+    );
+    const page = parts.flatMap((part) => part.entries).sort(newestFirst).slice(offset, offset + limit);
+    const cases = (await this.getMany(page.map((entry) => entry.member))).filter((c): c is CaseRecord => c !== null);
+    return { cases, total: parts.reduce((sum, part) => sum + part.count, 0) };
   }
 
   private async listFiltered(query: CaseQuery, offset: number, limit: number, now: Date) {
+    const parts = await Promise.all(PARTITION_TAGS.map((tag) => this.candidatesIn(tag, query, now)));
+    const candidates = parts.flat().sort(query.clockStatus && query.clockStatus !== 'STOPPED' ? mostUrgentFirst : newestFirst);
+    const cases = (await this.getMany(candidates.slice(offset, offset + limit).map((entry) => entry.member))).filter((c): c is CaseRecord => c !== null);
+    return { cases, total: candidates.length };
+  }
+
+  /** One partition's cases that pass every filter of the query, with the scores they are ordered by. */
+  private async candidatesIn(tag: string, query: CaseQuery, now: Date): Promise<Scored[]> {
     const status = query.clockStatus;
-    let candidates: string[];
+    let candidates: Scored[];
     if (!status) {
-      candidates = await this.redis.zrevrange(byRegion(query.region!), '0', '-1');
+      candidates = scored(await this.redis.zrevrange(byRegion(tag, query.region!), '0', '-1', 'WITHSCORES'), 0);
     } else if (status === 'STOPPED') {
-      candidates = await this.redis.zrevrange(STOPPED, '0', '-1');
+      candidates = scored(await this.redis.zrevrange(stopped(tag), '0', '-1', 'WITHSCORES'), 0);
     } else {
       const nowMs = now.getTime();
       // ≤ 1 working day left: due by the end of the next working day.
       const atRiskUntil = Date.parse(endOfShanghaiDay(this.calendar.nextWorkingDay(shanghaiDateOf(now))));
-      const [running, paused] =
+      const [runningMin, runningMax, pausedMin, pausedMax] =
         status === 'OVERDUE'
-          ? [this.redis.zrangebyscore(RUNNING, '-inf', `(${nowMs}`), this.redis.zrangebyscore(PAUSED, '-inf', '(0')]
+          ? ['-inf', `(${nowMs}`, '-inf', '(0']
           : status === 'AT_RISK'
-            ? [this.redis.zrangebyscore(RUNNING, String(nowMs), String(atRiskUntil)), this.redis.zrangebyscore(PAUSED, '0', '1')]
-            : [this.redis.zrangebyscore(RUNNING, `(${atRiskUntil}`, '+inf'), this.redis.zrangebyscore(PAUSED, '(1', '+inf')];
-      candidates = [...(await running), ...(await paused)];
+            ? [String(nowMs), String(atRiskUntil), '0', '1']
+            : [`(${atRiskUntil}`, '+inf', '(1', '+inf'];
+      const [running, paused] = await Promise.all([
+        this.redis.zrangebyscore(runningClocksKey(tag), runningMin, runningMax, 'WITHSCORES'),
+        this.redis.zrangebyscore(pausedClocksKey(tag), pausedMin, pausedMax, 'WITHSCORES'),
+      ]);
+      candidates = [...scored(running, 0), ...scored(paused, 1)];
     }
     const filters: [string, (score: number) => boolean][] = [];
-    if (status && query.region) filters.push([byRegion(query.region), () => true]);
+    if (status && query.region) filters.push([byRegion(tag, query.region), () => true]);
     if (query.windowId || query.stage) {
-      const index = query.windowId && query.stage ? byWindowStage(query.windowId, query.stage) : query.windowId ? byWindow(query.windowId) : byStage(query.stage!);
-      filters.push([index, () => true]);
+      const { windowId, stage } = query;
+      filters.push([windowId && stage ? byWindowStage(tag, windowId, stage) : windowId ? byWindow(tag, windowId) : byStage(tag, stage!), () => true]);
     }
     if (query.appliedFrom !== undefined || query.appliedTo !== undefined) {
       const from = query.appliedFrom ?? -Infinity;
       const to = query.appliedTo ?? Infinity;
-      filters.push([ALL, (applied) => applied >= from && applied <= to]);
+      filters.push([all(tag), (applied) => applied >= from && applied <= to]);
     }
     for (const [index, accept] of filters) {
       if (candidates.length === 0) break;
-      const scores = await this.redis.zmscore(index, ...candidates);
+      const scores = await this.redis.zmscore(index, ...candidates.map((entry) => entry.member));
       candidates = candidates.filter((_, i) => scores[i] !== null && accept(Number(scores[i])));
     }
-    const cases = (await this.getMany(candidates.slice(offset, offset + limit))).filter((c): c is CaseRecord => c !== null);
-    return { cases, total: candidates.length };
+    return candidates;
   }
 
   /** An audit entry that changes nothing else, e.g. who read unmasked personal data. */
@@ -302,3 +338,24 @@ export class CaseStore {
     });
   }
 }
+
+/** An index entry as a merge across partitions orders it: `group` first (running clocks before paused ones). */
+interface Scored {
+  member: string;
+  score: number;
+  group: number;
+}
+
+function scored(flat: string[], group: number): Scored[] {
+  const entries: Scored[] = [];
+  for (let i = 0; i < flat.length; i += 2) entries.push({ member: flat[i]!, score: Number(flat[i + 1]), group });
+  return entries;
+}
+
+const byMember = (a: Scored, b: Scored) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0);
+
+/** As ZREVRANGE orders one index: highest score first, ties by member, highest first. */
+const newestFirst = (a: Scored, b: Scored) => b.score - a.score || byMember(b, a);
+
+/** As ZRANGEBYSCORE orders the clock indexes, running ones before paused ones. */
+const mostUrgentFirst = (a: Scored, b: Scored) => a.group - b.group || a.score - b.score || byMember(a, b);

@@ -21,7 +21,7 @@ export interface OfficialGuide {
 }
 
 export const GUIDE_FORMAT = 'tongban.guide/1';
-const GUIDES_KEY = 'catalog:guides';
+const GUIDES_KEY = 'catalog:{catalog}:guides';
 
 const days = z.number().int().min(1).max(999);
 const guideFileSchema = z

@@ -34,8 +34,9 @@ export class CertificateNotFoundError extends NotFoundError {
   }
 }
 
-const codeKey = (code: string) => `certificate:code:${code}`;
-const numberKey = (number: string) => `certificate:number:${number}`;
+/** A certificate's code and number are bound in one script: both keys carry the hash tag {certificates}, one slot on Redis Cluster. */
+const codeKey = (code: string) => `certificate:{certificates}:code:${code}`;
+const numberKey = (number: string) => `certificate:{certificates}:number:${number}`;
 
 /**
  * A certificate seen again (the same code for the same case and number) is

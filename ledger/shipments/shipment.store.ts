@@ -12,12 +12,17 @@ import {
   type ShipmentRecord,
 } from './shipment.model.js';
 
-const shipmentKey = (waybillNo: string) => `shipment:${waybillNo}`;
-const caseShipmentsKey = (businessNo: string) => `case:${businessNo}:shipments`;
+/**
+ * Shipments and their indexes share the hash tag {shipments}: a courier event
+ * names only its waybill, and one script moves the waybill and its indexes, so
+ * they live in one slot on Redis Cluster (SCALING.md sizes it).
+ */
+const shipmentKey = (waybillNo: string) => `shipment:{shipments}:${waybillNo}`;
+const caseShipmentsKey = (businessNo: string) => `shipments:{shipments}:case:${businessNo}`;
 /** Waybills the courier may still move, by order time: what polling asks about. */
-const OPEN = 'shipments:open';
+const OPEN = 'shipments:{shipments}:open';
 /** Waybills not yet collected, by their send-by deadline: the late ones are a range query. */
-const AWAITING_COLLECTION = 'shipments:awaiting-collection';
+const AWAITING_COLLECTION = 'shipments:{shipments}:awaiting-collection';
 
 /** Domestic EMS waybill numbers: 13 digits starting with 1, 8 or 9. */
 export const WAYBILL_NO = /^[189]\d{12}$/;

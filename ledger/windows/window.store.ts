@@ -2,14 +2,19 @@ import type { Redis } from 'ioredis';
 import type { Region } from '../../domain/region.js';
 import type { WindowChange, WindowRecord } from './window.model.js';
 
-const windowKey = (id: string) => `window:${id}`;
-const historyKey = (id: string) => `window:${id}:history`;
-const ALL = 'windows:all';
-const byRegion = (region: Region) => `windows:region:${region}`;
-const byDivision = (divisionCode: string) => `windows:division:${divisionCode}`;
+/**
+ * The directory is one slot's worth (a few thousand windows): every key carries
+ * the hash tag {windows}, so one write script moves a window and its indexes
+ * together on Redis Cluster too.
+ */
+const windowKey = (id: string) => `window:{windows}:${id}`;
+const historyKey = (id: string) => `window:{windows}:${id}:history`;
+const ALL = 'windows:{windows}:all';
+const byRegion = (region: Region) => `windows:{windows}:region:${region}`;
+const byDivision = (divisionCode: string) => `windows:{windows}:division:${divisionCode}`;
 /** Bumped by every write: readers that cache windows compare it to know whether they still may. */
-const GENERATION = 'windows:generation';
-const SEEDED = 'windows:seeded';
+const GENERATION = 'windows:{windows}:generation';
+const SEEDED = 'windows:{windows}:seeded';
 
 /**
  * Replaces a window, appends its history entry, moves its index entries and bumps

@@ -33,6 +33,7 @@ const REQUEST_KEY = /^[\x21-\x7e]{1,128}$/;
 export function submissionRequest(
   input: ReceiveApplicationInput,
   actor: string,
+  divisionCode: string,
   validated: Pick<CaseRecord, 'applicant' | 'contact' | 'delivery' | 'handler'> & { materials: HandedInMaterial[] },
 ): SubmissionRequest | null {
   const key = input.requestKey;
@@ -47,7 +48,7 @@ export function submissionRequest(
     ...validated,
   };
   const inputDigest = createHash('sha256').update(JSON.stringify(application)).digest('base64url');
-  return { scope: { windowId: input.windowId, actor }, key, inputDigest };
+  return { scope: { windowId: input.windowId, divisionCode, actor }, key, inputDigest };
 }
 
 export function requireText(value: string | null | undefined, field: string): string {

@@ -46,8 +46,10 @@ export type NotificationJob = Omit<OutboundMessage, 'to'> & {
 
 /** Like TransferQueue, for the messages a change commits to (queues/notifications.queue.ts). */
 export interface NotificationOutbox {
-  intent(message: NotificationJob, at: string): OutboxEntry;
-  enqueue(message: NotificationJob): Promise<void>;
+  /** The outbox entry of a message that a change of `businessNo` commits to. */
+  intent(message: NotificationJob, at: string, businessNo: string): OutboxEntry;
+  /** Queues it; `from` names the case whose outbox held it. */
+  enqueue(message: NotificationJob, from?: string): Promise<void>;
 }
 
 /** A time reported by a platform, the courier or the notify gateway that fell outside what can be true, and the time used instead. */
@@ -76,7 +78,8 @@ export interface FinishedUpload {
 
 /** The uploads the receiving windows have finished (lib/files); binding one deletes its record in the case's own write. */
 export interface FinishedUploads {
-  find(uploadId: string): Promise<FinishedUpload | null>;
+  /** `partition`: the hash tag of the case's partition, where its window's uploads wait (ledger/cases/case-partitions.ts). */
+  find(uploadId: string, partition: string): Promise<FinishedUpload | null>;
   /** The record's key, claimed (checked and deleted) by the write that binds the upload. */
-  recordKey(uploadId: string): string;
+  recordKey(uploadId: string, partition: string): string;
 }

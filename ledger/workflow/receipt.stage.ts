@@ -37,14 +37,15 @@ export class ReceiptStage {
     const delivery = validateDelivery(input.delivery);
     const handler = requireText(input.handler, '经办人');
     const materials = validateMaterials(input.materials);
-    const request = submissionRequest(input, actor, { applicant, contact, delivery, handler, materials });
+    // Before a retry is recognised: its key lives in the partition of the window's division (case-partitions.ts).
+    const window = await this.t.window(input.windowId);
+    const request = submissionRequest(input, actor, window.divisionCode, { applicant, contact, delivery, handler, materials });
     if (request) {
       // Before anything is allocated: a retry takes no business number, so the day's numbers stay without gaps.
       const recorded = await this.t.deps.store.findSubmission(request);
       if (recorded) return this.replayed(request, recorded);
     }
 
-    const window = await this.t.window(input.windowId);
     if (!window.active || !window.roles.includes('RECEIVING')) {
       throw new DomainError('WINDOW.NOT_RECEIVING', `${window.name}不是在用的通办收件窗口`);
     }

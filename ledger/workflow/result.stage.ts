@@ -78,10 +78,10 @@ export class ResultStage {
         record: { ...record, result: { ...record.result!, pickupNoticeQueuedAt: now } },
         type: 'APPLICANT_PICKUP_NOTICE_QUEUED',
         data: { template: message.template, idempotencyKey: message.idempotencyKey },
-        outbox: [this.t.deps.notifications.intent(message, now)],
+        outbox: [this.t.deps.notifications.intent(message, now, businessNo)],
       };
     }, undefined, current);
-    if (!updated.result?.applicantNotifiedAt) await this.t.deps.notifications.enqueue(message).catch(() => undefined);
+    if (!updated.result?.applicantNotifiedAt) await this.t.deps.notifications.enqueue(message, businessNo).catch(() => undefined);
     return updated;
   }
 

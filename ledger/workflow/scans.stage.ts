@@ -1,4 +1,5 @@
 import { DomainError, InputError, NotFoundError } from '../../domain/errors.js';
+import { partitionOfCase } from '../cases/case-partitions.js';
 import type { CaseRecord, MaterialScan } from '../cases/case.model.js';
 import type { CaseTransitions } from './case-transition.js';
 
@@ -36,7 +37,8 @@ export class ScansStage {
    * an attach that landed finds its scan and answers the case.
    */
   async attachMaterialFile(businessNo: string, material: string, uploadId: string, actor: string): Promise<CaseRecord> {
-    const [upload, current] = await Promise.all([this.t.deps.uploads.find(uploadId), this.t.get(businessNo)]);
+    const partition = partitionOfCase(businessNo);
+    const [upload, current] = await Promise.all([this.t.deps.uploads.find(uploadId, partition), this.t.get(businessNo)]);
     if (this.bound(current, material, uploadId)) return current;
     // Another window's upload is reported as missing: its id tells nobody else anything.
     if (!upload || upload.windowId !== current.receivingWindowId) throw uploadNotFound();
@@ -65,7 +67,7 @@ export class ScansStage {
         record: { ...record, scans: [...scans, scan] },
         type: 'MATERIAL_SCAN_ATTACHED',
         data: { material: reviewed, sha256: upload.sha256, size: upload.size, type: upload.type, pages: upload.pages },
-        claims: { keys: [this.t.deps.uploads.recordKey(uploadId)], gone: uploadNotFound },
+        claims: { keys: [this.t.deps.uploads.recordKey(uploadId, partition)], gone: uploadNotFound },
       };
     }, undefined, current);
   }

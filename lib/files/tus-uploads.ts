@@ -35,7 +35,7 @@ export interface TusUploads {
 }
 
 /** Metadata the server sets from the authorized caller; a client's values for them are dropped. */
-const SERVER_METADATA = ['uploadedBy', 'windowId'] as const;
+const SERVER_METADATA = ['uploadedBy', 'windowId', 'partition'] as const;
 const TUS_METHODS = new Set(['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /**
@@ -76,7 +76,7 @@ export function createTusUploads(options: TusUploadsOptions): TusUploads {
       await records.opened(upload.id, now());
       const metadata = { ...upload.metadata };
       for (const name of SERVER_METADATA) delete metadata[name];
-      return { metadata: { ...metadata, uploadedBy: caller.userId, windowId: caller.windowId } };
+      return { metadata: { ...metadata, uploadedBy: caller.userId, windowId: caller.windowId, partition: caller.partition } };
     },
     async onUploadFinish(_req, upload) {
       const record = await finish(upload);
@@ -102,7 +102,7 @@ export function createTusUploads(options: TusUploadsOptions): TusUploads {
         filename: metadata.filename ?? null,
         finishedAt: now().toISOString(),
       };
-      await records.save(record, recordTtlMs);
+      await records.save(record, metadata.partition ?? '', recordTtlMs);
       return record;
     } catch (error) {
       if (error instanceof FileError) throw refusal(error.status, error.code, error.message);

@@ -6,6 +6,8 @@ import type { FileKind } from './file-check.js';
 export interface Uploader {
   userId: string;
   windowId: string;
+  /** The hash tag of the window's ledger partition: the record waits in the slot of the cases it can be bound to. */
+  partition: string;
 }
 
 /** A finished, checked upload whose bytes are in the FileStore, waiting to be bound to a case's material. */
@@ -25,6 +27,7 @@ export interface UploadRecord {
 }
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const PARTITION = /^\{[A-Za-z0-9]{1,16}\}$/;
 
 /** Where finished uploads wait, inside the connection's own prefix: the gateway's tus endpoint writes here and the ledger binds from here. */
 export const UPLOAD_RECORD_PREFIX = 'upload:';
@@ -53,14 +56,14 @@ export class UploadRecordStore {
     return this.redis.zrangebyscore(this.openKey(), '-inf', before.getTime(), 'LIMIT', 0, limit);
   }
 
-  async save(record: UploadRecord, ttlMs: number): Promise<void> {
-    await this.redis.set(this.key(record.uploadId), JSON.stringify(record), 'PX', ttlMs);
+  async save(record: UploadRecord, partition: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key(record.uploadId, partition), JSON.stringify(record), 'PX', ttlMs);
   }
 
-  /** The finished upload, while it waits to be bound; null for an unknown, lapsed or bound one, or an id that names no upload. */
-  async find(uploadId: string): Promise<UploadRecord | null> {
-    if (!UPLOAD_ID.test(uploadId)) return null;
-    const value = await this.redis.get(this.key(uploadId));
+  /** The finished upload in a partition, while it waits to be bound; null for an unknown, lapsed or bound one, or an id that names no upload. */
+  async find(uploadId: string, partition: string): Promise<UploadRecord | null> {
+    if (!UPLOAD_ID.test(uploadId) || !PARTITION.test(partition)) return null;
+    const value = await this.redis.get(this.key(uploadId, partition));
     return value ? (JSON.parse(value) as UploadRecord) : null;
   }
 
@@ -69,13 +72,13 @@ export class UploadRecordStore {
    * upload to a case, only while it exists, so one upload is bound once
    * (ledger/workflow/scans.stage.ts).
    */
-  recordKey(uploadId: string): string {
-    return this.key(uploadId);
+  recordKey(uploadId: string, partition: string): string {
+    return this.key(uploadId, partition);
   }
 
-  private key(uploadId: string): string {
-    if (!UPLOAD_ID.test(uploadId)) throw new FileNotFoundError(`uploaded as ${JSON.stringify(uploadId.slice(0, 80))}`);
-    return `${this.keyPrefix}record:${uploadId}`;
+  private key(uploadId: string, partition: string): string {
+    if (!UPLOAD_ID.test(uploadId) || !PARTITION.test(partition)) throw new FileNotFoundError(`uploaded as ${JSON.stringify(uploadId.slice(0, 80))}`);
+    return `${this.keyPrefix}${partition}:record:${uploadId}`;
   }
 
   private openKey(): string {

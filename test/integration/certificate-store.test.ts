@@ -43,7 +43,7 @@ describe('CertificateStore over Redis', () => {
     // Under the connection's prefix, as every store's keys.
     const raw = createRedis(testRedisUrl(), '');
     try {
-      expect(await raw.exists(`${prefix}certificate:code:${cert.verificationCode}`, `${prefix}certificate:number:${cert.number}`)).toBe(2);
+      expect(await raw.exists(`${prefix}certificate:{certificates}:code:${cert.verificationCode}`, `${prefix}certificate:{certificates}:number:${cert.number}`)).toBe(2);
     } finally {
       raw.disconnect();
     }
@@ -64,7 +64,7 @@ describe('CertificateStore over Redis', () => {
     await expect(store.record('TB3', cert)).rejects.toMatchObject({ code: 'CERTIFICATE.CODE_TAKEN' });
     await expect(store.record('TB2', { ...cert, verificationCode: newVerificationCode() })).rejects.toBeInstanceOf(CertificateNumberTakenError);
     expect((await store.lookup(cert.verificationCode))?.number).toBe(cert.number);
-    expect(await redis.exists(`certificate:number:${cert.number}-2`)).toBe(0);
+    expect(await redis.exists(`certificate:{certificates}:number:${cert.number}-2`)).toBe(0);
   });
 
   it('revokes by number or by code, once: the first time and reason stand', async () => {

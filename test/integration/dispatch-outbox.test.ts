@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { partitionOfCase } from '../../ledger/cases/case-partitions.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
@@ -102,7 +103,7 @@ describe('dispatch and its transfer job, written as one', () => {
     const dispatched = await workflow.dispatchMaterials(record.businessNo, 'ONLINE', 'test');
     expect(dispatched.stage).toBe('IN_TRANSFER');
     expect(await transfers.getJob(`transfer-${record.businessNo}`)).toBeUndefined();
-    expect(await connection.zrange(transferOutboxKey(bullPrefix(stack.prefix)), '0', '-1')).toEqual([`${record.businessNo}|ONLINE`]);
+    expect(await connection.zrange(transferOutboxKey(bullPrefix(stack.prefix), partitionOfCase(record.businessNo)), '0', '-1')).toEqual([`${record.businessNo}|ONLINE`]);
 
     const sweep = alertSweepProcessor({ timetable: stack.queues.alerts, transfers: stack.queues.transfers, notifications: stack.queues.notifications });
     expect((await sweep()).transfersQueued).toBe(1);

@@ -7,7 +7,10 @@ import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
 const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
 const RECEIVING = staffAt('W-500000-01');
-const OTHER_WINDOW = staffAt('W-500000-02');
+/** Another window of the receiving window's division, so of its ledger partition: the window itself must match. */
+const OTHER_WINDOW = staffAt('W-500000-24');
+/** A window of another division, whose uploads wait in another partition. */
+const OTHER_DIVISION = staffAt('W-510000-01');
 const SCANS = /* GraphQL */ `
   query ($no: ID!) { case(businessNo: $no) { stage materialsWithoutScan scans { material sha256 size type pages platformFileId } } }
 `;
@@ -172,6 +175,9 @@ describe('material scans: uploaded over tus through the gateway, bound to the ca
     expect(theirs.errors?.[0]?.extensions?.code).toBe('FILE.UPLOAD_NOT_FOUND');
     const byOther = await stack.as(OTHER_WINDOW).query<any>(ATTACH, { no, material: first, uploadId: foreign.uploadId });
     expect(byOther.errors?.[0]?.extensions?.code).toBe('AUTH.FORBIDDEN');
+    const afar = await uploaded(await samplePdf('other division'), OTHER_DIVISION);
+    const fromAfar = await stack.as(RECEIVING).query<any>(ATTACH, { no, material: first, uploadId: afar.uploadId });
+    expect(fromAfar.errors?.[0]?.extensions?.code).toBe('FILE.UPLOAD_NOT_FOUND');
 
     const own = await uploaded(await samplePdf('own'));
     const unknown = await stack.as(RECEIVING).query<any>(ATTACH, { no, material: '不存在的材料', uploadId: own.uploadId });
@@ -187,6 +193,9 @@ describe('material scans: uploaded over tus through the gateway, bound to the ca
     expect(JSON.parse(await anonymous.text()).code).toBe('AUTH.UNAUTHENTICATED');
     const supervisor = await tusClient(stack.gateway.url, await stack.token(staffAt('W-500000-01', 'SUPERVISOR'))).create(10);
     expect(supervisor.status).toBe(403);
+    // A token naming a window the directory does not have: no partition for its uploads, and nothing to bind them to.
+    const nowhere = await tusClient(stack.gateway.url, await stack.token(staffAt('W-999999-01'))).create(10);
+    expect(nowhere.status).toBe(403);
 
     const zip = Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(2000, 1)]);
     const refused = await tusClient(stack.gateway.url, await stack.token(RECEIVING)).upload(zip, 4096);
@@ -194,7 +203,9 @@ describe('material scans: uploaded over tus through the gateway, bound to the ca
     expect(JSON.parse(refused.last.body).code).toBe('FILE.TYPE_NOT_ALLOWED');
 
     // A document built to be slow: 390 KB whose object stream inflates to 400 MiB, refused before it is inflated.
-    const bomb = await tusClient(stack.gateway.url, await stack.token(RECEIVING)).upload(objectStreamBomb(400 * 2 ** 20), 64 * 1024);
+    // Made before the upload starts: deflating 400 MiB takes seconds, long enough for the server to close the idle keep-alive socket the next request would reuse.
+    const document = objectStreamBomb(400 * 2 ** 20);
+    const bomb = await tusClient(stack.gateway.url, await stack.token(RECEIVING)).upload(document, 64 * 1024);
     expect(bomb.last.status).toBe(422);
     expect(JSON.parse(bomb.last.body).code).toBe('FILE.PDF_UNREADABLE');
   });

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { startGateway } from '../../gateway/gateway.server.js';
 import { MaterialTransferQueue } from '../../queues/material-transfer.queue.js';
-import { alertTimetableKey } from '../../queues/deadline-alerts.queue.js';
 import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { startWorkers } from '../../jobs/worker-host.js';
 import type { Caller } from '../../lib/auth/caller.js';
@@ -152,7 +151,7 @@ describe('ops', () => {
           expect([queue, state, sample(after, 'tongban_queue_jobs', { queue, state })]).toEqual([queue, state, expect.any(Number)]);
         }
       }
-      const timetable = await stack.redis.zcard(alertTimetableKey(bullPrefix('')));
+      const timetable = await stack.queues.alerts.scheduledCount();
       expect(timetable).toBeGreaterThan(0);
       expect(sample(after, 'tongban_alerts_scheduled', { queue: QUEUES.deadlineAlerts })).toBe(timetable);
       const overdue = await stack.store.list({ clockStatus: 'OVERDUE' }, 0, 100, new Date());

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partitionOfCase } from '../../ledger/cases/case-partitions.js';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { alertSweepProcessor } from '../../jobs/alert-sweep.processor.js';
 import { notificationOutboxKey } from '../../queues/notifications.queue.js';
@@ -175,7 +176,7 @@ describe('result delivery', () => {
         calendar,
         transfers: stack.queues.transfers,
         notifications: {
-          intent: (message, when) => stack.queues.notifications.intent(message, when),
+          intent: (message, when, businessNo) => stack.queues.notifications.intent(message, when, businessNo),
           enqueue: async () => {
             throw new Error('Connection is closed.');
           },
@@ -188,7 +189,7 @@ describe('result delivery', () => {
       });
       const asked = await workflow.notifyApplicantForPickup(no, 'test');
       expect(asked.result).toMatchObject({ applicantNotifiedAt: null, pickupNoticeQueuedAt: now.toISOString() });
-      const outbox = await stack.redis.zrange(notificationOutboxKey(bullPrefix('')), '0', '-1');
+      const outbox = await stack.redis.zrange(notificationOutboxKey(bullPrefix(''), partitionOfCase(no)), '0', '-1');
       expect(outbox.map((entry) => JSON.parse(entry).businessNo)).toContain(no);
       expect(await deadline(no, 'APPLICANT_PICKUP_NOTICE')).toBe('ON_TRACK');
 

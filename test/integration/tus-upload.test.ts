@@ -25,6 +25,7 @@ const REDIS_URL = testRedisUrl();
 const PATH = '/files/uploads';
 const POLICY = { maxFileBytes: 4 * 1024 * 1024, caseMaxBytes: 16 * 1024 * 1024, pdfMaxPages: 20 };
 const STAFF = { userId: 'staff-1', windowId: 'W-500000-24' };
+const PARTITION = '{L03}';
 const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const TUS = { 'tus-resumable': '1.0.0' };
 
@@ -33,7 +34,7 @@ function authorize(req: IncomingMessage): UploadAuthorization {
   const token = /^Bearer (.+)@(.+)$/.exec(req.headers.authorization ?? '');
   if (!token) return { deny: 401, code: 'AUTH.UNAUTHENTICATED', message: 'a bearer token is required' };
   if (token[2] === 'W-NO-ROLE') return { deny: 403, code: 'AUTH.FORBIDDEN', message: 'window staff only' };
-  return { allow: { userId: token[1]!, windowId: token[2]! } };
+  return { allow: { userId: token[1]!, windowId: token[2]!, partition: PARTITION } };
 }
 
 const bearer = (caller = STAFF) => ({ authorization: `Bearer ${caller.userId}@${caller.windowId}` });
@@ -140,7 +141,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
 
     expect(await files(uploadsDir())).toEqual([]);
     expect((await head(url)).status).toBe(404);
-    const record = (await records.find(id))!;
+    const record = (await records.find(id, PARTITION))!;
     expect(record).toMatchObject({ uploadId: id, sha256: sha256Of(pdf), size: pdf.length, type: 'PDF', pages: 3, ...{ uploadedBy: 'staff-1', windowId: STAFF.windowId }, filename: '身份证件.pdf' });
     const chunks: Buffer[] = [];
     for await (const chunk of await store.get(record.sha256)) chunks.push(chunk as Buffer);
@@ -170,7 +171,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     await expect.poll(async () => (offset = Number((await head(url)).headers.get('upload-offset'))), { timeout: 5_000 }).toBeGreaterThan(0);
     expect(offset).toBeLessThanOrEqual(512 * 1024);
     expect((await patch(url, offset, scan.subarray(offset))).status).toBe(204);
-    expect(await records.find(id)).toMatchObject({ sha256: sha256Of(scan), size: scan.length, type: 'JPEG' });
+    expect(await records.find(id, PARTITION)).toMatchObject({ sha256: sha256Of(scan), size: scan.length, type: 'JPEG' });
   });
 
   it('takes the type from the bytes: a PNG named .pdf is a PNG', async () => {
@@ -178,7 +179,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     const { url, id } = await create(image.length, { filename: 'scan.pdf', filetype: 'application/pdf' });
     const done = await patch(url, 0, image);
     expect(done.headers.get('tongban-file-type')).toBe('PNG');
-    expect(await records.find(id)).toMatchObject({ type: 'PNG', mime: 'image/png', pages: null, filename: 'scan.pdf' });
+    expect(await records.find(id, PARTITION)).toMatchObject({ type: 'PNG', mime: 'image/png', pages: null, filename: 'scan.pdf' });
   });
 
   it('refuses a zip with its code and keeps nothing of it', async () => {
@@ -190,7 +191,7 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     expect(await refused.json()).toMatchObject({ code: 'FILE.TYPE_NOT_ALLOWED' });
     expect(await files(uploadsDir())).toEqual([]);
     expect(await storedFiles()).toEqual(before);
-    expect(await records.find(id)).toBeNull();
+    expect(await records.find(id, PARTITION)).toBeNull();
   });
 
   it('refuses a file for a case that has no room left', async () => {
@@ -212,10 +213,13 @@ describe.each(['disk', 'S3'] as const)('tus uploads into the %s file store', (ki
     const image = png(5, 5);
     const { url, id } = await create(image.length, {});
     await patch(url, 0, image);
-    expect(await records.find(id)).toMatchObject({ uploadId: id, windowId: STAFF.windowId, type: 'PNG' });
-    expect(records.recordKey(id)).toBe(`${recordPrefix}record:${id}`);
-    expect(await records.find('../x')).toBeNull();
-    expect(() => records.recordKey('../x')).toThrow(expect.objectContaining({ code: 'FILE.NOT_FOUND' }));
+    expect(await records.find(id, PARTITION)).toMatchObject({ uploadId: id, windowId: STAFF.windowId, type: 'PNG' });
+    expect(records.recordKey(id, PARTITION)).toBe(`${recordPrefix}${PARTITION}:record:${id}`);
+    // Another partition's key names no upload: the record waits only in the uploader's window's partition.
+    expect(await records.find(id, '{L04}')).toBeNull();
+    expect(await records.find(id, 'L03')).toBeNull();
+    expect(await records.find('../x', PARTITION)).toBeNull();
+    expect(() => records.recordKey('../x', PARTITION)).toThrow(expect.objectContaining({ code: 'FILE.NOT_FOUND' }));
   });
 
   it('answers 401 without a token, 403 to a role that may not upload and to someone else resuming', async () => {

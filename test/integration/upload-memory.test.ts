@@ -58,7 +58,7 @@ describe('file uploads stream', () => {
     expect(receipts.every((receipt) => receipt.size === SIZE)).toBe(true);
     expect(file.stats.opened).toBe(UPLOADS);
     // fetch teeing each body into a branch nobody read held every file whole until its answer: all 80 MiB here.
-    // What stays is socket and stream buffers, which vary with load (3–21 MiB seen): far from the whole 80 MiB.
-    expect(held - before).toBeLessThan((UPLOADS * SIZE) / 3);
+    // What stays is socket and stream buffers, which vary with load (3–31 MiB seen, the most with other suites running): far from the whole 80 MiB.
+    expect(held - before).toBeLessThan((UPLOADS * SIZE) / 2);
   });
 });

@@ -292,16 +292,16 @@ describe('the window directory (windows subgraph, two instances over one Redis)'
       const members = async (key: string) => (await raw.smembers(`${prefix}${key}`)).includes(id);
 
       await upsert(a, input(id, { divisionCode: '500105' }));
-      expect(await members('windows:division:500103')).toBe(false);
-      expect(await members('windows:division:500105')).toBe(true);
+      expect(await members('windows:{windows}:division:500103')).toBe(false);
+      expect(await members('windows:{windows}:division:500105')).toBe(true);
       expect(await ids(b, '(divisionCode: "500103")')).not.toContain(id);
       expect(await ids(b, '(region: CHONGQING, divisionCode: "500105")')).toContain(id);
 
       await upsert(b, input(id, { region: 'SICHUAN', divisionCode: '510104', scopes: ['IN_PROVINCE'] }));
-      expect(await members('windows:region:CHONGQING')).toBe(false);
-      expect(await members('windows:region:SICHUAN')).toBe(true);
-      expect(await members('windows:division:500105')).toBe(false);
-      expect(await members('windows:division:510104')).toBe(true);
+      expect(await members('windows:{windows}:region:CHONGQING')).toBe(false);
+      expect(await members('windows:{windows}:region:SICHUAN')).toBe(true);
+      expect(await members('windows:{windows}:division:500105')).toBe(false);
+      expect(await members('windows:{windows}:division:510104')).toBe(true);
       expect(await ids(a, '(region: CHONGQING)')).not.toContain(id);
       expect(await ids(a, '(region: SICHUAN, divisionCode: "510104")')).toEqual([id, 'W-510104-01']);
     });

@@ -98,6 +98,18 @@ export function ofd(): Buffer {
   });
 }
 
+const deflated = new Map<number, Buffer>();
+
+/** Deflating 400 MiB takes seconds: each size once per test file. */
+function deflatedSpaces(bytes: number): Buffer {
+  let payload = deflated.get(bytes);
+  if (!payload) {
+    payload = deflateSync(Buffer.alloc(bytes, 0x20), { level: 9 });
+    deflated.set(bytes, payload);
+  }
+  return payload;
+}
+
 /**
  * A one-page PDF whose object stream deflates `inflatedBytes` of spaces into a
  * few hundred KB: what pdf-lib would inflate whole while loading it. `typeName`
@@ -105,7 +117,7 @@ export function ofd(): Buffer {
  * `filter` how it encodes the stream.
  */
 export function objectStreamBomb(inflatedBytes: number, options: { typeName?: string; filter?: string; data?: Buffer } = {}): Buffer {
-  const payload = options.data ?? deflateSync(Buffer.alloc(inflatedBytes, 0x20), { level: 9 });
+  const payload = options.data ?? deflatedSpaces(inflatedBytes);
   const parts: Buffer[] = [];
   const offsets: number[] = [];
   let length = 0;

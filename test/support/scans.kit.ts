@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { partitionOfCase } from '../../ledger/cases/case-partitions.js';
 import { Readable } from 'node:stream';
 import { concatTransformationMatrix, drawObject, PDFDocument, popGraphicsState, pushGraphicsState, StandardFonts } from 'pdf-lib';
 import { acceptFile } from '../../lib/files/file-check.js';
@@ -112,6 +113,7 @@ export async function attachScan(stack: ScanStack, businessNo: string, material:
       filename: null,
       finishedAt: new Date().toISOString(),
     },
+    partitionOfCase(businessNo),
     stack.config.files.uploadExpiryMs,
   );
   return stack.workflow.attachMaterialFile(businessNo, material, uploadId, `WINDOW_STAFF:staff-${record.receivingWindowId}`);
