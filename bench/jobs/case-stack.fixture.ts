@@ -62,8 +62,11 @@ export interface CaseStack {
   courier: ReturnType<typeof createCourierClient>;
   shipments: ShipmentStore;
   sandboxes: ChildHandle;
-  /** Receives `count` applications at a Sichuan window, `concurrency` at a time; every `deficientEvery`-th lacks a material. */
-  receive(count: number, options?: { concurrency?: number; deficientEvery?: number }): Promise<string[]>;
+  /**
+   * Receives `count` applications at a Sichuan window (or at each of `windows` in
+   * turn), `concurrency` at a time; every `deficientEvery`-th lacks a material.
+   */
+  receive(count: number, options?: { concurrency?: number; deficientEvery?: number; windows?: readonly string[] }): Promise<string[]>;
   /** Every key under the prefix with its `MEMORY USAGE` (all nested values sampled). */
   keyMemory(): Promise<Map<string, number>>;
   /** CPU seconds the Redis server has used so far (user and system), to divide a window's work by. */
@@ -108,11 +111,11 @@ export async function openCaseStack(): Promise<CaseStack> {
     await new WindowDirectory({ store: directory, calendar, now }).seed(SAMPLE_WINDOWS);
     const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers: queues.transfers, notifications: queues.notifications, alerts: queues.alerts, files: config.files.policy, verifyBaseUrl: config.certificates.verifyBaseUrl, calendar, now });
 
-    const receiveOne = async (index: number, deficient: boolean) => {
+    const receiveOne = async (index: number, deficient: boolean, windowId: string) => {
       const item = ITEMS[index % ITEMS.length]!;
       const materials = item.materials.map(({ name, form, copies }) => ({ name, form, copies }));
       const input: ReceiveApplicationInput = {
-        windowId: RECEIVING_WINDOW,
+        windowId,
         itemCode: item.code,
         applicant: { kind: 'ORGANISATION', name: '某某工程检测有限公司', idNumber: '91350100M000100Y43' },
         contact: { name: '赵工', phone: '13812345678' },
@@ -140,12 +143,12 @@ export async function openCaseStack(): Promise<CaseStack> {
       courier: createCourierClient(config, urls.courier),
       shipments: new ShipmentStore(redis),
       sandboxes,
-      async receive(count, { concurrency = 16, deficientEvery = 0 } = {}) {
+      async receive(count, { concurrency = 16, deficientEvery = 0, windows = [RECEIVING_WINDOW] } = {}) {
         const businessNos: string[] = new Array(count);
         let next = 0;
         const lane = async () => {
           for (let index = next++; index < count; index = next++) {
-            businessNos[index] = await receiveOne(index, deficientEvery > 0 && index % deficientEvery === deficientEvery - 1);
+            businessNos[index] = await receiveOne(index, deficientEvery > 0 && index % deficientEvery === deficientEvery - 1, windows[index % windows.length]!);
           }
         };
         await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
