@@ -37,11 +37,7 @@ export function platformPollProcessor(deps: CertificateSyncDeps & {
   return async (_job?: Job): Promise<PollResult> => {
     const watched: CaseRecord[] = [];
     for (const stage of WATCHED_STAGES) {
-      for (let offset = 0; ; offset += PAGE) {
-        const page = await deps.store.list({ stage }, offset, PAGE);
-        watched.push(...page.cases);
-        if (page.cases.length < PAGE) break;
-      }
+      for await (const page of deps.store.eachInStage(stage, PAGE)) watched.push(...page);
     }
 
     let requeued = 0;

@@ -275,6 +275,22 @@ export class CaseStore {
     return { cases, total: parts.reduce((sum, part) => sum + part.count, 0) };
   }
 
+  /**
+   * Every case of a stage, partition by partition in pages of `batch`, in no
+   * order across partitions: for sweeps that visit all of them, which a merged
+   * listing would make read each partition's head again for every page.
+   */
+  async *eachInStage(stage: CaseStage, batch: number): AsyncGenerator<CaseRecord[]> {
+    for (const tag of PARTITION_TAGS) {
+      for (let offset = 0; ; offset += batch) {
+        const businessNos = await this.redis.zrevrange(byStage(tag, stage), offset, offset + batch - 1);
+        const cases = (await this.getMany(businessNos)).filter((c): c is CaseRecord => c !== null);
+        if (cases.length) yield cases;
+        if (businessNos.length < batch) break;
+      }
+    }
+  }
+
   private async listFiltered(query: CaseQuery, offset: number, limit: number, now: Date) {
     const parts = await Promise.all(PARTITION_TAGS.map((tag) => this.candidatesIn(tag, query, now)));
     const candidates = parts.flat().sort(query.clockStatus && query.clockStatus !== 'STOPPED' ? mostUrgentFirst : newestFirst);

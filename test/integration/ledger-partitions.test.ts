@@ -111,6 +111,16 @@ describe('the ledger in partitions', () => {
     expect(second.total).toBe(ofWindow.length);
   });
 
+  it('walks every case of a stage once, partition by partition', async () => {
+    const walked: string[] = [];
+    for await (const page of stack.store.eachInStage('RECEIVED', 4)) {
+      expect(page.length).toBeLessThanOrEqual(4);
+      walked.push(...page.map((record) => record.businessNo));
+    }
+    const expected = cases.filter((record) => record.stage === 'RECEIVED').map((record) => record.businessNo);
+    expect(walked.sort()).toEqual(expected.sort());
+  });
+
   it("sums the day's counters of every partition", async () => {
     const [day] = await stack.store.statistics([shanghaiDateOf(cases[0]!.appliedAt)]);
     const total = (metric: string) =>
