@@ -144,7 +144,7 @@ describe('platforms that drop the connection mid-file', () => {
   const FORWARD_WITHIN_MS = 120_000;
   let stack: TestStack;
   let jobs: ReturnType<typeof transferQueue>;
-  let clients: Record<Region, { circuitState: CircuitState }>;
+  let clients: Record<Region, { fileCircuitState: CircuitState }>;
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -186,7 +186,7 @@ describe('platforms that drop the connection mid-file', () => {
     const last: Record<Region, CircuitState | undefined> = { SICHUAN: 'CLOSED', CHONGQING: 'CLOSED' };
     const sampler = setInterval(() => {
       for (const region of ['SICHUAN', 'CHONGQING'] as const) {
-        const state = clients[region].circuitState;
+        const state = clients[region].fileCircuitState;
         if (state === 'OPEN' && last[region] !== 'OPEN') breakerOpened++;
         last[region] = state;
       }
