@@ -55,7 +55,7 @@ describe('scans uploaded into the S3 store without a staging directory', () => {
     const { record } = await stack.workflow.receiveApplication(application(ITEM, RECEIVING.windowId!, 's3 resumed scan'), 'test');
     // Seven pages of noise, about 7 MiB; the first PATCH carries more than an S3 part (5 MiB), so a part is
     // uploaded and HEAD reads the offset from ListParts.
-    const scan = await scannedPdf(`${record.businessNo} resumed`, 7);
+    const scan = await scannedPdf(`${record.businessNo} resumed`, { pages: 7 });
     const first = Math.floor(5.5 * MIB);
     expect(scan.length).toBeGreaterThan(first + MIB);
 
@@ -91,7 +91,7 @@ describe('scans uploaded into the S3 store without a staging directory', () => {
   });
 
   it('sweeps an upload abandoned half way with the bytes it had received', async () => {
-    const scan = await scannedPdf('s3 abandoned', 2);
+    const scan = await scannedPdf('s3 abandoned', { pages: 2 });
     const created = await client.create(scan.length);
     const url = created.uploadUrl!;
     const uploadId = url.split('/').pop()!;
