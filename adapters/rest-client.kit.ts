@@ -58,18 +58,23 @@ export abstract class SignedRestClient {
     this.retries = restOptions.retries ?? 2;
     this.retryBaseMs = restOptions.retryBaseMs ?? 100;
     this.nonce = restOptions.nonce ?? defaultNonce;
-    this.breaker = new CircuitBreaker({ failureThreshold: 5, resetAfterMs: 30_000, now: this.now, ...restOptions.circuitBreaker });
+    this.breaker = this.newBreaker();
+  }
+
+  /** A breaker of the client's options (a client may guard some of its calls with one of their own). */
+  protected newBreaker(): CircuitBreaker {
+    return new CircuitBreaker({ failureThreshold: 5, resetAfterMs: 30_000, now: this.now, ...this.restOptions.circuitBreaker });
   }
 
   get circuitState() {
     return this.breaker.state;
   }
 
-  /** `send` through the breaker; retried (see guardedCall) only when `idempotent`. */
-  protected guarded<T>(send: () => Promise<T>, idempotent: boolean): Promise<T> {
+  /** `send` through the breaker (the API calls' unless told); retried (see guardedCall) only when `idempotent`. */
+  protected guarded<T>(send: () => Promise<T>, idempotent: boolean, breaker = this.breaker): Promise<T> {
     const { system, displayName } = this.platform;
     return guardedCall(send, {
-      breaker: this.breaker,
+      breaker,
       circuitOpen: (error) => new PlatformUnavailableError(system, `${displayName}连续失败，已熔断：${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs }),
       idempotent,
       retries: this.retries,

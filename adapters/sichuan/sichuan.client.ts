@@ -80,7 +80,7 @@ export interface SichuanClientOptions {
    * the error carries it to the caller, whose job queue can wait without holding a request.
    */
   maxRetryWaitMs?: number;
-  /** Defaults: 5 consecutive unavailabilities open the circuit for 30 s. */
+  /** Defaults: 5 consecutive unavailabilities open the circuit for 30 s; the API calls and the file transfers each have a breaker of these options. */
   circuitBreaker?: CircuitBreakerOptions;
   now?: () => number;
   nonce?: () => string;
@@ -103,6 +103,8 @@ export class SichuanClient implements PlatformPort {
   private readonly now: () => number;
   private readonly nonce: () => string;
   private readonly breaker: CircuitBreaker;
+  /** File transfers fail on their own account (a hall's link, a body dropped mid-file): their breaker never cuts the API calls off, nor theirs them. */
+  private readonly fileBreaker: CircuitBreaker;
   private readonly files: SichuanFileContext;
 
   constructor(private readonly options: SichuanClientOptions) {
@@ -117,13 +119,14 @@ export class SichuanClient implements PlatformPort {
     this.breaker = new CircuitBreaker(
       options.circuitBreaker ?? { failureThreshold: 5, resetAfterMs: 30_000, now: this.now },
     );
+    this.fileBreaker = new CircuitBreaker(options.circuitBreaker ?? { failureThreshold: 5, resetAfterMs: 30_000, now: this.now });
     this.files = {
       ...options,
       baseUrl: this.baseUrl,
       fetch: options.fileFetch ?? ((url, init) => globalThis.fetch(url, init)),
       now: this.now,
       nonce: this.nonce,
-      breaker: this.breaker,
+      breaker: this.fileBreaker,
       retries: this.retries,
       retryBaseMs: this.retryBaseMs,
       readEnvelope: (endpoint, text, nonce, schema) => this.readEnvelope(endpoint, text, nonce, schema),
@@ -142,6 +145,11 @@ export class SichuanClient implements PlatformPort {
 
   get circuitState() {
     return this.breaker.state;
+  }
+
+  /** The file transfers' breaker (the API calls' is circuitState). */
+  get fileCircuitState() {
+    return this.fileBreaker.state;
   }
 
   async getItemsByCodes(codes: readonly string[]): Promise<(CatalogItem | null)[]> {

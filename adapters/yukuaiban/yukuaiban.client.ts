@@ -66,6 +66,12 @@ export class YukuaibanClient extends SignedRestClient implements PlatformPort {
   readonly region = 'CHONGQING' as const;
 
   private readonly files: YukuaibanFileContext;
+  /**
+   * File transfers fail on their own account (a large file over a hall's link, a connection
+   * dropped mid-body): they open a breaker of their own, so they never cut the platform's API
+   * calls off, nor those calls them.
+   */
+  private readonly fileBreaker = this.newBreaker();
 
   constructor(private readonly options: YukuaibanClientOptions) {
     super(options, newYukuaibanNonce, { system: SYSTEM, displayName: '渝快办' });
@@ -75,11 +81,16 @@ export class YukuaibanClient extends SignedRestClient implements PlatformPort {
       fetch: options.fileFetch ?? ((url, init) => globalThis.fetch(url, init)),
       now: this.now,
       nonce: this.nonce,
-      guarded: (send, idempotent) => this.guarded(send, idempotent),
+      guarded: (send, idempotent) => this.guarded(send, idempotent, this.fileBreaker),
       interpret: (label, reply) => this.interpret(label, reply),
       parsed: (schema, value, label) => this.parsed(schema, value, label),
       badResponse: (message) => this.badResponse(message),
     };
+  }
+
+  /** The file transfers' breaker (the API calls' is circuitState). */
+  get fileCircuitState() {
+    return this.fileBreaker.state;
   }
 
   /** Retried on unavailability like a read: the same (businessNo, sha256) stores nothing new. */

@@ -8,7 +8,7 @@ import type { BenchSettings, ScenarioReport } from '../scenario.types.js';
 export const CONCURRENCY = 8;
 export const FILES_PER_CASE = 5;
 const MIB = 2 ** 20;
-/** The image's bytes; the PDF around it and its label page add about 2 KB. */
+/** The image's bytes; the PDF around it and its label add about 1 KB. */
 export const NOISE_BYTES = 2 * MIB - 4 * 1024;
 export const SAMPLE_MS = 100;
 
@@ -41,7 +41,7 @@ export function report(
 ): ScenarioReport {
   const machine = machineInfo();
   const { tongban, raw, crowd } = paths;
-  const fileBytes = NOISE_BYTES + 2048;
+  const fileBytes = NOISE_BYTES + 1024;
   const onWire = counts.memoryCases * fileBytes;
   const rise = crowd ? crowd.memory.peak - crowd.memory.before : undefined;
   const flat = rise !== undefined && rise < onWire * FLAT_SHARE;
@@ -60,7 +60,7 @@ export function report(
       '',
       `Measured by \`npm run bench -- --only file-transfer\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, Node ${machine.node}, ${machine.os}; load average (1 min) ${load.start.toFixed(2)} before · ${load.end.toFixed(2)} after.${settings.quick ? ' **Quick smoke run.**' : ''}`,
       '',
-      `\`bench/jobs/file-transfer.scenario.ts\`: cases dispatched ONLINE, each with ${FILES_PER_CASE} scans of 2 MiB (valid PDFs: an incompressible noise image and a page naming the case, so every file has its own digest). **tongban**: ${counts.cases} cases (${mb(counts.cases * FILES_PER_CASE * fileBytes)} MiB), the real material-transfer processor in a real BullMQ worker (this process) at concurrency ${CONCURRENCY}, the worker host's default, reading each case from Redis, streaming its scans one after another from the disk file store to the 渝快办 sandbox (its own process) through the signed client, recording each acknowledgement, then submitting the case; timed from the first job taken to the last completed. **raw**: the same files from the same store through the same client's \`uploadFile\`, ${CONCURRENCY} cases at a time and a case's scans one after another, no queue, no ledger (under business numbers of their own, so the sandbox holds none of them yet). MiB/s is bytes the sandbox acknowledged per second. A warm-up of the raw path over ${CONCURRENCY} cases runs first.`,
+      `\`bench/jobs/file-transfer.scenario.ts\`: cases dispatched ONLINE, each with ${FILES_PER_CASE} scans of 2 MiB (valid one-page PDFs: an incompressible noise image under a line naming the case, so every file has its own digest). **tongban**: ${counts.cases} cases (${mb(counts.cases * FILES_PER_CASE * fileBytes)} MiB), the real material-transfer processor in a real BullMQ worker (this process) at concurrency ${CONCURRENCY}, the worker host's default, reading each case from Redis, streaming its scans one after another from the disk file store to the 渝快办 sandbox (its own process) through the signed client, recording each acknowledgement, then submitting the case; timed from the first job taken to the last completed. **raw**: the same files from the same store through the same client's \`uploadFile\`, ${CONCURRENCY} cases at a time and a case's scans one after another, no queue, no ledger (under business numbers of their own, so the sandbox holds none of them yet). MiB/s is bytes the sandbox acknowledged per second. A warm-up of the raw path over ${CONCURRENCY} cases runs first.`,
       '',
       '| path | files | bytes acknowledged | time | MiB/s |',
       '|---|---:|---:|---:|---:|',

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MIME_TYPES } from '../../lib/files/file-check.js';
 import { createFileStore } from '../../lib/files/store-factory.js';
 import type { CaseRecord } from '../../ledger/cases/case.model.js';
-import { attachScan, noisePdf } from '../../test/support/scans.kit.js';
+import { attachScan, scannedPdf } from '../../test/support/scans.kit.js';
 import { loadAverage } from '../machine.info.js';
 import type { Scenario } from '../scenario.types.js';
 import { openCaseStack, type CaseStack } from './case-stack.fixture.js';
@@ -72,7 +72,7 @@ async function prepareCases(stack: CaseStack, noise: Buffer, count: number): Pro
       const record = fitting[index]!;
       const materials = qualified(record);
       for (let file = 0; file < FILES_PER_CASE; file++) {
-        await attachScan(stack, record.businessNo, materials[file % materials.length]!, await noisePdf(noise, `${record.businessNo} ${file}`));
+        await attachScan(stack, record.businessNo, materials[file % materials.length]!, await scannedPdf(`${record.businessNo} ${file}`, { pageBytes: NOISE_BYTES, noise }));
       }
       await stack.workflow.dispatchMaterials(record.businessNo, 'ONLINE', ACTOR);
     }

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore as TusFileStore } from '@tus/file-store';
-import { S3Store as TusS3Store } from '@tus/s3-store';
 import type { DataStore } from '@tus/server';
 import type { Config } from '../config.js';
 import { DiskFileStore } from './disk.store.js';
 import type { FileStore } from './file-store.js';
 import { createS3Client, S3FileStore, s3ClientConfig } from './s3.store.js';
+import { TusS3Store } from './tus-s3.store.js';
 
 type StoreSettings = Config['files']['store'];
 
@@ -24,7 +24,7 @@ export function createFileStore(settings: StoreSettings): FileStore {
  * bucket, so that every gateway replica can resume any upload.
  */
 export function createTusDatastore(settings: StoreSettings, expirationPeriodInMilliseconds: number, stagingDir?: string): TusDatastore {
-  // A local staging directory serves one gateway (or sticky sessions), and S3 servers without ListParts.
+  // A local staging directory serves one gateway (or sticky sessions), and S3-compatible servers without ListParts.
   if (stagingDir) return new TusFileStore({ directory: stagingDir, expirationPeriodInMilliseconds });
   if (settings.kind === 'disk') return new TusFileStore({ directory: join(settings.directory, 'uploads'), expirationPeriodInMilliseconds });
   return new TusS3Store({

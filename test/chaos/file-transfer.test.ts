@@ -28,7 +28,7 @@ const uploadsAt = (stack: TestStack) => ({
 const PLATFORM_LATENCY_MS = 1500;
 const RECOVERY_TIMEOUT_MS = 30_000;
 // Four pages of 1024² noise: about 4 MB a scan.
-const bigScan = (label: string) => scannedPdf(label, 4);
+const bigScan = (label: string) => scannedPdf(label, { pages: 4 });
 
 /** What the platforms hold of one case's scans, against what the case says it sent. */
 function expectFilesOnceAtPlatform(held: { fileId: string; businessNo: string; sha256: string; size: number }[], record: CaseRecord) {
@@ -144,7 +144,7 @@ describe('platforms that drop the connection mid-file', () => {
   const FORWARD_WITHIN_MS = 120_000;
   let stack: TestStack;
   let jobs: ReturnType<typeof transferQueue>;
-  let clients: Record<Region, { circuitState: CircuitState }>;
+  let clients: Record<Region, { fileCircuitState: CircuitState }>;
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -170,7 +170,7 @@ describe('platforms that drop the connection mid-file', () => {
       for (let i = 0; i < CASES_PER_REGION; i++) {
         const { receiveApplication } = await gql(stack, staffAt(route.windowId), RECEIVE, { input: application(route.item, route.windowId, `file-drop-${route.region}-${i}`) });
         // Half a megabyte a scan: large enough that a drop cuts a body well under way.
-        await scanMaterials(stack, receiveApplication.businessNo, (label) => scannedPdf(label, 2, 512));
+        await scanMaterials(stack, receiveApplication.businessNo, (label) => scannedPdf(label, { pages: 2, pageBytes: 512 * 512 }));
         cases.push({ businessNo: receiveApplication.businessNo, windowId: route.windowId });
       }
     }
@@ -186,7 +186,7 @@ describe('platforms that drop the connection mid-file', () => {
     const last: Record<Region, CircuitState | undefined> = { SICHUAN: 'CLOSED', CHONGQING: 'CLOSED' };
     const sampler = setInterval(() => {
       for (const region of ['SICHUAN', 'CHONGQING'] as const) {
-        const state = clients[region].circuitState;
+        const state = clients[region].fileCircuitState;
         if (state === 'OPEN' && last[region] !== 'OPEN') breakerOpened++;
         last[region] = state;
       }

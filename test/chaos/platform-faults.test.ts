@@ -26,6 +26,8 @@ const FAULTS_FOR_MS = 20_000;
 const OPS: Caller = { subject: 'ops-chaos', role: 'OPS', region: 'CHONGQING', windowId: null };
 const REGIONS = ['SICHUAN', 'CHONGQING'] as const;
 type Region = (typeof REGIONS)[number];
+const BREAKERS = REGIONS.flatMap((region) => [`${region}:api`, `${region}:files`] as const);
+type Breaker = (typeof BREAKERS)[number];
 
 describe('platform faults during material transfer', () => {
   let stack: TestStack;
@@ -55,7 +57,7 @@ describe('platform faults during material transfer', () => {
     await stack?.close();
   });
 
-  it('forwards every dispatched case exactly once or dead-letters it, and the breaker opens and closes', async () => {
+  it('forwards every dispatched case exactly once or dead-letters it, and the breakers open and close', async () => {
     const regionOf = new Map<string, Region>();
     for (const route of ROUTES) {
       for (let i = 0; i < CASES_PER_REGION; i++) {
@@ -73,12 +75,14 @@ describe('platform faults during material transfer', () => {
     const failedAttempts: { businessNo: string; message: string }[] = [];
     worker.on('failed', (job, error) => failedAttempts.push({ businessNo: job?.data.businessNo, message: error.message }));
 
-    // Sampled rather than hooked: the breaker is the production class, observed from outside.
-    const transitions: Record<Region, CircuitState[]> = { SICHUAN: ['CLOSED'], CHONGQING: ['CLOSED'] };
+    // Sampled rather than hooked: the breakers are the production class, observed from outside.
+    // Each client has two: one for its API calls, one for its file transfers.
+    const transitions: Record<Breaker, CircuitState[]> = Object.fromEntries(BREAKERS.map((breaker) => [breaker, ['CLOSED']])) as Record<Breaker, CircuitState[]>;
     sampler = setInterval(() => {
       for (const region of REGIONS) {
-        const state = clients[region].circuitState;
-        if (transitions[region].at(-1) !== state) transitions[region].push(state);
+        for (const [breaker, state] of [[`${region}:api`, clients[region].circuitState], [`${region}:files`, clients[region].fileCircuitState]] as const) {
+          if (transitions[breaker].at(-1) !== state) transitions[breaker].push(state);
+        }
       }
     }, 5);
 
@@ -90,7 +94,16 @@ describe('platform faults during material transfer', () => {
       const { dispatchMaterials } = await gql(stack, staffAt(windowOf(region)), DISPATCH, { no: businessNo });
       expect(dispatchMaterials.stage).toBe('IN_TRANSFER');
     }
-    await until('both breakers open', () => REGIONS.every((region) => transitions[region].includes('OPEN')), 20_000, 10);
+    // A transfer sends its scans before the case: the outage opens the file breakers, and cuts
+    // the API calls off only once they fail on their own account (catalog reads here).
+    await until('both file breakers open', () => REGIONS.every((region) => transitions[`${region}:files`].includes('OPEN')), 20_000, 10);
+    for (const region of REGIONS) {
+      expect(clients[region].circuitState, region).toBe('CLOSED');
+      for (let read = 0; read < BREAKER.failureThreshold && clients[region].circuitState === 'CLOSED'; read++) {
+        await expect(clients[region].searchItems({ offset: 0, limit: 1 })).rejects.toMatchObject({ code: `PLATFORM.${region}_UNAVAILABLE` });
+      }
+      expect(clients[region].circuitState, region).toBe('OPEN');
+    }
     stack.sichuan.setFaults(FLAKY);
     stack.yukuaiban.setFaults(FLAKY);
     const recovered = sleep(started + FAULTS_FOR_MS - Date.now()).then(() => {
@@ -133,10 +146,10 @@ describe('platform faults during material transfer', () => {
     expect([...platformCases.values()].every((count) => count === 1)).toBe(true);
     expect([...platformCases.keys()].every((businessNo) => regionOf.has(businessNo))).toBe(true);
 
-    for (const region of REGIONS) {
-      const seen = transitions[region];
-      expect(seen, region).toContain('OPEN');
-      expect(seen.slice(seen.indexOf('OPEN')), region).toContain('CLOSED');
+    for (const breaker of BREAKERS) {
+      const seen = transitions[breaker];
+      expect(seen, breaker).toContain('OPEN');
+      expect(seen.slice(seen.lastIndexOf('OPEN')), breaker).toContain('CLOSED');
     }
     // An open breaker (and a 429) says when to come back: the job waits that long instead of spending an attempt.
     const circuitOpenFailures = failedAttempts.filter((attempt) => /熔断/.test(attempt.message)).length;
@@ -177,7 +190,7 @@ describe('platform faults during material transfer', () => {
         circuitOpenFailures,
         deferrals,
         attemptsPerJob: { mean: +(perJob.reduce((a, b) => a + b, 0) / perJob.length).toFixed(2), max: Math.max(...perJob) },
-        breakerTransitions: { SICHUAN: transitions.SICHUAN.length - 1, CHONGQING: transitions.CHONGQING.length - 1 },
+        breakerTransitions: Object.fromEntries(BREAKERS.map((breaker) => [breaker, transitions[breaker].length - 1])),
         sandboxRequests: { sichuan: stack.sichuan.requestCounts(), yukuaiban: stack.yukuaiban.requestCounts() },
         rssMiB: rssMiB(),
       }),

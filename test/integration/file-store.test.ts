@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { FileStore as TusFileStore } from '@tus/file-store';
-import { S3Store as TusS3Store } from '@tus/s3-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskFileStore } from '../../lib/files/disk.store.js';
 import { acceptFile } from '../../lib/files/file-check.js';
@@ -13,6 +12,7 @@ import type { FileError } from '../../lib/files/file-errors.js';
 import { readBounded, type FileStore } from '../../lib/files/file-store.js';
 import { S3FileStore } from '../../lib/files/s3.store.js';
 import { createFileStore, createTusDatastore } from '../../lib/files/store-factory.js';
+import { TusS3Store } from '../../lib/files/tus-s3.store.js';
 import { pdfWithPages, zip } from '../support/file-fixtures.js';
 import { startTestS3, type TestS3 } from '../support/s3-server.js';
 

@@ -18,17 +18,25 @@ export async function samplePdf(label: string, pages = 1): Promise<Buffer> {
 }
 
 /**
- * A PDF as a flatbed scanner makes it: each page one greyscale image, here of random noise
- * (so nothing compresses it) `side` pixels square, a byte each: about pages × side² bytes.
+ * A PDF as a flatbed scanner makes it: each page one greyscale image, here of noise (which does
+ * not compress, as a photographed page barely does), 1024 pixels wide at a byte a pixel, so
+ * about pages × pageBytes bytes, and each page naming `label`, so that every label gives other
+ * bytes. `noise`, at least pages × pageBytes of it, lets many scans share one draw of random bytes.
  */
-export async function scannedPdf(label: string, pages: number, side = 1024): Promise<Buffer> {
+export async function scannedPdf(label: string, { pages = 1, pageBytes = 1024 * 1024, noise }: { pages?: number; pageBytes?: number; noise?: Uint8Array } = {}): Promise<Buffer> {
+  const width = 1024;
+  const height = Math.floor(pageBytes / width);
+  const imageBytes = width * height;
+  const source = noise ?? randomBytes(pages * imageBytes);
+  if (source.length < pages * imageBytes) throw new RangeError(`${pages} pages of ${imageBytes} bytes need as much noise, not ${source.length}`);
   const doc = await PDFDocument.create();
   const font = await doc.embedFont(StandardFonts.Helvetica);
   for (let number = 1; number <= pages; number++) {
     const page = doc.addPage([595, 842]);
-    const image = doc.context.register(doc.context.stream(randomBytes(side * side), { Type: 'XObject', Subtype: 'Image', Width: side, Height: side, ColorSpace: 'DeviceGray', BitsPerComponent: 8 }));
+    const pixels = source.subarray((number - 1) * imageBytes, number * imageBytes);
+    const image = doc.context.register(doc.context.stream(pixels, { Type: 'XObject', Subtype: 'Image', Width: width, Height: height, ColorSpace: 'DeviceGray', BitsPerComponent: 8 }));
     const name = page.node.newXObject('Scan', image);
-    page.pushOperators(pushGraphicsState(), concatTransformationMatrix(545, 0, 0, 545, 25, 200), drawObject(name), popGraphicsState());
+    page.pushOperators(pushGraphicsState(), concatTransformationMatrix(595, 0, 0, 842, 0, 0), drawObject(name), popGraphicsState());
     page.drawText(`scan ${Buffer.from(label).toString('hex').slice(0, 60)} p${number}`, { x: 50, y: 780, size: 14, font });
   }
   return Buffer.from(await doc.save());
@@ -117,24 +125,4 @@ export async function attachScan(stack: ScanStack, businessNo: string, material:
     stack.config.files.uploadExpiryMs,
   );
   return stack.workflow.attachMaterialFile(businessNo, material, uploadId, `WINDOW_STAFF:staff-${record.receivingWindowId}`);
-}
-
-/**
- * A scan of about `noise.length` bytes: a grey image of the given noise (which
- * does not compress, as a photographed page barely does) over a page, and a
- * second page naming `label`, so that every label gives other bytes.
- */
-export async function noisePdf(noise: Uint8Array, label: string): Promise<Buffer> {
-  const doc = await PDFDocument.create();
-  const width = 1024;
-  const height = Math.floor(noise.length / width);
-  const image = doc.context.register(
-    doc.context.stream(noise.subarray(0, width * height), { Type: 'XObject', Subtype: 'Image', Width: width, Height: height, ColorSpace: 'DeviceGray', BitsPerComponent: 8 }),
-  );
-  const page = doc.addPage([595, 842]);
-  const name = page.node.newXObject('Scan', image);
-  page.pushOperators(pushGraphicsState(), concatTransformationMatrix(595, 0, 0, 842, 0, 0), drawObject(name), popGraphicsState());
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  doc.addPage([595, 842]).drawText(`scan ${Buffer.from(label).toString('hex').slice(0, 60)}`, { x: 50, y: 780, size: 14, font });
-  return Buffer.from(await doc.save());
 }

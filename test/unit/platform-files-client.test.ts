@@ -3,12 +3,13 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { failure, offlineWithNock } from '../support/client-test.kit.js';
 import { fileUpload, generatedFile, readAll } from '../support/platform-files.kit.js';
-import { PlatformBadResponseError, PlatformRejectedError } from '../../adapters/platform.errors.js';
-import { SichuanClient } from '../../adapters/sichuan/sichuan.client.js';
+import { CircuitOpenError } from '../../adapters/circuit-breaker.js';
+import { PlatformBadResponseError, PlatformRejectedError, PlatformUnavailableError } from '../../adapters/platform.errors.js';
+import { SichuanClient, type SichuanClientOptions } from '../../adapters/sichuan/sichuan.client.js';
 import { SC_FILE_HEADER } from '../../adapters/sichuan/sichuan-files.contract.js';
 import { formatWireTime, requestCanonical, responseCanonical, sm3Sign } from '../../adapters/sichuan/sichuan.signature.js';
 import { caseFromWire, eventFromWire } from '../../adapters/yukuaiban/yukuaiban.mapper.js';
-import { YukuaibanClient } from '../../adapters/yukuaiban/yukuaiban.client.js';
+import { YukuaibanClient, type YukuaibanClientOptions } from '../../adapters/yukuaiban/yukuaiban.client.js';
 
 const YKB = 'https://ykb.test';
 const SC = 'https://sc.test';
@@ -16,7 +17,8 @@ const T0 = 1714527000000;
 
 offlineWithNock();
 
-const ykbClient = () => new YukuaibanClient({ baseUrl: YKB, appKey: 'app', appSecret: 'secret', timeoutMs: 500, retries: 2, retryBaseMs: 1, now: () => T0, nonce: () => `nonce${Math.random().toString(36).slice(2, 12)}` });
+const ykbClient = (options: Partial<YukuaibanClientOptions> = {}) =>
+  new YukuaibanClient({ baseUrl: YKB, appKey: 'app', appSecret: 'secret', timeoutMs: 500, retries: 2, retryBaseMs: 1, now: () => T0, nonce: () => `nonce${Math.random().toString(36).slice(2, 12)}`, ...options });
 const receipt = (sha256: string, size: number) => ({ code: '0', msg: 'success', data: { wjbh: 'YKBF1', sha256, wjdx: size, jssj: '20240501093000' } });
 
 /** The body nock saw, as bytes (it hands binary bodies over hex-encoded). */
@@ -97,14 +99,15 @@ describe('渝快办 certificate wire', () => {
   });
 });
 
-describe('四川一体化 uploadFile', () => {
-  const scClient = () => new SichuanClient({ baseUrl: SC, appId: 'app', appSecret: 'secret', timeoutMs: 500, retries: 2, retryBaseMs: 1, now: () => T0 });
-  const signedReply = (nonce: string, rtnCode: string, body: unknown) => {
-    const head = { rtnCode, rtnMsg: rtnCode === '000000' ? '成功' : '文件摘要不符', responseTime: formatWireTime(T0), nonce, signType: 'SM3' };
-    const bodyText = JSON.stringify(body);
-    return { head: { ...head, sign: sm3Sign('secret', responseCanonical(head, bodyText)) }, body: bodyText };
-  };
+const scClient = (options: Partial<SichuanClientOptions> = {}) =>
+  new SichuanClient({ baseUrl: SC, appId: 'app', appSecret: 'secret', timeoutMs: 500, retries: 2, retryBaseMs: 1, now: () => T0, ...options });
+const signedReply = (nonce: string, rtnCode: string, body: unknown) => {
+  const head = { rtnCode, rtnMsg: rtnCode === '000000' ? '成功' : '文件摘要不符', responseTime: formatWireTime(T0), nonce, signType: 'SM3' };
+  const bodyText = JSON.stringify(body);
+  return { head: { ...head, sign: sm3Sign('secret', responseCanonical(head, bodyText)) }, body: bodyText };
+};
 
+describe('四川一体化 uploadFile', () => {
   it('signs the descriptor, digest included, in the body place; a 503 is retried with the stream reopened', async () => {
     const file = generatedFile(300_000, 31);
     const heads: Record<string, string>[] = [];
@@ -139,5 +142,84 @@ describe('四川一体化 uploadFile', () => {
     const error = await failure(scClient().uploadFile(fileUpload('BN2', file)));
     expect((error as PlatformRejectedError).platformCode).toBe('400001');
     expect([calls, file.stats.opened]).toEqual([1, 1]);
+  });
+});
+
+/**
+ * A hall's link that fails every upload must not cut the catalog off (reads refused 熔断中 while
+ * the scans wait), nor an API outage stop the files that still go through: each client keeps a
+ * breaker for its file transfers apart from the one for its API calls.
+ */
+describe('file transfers and API calls open breakers of their own', () => {
+  const BREAKER = { failureThreshold: 2, resetAfterMs: 60_000, now: () => T0 };
+  const refusedByBreaker = (error: unknown) => error instanceof PlatformUnavailableError && error.cause instanceof CircuitOpenError;
+  const CATALOG = { offset: 0, limit: 0 };
+
+  describe('渝快办', () => {
+    const client = () => ykbClient({ retries: 0, circuitBreaker: BREAKER });
+    const catalogAnswers = () => nock(YKB).get(/\/api\/v1\/items/).reply(200, { code: '0', msg: 'success', data: { list: [], total: 7, page: 1, size: 1 } });
+
+    it('uploads failing twice open the file breaker; the catalog is still read, and the next upload is refused without a call', async () => {
+      const c = client();
+      const file = generatedFile(1000, 41);
+      const uploads = nock(YKB).put(/\/api\/v1\/files\/.*/).times(3).reply(503, { code: '50300', msg: 'busy' });
+      for (let i = 0; i < 2; i++) expect(await failure(c.uploadFile(fileUpload('CY010', file)))).toBeInstanceOf(PlatformUnavailableError);
+      expect([c.fileCircuitState, c.circuitState]).toEqual(['OPEN', 'CLOSED']);
+      expect(refusedByBreaker(await failure(c.uploadFile(fileUpload('CY010', file))))).toBe(true);
+      expect(uploads.pendingMocks()).toHaveLength(1);
+      const catalog = catalogAnswers();
+      await expect(c.searchItems(CATALOG)).resolves.toEqual({ items: [], total: 7 });
+      expect(catalog.isDone()).toBe(true);
+    });
+
+    it('API calls failing twice open the API breaker; uploads still go through, and the next read is refused without a call', async () => {
+      const c = client();
+      const reads = nock(YKB).get(/\/api\/v1\/items/).times(3).reply(503, { code: '50300', msg: 'busy' });
+      for (let i = 0; i < 2; i++) expect(await failure(c.searchItems(CATALOG))).toBeInstanceOf(PlatformUnavailableError);
+      expect([c.circuitState, c.fileCircuitState]).toEqual(['OPEN', 'CLOSED']);
+      expect(refusedByBreaker(await failure(c.searchItems(CATALOG)))).toBe(true);
+      expect(reads.pendingMocks()).toHaveLength(1);
+      const file = generatedFile(1000, 42);
+      nock(YKB).put(/\/api\/v1\/files\/.*/).reply(201, receipt(file.sha256, file.size));
+      await expect(c.uploadFile(fileUpload('CY011', file))).resolves.toMatchObject({ fileId: 'YKBF1', sha256: file.sha256 });
+    });
+  });
+
+  describe('四川一体化', () => {
+    const client = () => scClient({ retries: 0, circuitBreaker: BREAKER });
+    const catalogAnswers = () =>
+      nock(SC)
+        .post('/gateway/item/query')
+        .reply(200, (_uri, request) => signedReply((request as { head: { nonce: string } }).head.nonce, '000000', { totalCount: 7, pageNo: 1, pageSize: 1, itemList: [] }));
+
+    it('uploads failing twice open the file breaker; the catalog is still read, and the next upload is refused without a call', async () => {
+      const c = client();
+      const file = generatedFile(1000, 43);
+      const uploads = nock(SC).post('/gateway/file/upload').times(3).reply(503, { error: 'busy' });
+      for (let i = 0; i < 2; i++) expect(await failure(c.uploadFile(fileUpload('BN10', file)))).toBeInstanceOf(PlatformUnavailableError);
+      expect([c.fileCircuitState, c.circuitState]).toEqual(['OPEN', 'CLOSED']);
+      expect(refusedByBreaker(await failure(c.uploadFile(fileUpload('BN10', file))))).toBe(true);
+      expect(uploads.pendingMocks()).toHaveLength(1);
+      const catalog = catalogAnswers();
+      await expect(c.searchItems(CATALOG)).resolves.toEqual({ items: [], total: 7 });
+      expect(catalog.isDone()).toBe(true);
+    });
+
+    it('API calls failing twice open the API breaker; uploads still go through, and the next read is refused without a call', async () => {
+      const c = client();
+      const reads = nock(SC).post('/gateway/item/query').times(3).reply(503, 'upstream trouble');
+      for (let i = 0; i < 2; i++) expect(await failure(c.searchItems(CATALOG))).toBeInstanceOf(PlatformUnavailableError);
+      expect([c.circuitState, c.fileCircuitState]).toEqual(['OPEN', 'CLOSED']);
+      expect(refusedByBreaker(await failure(c.searchItems(CATALOG)))).toBe(true);
+      expect(reads.pendingMocks()).toHaveLength(1);
+      const file = generatedFile(1000, 44);
+      nock(SC)
+        .post('/gateway/file/upload')
+        .reply(function () {
+          const nonce = (this.req.headers as Record<string, string>)[SC_FILE_HEADER.nonce]!;
+          return [200, signedReply(nonce, '000000', { fileId: 'SCF9', sha256: file.sha256, size: file.size, receiveTime: '2024-05-01 09:30:00', duplicated: false })];
+        });
+      await expect(c.uploadFile(fileUpload('BN11', file))).resolves.toMatchObject({ fileId: 'SCF9', sha256: file.sha256 });
+    });
   });
 });
