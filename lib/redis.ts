@@ -117,6 +117,27 @@ async function allNodes(redis: Redis): Promise<Redis[]> {
   return cluster.nodes('all');
 }
 
+/** Each batch of the full names of one node's keys matching `match`. */
+async function* scanNode(node: Redis, match: string): AsyncGenerator<string[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) yield keys;
+  } while (cursor !== '0');
+}
+
+/**
+ * The full names of every key matching `match`, on every master of a cluster.
+ * SCAN through a Cluster would walk one random node; and the pattern is not
+ * prefixed by ioredis, so `match` names keys as Redis stores them.
+ */
+export async function scanKeys(redis: Redis, match: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const node of await masterNodes(redis)) for await (const keys of scanNode(node, match)) found.push(...keys);
+  return found;
+}
+
 /**
  * Deletes every key under `prefix` (for tests and for `npm start`'s throwaway
  * Redis), walking every master of a cluster. Keys are unlinked one per command:
@@ -127,18 +148,13 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
   let deleted = 0;
   try {
     for (const node of await masterNodes(redis)) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) {
-          const results = (await keys.reduce((pipeline, key) => pipeline.unlink(key), node.pipeline()).exec()) ?? [];
-          for (const [error, count] of results) {
-            if (error) throw error;
-            deleted += Number(count);
-          }
+      for await (const keys of scanNode(node, `${prefix}*`)) {
+        const results = (await keys.reduce((pipeline, key) => pipeline.unlink(key), node.pipeline()).exec()) ?? [];
+        for (const [error, count] of results) {
+          if (error) throw error;
+          deleted += Number(count);
         }
-      } while (cursor !== '0');
+      }
     }
   } finally {
     redis.disconnect();
