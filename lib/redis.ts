@@ -38,14 +38,18 @@ function asCluster(redis: Redis): Cluster | undefined {
   return (redis as Redis | Cluster) instanceof Cluster ? (redis as unknown as Cluster) : undefined;
 }
 
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 function openConnection(url: string, options: RedisOptions): Redis {
   const target = parseRedisUrl(url);
   if (target.kind === 'node') return new Redis(url, options);
-  const { keyPrefix, enableAutoPipelining, lazyConnect, ...redisOptions } = options;
+  // What a Cluster decides for itself rather than per node: the options of the same name, and the retry
+  // strategy as its clusterRetryStrategy (a node's own is the Cluster's to set).
+  const { keyPrefix, enableAutoPipelining, lazyConnect, enableOfflineQueue, enableReadyCheck, retryStrategy, ...redisOptions } = options;
   const cluster = new TongbanCluster(target.nodes, {
-    ...(keyPrefix === undefined ? {} : { keyPrefix }),
-    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
-    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    ...defined({ keyPrefix, enableAutoPipelining, lazyConnect, enableOfflineQueue, enableReadyCheck, clusterRetryStrategy: retryStrategy }),
     // Reads from replicas could miss a write just acknowledged by the master (a case read right after its receipt).
     scaleReads: 'master',
     redisOptions: {
@@ -109,12 +113,30 @@ export async function masterNodes(redis: Redis): Promise<Redis[]> {
   return cluster.nodes('master');
 }
 
-/** Every node of a Cluster, replicas included (a replica is a master after a failover); the Redis itself otherwise. */
-async function allNodes(redis: Redis): Promise<Redis[]> {
+/**
+ * A connection to every node of a Cluster, replicas included (a replica is a
+ * master after a failover), from CLUSTER NODES: ioredis knows a replica only
+ * once CLUSTER SLOTS lists it, which Redis does only after it has replicated
+ * something. The connections are the caller's to close; for a single Redis, itself.
+ */
+async function everyNode(redis: Redis): Promise<{ nodes: Redis[]; close(): void }> {
   const cluster = asCluster(redis);
-  if (!cluster) return [redis];
+  if (!cluster) return { nodes: [redis], close: () => undefined };
   await whenReady(redis);
-  return cluster.nodes('all');
+  const [seed] = cluster.nodes('master');
+  if (!seed) throw new Error('the cluster has no master');
+  const listing = String(await seed.cluster('NODES'));
+  const nodes = listing
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter(([, , flags = '']) => !/fail|handshake|noaddr/.test(flags))
+    .map(([, address = '']) => {
+      const hostPort = address.split('@')[0]!;
+      const colon = hostPort.lastIndexOf(':');
+      return seed.duplicate({ host: hostPort.slice(0, colon), port: Number(hostPort.slice(colon + 1)), readOnly: false, lazyConnect: false });
+    });
+  return { nodes, close: () => nodes.forEach((node) => node.disconnect()) };
 }
 
 /** Each batch of the full names of one node's keys matching `match`. */
@@ -190,17 +212,21 @@ export function logRedisErrors(client: Redis, logger: Logger, connection: string
  */
 export async function checkDurability(redis: Redis, logger: Logger): Promise<'durable' | 'not durable' | 'evicts' | 'unknown'> {
   let verdict: 'durable' | 'not durable' | 'evicts' = 'durable';
-  let nodes: Redis[];
+  let nodes: Awaited<ReturnType<typeof everyNode>>;
   try {
-    nodes = await allNodes(redis);
+    nodes = await everyNode(redis);
   } catch (error) {
     logger.warn({ err: error }, 'Redis nodes cannot be listed: make sure every node runs with appendonly yes, appendfsync always and maxmemory-policy noeviction');
     return 'unknown';
   }
-  for (const node of nodes) {
-    const found = await nodeDurability(node, logger);
-    if (found === 'unknown') return 'unknown';
-    if (found === 'evicts' || (found === 'not durable' && verdict === 'durable')) verdict = found;
+  try {
+    for (const node of nodes.nodes) {
+      const found = await nodeDurability(node, logger);
+      if (found === 'unknown') return 'unknown';
+      if (found === 'evicts' || (found === 'not durable' && verdict === 'durable')) verdict = found;
+    }
+  } finally {
+    nodes.close();
   }
   return verdict;
 }
