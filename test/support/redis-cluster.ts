@@ -154,7 +154,14 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
   const processes = new Map<number, ChildProcess>();
   const nodes: ClusterNode[] = ports.map((port) => ({ port, address: `127.0.0.1:${port}`, running: true }));
 
+  // A test process that exits without its teardown (a failed setup, process.exit) must not leave six servers behind.
+  const killLeftovers = () => {
+    for (const child of processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killLeftovers);
   const stop = async () => {
+    process.off('exit', killLeftovers);
     await Promise.all([...processes.values()].map((child) => stopProcess(child, 'SIGTERM')));
     for (const node of nodes) node.running = false;
     rmSync(dir, { recursive: true, force: true });
