@@ -1,4 +1,6 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const CLUSTER_ONLY = ['test/chaos/cluster-failover.test.ts'];
 
 export default defineConfig({
   test: {
@@ -26,10 +28,24 @@ export default defineConfig({
         test: {
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...CLUSTER_ONLY],
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 60_000,
           // Chaos files kill processes, restart Redis and time retries: one file at a time on two cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'cluster',
+          // The integration suite and the worker-kill and platform-fault chaos cases again, on a
+          // 6-node Redis Cluster started once for the run (REDIS_URL points there), and the master kill.
+          include: ['test/integration/**/*.test.ts', 'test/chaos/worker-*.test.ts', 'test/chaos/platform-faults.test.ts', ...CLUSTER_ONLY],
+          globalSetup: ['test/support/redis-cluster.setup.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },

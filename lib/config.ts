@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseGatewayKeys, type GatewayKey } from './auth/gateway-signature.js';
 import type { FilePolicy } from './files/file-check.js';
+import { parseRedisUrl, RedisUrlError } from './redis-url.js';
 import type { S3Settings } from './files/s3.store.js';
 
 /**
@@ -17,6 +18,20 @@ const positiveMs = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^(https?|redis|rediss)$/ });
 const optionalUrl = z.preprocess((value) => (value === '' ? undefined : value), url.optional());
 const optionalString = z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional());
+const redisUrl = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseRedisUrl(value);
+      } catch (error) {
+        if (!(error instanceof RedisUrlError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+      }
+    })
+    .optional(),
+);
 const bytes = z.coerce.number().int().positive();
 const MIB = 1024 * 1024;
 const secret = z.string().min(16, 'must be at least 16 characters');
@@ -56,7 +71,7 @@ const EnvSchema = z
     SUBGRAPH_TIMEOUT_MS: positiveMs.default(5000),
     QUERY_PLAN_CACHE_MIB: z.coerce.number().positive().max(4096).default(30),
     PERSISTED_QUERY_TTL_S: z.coerce.number().int().positive().default(24 * 3600),
-    REDIS_URL: optionalUrl,
+    REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')

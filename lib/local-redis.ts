@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { createRedis } from './redis.js';
 
 export interface LocalRedis {
   url: string;
@@ -19,7 +19,8 @@ export class RedisNotAvailableError extends Error {
 }
 
 export async function ping(url: string, timeoutMs = 1000): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // A cluster URL too (REDIS_URL may name one): PONG from any node through a Cluster that found its slots.
+  const redis = createRedis(url, '', { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableAutoPipelining: false });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { partitionOfCase } from '../../ledger/cases/case-partitions.js';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { alertSweepProcessor } from '../../jobs/alert-sweep.processor.js';
@@ -14,6 +14,7 @@ import { WindowStore } from '../../ledger/windows/window.store.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { createPlatformClients } from '../../lib/platforms.js';
 import type { OutsideTimeReport } from '../../ledger/workflow/ports.js';
+import { createQueueConnection } from '../../lib/redis.js';
 import { startTestStack, testRedisUrl, type TestStack } from '../support/stack.js';
 import { scanMaterials } from '../support/scans.kit.js';
 
@@ -34,7 +35,7 @@ describe('dispatch and its transfer job, written as one', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ now: () => now });
-    connection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+    connection = createQueueConnection(testRedisUrl());
     transfers = new Queue(QUEUES.materialTransfer, { connection, prefix: bullPrefix(stack.prefix) });
   });
 

@@ -64,7 +64,7 @@ describe('requestKey', () => {
   });
 
   it('refuses an over-long or unprintable key and stores nothing', async () => {
-    const ledgerKeys = async () => (await Promise.all(['idem:*', 'case:*', 'seq:*'].map((pattern) => stack.redis.keys(pattern)))).flat().sort();
+    const ledgerKeys = async () => (await Promise.all(['idem:*', 'case:*', 'seq:*'].map((pattern) => stack.keys(pattern)))).flat().sort();
     const keysBefore = await ledgerKeys();
     for (const key of ['k'.repeat(129), 'x'.repeat(100_000), '', 'with space', 'tab\there']) {
       const result = await receive(DEFAULT_CALLER, application('W-500000-01', SICHUAN_WATER, key));

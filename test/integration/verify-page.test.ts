@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatVerificationCode, newVerificationCode, type Certificate } from '../../domain/certificates/index.js';
 import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
+import { createRedis, masterNodes } from '../../lib/redis.js';
 import { certificateFixture } from '../support/certificate-fixture.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
@@ -109,11 +109,15 @@ describe('GET /verify/<code> through the gateway', () => {
 
   it('refuses a malformed code with 400 without asking Redis', async () => {
     const get = client();
-    const monitor = await new Redis(stack.redisUrl).monitor();
+    // Every master of a cluster: the certificate's key may live on any.
+    const raw = createRedis(stack.redisUrl, '');
+    const monitors = await Promise.all((await masterNodes(raw)).map((node) => node.monitor()));
     const reads: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((arg) => arg.startsWith(`${stack.prefix}certificate:`))) reads.push(args.join(' '));
-    });
+    for (const monitor of monitors) {
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args.some((arg) => arg.startsWith(`${stack.prefix}certificate:`))) reads.push(args.join(' '));
+      });
+    }
     try {
       for (const junk of ['nope', '0'.repeat(21), 'UUUU-UUUU-UUUU-UUUU-UUUU', '%E0%A4%A']) {
         const json = await get(`/verify/${junk}`, 'application/json');
@@ -129,7 +133,8 @@ describe('GET /verify/<code> through the gateway', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(reads).toHaveLength(1);
     } finally {
-      monitor.disconnect();
+      for (const monitor of monitors) monitor.disconnect();
+      raw.disconnect();
     }
   });
 

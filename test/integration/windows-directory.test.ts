@@ -1,11 +1,10 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, issueToken } from '../../lib/auth/access-token.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { loadConfig } from '../../lib/config.js';
 import { asGateway } from '../support/subgraph-request.js';
 import type { RunningServer } from '../../lib/http-server.js';
-import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
+import { createRedis, deleteKeysWithPrefix, scanKeys } from '../../lib/redis.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { DEMO_WINDOWS, SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js';
 import { WindowDirectory } from '../../subgraphs/windows/window-directory.service.js';
@@ -85,7 +84,7 @@ describe('the window directory (windows subgraph, two instances over one Redis)'
   const redisA = createRedis(redisUrl, prefix);
   const redisB = createRedis(redisUrl, prefix);
   /** Unprefixed, to look at the keys as they are. */
-  const raw = new Redis(redisUrl);
+  const raw = createRedis(redisUrl, '');
   let a: RunningServer;
   let b: RunningServer;
 
@@ -115,18 +114,13 @@ describe('the window directory (windows subgraph, two instances over one Redis)'
   /** Every key under the prefix with its whole value, to prove a refused write touched nothing. */
   async function redisState(): Promise<Record<string, unknown>> {
     const state: Record<string, unknown> = {};
-    let cursor = '0';
-    do {
-      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const type = await raw.type(key);
-        if (type === 'string') state[key] = await raw.get(key);
-        else if (type === 'set') state[key] = (await raw.smembers(key)).sort();
-        else if (type === 'list') state[key] = await raw.lrange(key, 0, -1);
-        else state[key] = type;
-      }
-    } while (cursor !== '0');
+    for (const key of await scanKeys(raw, `${prefix}*`)) {
+      const type = await raw.type(key);
+      if (type === 'string') state[key] = await raw.get(key);
+      else if (type === 'set') state[key] = (await raw.smembers(key)).sort();
+      else if (type === 'list') state[key] = await raw.lrange(key, 0, -1);
+      else state[key] = type;
+    }
     return state;
   }
 

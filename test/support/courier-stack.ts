@@ -13,7 +13,7 @@ import { asGateway } from './subgraph-request.js';
 import { loadConfig } from '../../lib/config.js';
 import type { RunningServer } from '../../lib/http-server.js';
 import { RedisNonceStore } from '../../lib/nonce-store.js';
-import { createQueueConnection, createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
+import { createQueueConnection, createRedis, deleteKeysWithPrefix, scanKeys } from '../../lib/redis.js';
 import { startSubgraph } from '../../lib/subgraph-server.js';
 import type { CaseRecord } from '../../ledger/cases/case.model.js';
 import { COURIER_WEBHOOK_PATH, courierSubgraph } from '../../subgraphs/courier/server.js';
@@ -149,13 +149,7 @@ export async function startCourierStack(options: { pushes?: boolean } = {}): Pro
       });
     },
     keys: async () => {
-      const found: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        found.push(...keys);
-      } while (cursor !== '0');
+      const found = await scanKeys(redis, `${prefix}*`);
       return found.filter((key) => !key.endsWith(':stalled-check')).sort();
     },
     close: async () => {

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js';
 import type { CatalogItem } from '../../adapters/platform.port.js';
 import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { freePort, ping } from '../../lib/local-redis.js';
+import { createQueueConnection } from '../../lib/redis.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
 import type { GraphQLResult, TestStack } from './stack.js';
@@ -72,7 +72,7 @@ export async function gql<T = any>(stack: TestStack, caller: Caller, query: stri
 
 /** The material-transfer queue as BullMQ stores it under the stack's prefix, for reading job states. */
 export function transferQueue(redisUrl: string, keyPrefix: string): { queue: Queue; close(): Promise<void> } {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = createQueueConnection(redisUrl);
   const queue = new Queue(QUEUES.materialTransfer, { connection, prefix: bullPrefix(keyPrefix) });
   return {
     queue,

@@ -17,7 +17,7 @@ import { createPlatformClients } from '../../lib/platforms.js';
 import type { PlatformPort } from '../../adapters/platform.port.js';
 import type { Region } from '../../domain/region.js';
 import { freePort } from '../../lib/local-redis.js';
-import { createQueueConnection, createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
+import { createQueueConnection, createRedis, deleteKeysWithPrefix, scanKeys } from '../../lib/redis.js';
 import { startNotifySandbox, type NotifySandbox } from '../../adapters/notify/notify.sandbox.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { createJobQueues, type JobQueues } from '../../queues/job-queues.js';
@@ -76,6 +76,8 @@ export interface TestStack {
   outsideTimes: OutsideTimeReport[];
   /** The time every part of the stack reads; tests move it to cross days and holidays. */
   clock: { now: () => Date };
+  /** This stack's keys matching `pattern` (under its prefix, named without it), from every master of a cluster. */
+  keys(pattern: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -277,6 +279,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     token,
     gatewayOptions,
     filesDir,
+    keys: async (pattern) => (await scanKeys(redis, `${prefix}${pattern}`)).map((key) => key.slice(prefix.length)).sort(),
     querySubgraph: (name, query, variables) => postToSubgraph(`${subgraphs[name].url}/graphql`, query, variables),
     stopSubgraph: async (name) => {
       stopped.add(name);

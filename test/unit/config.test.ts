@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
+import { parseRedisUrl } from '../../lib/redis-url.js';
 
 describe('config', () => {
   it('has working defaults for a local run', () => {
@@ -18,6 +19,27 @@ describe('config', () => {
     expect(loadConfig({ VERIFY_BASE_URL: 'https://tongban.example.gov.cn' }).certificates.verifyBaseUrl).toBe('https://tongban.example.gov.cn');
     expect(config.catalog).toEqual({ cacheMaxAgeMs: 300_000 });
     expect(config.redis.url).toBe('redis://10.0.0.5:6380');
+  });
+
+  it('takes a Redis Cluster as REDIS_URL, and refuses a malformed node list', () => {
+    const url = 'redis+cluster://ops:p%40ss@10.0.0.5:7000,10.0.0.6:7001,[::1]:7002';
+    expect(loadConfig({ REDIS_URL: url }).redis.url).toBe(url);
+    expect(parseRedisUrl(url)).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.5', port: 7000 },
+        { host: '10.0.0.6', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      username: 'ops',
+      password: 'p@ss',
+      tls: false,
+    });
+    expect(parseRedisUrl('rediss+cluster://10.0.0.5:7000')).toMatchObject({ kind: 'cluster', tls: true });
+    expect(parseRedisUrl('redis://10.0.0.5:6380')).toEqual({ kind: 'node', url: 'redis://10.0.0.5:6380' });
+    for (const bad of ['redis+cluster://', 'redis+cluster://10.0.0.5', 'redis+cluster://10.0.0.5:7000,', 'redis+cluster://10.0.0.5:70000', 'redis+cluster://a b:7000', 'http://10.0.0.5:6379']) {
+      expect(() => loadConfig({ REDIS_URL: bad }), bad).toThrow(/REDIS_URL/);
+    }
   });
 
   it('names every bad variable in one error', () => {

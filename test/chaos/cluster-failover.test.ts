@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
+import { application, DISPATCH, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, sleep, transferQueue, until } from '../support/process.kit.js';
+import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
+
+/**
+ * Window staff keep receiving and dispatching cases through the whole stack on
+ * a Redis Cluster of its own while the master holding most keys is SIGKILLed
+ * and its replica takes over. What a mutation acknowledged must still be there
+ * afterwards, nothing may be applied twice, and every transfer must reach its
+ * platform once. Requests during the failover may fail: they were not accepted.
+ */
+const DRIVERS = 3;
+const PHASE_MS = 3000;
+const WORKER_OPTIONS = { lockDuration: 10_000, stalledInterval: 5_000 };
+
+interface Acknowledged {
+  businessNo: string;
+  tag: string;
+  /** Event types whose mutation answered success. */
+  events: string[];
+}
+
+describe('a Redis Cluster master killed mid-run', () => {
+  let cluster: RedisClusterHarness;
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    // Its own cluster: the kill must not take a master from under the rest of the suite.
+    cluster = await startRedisCluster();
+    stack = await startTestStack({ redisUrl: cluster.url, now: () => OFFICE_HOURS, env: { MUTATIONS_PER_MINUTE: '1000000' }, workerOptions: WORKER_OPTIONS });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await cluster?.stop();
+  });
+
+  it('keeps every acknowledged case and event and forwards each transfer once across the failover', async () => {
+    const acknowledged: Acknowledged[] = [];
+    let attempted = 0;
+    let refused = 0;
+    let running = true;
+
+    const drive = async (driver: number) => {
+      for (let i = 0; running; i++) {
+        const route = ROUTES[(driver + i) % ROUTES.length]!;
+        const caller = staffAt(route.windowId);
+        const tag = `failover-${driver}-${i}`;
+        attempted += 1;
+        try {
+          const received = await stack.as(caller).query<any>(RECEIVE, { input: application(route.item, route.windowId, tag) });
+          if (received.errors || received.data?.receiveApplication?.__typename !== 'ReceiptNotice') {
+            refused += 1;
+            continue;
+          }
+          const ack: Acknowledged = { businessNo: received.data.receiveApplication.businessNo, tag, events: ['RECEIVED'] };
+          acknowledged.push(ack);
+          // Every third case stays at the window; the others go on to their platform.
+          if (i % 3 === 2) continue;
+          const dispatched = await stack.as(caller).query<any>(DISPATCH, { no: ack.businessNo });
+          if (!dispatched.errors && dispatched.data?.dispatchMaterials?.stage === 'IN_TRANSFER') ack.events.push('MATERIALS_DISPATCHED');
+        } catch {
+          refused += 1;
+          await sleep(50);
+        }
+      }
+    };
+
+    const drivers = Array.from({ length: DRIVERS }, (_, driver) => drive(driver));
+    await sleep(PHASE_MS);
+    const victim = await cluster.busiestMaster();
+    const killedAt = Date.now();
+    const promoted = await cluster.killMaster(victim);
+    const failoverMs = Date.now() - killedAt;
+    const acknowledgedBeforeRecovery = acknowledged.length;
+    await sleep(PHASE_MS);
+    running = false;
+    await Promise.all(drivers);
+    // Cases kept flowing after the promotion, not only before the kill.
+    expect(acknowledged.length).toBeGreaterThan(acknowledgedBeforeRecovery);
+
+    const lost: string[] = [];
+    const missingEvents: string[] = [];
+    const appliedTwice: string[] = [];
+    for (const ack of acknowledged) {
+      const record = await stack.store.get(ack.businessNo);
+      if (!record || record.handler !== ack.tag) {
+        lost.push(ack.businessNo);
+        continue;
+      }
+      const types = (await stack.store.events(ack.businessNo)).map((event) => event.type);
+      for (const type of ack.events) if (!types.includes(type)) missingEvents.push(`${ack.businessNo}:${type}`);
+      if (new Set(types).size !== types.length) appliedTwice.push(ack.businessNo);
+    }
+
+    // Every case that reached IN_TRANSFER, acknowledged or written just before its answer was lost, is forwarded once.
+    const dispatched = (await stack.store.list({ stage: 'IN_TRANSFER' }, 0, 10_000)).cases.map((record) => record.businessNo);
+    const jobs = transferQueue(cluster.url, stack.prefix);
+    const settledAt = Date.now();
+    try {
+      await until(
+        'every dispatched case forwarded',
+        async () => (await Promise.all(dispatched.map((no) => stack.store.get(no)))).every((record) => record?.platformCaseId),
+        90_000,
+        250,
+      );
+    } finally {
+      await jobs.close();
+    }
+    const platformCases = platformCaseCounts(stack);
+    const submittedTwice = [...platformCases].filter(([, count]) => count > 1).map(([businessNo]) => businessNo);
+    const orphans: string[] = [];
+    for (const businessNo of platformCases.keys()) if (!(await stack.store.get(businessNo))) orphans.push(businessNo);
+
+    const figures = {
+      attempted,
+      acknowledged: acknowledged.length,
+      acknowledgedDispatches: acknowledged.filter((ack) => ack.events.includes('MATERIALS_DISPATCHED')).length,
+      refused,
+      killed: victim.address,
+      promoted: promoted.address,
+      failoverMs,
+      settleMs: Date.now() - settledAt,
+      lost: lost.length,
+      missingEvents: missingEvents.length,
+      appliedTwice: appliedTwice.length,
+      submittedTwice: submittedTwice.length,
+      orphans: orphans.length,
+    };
+    console.info('[chaos:cluster-failover]', JSON.stringify(figures));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect({ lost, missingEvents, appliedTwice, submittedTwice, orphans }).toEqual({ lost: [], missingEvents: [], appliedTwice: [], submittedTwice: [], orphans: [] });
+    for (const businessNo of dispatched) expect(platformCases.get(businessNo), businessNo).toBe(1);
+  }, 240_000);
+});
