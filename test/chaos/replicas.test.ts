@@ -17,6 +17,7 @@ import {
   sleep,
   startGatewayProcess,
   startWorkerProcess,
+  transferQueue,
   until,
   type GatewayProcess,
   type ServiceProcess,
@@ -213,4 +214,196 @@ describe('two gateway processes and two worker hosts on one Redis', () => {
       queueConnection.disconnect();
     }
   }, 150_000);
+
+  it("spends one caller's mutation budget across both gateways, and refuses the next on either with LIMIT.RATE", async () => {
+    const tag = `预算-${randomUUID().slice(0, 8)}`;
+    const caller = { ...staffAt(ROUTE.windowId), subject: `budget-${tag}` };
+    const minute = await freshMinute(30_000);
+    // Half through A and half through B, all at once: one counter, not one per replica.
+    const spent = await Promise.all(Array.from({ length: BUDGET }, (_, i) => receive(i % 2 ? b : a, caller, `${tag}-${i}`)));
+    expect(spent.map(codesOf)).toEqual(Array.from({ length: BUDGET }, () => []));
+    const refused = [await receive(a, caller, `${tag}-refused-a`), await receive(b, caller, `${tag}-refused-b`)];
+    expect(refused.map((answer) => [answer.status, codesOf(answer)])).toEqual([
+      [429, ['LIMIT.RATE']],
+      [429, ['LIMIT.RATE']],
+    ]);
+    // An operation with the mutation twice under aliases spends two and is refused whole.
+    const twice = await post(b, caller, {
+      query: 'mutation ($i: ReceiveApplicationInput!, $j: ReceiveApplicationInput!) { x: receiveApplication(input: $i) { businessNo } y: receiveApplication(input: $j) { businessNo } }',
+      variables: { i: application(ROUTE.item, ROUTE.windowId, `${tag}-refused-x`), j: application(ROUTE.item, ROUTE.windowId, `${tag}-refused-y`) },
+    });
+    expect(codesOf(twice)).toEqual(['LIMIT.RATE']);
+    expect(Math.floor(Date.now() / 60_000)).toBe(minute);
+
+    const written = await caseCountsByHandler(tag);
+    expect([written.size, [...written.values()].every((count) => count === 1), [...written.keys()].some((handler) => handler.includes('refused'))]).toEqual([BUDGET, true, false]);
+    // Queries are not budgeted, and another caller of the same window has a budget of its own.
+    expect(codesOf(await post(a, caller, { query: '{ windows(region: SICHUAN) { id } }' }))).toEqual([]);
+    expect(codesOf(await receive(b, { ...caller, subject: `${caller.subject}-colleague` }, `${tag}-colleague`))).toEqual([]);
+  }, 120_000);
+
+  it('a load spread over both gateways: every accepted case once, read back through the other replica, budgets honoured', async () => {
+    const tag = `负载-${randomUUID().slice(0, 8)}`;
+    const callers = Array.from({ length: 15 }, (_, i) => ({ ...staffAt(ROUTE.windowId), subject: `load-${tag}-${i}` }));
+    const greedy = { ...staffAt(ROUTE.windowId), subject: `load-${tag}-greedy` };
+    // Each ordinary caller spends exactly its budget, whenever its minute ends; the greedy one asks for twice
+    // its budget among the first requests, so that all of them fall in one minute.
+    const ordinary = Array.from({ length: callers.length * BUDGET }, (_, i) => ({ caller: callers[i % callers.length]!, handler: `${tag}-${i}` }));
+    const tasks = [
+      ...Array.from({ length: 2 * BUDGET }, (_, i) => [{ caller: greedy, handler: `${tag}-greedy-${i}` }, ordinary[i]!]).flat(),
+      ...ordinary.slice(2 * BUDGET),
+    ];
+    const latencies = { mutation: [] as number[], read: [] as number[] };
+    const perGateway = new Map<string, number>();
+    const unexpected: string[] = [];
+    const accepted = new Map<string, string>();
+    let greedyAccepted = 0;
+    let greedyRefused = 0;
+    const greedyMinutes = new Set([await freshMinute(20_000)]);
+    let sent = 0;
+
+    const started = performance.now();
+    let next = 0;
+    const runner = async () => {
+      for (let i = next++; i < tasks.length; i = next++) {
+        const { caller, handler } = tasks[i]!;
+        const [writer, reader] = i % 2 ? [a, b] : [b, a];
+        const answer = await receive(writer, caller, handler);
+        sent++;
+        perGateway.set(writer.url, (perGateway.get(writer.url) ?? 0) + 1);
+        latencies.mutation.push(answer.ms);
+        const no = receipt(answer);
+        if (caller === greedy) greedyMinutes.add(Math.floor(Date.now() / 60_000));
+        if (caller === greedy && codesOf(answer).join() === 'LIMIT.RATE') {
+          greedyRefused++;
+          continue;
+        }
+        if (!no) {
+          unexpected.push(`${handler}: ${answer.status} ${codesOf(answer).join()}`);
+          continue;
+        }
+        accepted.set(handler, no);
+        if (caller === greedy) greedyAccepted++;
+        // Written through one replica, read through the other at once.
+        const read = await post(reader, caller, { query: 'query ($no: ID!) { case(businessNo: $no) { businessNo stage } }', variables: { no } });
+        sent++;
+        perGateway.set(reader.url, (perGateway.get(reader.url) ?? 0) + 1);
+        latencies.read.push(read.ms);
+        if (read.body.data?.case?.businessNo !== no) unexpected.push(`read ${no}: ${read.status} ${codesOf(read).join()}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, runner));
+    const seconds = (performance.now() - started) / 1000;
+    expect(greedyMinutes.size, "the greedy caller's requests fell in one budget minute").toBe(1);
+
+    expect(unexpected).toEqual([]);
+    expect([greedyAccepted, greedyRefused]).toEqual([BUDGET, BUDGET]);
+    expect(accepted.size).toBe(callers.length * BUDGET + BUDGET);
+    const written = await caseCountsByHandler(tag);
+    expect(written.size).toBe(accepted.size);
+    expect([...written.entries()].filter(([handler, count]) => count !== 1 || !accepted.has(handler))).toEqual([]);
+    expect(new Set(accepted.values()).size).toBe(accepted.size);
+
+    const quantile = (values: number[], q: number) => Math.round([...values].sort((x, y) => x - y)[Math.min(values.length - 1, Math.floor(q * values.length))]! * 10) / 10;
+    console.info(
+      '[chaos:replicas:load]',
+      JSON.stringify({
+        requests: sent,
+        seconds: Math.round(seconds * 10) / 10,
+        requestsPerSecond: Math.round(sent / seconds),
+        concurrency: 20,
+        perGateway: [...perGateway.values()],
+        mutationMs: { p50: quantile(latencies.mutation, 0.5), p99: quantile(latencies.mutation, 0.99) },
+        readMs: { p50: quantile(latencies.read, 0.5), p99: quantile(latencies.read, 0.99) },
+        accepted: accepted.size,
+        refusedOverBudget: greedyRefused,
+      }),
+    );
+  }, 170_000);
+
+  it('SIGTERM to one gateway and one worker host mid-load loses nothing and does nothing twice', async () => {
+    const runId = randomUUID().slice(0, 8);
+    const tag = `停机-${runId}`;
+    const [dying, surviving] = workers as [ServiceProcess, ServiceProcess];
+    const jobs = transferQueue(stack.redisUrl, stack.prefix);
+    try {
+      // Transfers in flight on both hosts: every platform call takes 500 ms, a transfer several of them.
+      const transfers: string[] = [];
+      for (let i = 0; i < 24; i++) {
+        const { record } = await stack.workflow.receiveApplication(application(ROUTE.item, ROUTE.windowId, `${tag}-transfer-${i}`), 'test');
+        await scanMaterials(stack, record.businessNo);
+        transfers.push(record.businessNo);
+      }
+      stack.sichuan.setFaults({ latencyMs: 500 });
+      stack.sichuan.resetCounts();
+      const dispatcher = (i: number) => ({ ...staffAt(ROUTE.windowId), subject: `dispatch-${tag}-${i % 4}` });
+      const dispatched = await Promise.all(
+        transfers.map((no, i) => post(i % 2 ? a : b, dispatcher(i), { query: 'mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', variables: { no } })),
+      );
+      expect(dispatched.map(codesOf)).toEqual(transfers.map(() => []));
+      const tookTransfers = async (worker: ServiceProcess) => {
+        const line = JSON.parse(await worker.waitForLog(/workers running/, 1_000)) as { metrics: string };
+        return (await (await fetch(line.metrics)).text()).includes('tongban_worker_last_job_timestamp_seconds{queue="{material-transfer}"}');
+      };
+      await until('both hosts running transfers', async () => (await tookTransfers(dying)) && (await tookTransfers(surviving)), 30_000, 50);
+
+      // Receipts streaming through both gateways, each under a request key so that a resend is the same receipt.
+      const receipts = Array.from({ length: 120 }, (_, i) => ({ handler: `${tag}-receipt-${i}`, requestKey: `shutdown-${runId}-${i}`, caller: { ...staffAt(ROUTE.windowId), subject: `receipt-${tag}-${i % 8}` } }));
+      const accepted = new Map<string, string>();
+      const unexpected: string[] = [];
+      const byA = { answered: 0, answeredAfterSignal: 0, refused: 0, cut: [] as string[] };
+      let signalledAt: number | undefined;
+      let next = 0;
+      const runner = async () => {
+        for (let i = next++; i < receipts.length; i = next++) {
+          const { handler, requestKey, caller } = receipts[i]!;
+          let answer = await receive(i % 2 ? a : b, caller, handler, requestKey);
+          if (i % 2) {
+            if (answer.error === 'ECONNREFUSED') byA.refused++;
+            else if (answer.error) byA.cut.push(answer.error);
+            else {
+              byA.answered++;
+              if (signalledAt !== undefined) byA.answeredAfterSignal++;
+            }
+            // A front end sends a refused or cut request again to another replica, under the same key.
+            if (answer.error) answer = await receive(b, caller, handler, requestKey);
+          }
+          const no = receipt(answer);
+          if (no) accepted.set(handler, no);
+          else unexpected.push(`${handler}: ${answer.status} ${codesOf(answer).join()}`);
+          if (i === 40) {
+            signalledAt = Date.now();
+            a.child.kill('SIGTERM');
+            dying.child.kill('SIGTERM');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, runner));
+      const [gatewayExit, workerExit] = await Promise.all([a.exited, dying.exited]);
+      const exitedAfterMs = Date.now() - signalledAt!;
+      expect([gatewayExit, workerExit]).toEqual([
+        { code: 0, signal: null },
+        { code: 0, signal: null },
+      ]);
+
+      expect(unexpected).toEqual([]);
+      expect(accepted.size).toBe(receipts.length);
+      const written = await caseCountsByHandler(`${tag}-receipt-`);
+      expect([written.size, [...written.values()].every((count) => count === 1)]).toEqual([receipts.length, true]);
+
+      // Every transfer done once: the stopped host finished what it had taken, the other took the rest.
+      await until('every transfer forwarded', async () => (await stack.store.getMany(transfers)).every((record) => record?.platformCaseId), 60_000, 100);
+      const counts = platformCaseCounts(stack);
+      expect(transfers.map((no) => counts.get(no))).toEqual(transfers.map(() => 1));
+      expect(stack.sichuan.requestCounts()['/gateway/case/submit']).toBe(transfers.length);
+      expect(await Promise.all(transfers.map((no) => jobs.queue.getJobState(`transfer-${no}`)))).toEqual(transfers.map(() => 'completed'));
+      const forwarded = await Promise.all(transfers.map(async (no) => (await stack.store.events(no)).filter((event) => event.type === 'FORWARDED_TO_PLATFORM').length));
+      expect(forwarded).toEqual(transfers.map(() => 1));
+      expect(await surviving.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      console.info('[chaos:replicas:shutdown]', JSON.stringify({ receipts: receipts.length, transfers: transfers.length, gatewayA: byA, exitedAfterMs }));
+    } finally {
+      stack.sichuan.setFaults({});
+      await jobs.close();
+    }
+  }, 170_000);
 });
