@@ -132,7 +132,15 @@ export async function startHttpServer<TContext extends BaseContext, TCaller = un
   const routes = new Map((options.routes ?? []).map((route) => [`${route.method} ${route.path}`, route]));
   const prefixRoutes = (options.routes ?? []).filter((route) => route.path.endsWith('/*'));
 
+  // Responses not yet begun, so that close() can still tell their clients not to send another request down this connection.
+  const unanswered = new Set<ServerResponse>();
+  let draining = false;
   const server = createServer({ connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 1_000) }, (req, res) => {
+    if (draining) res.shouldKeepAlive = false;
+    else {
+      unanswered.add(res);
+      res.once('close', () => unanswered.delete(res));
+    }
     const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
     res.setHeader('x-request-id', requestId);
     const run = () =>
@@ -219,8 +227,13 @@ export async function startHttpServer<TContext extends BaseContext, TCaller = un
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        // Connections close as soon as their request is answered; requests still running after the
-        // drain time are cut, so shutdown ends within the process's own grace period.
+        // Every answer from now on closes its connection: Node would keep it alive, and the client's next
+        // request would go down a connection about to be closed under it instead of to another replica.
+        draining = true;
+        for (const res of unanswered) if (!res.headersSent) res.shouldKeepAlive = false;
+        unanswered.clear();
+        // Idle connections close at once and the rest as soon as their request is answered; requests still
+        // running after the drain time are cut, so shutdown ends within the process's own grace period.
         const idle = setInterval(() => server.closeIdleConnections(), 50);
         const cut = setTimeout(() => server.closeAllConnections(), drainMs);
         server.close(() => {

@@ -10,6 +10,7 @@ import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { freePort, ping } from '../../lib/local-redis.js';
 import { createQueueConnection } from '../../lib/redis.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
 import type { GraphQLResult, TestStack } from './stack.js';
 
@@ -172,7 +173,7 @@ export const FAST_STALL_RECOVERY = { WORKER_LOCK_DURATION_MS: '5000', WORKER_STA
  * `env` adds to or overrides that. Resolves once its workers run; added to `started` at once, for
  * the test's cleanup to kill.
  */
-export async function startWorkerProcess(stack: TestStack, env: Record<string, string> = {}, started: ServiceProcess[] = []): Promise<ServiceProcess> {
+export async function startWorkerProcess(stack: TestStack, env: Record<string, string> = {}, started: ServiceProcess[] = [], readyWithinMs = 30_000): Promise<ServiceProcess> {
   const worker = startServiceProcess('jobs/main.ts', {
     FILES_DIR: stack.filesDir,
     REDIS_URL: stack.redisUrl,
@@ -187,8 +188,34 @@ export async function startWorkerProcess(stack: TestStack, env: Record<string, s
     ...env,
   });
   started.push(worker);
-  await worker.waitForLog(/workers running/, 30_000);
+  await worker.waitForLog(/workers running/, readyWithinMs);
   return worker;
+}
+
+export interface GatewayProcess extends ServiceProcess {
+  /** Where it listens, without a path: `${url}/graphql` is the API. */
+  url: string;
+  port: number;
+}
+
+/**
+ * `gateway/main.ts` in a process of its own over the stack's Redis key prefix,
+ * file store and running subgraphs, listening on a free port: one replica of a
+ * fleet. Added to `started` at once, for the test's cleanup to kill.
+ */
+export async function startGatewayProcess(stack: TestStack, env: Record<string, string> = {}, started: ServiceProcess[] = []): Promise<GatewayProcess> {
+  const gateway = startServiceProcess('gateway/main.ts', {
+    FILES_DIR: stack.filesDir,
+    REDIS_URL: stack.redisUrl,
+    REDIS_KEY_PREFIX: stack.prefix,
+    GATEWAY_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.gateway.subgraphs[name]!])),
+    ...env,
+  });
+  started.push(gateway);
+  const listening = new URL((JSON.parse(await gateway.waitForLog(/gateway listening/, 90_000)) as { url: string }).url);
+  return { ...gateway, url: listening.origin, port: Number(listening.port) };
 }
 
 /** Resident set size of this process in MiB, for the figures in RELIABILITY.md. */
