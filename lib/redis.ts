@@ -83,6 +83,11 @@ export function createQueueConnection(url: string): Redis {
 }
 
 /** Whether `url` names a Redis Cluster. */
+/** Whether `redis` is a Redis Cluster, whose masters replicate to replicas that a failover promotes. */
+export function isCluster(redis: Redis): boolean {
+  return asCluster(redis) !== undefined;
+}
+
 export function isClusterUrl(url: string): boolean {
   return parseRedisUrl(url).kind === 'cluster';
 }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { CalendarYearNotPublishedError, endOfShanghaiDay, shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { evaluateClock, type ClockStatus } from '../../domain/clock/index.js';
 import { regionOfDivision, type Region } from '../../domain/region.js';
+import { isCluster } from '../../lib/redis.js';
 import type { CaseEvent, CaseRecord, CaseStage } from './case.model.js';
 import { PARTITION_TAGS, partitionOfCase, partitionOfDivision } from './case-partitions.js';
 import { statisticsDeltas, statisticsKey } from './case-statistics.js';
@@ -24,6 +25,8 @@ export const runningClocksKey = (tag: string) => `cases:${tag}:clock:running`;
 export const pausedClocksKey = (tag: string) => `cases:${tag}:clock:paused`;
 const stopped = (tag: string) => `cases:${tag}:clock:stopped`;
 const UNKNOWN_DUE = Number.MAX_SAFE_INTEGER;
+/** How long a case write on a cluster waits for a replica to have it. */
+const REPLICA_WAIT_MS = 500;
 /**
  * A request key names a submission within its caller's own namespace (window and
  * subject): hashed with them, so one caller's key can never find another's case,
@@ -73,10 +76,14 @@ export interface CaseQuery {
 }
 
 export class CaseStore {
+  private readonly cluster: boolean;
+
   constructor(
     private readonly redis: Redis,
     private readonly calendar: WorkingCalendar,
-  ) {}
+  ) {
+    this.cluster = isCluster(redis);
+  }
 
   /** Every index entry of a case, with its score: an index holds a case exactly while this lists it. */
   private indexEntries(record: CaseRecord): Map<string, number> {
@@ -238,11 +245,26 @@ export class CaseStore {
   /** By its digest, so the script's text is not sent and hashed again on every write; Redis forgets scripts on a restart, hence the fallback. */
   private async runWriteScript(args: readonly [number, ...(string | Buffer)[]]): Promise<unknown> {
     try {
-      return await this.redis.evalsha(WRITE_CASE_SHA, ...args);
+      return await this.replicated('evalsha', WRITE_CASE_SHA, args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.redis.eval(WRITE_CASE, ...args);
+      return this.replicated('eval', WRITE_CASE, args);
     }
+  }
+
+  /**
+   * On a cluster, a master acknowledges before its replica has the write, and a
+   * failover in between would lose an accepted case: the write is answered only
+   * once a replica has it too (WAIT, sent down the same connection to the same
+   * master), or after REPLICA_WAIT_MS without one, a replica down or lagging
+   * being no reason to stop taking cases (SCALING.md).
+   */
+  private async replicated(command: 'evalsha' | 'eval', script: string, args: readonly [number, ...(string | Buffer)[]]): Promise<unknown> {
+    if (!this.cluster) return this.redis[command](script, ...args);
+    const replies = (await this.redis.pipeline()[command](script, ...args).wait(1, REPLICA_WAIT_MS).exec()) ?? [];
+    const [error, result] = replies[0] ?? [new Error('no reply to the case write')];
+    if (error) throw error;
+    return result;
   }
 
   /**
