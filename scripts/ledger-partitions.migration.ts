@@ -58,6 +58,9 @@ export interface MigrationReport {
   unplaced: { key: string; member?: string; reason: string }[];
   /** Index, timetable and outbox members whose new key held them already (with its own score), dropped from the old key. */
   alreadyThere: number;
+  /** Keys under the prefix the walk saw, and those of them in the old layout: a wrong prefix shows as none of the old layout. */
+  scanned: number;
+  oldLayout: number;
   /** False: stopped after `maxSteps`, a run again finishes. */
   complete: boolean;
 }
@@ -115,6 +118,8 @@ export class LedgerMigration {
     conflicts: [],
     unplaced: [],
     alreadyThere: 0,
+    scanned: 0,
+    oldLayout: 0,
     complete: false,
   };
   private steps = 0;
@@ -140,8 +145,11 @@ export class LedgerMigration {
       const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
       for (const key of keys) {
+        this.report.scanned++;
         const plan = this.plan(key);
-        if (plan && !(await this.carryOut(key, plan))) return this.report;
+        if (!plan) continue;
+        this.report.oldLayout++;
+        if (!(await this.carryOut(key, plan))) return this.report;
       }
     } while (cursor !== '0');
     this.report.complete = true;

@@ -122,6 +122,7 @@ async function main(): Promise<number> {
         // The migration names whole keys, as SCAN gives them.
         const unprefixed = redis.duplicate({ keyPrefix: '' });
         const report = await migrateLedger(unprefixed, keyPrefix).finally(() => unprefixed.disconnect());
+        console.log(`${report.scanned} key(s) under the prefix, ${report.oldLayout} of them in the old layout`);
         for (const kind of MOVE_KINDS) if (report.moved[kind]) console.log(`  ${kind}: ${report.moved[kind]} moved`);
         if (report.alreadyThere) console.log(`  ${report.alreadyThere} index, timetable or outbox member(s) were in their new key already`);
         for (const { from, to } of report.conflicts) console.log(`left: ${from} (${to} exists already)`);

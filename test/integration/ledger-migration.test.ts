@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
@@ -25,6 +27,7 @@ const KEYS: { key: string; type: string; ttl: number | null; value: any }[] = FI
 const OLD = FIXTURE.view;
 const BUSINESS_NOS: string[] = OLD.cases.map((record: { businessNo: string }) => record.businessNo);
 const calendar = getDefaultCalendar();
+const run = promisify(execFile);
 const url = testRedisUrl();
 const base = `tongban-test:${randomUUID()}:`;
 
@@ -218,6 +221,9 @@ describe('migrating the ledger of 9f982cd to its partitions', () => {
     const again = await migrateLedger(raw, prefix);
     expect(again).toMatchObject({ complete: true, conflicts: [], unplaced: [], alreadyThere: 0 });
     expect(total(again)).toBe(0);
+    expect(again.oldLayout).toBe(0);
+    // SCAN may give a key twice, never leave one out.
+    expect(again.scanned).toBeGreaterThanOrEqual(Object.keys(migrated).length);
     expect(await dump(raw, prefix)).toEqual(migrated);
   });
 
@@ -276,5 +282,23 @@ describe('migrating the ledger of 9f982cd to its partitions', () => {
     expect(total(again)).toBe(0);
     expect(again.conflicts).toEqual(report.conflicts);
     expect(new Set(again.unplaced.map((entry) => entry.key))).toEqual(new Set(report.unplaced.map((entry) => entry.key)));
+  });
+
+  it('runs as npm run ops -- migrate-ledger, says to stop the services, counts what it moved, and fails while something is left', async () => {
+    const keyPrefix = await loaded('ops');
+    const env = { ...process.env, REDIS_URL: url, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'silent' };
+    const ops = () => run(process.execPath, ['--import', 'tsx', 'scripts/ops.ts', 'migrate-ledger'], { env });
+    const { stdout } = await ops();
+    expect(stdout).toMatch(/gateways, subgraphs and workers must be stopped/);
+    expect(stdout).toMatch(/\n\d+ key\(s\) under the prefix, [1-9]\d* of them in the old layout\n/);
+    expect(stdout).toContain(`  case: ${BUSINESS_NOS.length} moved`);
+    expect(stdout).toContain('  timetable entry: ');
+    expect(stdout).toMatch(/done: nothing is left in the old layout/);
+    expect(await dump(raw, keyPrefix)).toEqual(migrated);
+
+    await raw.set(`${keyPrefix}windows:seeded`, 'again');
+    const refused = await ops().catch((error: { stdout: string; code: number }) => error);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stdout: string }).stdout).toContain(`left: ${keyPrefix}windows:seeded (${keyPrefix}windows:{windows}:seeded exists already)`);
   });
 });
