@@ -112,7 +112,7 @@ const COUNTERS_PARTITION = PARTITION_TAGS[0]!;
 
 const BUSINESS_NO = '([^{:][^:]*)';
 
-export class LedgerMigration {
+class LedgerMigration {
   private readonly report: MigrationReport = {
     moved: Object.fromEntries(MOVE_KINDS.map((kind) => [kind, 0])) as Record<MoveKind, number>,
     conflicts: [],
@@ -157,7 +157,7 @@ export class LedgerMigration {
   }
 
   /** The plan for a key of the old layout; null for any other key (the new layout's carry a hash tag where the old had none). */
-  plan(key: string): Plan | null {
+  private plan(key: string): Plan | null {
     if (!key.startsWith(this.keyPrefix)) return null;
     const name = key.slice(this.keyPrefix.length);
     const p = this.keyPrefix;
