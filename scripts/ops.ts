@@ -9,6 +9,8 @@
  *   compose-check               check that supergraph.graphql matches the subgraph schemas
  *   catalog-invalidate <region> drop every instance's copy of CHONGQING's or SICHUAN's catalog
  *   guide load <file.json>      validate a file of official 办事指南 (limits, materials) and put them in place of the sample values
+ *   migrate-ledger              move a Redis of the ledger's layout before its partitions (9f982cd) to the partitioned one;
+ *                               stop the gateways, subgraphs and workers first
  *   fault <sandbox> [setting=value ...] | clear
  *                               read, replace or clear the injected faults of a running sandbox
  *                               (yukuaiban, sichuan, courier, notify), e.g. fault sichuan errorRate=1
@@ -24,8 +26,9 @@ import { ConfigError, loadConfig } from '../lib/config.js';
 import { createRedis } from '../lib/redis.js';
 import { invalidateCatalog } from '../ledger/catalog/catalog-generation.js';
 import { OfficialGuideStore, validateGuideFile } from '../ledger/catalog/official-guides.js';
+import { migrateLedger, MOVE_KINDS } from './ledger-partitions.migration.js';
 
-const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check | catalog-invalidate <CHONGQING|SICHUAN> | guide load <file.json> | fault <yukuaiban|sichuan|courier|notify> [setting=value ...] | fault <sandbox> clear';
+const USAGE = 'usage: npm run ops -- queues | retry <queue> <jobId> | replay <queue> [limit] | calendar-load <file.json> | compose-check | catalog-invalidate <CHONGQING|SICHUAN> | guide load <file.json> | migrate-ledger | fault <yukuaiban|sichuan|courier|notify> [setting=value ...] | fault <sandbox> clear';
 const SANDBOXES = ['yukuaiban', 'sichuan', 'courier', 'notify'] as const;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OVERRIDES = new URL('../domain/data/calendar-overrides.json', import.meta.url);
@@ -111,6 +114,23 @@ async function main(): Promise<number> {
         return 0;
       });
     }
+    case 'migrate-ledger':
+      if (args.length) return usage();
+      return withQueues(async (_admin, redis) => {
+        const keyPrefix = redis.options.keyPrefix ?? '';
+        console.log(`migrating the ledger under "${keyPrefix}" to its partitions: the gateways, subgraphs and workers must be stopped until it is done`);
+        // The migration names whole keys, as SCAN gives them.
+        const unprefixed = redis.duplicate({ keyPrefix: '' });
+        const report = await migrateLedger(unprefixed, keyPrefix).finally(() => unprefixed.disconnect());
+        console.log(`${report.scanned} key(s) under the prefix, ${report.oldLayout} of them in the old layout`);
+        for (const kind of MOVE_KINDS) if (report.moved[kind]) console.log(`  ${kind}: ${report.moved[kind]} moved`);
+        if (report.alreadyThere) console.log(`  ${report.alreadyThere} index, timetable or outbox member(s) were in their new key already`);
+        for (const { from, to } of report.conflicts) console.log(`left: ${from} (${to} exists already)`);
+        for (const { key, member, reason } of report.unplaced) console.log(`left: ${key}${member === undefined ? '' : ` member ${member}`} (${reason})`);
+        const left = report.conflicts.length + report.unplaced.length;
+        console.log(left ? `${left} key(s) or member(s) left in the old layout: see above, then run it again` : 'done: nothing is left in the old layout; the services may start');
+        return left ? 1 : 0;
+      });
     case 'fault': {
       const [sandbox, ...settings] = args;
       if (!SANDBOXES.includes(sandbox as (typeof SANDBOXES)[number])) return usage();
