@@ -11,7 +11,7 @@ import { createJobQueues, type JobQueues } from '../../queues/job-queues.js';
 import { bullPrefix } from '../../queues/queues.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createCourierClient, createPlatformClients } from '../../lib/platforms.js';
-import { createQueueConnection, createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
+import { createQueueConnection, createRedis, deleteKeysWithPrefix, masterNodes } from '../../lib/redis.js';
 import type { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
 import type { CaseStore } from '../../ledger/cases/case.store.js';
@@ -177,9 +177,10 @@ export async function openCaseStack(): Promise<CaseStack> {
         return sizes;
       },
       async redisCpuSeconds() {
-        const info = await connection.info('cpu');
-        const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
-        return field('used_cpu_user') + field('used_cpu_sys');
+        // Every master of a cluster: the work is spread over them.
+        const infos = await Promise.all((await masterNodes(connection)).map((node) => node.info('cpu')));
+        const field = (info: string, name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+        return infos.reduce((sum, info) => sum + field(info, 'used_cpu_user') + field(info, 'used_cpu_sys'), 0);
       },
       close,
     };
