@@ -30,12 +30,16 @@ import { installOperationCache } from './operation.cache.js';
 import { installResultShaping } from './result-shaping.js';
 import { scanUploads, uploadsRoute } from './scan-uploads.js';
 import { SubgraphDataSource, type GatewayContext } from './subgraph.datasource.js';
+import { checkSubgraphs, openSupergraph, type SupergraphDelivery } from './supergraph.delivery.js';
 import { createSubgraphFetcher } from './subgraph.fetcher.js';
 
 export interface GatewayOptions {
   host: string;
   port: number;
-  supergraphSdl: string;
+  /** A fixed supergraph (tests, benchmarks); or `supergraph`. */
+  supergraphSdl?: string;
+  /** Where the supergraph is read and how often it is read again (lib/config's SUPERGRAPH); or `supergraphSdl`. */
+  supergraph?: SupergraphDelivery;
   /** Where each subgraph runs, overriding the routing URLs composed into the supergraph. */
   subgraphUrls?: Partial<Record<string, string>>;
   subgraphTimeoutMs: number;
@@ -66,16 +70,37 @@ export interface GatewayOptions {
 export interface RunningGateway extends RunningServer {
   /** Subgraph name → URL actually used, for readiness checks and diagnostics. */
   subgraphs: Record<string, string>;
+  /** The SHA-256 of the supergraph served now. */
+  supergraphHash(): string;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const subgraphs: Record<string, string> = {};
+  if ((options.supergraphSdl === undefined) === (options.supergraph === undefined)) throw new Error('give the gateway either supergraphSdl or supergraph');
   // Its own connection with a deadline on every command: the caller's connection retries each
   // command through an outage (some 30 s), and a request must not wait that long on a budget check.
   const redis = options.redis.duplicate({ commandTimeout: options.redisTimeoutMs ?? 1_000 });
   logRedisErrors(redis, options.logger, 'gateway');
   const queues = QueueAdmin.over(redis);
   const metrics = gatewayMetrics({ redis, queues, logger: options.logger });
+  const routeOf = (name: string, url: string | undefined) => options.subgraphUrls?.[name] ?? url;
+  // What follows the served supergraph, replaced in the same turn as Apollo's schema (which clears its
+  // query plan store; Apollo Server drops its parsed documents, the operation cache is keyed by schema):
+  // the subgraphs /ready and the page routes call (one object, updated in place), the list sizes cost is
+  // measured with, the hash ops see.
+  const subgraphs: Record<string, string> = {};
+  let served!: { hash: string; listSizes: ListSizes; loadedAt: Date };
+  const delivery = await openSupergraph({
+    source: options.supergraph ?? { sdl: options.supergraphSdl! },
+    routeOf,
+    logger: options.logger,
+    metrics,
+    onServed: (supergraph) => {
+      for (const name of Object.keys(subgraphs)) delete subgraphs[name];
+      Object.assign(subgraphs, supergraph.subgraphs);
+      served = { hash: supergraph.hash, listSizes: listSizesOf(supergraph.sdl), loadedAt: new Date() };
+      metrics.recordSupergraphServed(supergraph.hash);
+    },
+  });
   const fetcher = createSubgraphFetcher({ timeoutMs: options.subgraphTimeoutMs });
   // Unless told not to, @apollo/gateway probes the AWS, GCP, Azure and Alibaba metadata
   // endpoints and reports usage to Apollo: outbound traffic a government gateway must not
@@ -84,13 +109,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   installResultShaping();
   installOperationCache();
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
+    supergraphSdl: delivery.hook,
     logger: options.logger,
     queryPlannerConfig: { cache: queryPlanCache(options.queryPlanCacheMiB ?? 30, metrics) },
     buildService: ({ name, url }) => {
-      const target = options.subgraphUrls?.[name] ?? url;
+      const target = routeOf(name, url);
       if (!target) throw new Error(`no URL for subgraph ${name}`);
-      subgraphs[name] = target;
       return new SubgraphDataSource(name, target, fetcher, options.subgraphTimeoutMs, options.logger, metrics, options.signingKey);
     },
   });
@@ -112,7 +136,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stopOnTerminationSignals: false,
     plugins: [
       graphqlMetricsPlugin(metrics),
-      operationLimits(limiter, listSizesOf(options.supergraphSdl)),
+      operationLimits(limiter, () => served.listSizes),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
@@ -120,6 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await server.start();
 
+  const shareKey = inflightKey();
   const uploads = options.files && scanUploads({ files: options.files, redis, tokens: options.tokens });
   const http = await startHttpServer({
     host: options.host,
@@ -137,7 +162,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }),
       onRefused: (code) => metrics.recordRequest('unknown', [{ message: '', extensions: { code } }]),
       // Identical queries from the same caller while one is running share its execution.
-      shareKey: inflightKey(),
+      // A request that arrives after a swap never joins an execution begun on the previous supergraph.
+      shareKey: (request, body) => {
+        const key = shareKey(request, body);
+        return key === undefined ? undefined : `${served.hash}:${key}`;
+      },
     },
     streams: uploads ? [uploadsRoute(uploads)] : [],
     routes: [
@@ -159,7 +188,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         handler: async () => {
           const checks = await checkSubgraphs(subgraphs, Math.min(2000, options.subgraphTimeoutMs));
           const ready = Object.keys(subgraphs).length > 0 && Object.values(checks).every((status) => status === 'ok');
-          return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', supergraphLoaded: true, subgraphs: checks });
+          return json(ready ? 200 : 503, {
+            status: ready ? 'ready' : 'not ready',
+            supergraphLoaded: true,
+            supergraph: { hash: served.hash, loadedAt: served.loadedAt.toISOString(), source: options.supergraph?.location ?? 'inline' },
+            subgraphs: checks,
+          });
         },
       },
     ],
@@ -173,6 +207,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: http.url,
     port: http.port,
     subgraphs,
+    supergraphHash: () => served.hash,
     close: async () => {
       await Promise.all([http.close(), metricsHttp?.close()]);
       await server.stop();
@@ -188,7 +223,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
  * mutation fields, and the caller's per-minute budget, which each mutation
  * field spends (queries are not budgeted here).
  */
-function operationLimits(limiter: RateLimiter, listSizes: ListSizes): ApolloServerPlugin<GatewayContext> {
+function operationLimits(limiter: RateLimiter, listSizes: () => ListSizes): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
@@ -198,7 +233,7 @@ function operationLimits(limiter: RateLimiter, listSizes: ListSizes): ApolloServ
             const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
             throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
           }
-          const measure = measureOperation(schema, document, operation, request.variables, listSizes);
+          const measure = measureOperation(schema, document, operation, request.variables, listSizes());
           checkMeasure(measure);
           if (measure.mutationFields === 0) return;
           const withinBudget = await limiter.consume(contextValue.caller.subject, measure.mutationFields).catch((error: unknown) => {
@@ -212,18 +247,4 @@ function operationLimits(limiter: RateLimiter, listSizes: ListSizes): ApolloServ
       };
     },
   };
-}
-
-async function checkSubgraphs(subgraphs: Record<string, string>, timeoutMs: number): Promise<Record<string, string>> {
-  const entries = await Promise.all(
-    Object.entries(subgraphs).map(async ([name, url]) => {
-      try {
-        const response = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(timeoutMs) });
-        return [name, response.ok ? 'ok' : `unhealthy (HTTP ${response.status})`] as const;
-      } catch (error) {
-        return [name, `unreachable (${(error as Error).name})`] as const;
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
 }

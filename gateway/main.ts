@@ -1,5 +1,4 @@
-/** `npm run start:gateway`: the gateway as its own process, serving the committed supergraph. */
-import { readFileSync } from 'node:fs';
+/** `npm run start:gateway`: the gateway as its own process, serving the supergraph SUPERGRAPH names (default: the committed one). */
 import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
 import { tokenVerifierFor } from '../lib/auth/access-token.js';
 import { createLogger } from '../lib/logger.js';
@@ -18,7 +17,7 @@ const subgraphUrls = Object.fromEntries(
 const gateway = await startGateway({
   host: config.host,
   port: config.gateway.port,
-  supergraphSdl: readFileSync(new URL('../supergraph.graphql', import.meta.url), 'utf8'),
+  supergraph: config.gateway.supergraph,
   subgraphUrls,
   subgraphTimeoutMs: config.gateway.subgraphTimeoutMs,
   queryPlanCacheMiB: config.gateway.queryPlanCacheMiB,
@@ -33,8 +32,13 @@ const gateway = await startGateway({
   verifyPerMinute: config.gateway.verifyPerMinute,
   trustedProxyHops: config.gateway.trustedProxyHops,
   metricsListener: config.metrics.gatewayPort === undefined ? undefined : { host: config.metrics.host, port: config.metrics.gatewayPort },
+}).catch((error: unknown) => {
+  // A supergraph that cannot be read or served stops the start here, with its reason, rather than an unready gateway.
+  logger.fatal({ err: error, code: (error as { code?: unknown }).code }, 'gateway did not start');
+  redis.disconnect();
+  process.exit(1);
 });
-logger.info({ url: `${gateway.url}/graphql` }, 'gateway listening');
+logger.info({ url: `${gateway.url}/graphql`, supergraph: config.gateway.supergraph.location, hash: gateway.supergraphHash() }, 'gateway listening');
 onShutdown(logger, async () => {
   await gateway.close();
   redis.disconnect();

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseGatewayKeys, type GatewayKey } from './auth/gateway-signature.js';
 import type { FilePolicy } from './files/file-check.js';
@@ -35,6 +37,12 @@ const redisUrl = z.preprocess(
 const bytes = z.coerce.number().int().positive();
 const MIB = 1024 * 1024;
 const secret = z.string().min(16, 'must be at least 16 characters');
+const COMMITTED_SUPERGRAPH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
+/** A path (relative to the working directory) or an http(s) URL; anything else with a scheme is a mistake. */
+const supergraphLocation = z
+  .string()
+  .min(1)
+  .refine((value) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || (/^https?:\/\//i.test(value) && URL.canParse(value)), 'a file path or an http(s) URL');
 
 const DEV_SECRETS = {
   YUKUAIBAN_APP_SECRET: 'dev-yukuaiban-secret-change-me',
@@ -71,6 +79,9 @@ const EnvSchema = z
     SUBGRAPH_TIMEOUT_MS: positiveMs.default(5000),
     QUERY_PLAN_CACHE_MIB: z.coerce.number().positive().max(4096).default(30),
     PERSISTED_QUERY_TTL_S: z.coerce.number().int().positive().default(24 * 3600),
+    SUPERGRAPH: z.preprocess((value) => (value === '' ? undefined : value), supergraphLocation.default(COMMITTED_SUPERGRAPH)),
+    SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).default(10_000),
+    SUPERGRAPH_TIMEOUT_MS: positiveMs.default(10_000),
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: z
       .string()
@@ -151,6 +162,9 @@ const EnvSchema = z
         ctx.addIssue({ code: 'custom', path: [name], message: 'must be set to a real secret in production' });
       }
     }
+    if (/^http:\/\//i.test(env.SUPERGRAPH)) {
+      ctx.addIssue({ code: 'custom', path: ['SUPERGRAPH'], message: 'must be a file or an https URL in production: a supergraph fetched in the clear can route requests anywhere' });
+    }
     if (env.JWT_JWKS_URL && !env.JWT_JWKS_URL.startsWith('https://')) {
       ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'must be an https URL in production: keys fetched in the clear can be swapped' });
     }
@@ -174,7 +188,16 @@ export interface Config {
    * address is the TCP peer unless `trustedProxyHops` proxies of the deployment's
    * own stand in front (lib/client-address.ts), as X-Forwarded-For is the client's to forge.
    */
-  gateway: { port: number; subgraphTimeoutMs: number; queryPlanCacheMiB: number; persistedQueryTtlSeconds: number; verifyPerMinute: number; trustedProxyHops: number };
+  gateway: {
+    port: number;
+    subgraphTimeoutMs: number;
+    queryPlanCacheMiB: number;
+    persistedQueryTtlSeconds: number;
+    verifyPerMinute: number;
+    trustedProxyHops: number;
+    /** Where the supergraph is read (an absolute path or an http(s) URL), how often again (0: never), and the bound of one read. */
+    supergraph: { location: string; pollMs: number; timeoutMs: number };
+  };
   subgraphs: Record<SubgraphName, { port: number; url: string | undefined }>;
   redis: { url: string | undefined; keyPrefix: string };
   platforms: {
@@ -238,6 +261,11 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       persistedQueryTtlSeconds: e.PERSISTED_QUERY_TTL_S,
       verifyPerMinute: e.VERIFY_REQUESTS_PER_MINUTE,
       trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+      supergraph: {
+        location: /^https?:\/\//i.test(e.SUPERGRAPH) ? e.SUPERGRAPH : resolve(e.SUPERGRAPH),
+        pollMs: e.SUPERGRAPH_POLL_MS,
+        timeoutMs: e.SUPERGRAPH_TIMEOUT_MS,
+      },
     },
     subgraphs: {
       cases: { port: e.CASES_PORT, url: e.CASES_URL },

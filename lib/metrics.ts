@@ -38,6 +38,8 @@ export class GatewayMetrics {
   private readonly duration: Histogram<'operation'>;
   private readonly subgraphFetch: Histogram<'subgraph' | 'outcome'>;
   private readonly queryPlans: Counter<'result'>;
+  private readonly supergraphUpdates: Counter<'result'>;
+  private readonly supergraphServed: Gauge<'hash'>;
 
   constructor(readonly registry: Registry) {
     this.requests = new Counter({
@@ -65,6 +67,18 @@ export class GatewayMetrics {
       labelNames: ['result'],
       registers: [registry],
     });
+    this.supergraphUpdates = new Counter({
+      name: 'tongban_supergraph_updates_total',
+      help: 'Changed supergraphs found by the poll: applied, or refused (unreadable, invalid, or a subgraph it routes to down) with the served one kept',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    this.supergraphServed = new Gauge({
+      name: 'tongban_supergraph_info',
+      help: 'The supergraph this gateway serves, by its SHA-256: replicas disagreeing after a rollout means one refused it (see its error log)',
+      labelNames: ['hash'],
+      registers: [registry],
+    });
     this.subgraphFetch = new Histogram({
       name: 'tongban_subgraph_fetch_duration_seconds',
       help: 'Gateway fetches from each subgraph, by outcome',
@@ -82,6 +96,15 @@ export class GatewayMetrics {
 
   recordQueryPlanLookup(hit: boolean): void {
     this.queryPlans.inc({ result: hit ? 'hit' : 'miss' });
+  }
+
+  recordSupergraphUpdate(result: 'applied' | 'refused'): void {
+    this.supergraphUpdates.inc({ result });
+  }
+
+  recordSupergraphServed(hash: string): void {
+    this.supergraphServed.reset();
+    this.supergraphServed.set({ hash }, 1);
   }
 
   recordSubgraphFetch(subgraph: string, outcome: FetchOutcome, seconds: number): void {

@@ -61,7 +61,7 @@ export interface TestStack {
   /** Where this stack's disk file store keeps scans: processes a test spawns beside it share it. */
   filesDir: string;
   /** What a second gateway over the same subgraphs needs, for tests that start their own. */
-  gatewayOptions: Omit<GatewayOptions, 'subgraphUrls' | 'subgraphTimeoutMs'>;
+  gatewayOptions: Omit<GatewayOptions, 'subgraphUrls' | 'subgraphTimeoutMs' | 'supergraphSdl' | 'supergraph'> & { supergraphSdl: string };
   querySubgraph<T = Record<string, unknown>>(name: SubgraphName, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
   stopSubgraph(name: SubgraphName): Promise<void>;
   workers: WorkerHost;

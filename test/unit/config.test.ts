@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
 import { parseRedisUrl } from '../../lib/redis-url.js';
@@ -13,7 +14,15 @@ describe('config', () => {
 
   it('coerces and validates values', () => {
     const config = loadConfig({ GATEWAY_PORT: '8080', REDIS_URL: 'redis://10.0.0.5:6380', SUBGRAPH_TIMEOUT_MS: '1500', QUERY_PLAN_CACHE_MIB: '0.5' });
-    expect(config.gateway).toEqual({ port: 8080, subgraphTimeoutMs: 1500, queryPlanCacheMiB: 0.5, persistedQueryTtlSeconds: 86400, verifyPerMinute: 30, trustedProxyHops: 0 });
+    expect(config.gateway).toEqual({
+      port: 8080,
+      subgraphTimeoutMs: 1500,
+      queryPlanCacheMiB: 0.5,
+      persistedQueryTtlSeconds: 86400,
+      verifyPerMinute: 30,
+      trustedProxyHops: 0,
+      supergraph: { location: resolve('supergraph.graphql'), pollMs: 10_000, timeoutMs: 10_000 },
+    });
     expect(config.certificates).toEqual({ verifyBaseUrl: 'http://127.0.0.1:8080', fontPath: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc' });
     expect(() => loadConfig({ TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);
     expect(loadConfig({ VERIFY_BASE_URL: 'https://tongban.example.gov.cn' }).certificates.verifyBaseUrl).toBe('https://tongban.example.gov.cn');
@@ -40,6 +49,16 @@ describe('config', () => {
     for (const bad of ['redis+cluster://', 'redis+cluster://10.0.0.5', 'redis+cluster://10.0.0.5:7000,', 'redis+cluster://10.0.0.5:70000', 'redis+cluster://a b:7000', 'http://10.0.0.5:6379']) {
       expect(() => loadConfig({ REDIS_URL: bad }), bad).toThrow(/REDIS_URL/);
     }
+  });
+
+  it('reads the supergraph from a path or an http(s) URL, https only in production', () => {
+    expect(loadConfig({ SUPERGRAPH: '' }).gateway.supergraph.location).toBe(resolve('supergraph.graphql'));
+    expect(loadConfig({ SUPERGRAPH: 'deploy/next.graphql', SUPERGRAPH_POLL_MS: '0' }).gateway.supergraph).toEqual({ location: resolve('deploy/next.graphql'), pollMs: 0, timeoutMs: 10_000 });
+    expect(loadConfig({ SUPERGRAPH: 'http://10.0.0.7/supergraph.graphql' }).gateway.supergraph.location).toBe('http://10.0.0.7/supergraph.graphql');
+    expect(() => loadConfig({ SUPERGRAPH: 'ftp://10.0.0.7/supergraph.graphql' })).toThrow(/SUPERGRAPH: a file path or an http\(s\) URL/);
+    expect(() => loadConfig({ SUPERGRAPH: 'https://' })).toThrow(/SUPERGRAPH/);
+    expect(() => loadConfig({ SUPERGRAPH_POLL_MS: '-1' })).toThrow(/SUPERGRAPH_POLL_MS/);
+    expect(() => loadConfig({ NODE_ENV: 'production', SUPERGRAPH: 'http://10.0.0.7/supergraph.graphql' })).toThrow(/SUPERGRAPH: must be a file or an https URL in production/);
   });
 
   it('names every bad variable in one error', () => {

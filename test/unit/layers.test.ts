@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['test'],
-  ['scripts', 'bench'],
+  ['scripts', 'bench', 'deploy'],
   ['test/support'],
   ['gateway'],
   ['subgraphs', 'jobs'],
