@@ -58,6 +58,7 @@ const processors = createProcessors({
   calendar,
   platforms,
   ...fileDeps,
+  archiveAfterDays: config.jobs.archiveAfterDays,
   certificates: new CertificateStore(redis),
   notify: createNotifyClient(config),
   courier: createCourierClient(config),

@@ -209,6 +209,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       calendar,
       platforms,
       ...fileDeps,
+      archiveAfterDays: config.jobs.archiveAfterDays,
       certificates: new CertificateStore(redis),
       notify: createNotifyClient(config, notify.url),
       courier: createCourierClient(config, courier.url),
