@@ -33,8 +33,9 @@ const SEPARATOR = ':'.charCodeAt(0);
 /**
  * What follows the colon of an archived case's stub: a byte no deflate stream
  * starts with (its block type bits, 11, are reserved), so a stub is never
- * mistaken for a record. The stub's JSON follows in the clear, small enough
- * not to need the dictionary.
+ * mistaken for a record. The stub's JSON follows, deflated against the same
+ * dictionary (which holds most of its field names): in the clear, a stub
+ * would take about as much memory as the record it replaces.
  */
 const STUB_MARK = '~';
 
@@ -51,7 +52,8 @@ export function decodeCaseRecord(stored: Buffer): CaseRecord {
 
 /** A stub carries the version of the record it replaced plus one: the archiving is a change, which a write computed before it must not overwrite. */
 export function encodeCaseStub(version: number, stub: CaseStub): Buffer {
-  return Buffer.from(`${version}:${STUB_MARK}${JSON.stringify(stub)}`, 'utf8');
+  const body = deflateRawSync(JSON.stringify(stub), { dictionary: DICTIONARY, level: constants.Z_BEST_SPEED });
+  return Buffer.concat([Buffer.from(`${version}:${STUB_MARK}`, 'ascii'), body]);
 }
 
 export type StoredCase = { kind: 'RECORD'; record: CaseRecord } | { kind: 'STUB'; version: number; stub: CaseStub };
@@ -62,6 +64,6 @@ export function decodeStoredCase(stored: Buffer): StoredCase {
   return {
     kind: 'STUB',
     version: Number(stored.subarray(0, colon).toString('ascii')),
-    stub: JSON.parse(stored.subarray(colon + 2).toString('utf8')) as CaseStub,
+    stub: JSON.parse(inflateRawSync(stored.subarray(colon + 2), { dictionary: DICTIONARY }).toString('utf8')) as CaseStub,
   };
 }
