@@ -10,6 +10,8 @@ import { CASE_ARCHIVE_FORMAT, CaseArchives, type CaseArchiveDocument } from '../
 import { partitionOfCase } from '../../ledger/cases/case-partitions.js';
 import { decodeStoredCase } from '../../ledger/cases/case-record.codec.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
+import { S3FileStore } from '../../lib/files/s3.store.js';
+import { startTestS3 } from '../support/s3-server.js';
 import { scanMaterials } from '../support/scans.kit.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -339,5 +341,35 @@ describe('archive of closed cases', () => {
     expect(await stack.fileStore.delete(stub.archive.sha256)).toBe(true);
     await expect(reader.get(abandoned)).rejects.toMatchObject({ code: 'CASE.ARCHIVE_UNREADABLE' });
     await expect(reader.events(abandoned)).rejects.toMatchObject({ code: 'CASE.ARCHIVE_UNREADABLE' });
+  });
+
+  it('archives to S3 as to disk: the same document under its digest, read back the same', async () => {
+    at('2026-06-01T10:00:00+08:00');
+    const no = (await gql(RECEIVE, { input: input(SICHUAN_WATER, allMaterials(SICHUAN_WATER).slice(1)) })).receiveApplication.businessNo;
+    at('2026-06-15T09:30:00+08:00');
+    const late = await stack.query('mutation ($no: ID!, $m: [MaterialInput!]!) { resubmitCorrections(businessNo: $no, materials: $m) { __typename } }', { no, m: allMaterials(SICHUAN_WATER) });
+    expect(late.errors?.[0]?.extensions?.code).toBe('CASE.CORRECTION_DEADLINE_PASSED');
+    const before = await caseOf(no);
+    const record = await stack.store.get(no);
+    at(now.getTime() + ARCHIVE_AFTER_DAYS * DAY_MS + 60_000);
+    const s3 = await startTestS3();
+    try {
+      const bucket = new S3FileStore(s3.client, s3.settings.bucket);
+      // This case, and the refused one of the test before, due since its evaluation.
+      expect(await archiveRun(new CaseStore(stack.redis, getDefaultCalendar(), new CaseArchives(bucket)))).toEqual({ archived: 2, conflicts: 0 });
+      const { stub } = (await stubOf(no))!;
+      expect(await bucket.stat(stub.archive.sha256)).toEqual(stub.archive);
+      expect(await s3.keys()).toContainEqual(expect.stringContaining(stub.archive.sha256));
+      const reader = new CaseStore(stack.redis, getDefaultCalendar(), new CaseArchives(bucket));
+      expect(await reader.get(no)).toEqual({ ...record, version: record!.version + 1, archive: stub.archive });
+      const document = JSON.parse((await readBounded(await bucket.get(stub.archive.sha256), 1 << 24)).toString('utf8')) as CaseArchiveDocument;
+      expect(document).toMatchObject({ format: CASE_ARCHIVE_FORMAT, record });
+      // The gateway's stack reads the disk store, where this archive is not: it says so rather than answering half a case.
+      const answer = await stack.query(CASE, { no });
+      expect(answer.errors?.[0]?.extensions?.code).toBe('CASE.ARCHIVE_UNREADABLE');
+      expect(before.stage).toBe('ABANDONED');
+    } finally {
+      await s3.close();
+    }
   });
 });
