@@ -34,8 +34,10 @@ const platforms = createPlatformClients(config);
 const registry = createRegistry();
 const countOutsideTime = outsideTimeCounter(registry);
 const countRecordMismatch = platformRecordMismatchCounter(registry);
+const fileDeps = workerFileDeps(config.files, redis);
 const { workflow, store, directory, now } = createCaseWorkflow({
   redis,
+  fileStore: fileDeps.files,
   platforms,
   transfers: queues.transfers,
   notifications: queues.notifications,
@@ -55,7 +57,8 @@ const processors = createProcessors({
   directory,
   calendar,
   platforms,
-  ...workerFileDeps(config.files, redis),
+  ...fileDeps,
+  archiveAfterDays: config.jobs.archiveAfterDays,
   certificates: new CertificateStore(redis),
   notify: createNotifyClient(config),
   courier: createCourierClient(config),

@@ -23,6 +23,7 @@ import type { Processor } from './worker-host.js';
 import type { FileStore } from '../lib/files/file-store.js';
 import { createFileStore, createTusDatastore, type TusDatastore } from '../lib/files/store-factory.js';
 import { uploadSweepProcessor } from './upload-sweep.processor.js';
+import { caseArchiveProcessor } from './case-archive.processor.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 import type { FilePolicy } from '../lib/files/file-check.js';
 import type { CertificateStore } from '../ledger/certificates/certificate.store.js';
@@ -45,6 +46,8 @@ export interface ProcessorDeps {
   uploads: TusDatastore;
   uploadRecords: UploadRecordStore;
   uploadExpiryMs: number;
+  /** Closed cases unchanged this long are archived to `files` (ARCHIVE.md). */
+  archiveAfterDays: number;
   notify: NotificationPort;
   queues: Pick<JobQueues, 'transfers' | 'notifications' | 'courierEvents' | 'alerts'>;
   courier: CourierPort;
@@ -67,6 +70,7 @@ export function createProcessors(deps: ProcessorDeps): Partial<Record<QueueName,
     [QUEUES.courierSync]: courierSyncProcessor({ shipments: deps.shipments, effects: deps.caseEffects }) as Processor,
     [QUEUES.courierPoll]: courierPollProcessor({ ...deps, events: deps.queues.courierEvents }) as Processor,
     [QUEUES.uploadSweep]: uploadSweepProcessor(deps) as Processor,
+    [QUEUES.caseArchive]: caseArchiveProcessor(deps) as Processor,
   };
 }
 

@@ -8,13 +8,14 @@ import { openQueue, QUEUES } from '../queues/queues.js';
 export async function scheduleRecurringJobs(
   connection: Redis,
   prefix: string,
-  options: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; uploadSweepMs: number },
+  options: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; uploadSweepMs: number; caseArchiveMs: number },
 ): Promise<void> {
   const schedules = [
     { queue: QUEUES.platformPoll, id: 'platform-poll', name: 'poll', every: options.platformPollMs },
     { queue: QUEUES.courierPoll, id: 'courier-poll', name: 'poll', every: options.courierPollMs },
     { queue: QUEUES.alertSweep, id: 'alert-sweep', name: 'sweep', every: options.alertSweepMs },
     { queue: QUEUES.uploadSweep, id: 'upload-sweep', name: 'sweep', every: options.uploadSweepMs },
+    { queue: QUEUES.caseArchive, id: 'case-archive', name: 'archive', every: options.caseArchiveMs },
   ];
   for (const { queue, id, name, every } of schedules) {
     const poll = openQueue(queue, { connection, prefix });

@@ -3,8 +3,10 @@ import type { PlatformPort } from '../adapters/platform.port.js';
 import { getDefaultCalendar, type WorkingCalendar } from '../domain/calendar/index.js';
 import type { Region } from '../domain/region.js';
 import type { FilePolicy } from '../lib/files/file-check.js';
+import type { FileStore } from '../lib/files/file-store.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../lib/files/upload-record.store.js';
 import { guidedPlatforms } from './catalog/official-guides.js';
+import { CaseArchives } from './cases/case-archive.js';
 import { CaseStore } from './cases/case.store.js';
 import { WindowStore } from './windows/window.store.js';
 import { CaseWorkflow } from './workflow/case-workflow.service.js';
@@ -18,6 +20,8 @@ export interface LedgerDeps {
   alerts: AlertScheduler;
   /** What a case's scans may hold (config.files.policy). */
   files: Pick<FilePolicy, 'caseMaxBytes'>;
+  /** Where the scans and certificates are kept, and the archives of closed cases (ARCHIVE.md). */
+  fileStore: FileStore;
   /** config.certificates.verifyBaseUrl */
   verifyBaseUrl: string;
   /** Defaults to the official calendar with the shipped overrides. */
@@ -29,7 +33,7 @@ export interface LedgerDeps {
 /** The workflow over Redis, as the cases subgraph and the workers both use it. */
 export function createCaseWorkflow(deps: LedgerDeps) {
   const calendar = deps.calendar ?? getDefaultCalendar();
-  const store = new CaseStore(deps.redis, calendar);
+  const store = new CaseStore(deps.redis, calendar, new CaseArchives(deps.fileStore));
   const directory = new WindowStore(deps.redis);
   const now = deps.now ?? (() => new Date());
   const workflow = new CaseWorkflow({

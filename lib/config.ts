@@ -110,6 +110,8 @@ const EnvSchema = z
     COURIER_POLL_MS: positiveMs.default(5 * 60_000),
     ALERT_SWEEP_MS: positiveMs.default(5_000),
     UPLOAD_SWEEP_MS: positiveMs.default(15 * 60_000),
+    ARCHIVE_AFTER_DAYS: z.coerce.number().int().positive().default(90),
+    CASE_ARCHIVE_MS: positiveMs.default(3600_000),
     WORKER_LOCK_DURATION_MS: positiveMs.default(30_000),
     WORKER_STALLED_INTERVAL_MS: positiveMs.default(30_000),
     GATEWAY_SIGNING_KEYS: gatewayKeys.default(DEV_SECRETS.GATEWAY_SIGNING_KEYS),
@@ -211,7 +213,17 @@ export interface Config {
   catalog: { cacheMaxAgeMs: number };
   sandbox: { stepMs: number };
   /** A job whose worker died is taken up again once its lock (lockDurationMs) lapses and a stalled check runs. */
-  jobs: { platformPollMs: number; courierPollMs: number; alertSweepMs: number; uploadSweepMs: number; lockDurationMs: number; stalledIntervalMs: number };
+  /** `archiveAfterDays`: a closed case unchanged this long is archived to the file store by the job run every `caseArchiveMs` (ARCHIVE.md). */
+  jobs: {
+    platformPollMs: number;
+    courierPollMs: number;
+    alertSweepMs: number;
+    uploadSweepMs: number;
+    archiveAfterDays: number;
+    caseArchiveMs: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+  };
   auth: { secret: string; jwksUrl: string | undefined; issuer: string; audience: string; mutationsPerMinute: number; allowSharedSecret: boolean };
   /** Keys the gateway signs subgraph requests with (the first) and subgraphs accept (all), so that rotation needs no downtime. */
   gatewayKeys: GatewayKey[];
@@ -299,6 +311,8 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       courierPollMs: e.COURIER_POLL_MS,
       alertSweepMs: e.ALERT_SWEEP_MS,
       uploadSweepMs: e.UPLOAD_SWEEP_MS,
+      archiveAfterDays: e.ARCHIVE_AFTER_DAYS,
+      caseArchiveMs: e.CASE_ARCHIVE_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },

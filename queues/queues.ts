@@ -14,6 +14,7 @@ export const QUEUES = {
   courierSync: '{courier-sync}',
   courierPoll: '{courier-poll}',
   uploadSweep: '{upload-sweep}',
+  caseArchive: '{case-archive}',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -12,6 +12,7 @@ import { bullPrefix } from '../../queues/queues.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createCourierClient, createPlatformClients } from '../../lib/platforms.js';
 import { createQueueConnection, createRedis, deleteKeysWithPrefix, masterNodes } from '../../lib/redis.js';
+import { createFileStore } from '../../lib/files/store-factory.js';
 import type { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
 import type { CaseStore } from '../../ledger/cases/case.store.js';
@@ -109,7 +110,7 @@ export async function openCaseStack(): Promise<CaseStack> {
     const platforms = createPlatformClients(config, { CHONGQING: urls.yukuaiban, SICHUAN: urls.sichuan });
     const directory = new WindowStore(redis);
     await new WindowDirectory({ store: directory, calendar, now }).seed(SAMPLE_WINDOWS);
-    const { workflow, store } = createCaseWorkflow({ redis, platforms, transfers: queues.transfers, notifications: queues.notifications, alerts: queues.alerts, files: config.files.policy, verifyBaseUrl: config.certificates.verifyBaseUrl, calendar, now });
+    const { workflow, store } = createCaseWorkflow({ redis, fileStore: createFileStore(config.files.store), platforms, transfers: queues.transfers, notifications: queues.notifications, alerts: queues.alerts, files: config.files.policy, verifyBaseUrl: config.certificates.verifyBaseUrl, calendar, now });
 
     const receiveOne = async (index: number, deficient: boolean, windowId: string) => {
       const item = ITEMS[index % ITEMS.length]!;

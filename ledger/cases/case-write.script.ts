@@ -82,3 +82,25 @@ export function timetableOps(alerts: TimetableWrites | undefined): WriteOp[] {
     ...alerts.schedule.map(([score, member]): WriteOp => ({ op: 'ZADD', key: alerts.key, score, member })),
   ];
 }
+
+/**
+ * Puts an archived case's stub in place of its record, only over the version
+ * the archive was made from and only while its event list still holds the
+ * events archived (an audit entry appended meanwhile changes no version), so
+ * that a concurrent change makes the swap back off and nothing it wrote is
+ * lost. KEYS: case, events, the partition's index of closed cases. ARGV:
+ * expected version, stub (case-record.codec.ts), member, events archived from
+ * the list. Returns 1 swapped, 0 changed meanwhile, -1 no such case.
+ */
+export const ARCHIVE_CASE = `
+local current = redis.call('GET', KEYS[1])
+if not current then return -1 end
+local version, mark = string.match(current, '^(%d+):(.?)')
+if tonumber(version) ~= tonumber(ARGV[1]) or mark == '~' then return 0 end
+if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[4]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[3])
+return 1
+`;
+export const ARCHIVE_CASE_SHA = createHash('sha1').update(ARCHIVE_CASE).digest('hex');

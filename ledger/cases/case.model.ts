@@ -123,6 +123,34 @@ export interface CaseRecord {
   /** Absent until the platform issues one (and on cases stored before certificates were kept). */
   certificate?: CaseCertificate | null;
   updatedAt: string;
+  /**
+   * Set on a case read from its archive (ARCHIVE.md): the events up to the
+   * archiving are in that file, not in Redis. A change to an archived case
+   * writes the whole record back and keeps this, so its timeline still starts
+   * with them.
+   */
+  archive?: { sha256: string; size: number };
+}
+
+/**
+ * What Redis keeps of an archived case in place of its record: what the
+ * indexes list it by and what names it, and the archive that holds the rest.
+ */
+export interface CaseStub {
+  businessNo: string;
+  stage: CaseStage;
+  scope: Scope;
+  itemCode: string;
+  itemName: string;
+  jurisdictionRegion: Region;
+  receivingWindowId: string;
+  jurisdictionWindowId: string;
+  receivingDivisionCode: string;
+  appliedAt: string;
+  /** The record's last change: when it was closed, or the last change after. */
+  closedAt: string;
+  archivedAt: string;
+  archive: { sha256: string; size: number };
 }
 
 /** One entry of a case's event stream, its audit trail. */

@@ -4,11 +4,12 @@ import { CalendarYearNotPublishedError, endOfShanghaiDay, shanghaiDateOf, type W
 import { evaluateClock, type ClockStatus } from '../../domain/clock/index.js';
 import { regionOfDivision, type Region } from '../../domain/region.js';
 import { isCluster } from '../../lib/redis.js';
-import type { CaseEvent, CaseRecord, CaseStage } from './case.model.js';
+import type { CaseEvent, CaseRecord, CaseStage, CaseStub } from './case.model.js';
+import { CASE_ARCHIVE_FORMAT, CLOSED_STAGES, type CaseArchives } from './case-archive.js';
 import { PARTITION_TAGS, partitionOfCase, partitionOfDivision } from './case-partitions.js';
 import { statisticsDeltas, statisticsKey } from './case-statistics.js';
-import { decodeCaseRecord, encodeCaseRecord } from './case-record.codec.js';
-import { timetableOps, WRITE_CASE, WRITE_CASE_SHA, type OutboxEntry, type TimetableWrites, type WriteOp } from './case-write.script.js';
+import { decodeStoredCase, encodeCaseRecord, encodeCaseStub } from './case-record.codec.js';
+import { ARCHIVE_CASE, ARCHIVE_CASE_SHA, timetableOps, WRITE_CASE, WRITE_CASE_SHA, type OutboxEntry, type TimetableWrites, type WriteOp } from './case-write.script.js';
 
 const caseKey = (businessNo: string) => `case:${partitionOfCase(businessNo)}:${businessNo}`;
 /** Append-only, one JSON entry per event: a list, since Redis gives every stream a 4 KB node whatever it holds. */
@@ -24,6 +25,8 @@ const byRegion = (tag: string, region: Region) => `cases:${tag}:region:${region}
 export const runningClocksKey = (tag: string) => `cases:${tag}:clock:running`;
 export const pausedClocksKey = (tag: string) => `cases:${tag}:clock:paused`;
 const stopped = (tag: string) => `cases:${tag}:clock:stopped`;
+/** Closed cases still held whole, by their last change: what the archive job walks (ARCHIVE.md); an archived case leaves it. */
+const closed = (tag: string) => `cases:${tag}:closed`;
 const UNKNOWN_DUE = Number.MAX_SAFE_INTEGER;
 /** How long a case write on a cluster waits for a replica to have it. */
 const REPLICA_WAIT_MS = 500;
@@ -75,12 +78,16 @@ export interface CaseQuery {
   clockStatus?: ClockStatus;
 }
 
+/** What archiving one case came to: NOT_DUE when it is not (or no longer) closed long enough, or is archived already. */
+export type ArchiveOutcome = { status: 'ARCHIVED'; sha256: string; size: number } | { status: 'CONFLICT' } | { status: 'NOT_DUE' };
+
 export class CaseStore {
   private readonly cluster: boolean;
 
   constructor(
     private readonly redis: Redis,
     private readonly calendar: WorkingCalendar,
+    private readonly archives: CaseArchives,
   ) {
     this.cluster = isCluster(redis);
   }
@@ -100,6 +107,7 @@ export class CaseStore {
     }
     const phase = record.clock.phase;
     if (phase === 'STOPPED') entries.set(stopped(tag), applied);
+    if (CLOSED_STAGES.includes(record.stage)) entries.set(closed(tag), Date.parse(record.updatedAt));
     if (phase === 'RUNNING' || phase === 'PAUSED') {
       const limit = record.item.promisedLimitDays;
       const lastEvent = record.clock.events.at(-1)!.at;
@@ -137,15 +145,27 @@ export class CaseStore {
       else groups.set(tag, [index]);
     });
     const found: (CaseRecord | null)[] = new Array(businessNos.length).fill(null);
+    const archived: Promise<void>[] = [];
     await Promise.all(
       [...groups.values()].map(async (indexes) => {
         const values = await this.redis.mgetBuffer(indexes.map((index) => caseKey(businessNos[index]!)));
         values.forEach((value, i) => {
-          if (value) found[indexes[i]!] = decodeCaseRecord(value);
+          if (!value) return;
+          const stored = decodeStoredCase(value);
+          if (stored.kind === 'RECORD') found[indexes[i]!] = stored.record;
+          else archived.push(this.fromArchive(stored.version, stored.stub).then((record) => void (found[indexes[i]!] = record)));
         });
       }),
     );
+    // The archives of a batch are fetched together: a page of closed cases is one wait on the file store, not one per case.
+    await Promise.all(archived);
     return found;
+  }
+
+  /** An archived case as it was, with the stub's version, which a change to it writes over. */
+  private async fromArchive(version: number, stub: CaseStub): Promise<CaseRecord> {
+    const document = await this.archives.read(stub.businessNo, stub.archive);
+    return { ...document.record, version, archive: stub.archive };
   }
 
   async get(businessNo: string): Promise<CaseRecord | null> {
@@ -235,7 +255,7 @@ export class CaseStore {
               : [op.op, op.field, String(op.amount)],
       ),
     ] as const;
-    const [status, value] = (await this.runWriteScript(args)) as [number, string];
+    const [status, value] = (await this.runScript(WRITE_CASE_SHA, WRITE_CASE, args)) as [number, string];
     if (status === 1) return { status: 'WRITTEN' };
     if (status === 2) return { status: 'DUPLICATE', ...(JSON.parse(value) as RecordedSubmission) };
     if (status === 3) return { status: 'GONE' };
@@ -243,12 +263,12 @@ export class CaseStore {
   }
 
   /** By its digest, so the script's text is not sent and hashed again on every write; Redis forgets scripts on a restart, hence the fallback. */
-  private async runWriteScript(args: readonly [number, ...(string | Buffer)[]]): Promise<unknown> {
+  private async runScript(sha: string, script: string, args: readonly [number, ...(string | Buffer)[]]): Promise<unknown> {
     try {
-      return await this.replicated('evalsha', WRITE_CASE_SHA, args);
+      return await this.replicated('evalsha', sha, args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.replicated('eval', WRITE_CASE, args);
+      return this.replicated('eval', script, args);
     }
   }
 
@@ -368,13 +388,76 @@ export class CaseStore {
     await this.redis.rpush(eventsKey(businessNo), JSON.stringify({ type: event.type, at: event.at, actor: event.actor, data: JSON.stringify(event.data) }));
   }
 
+  /** The whole stream: an archived case's events from its archive, then those appended in Redis since. */
   async events(businessNo: string): Promise<CaseEvent[]> {
-    const entries = await this.redis.lrange(eventsKey(businessNo), 0, -1);
-    return entries.map((entry) => {
-      const event = JSON.parse(entry) as { type: string; at: string; actor: string; data: string };
-      return { ...event, data: JSON.parse(event.data) };
-    });
+    const [stored, entries] = await Promise.all([this.redis.getBuffer(caseKey(businessNo)), this.redis.lrange(eventsKey(businessNo), 0, -1)]);
+    const live = parseEvents(entries);
+    const archive = stored && archiveOf(decodeStoredCase(stored));
+    if (!archive) return live;
+    return [...(await this.archives.read(businessNo, archive)).events, ...live];
   }
+
+  /** One partition's closed cases held whole whose last change was at or before `until`, oldest first. */
+  closedBefore(tag: string, until: number, offset: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(closed(tag), '-inf', String(until), 'LIMIT', offset, limit);
+  }
+
+  /**
+   * Archives a closed case unchanged since `until`: the document is written
+   * and read back first, then the stub replaces the record in one script over
+   * the record's version. A crash between the two leaves the record as it was
+   * and an archive file that the next run writes again byte for byte (the
+   * document holds nothing of the run), so the case is archived once.
+   */
+  async archive(businessNo: string, until: number, archivedAt: string, shipments: () => Promise<unknown[]>): Promise<ArchiveOutcome> {
+    const [stored, entries] = await Promise.all([this.redis.getBuffer(caseKey(businessNo)), this.redis.lrange(eventsKey(businessNo), 0, -1)]);
+    if (!stored) return { status: 'NOT_DUE' };
+    const decoded = decodeStoredCase(stored);
+    if (decoded.kind === 'STUB') return { status: 'NOT_DUE' };
+    const { archive: earlier, ...record } = decoded.record;
+    if (!CLOSED_STAGES.includes(record.stage) || Date.parse(record.updatedAt) > until) return { status: 'NOT_DUE' };
+    const live = parseEvents(entries);
+    const events = earlier ? [...(await this.archives.read(businessNo, earlier)).events, ...live] : live;
+    const file = await this.archives.write({ format: CASE_ARCHIVE_FORMAT, record, events, shipments: await shipments() });
+    const stub: CaseStub = {
+      businessNo,
+      stage: record.stage,
+      scope: record.scope,
+      itemCode: record.itemCode,
+      itemName: record.item.name,
+      jurisdictionRegion: record.jurisdictionRegion,
+      receivingWindowId: record.receivingWindowId,
+      jurisdictionWindowId: record.jurisdictionWindowId,
+      receivingDivisionCode: record.receivingDivisionCode,
+      appliedAt: record.appliedAt,
+      closedAt: record.updatedAt,
+      archivedAt,
+      archive: file,
+    };
+    const args = [
+      3,
+      caseKey(businessNo),
+      eventsKey(businessNo),
+      closed(partitionOfCase(businessNo)),
+      String(record.version),
+      encodeCaseStub(record.version + 1, stub),
+      businessNo,
+      String(entries.length),
+    ] as const;
+    const swapped = Number(await this.runScript(ARCHIVE_CASE_SHA, ARCHIVE_CASE, args));
+    return swapped === 1 ? { status: 'ARCHIVED', ...file } : swapped === 0 ? { status: 'CONFLICT' } : { status: 'NOT_DUE' };
+  }
+}
+
+function parseEvents(entries: string[]): CaseEvent[] {
+  return entries.map((entry) => {
+    const event = JSON.parse(entry) as { type: string; at: string; actor: string; data: string };
+    return { ...event, data: JSON.parse(event.data) as Record<string, unknown> };
+  });
+}
+
+function archiveOf(stored: ReturnType<typeof decodeStoredCase>): CaseStub['archive'] | undefined {
+  return stored.kind === 'STUB' ? stored.stub.archive : stored.record.archive;
 }
 
 /** An index entry as a merge across partitions orders it: `group` first (running clocks before paused ones). */

@@ -29,7 +29,6 @@ import { weeklyReportPage } from './weekly-report.page.js';
 import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
 import { verifyRoute } from './verify.page.js';
 import { fileDownloadRoute } from './file-download.route.js';
-import type { FileStore } from '../../lib/files/file-store.js';
 
 export interface CasesContext {
   store: CaseStore;
@@ -68,8 +67,6 @@ export interface CasesSubgraphDeps extends LedgerDeps {
   queues: QueueAdmin;
   catalogs: Record<Region, CatalogCache>;
   noticeLinks: NoticeLinks;
-  /** Where the scans and certificates are kept, for their downloads. */
-  fileStore: FileStore;
 }
 
 export function casesSubgraph(deps: CasesSubgraphDeps): SubgraphDefinition<CasesContext> {

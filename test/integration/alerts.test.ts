@@ -252,7 +252,7 @@ describe('deadline alerts', () => {
     const connection = stack.redis.duplicate({ keyPrefix: '', maxRetriesPerRequest: null });
     const sweep = new Queue(QUEUES.alertSweep, { connection, prefix: bullPrefix(stack.prefix) });
     try {
-      await scheduleRecurringJobs(connection, bullPrefix(stack.prefix), { platformPollMs: 3_600_000, courierPollMs: 3_600_000, alertSweepMs: 200, uploadSweepMs: 3_600_000 });
+      await scheduleRecurringJobs(connection, bullPrefix(stack.prefix), { platformPollMs: 3_600_000, courierPollMs: 3_600_000, alertSweepMs: 200, uploadSweepMs: 3_600_000, caseArchiveMs: 3_600_000 });
       // The first sweep runs at once and finds nothing due; the alert's time comes after it.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(await stack.alerts.get(plan!.id)).toBeNull();

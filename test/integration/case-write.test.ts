@@ -4,6 +4,7 @@ import { YUKUAIBAN_CATALOG } from '../../adapters/yukuaiban/yukuaiban.catalog.js
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import type { CaseEvent, CaseRecord } from '../../ledger/cases/case.model.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
+import { CaseArchives } from '../../ledger/cases/case-archive.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { scanMaterials } from '../support/scans.kit.js';
 
@@ -108,7 +109,7 @@ describe('case writes over a read', () => {
         };
       },
     }) as Redis;
-    const store = new CaseStore(forgetful, getDefaultCalendar());
+    const store = new CaseStore(forgetful, getDefaultCalendar(), new CaseArchives(stack.fileStore));
     const current = (await store.get(businessNo))!;
     expect(await store.update(current, noted(current, '张三'), event('TEST_FIRST'))).toEqual({ status: 'WRITTEN' });
     expect(refused).toBe(1);

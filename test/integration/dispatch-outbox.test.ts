@@ -10,6 +10,7 @@ import { caseDeadlines } from '../../subgraphs/cases/case.view.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
+import { CaseArchives } from '../../ledger/cases/case-archive.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import { createPlatformClients } from '../../lib/platforms.js';
@@ -75,7 +76,7 @@ describe('dispatch and its transfer job, written as one', () => {
   function workflowWith(parts: { transfers?: ConstructorParameters<typeof CaseWorkflow>[0]['transfers']; store?: CaseStore; onOutsideTime?: (report: OutsideTimeReport) => void }) {
     const calendar = getDefaultCalendar();
     return new CaseWorkflow({
-      store: parts.store ?? new CaseStore(stack.redis, calendar),
+      store: parts.store ?? new CaseStore(stack.redis, calendar, new CaseArchives(stack.fileStore)),
       windows: new WindowStore(stack.redis),
       platforms: createPlatformClients(stack.config, { CHONGQING: stack.yukuaiban.url, SICHUAN: stack.sichuan.url }),
       calendar,
@@ -167,7 +168,7 @@ describe('dispatch and its transfer job, written as one', () => {
         }
         return read;
       }
-    })(stack.redis, getDefaultCalendar());
+    })(stack.redis, getDefaultCalendar(), new CaseArchives(stack.fileStore));
     const reports: OutsideTimeReport[] = [];
     const sent = await workflowWith({ store, onOutsideTime: (report) => reports.push(report) }).recordPaperSent(record.businessNo, '2020-01-01T09:00:00+08:00', 'system:courier');
     expect(interleaved).toBe(true);

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,8 @@ import { OfficialGuideStore } from '../../ledger/catalog/official-guides.js';
 import { partitionOfCase, partitionOfDivision } from '../../ledger/cases/case-partitions.js';
 import type { CaseQuery } from '../../ledger/cases/case.store.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
+import { CaseArchives } from '../../ledger/cases/case-archive.js';
+import { createFileStore } from '../../lib/files/store-factory.js';
 import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
 import { ShipmentStore } from '../../ledger/shipments/shipment.store.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
@@ -89,6 +93,8 @@ describe('migrating the ledger of 9f982cd to its partitions', () => {
   let migrated: Record<string, unknown>;
   let first: MigrationReport;
 
+  const archiveDir = mkdtempSync(join(tmpdir(), 'tongban-migration-archives-'));
+
   function over(keyPrefix: string) {
     const redis = createRedis(url, keyPrefix);
     const connection = createQueueConnection(url);
@@ -96,7 +102,8 @@ describe('migrating the ledger of 9f982cd to its partitions', () => {
     return {
       redis,
       queues,
-      store: new CaseStore(redis, calendar),
+      // The fixture's cases are open: no archive is ever read, but the store takes where archives would be.
+      store: new CaseStore(redis, calendar, new CaseArchives(createFileStore({ kind: 'disk', directory: archiveDir }))),
       close: async () => {
         await queues.close();
         connection.disconnect();
@@ -119,6 +126,7 @@ describe('migrating the ledger of 9f982cd to its partitions', () => {
     // Under the one base prefix, which holds no glob character: deleteKeysWithPrefix puts a prefix into MATCH as it is.
     await deleteKeysWithPrefix(url, base);
     raw.disconnect();
+    rmSync(archiveDir, { recursive: true, force: true });
   });
 
   it('finds no case of the old layout with the new code before it runs: what it is for', async () => {

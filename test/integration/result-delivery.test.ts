@@ -9,6 +9,7 @@ import { bullPrefix } from '../../queues/queues.js';
 import { UPLOAD_RECORD_PREFIX, UploadRecordStore } from '../../lib/files/upload-record.store.js';
 import { CaseWorkflow } from '../../ledger/workflow/case-workflow.service.js';
 import { CaseStore } from '../../ledger/cases/case.store.js';
+import { CaseArchives } from '../../ledger/cases/case-archive.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import type { ResultDelivery } from '../../ledger/cases/case.model.js';
@@ -170,7 +171,7 @@ describe('result delivery', () => {
       const no = await atWindow();
       const calendar = getDefaultCalendar();
       const workflow = new CaseWorkflow({
-        store: new CaseStore(stack.redis, calendar),
+        store: new CaseStore(stack.redis, calendar, new CaseArchives(stack.fileStore)),
         windows: new WindowStore(stack.redis),
         platforms: { CHONGQING: null!, SICHUAN: null! },
         calendar,

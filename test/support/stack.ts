@@ -37,6 +37,7 @@ import { bullPrefix } from '../../queues/queues.js';
 import { YUKUAIBAN_WEBHOOK_PATH } from '../../subgraphs/chongqing/server.js';
 import { SICHUAN_WEBHOOK_PATH } from '../../subgraphs/sichuan/server.js';
 import { startSubgraphByName } from '../../subgraphs/index.js';
+import type { FileStore } from '../../lib/files/file-store.js';
 import { CertificateStore } from '../../ledger/certificates/certificate.store.js';
 
 export interface GraphQLResult<T = Record<string, unknown>> {
@@ -60,6 +61,8 @@ export interface TestStack {
   token(caller: Caller): Promise<string>;
   /** Where this stack's disk file store keeps scans: processes a test spawns beside it share it. */
   filesDir: string;
+  /** The stack's file store of scans, certificates and case archives. */
+  fileStore: FileStore;
   /** What a second gateway over the same subgraphs needs, for tests that start their own. */
   gatewayOptions: Omit<GatewayOptions, 'subgraphUrls' | 'subgraphTimeoutMs' | 'supergraphSdl' | 'supergraph'> & { supergraphSdl: string };
   querySubgraph<T = Record<string, unknown>>(name: SubgraphName, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
@@ -182,8 +185,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     });
   }
   const outsideTimes: OutsideTimeReport[] = [];
+  const fileDeps = workerFileDeps(config.files, redis);
   const { workflow, store, directory } = createCaseWorkflow({
     redis,
+    fileStore: fileDeps.files,
     platforms,
     transfers: queues.transfers,
     notifications: queues.notifications,
@@ -205,7 +210,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       directory,
       calendar,
       platforms,
-      ...workerFileDeps(config.files, redis),
+      ...fileDeps,
+      archiveAfterDays: config.jobs.archiveAfterDays,
       certificates: new CertificateStore(redis),
       notify: createNotifyClient(config, notify.url),
       courier: createCourierClient(config, courier.url),
@@ -280,6 +286,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     gatewayOptions,
     filesDir,
     keys: async (pattern) => (await scanKeys(redis, `${prefix}${pattern}`)).map((key) => key.slice(prefix.length)).sort(),
+    fileStore: fileDeps.files,
     querySubgraph: (name, query, variables) => postToSubgraph(`${subgraphs[name].url}/graphql`, query, variables),
     stopSubgraph: async (name) => {
       stopped.add(name);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCaseRecord, encodeCaseRecord } from '../../ledger/cases/case-record.codec.js';
-import type { CaseRecord } from '../../ledger/cases/case.model.js';
+import { decodeCaseRecord, decodeStoredCase, encodeCaseRecord, encodeCaseStub } from '../../ledger/cases/case-record.codec.js';
+import type { CaseRecord, CaseStub } from '../../ledger/cases/case.model.js';
 
 /** A case forwarded to 渝快办, as the store wrote it with this codec: the format on disk must keep reading. */
 const STORED = 'MzrtlstOwkAUht/FtYspbVGXgpoQIyaUDSteBQmohQglouEmSAxCws1oCFhAX6ZnZljxCqblIi1tIqXs3E/OnJk5//fNCmhYU9AwjIvjEWKQNr6HK9zxBi4FIXziE4IBn1c9+AI6Pn84GDj2C2enAQN35jFBCHGGOP0FPtAp48exMrgn9Qx+yNPoOynE8FsGEuVJM0faIrRf8XOVFGK080WaSehUsfi5YNIcWbaL6EA3ubkD+RoG0VkfUM9CJqeMCovNVkjHWQCQ3QiAuCLhigT9Gmkk8UsE95K4JE7yEsRbkB7o8XjEsLz6XBdIfTcU4lhzYNJeD/o1PTYZF8vx7gPn8KmNjhP41Arp8ImfUlAsWmWMZD9ot6/IMpWbynBMu1c4l3I0ePvLPNsbqlmHtNpY72pzCvw2Q4ZpKtWmo1tIlCHemo5EKMlYjCjjb5JtGO/BJnNMzGXGFzOZma/b1m+WiDN6b7mQ39iA1hy168W90Ln6nXMzjIv1eNxeTqMsYtVQ7laWmt9UmTjtyuX9rrnGnkMt61m49T/3u8z9Nn+NHw==';
@@ -31,5 +31,31 @@ describe('case record codec', () => {
       materials: RECORD.materials.map((material) => ({ ...material, verdict: 'DEFICIENT', opinion: '复印件不清晰，请重新提供加盖公章的复印件。'.repeat(20) })),
     };
     expect(decodeCaseRecord(encodeCaseRecord(unusual))).toEqual(unusual);
+  });
+
+  it('tells an archived case\'s stub from a record, whatever the record holds', () => {
+    const stub: CaseStub = {
+      businessNo: RECORD.businessNo,
+      stage: 'DELIVERED',
+      scope: RECORD.scope,
+      itemCode: RECORD.itemCode,
+      itemName: RECORD.item.name,
+      jurisdictionRegion: RECORD.jurisdictionRegion,
+      receivingWindowId: RECORD.receivingWindowId,
+      jurisdictionWindowId: RECORD.jurisdictionWindowId,
+      receivingDivisionCode: RECORD.receivingDivisionCode,
+      appliedAt: RECORD.appliedAt,
+      closedAt: RECORD.updatedAt,
+      archivedAt: '2026-03-01T00:00:00.000Z',
+      archive: { sha256: 'a'.repeat(64), size: 4321 },
+    };
+    const stored = encodeCaseStub(4, stub);
+    expect(stored.subarray(0, 3).toString('ascii')).toBe('4:~');
+    expect(decodeStoredCase(stored)).toEqual({ kind: 'STUB', version: 4, stub });
+    // Records whose JSON starts the deflate stream with every kind of byte still decode as records: a record never starts with the stub's mark.
+    for (const name of ['', '~', '~~~~', '\u0000', '档案'.repeat(50)]) {
+      const record = { ...RECORD, item: { ...RECORD.item, name } };
+      expect(decodeStoredCase(encodeCaseRecord(record))).toEqual({ kind: 'RECORD', record });
+    }
   });
 });
