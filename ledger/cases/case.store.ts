@@ -296,10 +296,19 @@ export class CaseStore {
    * index would have given.
    */
   async list(query: CaseQuery, offset: number, limit: number, now = new Date()): Promise<{ cases: CaseRecord[]; total: number }> {
-    if (query.clockStatus || query.region) return this.listFiltered(query, offset, limit, now);
-    const { windowId, stage } = query;
+    const { windowId, stage, region } = query;
+    if (query.clockStatus || (region && (windowId || stage))) return this.listFiltered(query, offset, limit, now);
+    // A region's index is scored by application time like the others: read as one, not as candidates to filter.
     const index = (tag: string) =>
-      windowId && stage ? byWindowStage(tag, windowId, stage) : windowId ? byWindow(tag, windowId) : stage ? byStage(tag, stage) : all(tag);
+      region
+        ? byRegion(tag, region)
+        : windowId && stage
+          ? byWindowStage(tag, windowId, stage)
+          : windowId
+            ? byWindow(tag, windowId)
+            : stage
+              ? byStage(tag, stage)
+              : all(tag);
     const max = query.appliedTo === undefined ? '+inf' : String(query.appliedTo);
     const min = query.appliedFrom === undefined ? '-inf' : String(query.appliedFrom);
     const wanted = Math.min(offset + limit, Number.MAX_SAFE_INTEGER);

@@ -90,6 +90,11 @@ describe('the ledger in partitions', () => {
     const inRange = ordered.filter((record) => Date.parse(record.appliedAt) >= from && Date.parse(record.appliedAt) <= to);
     const ranged = await stack.store.list({ appliedFrom: from, appliedTo: to }, 0, 100);
     expect(ranged.cases.map((record) => record.businessNo)).toEqual(inRange.map((record) => record.businessNo));
+    // Every case here was handed in in Chongqing: the region's own index, read a page at a time.
+    const region = await stack.store.list({ region: 'CHONGQING', appliedTo: to }, 3, 10);
+    const upTo = ordered.filter((record) => Date.parse(record.appliedAt) <= to);
+    expect(region.cases.map((record) => record.businessNo)).toEqual(upTo.slice(3, 13).map((record) => record.businessNo));
+    expect(region.total).toBe(upTo.length);
     const regional = await stack.store.list({ region: 'CHONGQING', stage: 'RECEIVED', appliedFrom: from }, 0, 100);
     expect(regional.cases.map((record) => record.businessNo)).toEqual(
       ordered.filter((record) => record.stage === 'RECEIVED' && Date.parse(record.appliedAt) >= from).map((record) => record.businessNo),
