@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, OFFICE_HOURS, platformCaseCounts, RECEIVE, ROUTES, sleep, transferQueue, until } from '../support/process.kit.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+import { driveStaff, OFFICE_HOURS, platformCaseCounts, sleep, transferQueue, until } from '../support/process.kit.js';
 import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
-import { scanMaterials } from '../support/scans.kit.js';
 
 /**
  * Window staff keep receiving and dispatching cases through the whole stack on
@@ -14,13 +13,6 @@ import { scanMaterials } from '../support/scans.kit.js';
 const DRIVERS = 3;
 const PHASE_MS = 3000;
 const WORKER_OPTIONS = { lockDuration: 10_000, stalledInterval: 5_000 };
-
-interface Acknowledged {
-  businessNo: string;
-  tag: string;
-  /** Event types whose mutation answered success. */
-  events: string[];
-}
 
 describe('a Redis Cluster master killed mid-run', () => {
   let cluster: RedisClusterHarness;
@@ -38,39 +30,9 @@ describe('a Redis Cluster master killed mid-run', () => {
   });
 
   it('keeps every acknowledged case and event and forwards each transfer once across the failover', async () => {
-    const acknowledged: Acknowledged[] = [];
-    let attempted = 0;
-    let refused = 0;
-    let running = true;
-
-    const drive = async (driver: number) => {
-      for (let i = 0; running; i++) {
-        const route = ROUTES[(driver + i) % ROUTES.length]!;
-        const caller = staffAt(route.windowId);
-        const tag = `failover-${driver}-${i}`;
-        attempted += 1;
-        try {
-          const received = await stack.as(caller).query<any>(RECEIVE, { input: application(route.item, route.windowId, tag) });
-          if (received.errors || received.data?.receiveApplication?.__typename !== 'ReceiptNotice') {
-            refused += 1;
-            continue;
-          }
-          const ack: Acknowledged = { businessNo: received.data.receiveApplication.businessNo, tag, events: ['RECEIVED'] };
-          acknowledged.push(ack);
-          // Every third case stays at the window; the others go on to their platform.
-          if (i % 3 === 2) continue;
-          // Online transfer takes each material's scan first.
-          await scanMaterials(stack, ack.businessNo);
-          const dispatched = await stack.as(caller).query<any>(DISPATCH, { no: ack.businessNo });
-          if (!dispatched.errors && dispatched.data?.dispatchMaterials?.stage === 'IN_TRANSFER') ack.events.push('MATERIALS_DISPATCHED');
-        } catch {
-          refused += 1;
-          await sleep(50);
-        }
-      }
-    };
-
-    const drivers = Array.from({ length: DRIVERS }, (_, driver) => drive(driver));
+    // Every third case stays at the window; the others go on to their platform.
+    const staff = driveStaff(stack, { drivers: DRIVERS, tag: 'failover', keepAtWindow: (i) => i % 3 === 2 });
+    const { acknowledged, counts } = staff;
     await sleep(PHASE_MS);
     const victim = await cluster.busiestMaster();
     const killedAt = Date.now();
@@ -78,8 +40,7 @@ describe('a Redis Cluster master killed mid-run', () => {
     const failoverMs = Date.now() - killedAt;
     const acknowledgedBeforeRecovery = acknowledged.length;
     await sleep(PHASE_MS);
-    running = false;
-    await Promise.all(drivers);
+    await staff.stop();
     // Cases kept flowing after the promotion, not only before the kill.
     expect(acknowledged.length).toBeGreaterThan(acknowledgedBeforeRecovery);
 
@@ -120,10 +81,10 @@ describe('a Redis Cluster master killed mid-run', () => {
     for (const businessNo of platformCases.keys()) if (!(await stack.store.get(businessNo))) orphans.push(businessNo);
 
     const figures = {
-      attempted,
+      attempted: counts.attempted,
       acknowledged: acknowledged.length,
       acknowledgedDispatches: acknowledged.filter((ack) => ack.events.includes('MATERIALS_DISPATCHED')).length,
-      refused,
+      refused: counts.refused,
       killed: victim.address,
       promoted: promoted.address,
       failoverMs,

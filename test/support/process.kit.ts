@@ -12,7 +12,8 @@ import { createQueueConnection } from '../../lib/redis.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
-import type { GraphQLResult, TestStack } from './stack.js';
+import { scanMaterials } from './scans.kit.js';
+import { staffAt, type GraphQLResult, type TestStack } from './stack.js';
 
 /** A Monday inside office hours: every receiving window is open, whenever the suite runs. */
 export const OFFICE_HOURS = new Date('2025-11-24T10:00:00+08:00');
@@ -59,6 +60,60 @@ export async function until<T>(what: string, probe: () => Promise<T | null | und
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await sleep(everyMs);
   }
+}
+
+/** A case a window was told was accepted, and the events of the mutations that answered success. */
+export interface AcknowledgedCase {
+  businessNo: string;
+  tag: string;
+  events: string[];
+}
+
+/**
+ * `drivers` window staff at the ROUTES' windows, each receiving applications one
+ * after another and dispatching them online with their scans unless `keepAtWindow`
+ * says so, until `stop`: what they were told was accepted, and how many attempts
+ * failed (a request the gateway refused, or one it could not answer).
+ */
+export function driveStaff(stack: TestStack, options: { drivers: number; tag: string; keepAtWindow: (attempt: number) => boolean }) {
+  const acknowledged: AcknowledgedCase[] = [];
+  const counts = { attempted: 0, refused: 0 };
+  let running = true;
+  const drive = async (driver: number) => {
+    for (let i = 0; running; i++) {
+      const route = ROUTES[(driver + i) % ROUTES.length]!;
+      const caller = staffAt(route.windowId);
+      const tag = `${options.tag}-${driver}-${i}`;
+      counts.attempted += 1;
+      try {
+        const received = await stack.as(caller).query<any>(RECEIVE, { input: application(route.item, route.windowId, tag) });
+        if (received.errors || received.data?.receiveApplication?.__typename !== 'ReceiptNotice') {
+          counts.refused += 1;
+          continue;
+        }
+        const ack: AcknowledgedCase = { businessNo: received.data.receiveApplication.businessNo, tag, events: ['RECEIVED'] };
+        acknowledged.push(ack);
+        if (options.keepAtWindow(i)) continue;
+        // Online transfer takes each material's scan first.
+        await scanMaterials(stack, ack.businessNo);
+        const dispatched = await stack.as(caller).query<any>(DISPATCH, { no: ack.businessNo });
+        if (!dispatched.errors && dispatched.data?.dispatchMaterials?.stage === 'IN_TRANSFER') ack.events.push('MATERIALS_DISPATCHED');
+      } catch {
+        counts.refused += 1;
+        // The gateway itself could not answer; give Redis a moment instead of spinning.
+        await sleep(50);
+      }
+    }
+  };
+  const drivers = Array.from({ length: options.drivers }, (_, driver) => drive(driver));
+  return {
+    acknowledged,
+    counts,
+    async stop(): Promise<void> {
+      running = false;
+      await Promise.all(drivers);
+    },
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
