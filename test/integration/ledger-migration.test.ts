@@ -301,7 +301,9 @@ describe('migrating the ledger of 9f982cd to its partitions', () => {
     expect(stdout).toContain(`  case: ${BUSINESS_NOS.length} moved`);
     expect(stdout).toContain('  timetable entry: ');
     expect(stdout).toMatch(/done: nothing is left in the old layout/);
-    expect(await dump(raw, keyPrefix)).toEqual(migrated);
+    // Opening the queues writes each one's meta hash, the command's own queue admin included: not the migration's doing.
+    const queueMetaApart = (keys: Record<string, unknown>) => Object.fromEntries(Object.entries(keys).filter(([key]) => !/^bull:\{[^}]+\}:meta$/.test(key)));
+    expect(queueMetaApart(await dump(raw, keyPrefix))).toEqual(queueMetaApart(migrated));
 
     await raw.set(`${keyPrefix}windows:seeded`, 'again');
     const refused = await ops().catch((error: { stdout: string; code: number }) => error);
