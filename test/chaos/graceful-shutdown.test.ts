@@ -1,8 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
-import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, startServiceProcess, startWorkerProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
+import { application, DISPATCH, gql, OFFICE_HOURS, RECEIVE, ROUTES, startGatewayProcess, startWorkerProcess, transferQueue, until, type ServiceProcess } from '../support/process.kit.js';
 import { scanMaterials } from '../support/scans.kit.js';
 
 /**
@@ -47,18 +46,9 @@ describe('graceful shutdown on SIGTERM', () => {
   });
 
   it('the gateway answers the request in flight, then refuses new connections and exits 0', async () => {
-    const gateway = startServiceProcess('gateway/main.ts', {
-      FILES_DIR: stack.filesDir,
-      REDIS_URL: stack.redisUrl,
-      REDIS_KEY_PREFIX: stack.prefix,
-      GATEWAY_PORT: '0',
-      LOG_LEVEL: 'info',
-      ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.gateway.subgraphs[name]!])),
-    });
-    processes.push(gateway);
-    const listening = JSON.parse(await gateway.waitForLog(/gateway listening/, 30_000)) as { url: string };
-    const url = new URL(listening.url);
-    const port = Number(url.port);
+    const gateway = await startGatewayProcess(stack, {}, processes);
+    const url = new URL(`${gateway.url}/graphql`);
+    const port = gateway.port;
 
     // The owning platform answers slowly, so the item's name keeps the request open inside the gateway.
     stack.sichuan.setFaults({ latencyMs: GATEWAY_PLATFORM_LATENCY_MS });
