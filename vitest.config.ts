@@ -1,6 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 const CLUSTER_ONLY = ['test/chaos/cluster-failover.test.ts'];
+// The old layout the migration moves only ever lived on one Redis, and the migration refuses a cluster.
+const SINGLE_REDIS_ONLY = ['test/integration/ledger-migration.test.ts'];
 
 export default defineConfig({
   test: {
@@ -39,9 +41,10 @@ export default defineConfig({
       {
         test: {
           name: 'cluster',
-          // The integration suite and the worker-kill and platform-fault chaos cases again, on a
+          // The integration suite and the worker-kill, platform-fault and replica chaos cases again, on a
           // 6-node Redis Cluster started once for the run (REDIS_URL points there), and the master kill.
-          include: ['test/integration/**/*.test.ts', 'test/chaos/worker-*.test.ts', 'test/chaos/platform-faults.test.ts', ...CLUSTER_ONLY],
+          include: ['test/integration/**/*.test.ts', 'test/chaos/worker-*.test.ts', 'test/chaos/platform-faults.test.ts', 'test/chaos/replicas.test.ts', ...CLUSTER_ONLY],
+          exclude: [...configDefaults.exclude, ...SINGLE_REDIS_ONLY],
           globalSetup: ['test/support/redis-cluster.setup.ts'],
           environment: 'node',
           testTimeout: 180_000,

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { createQueueConnection } from '../../lib/redis.js';
 import { plannedAlerts } from '../../ledger/alerts/case-alerts.js';
 import { bullPrefix, QUEUES } from '../../queues/queues.js';
 import { staffAt, startTestStack, type GraphQLResult, type TestStack } from '../support/stack.js';
@@ -135,11 +135,11 @@ describe('two gateway processes and two worker hosts on one Redis', () => {
   });
 
   it('fires every deadline alert exactly once while both worker hosts sweep', async () => {
-    const connection = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
+    const connection = createQueueConnection(stack.redisUrl);
     const alertEvents = new QueueEvents(QUEUES.deadlineAlerts, { connection, prefix: bullPrefix(stack.prefix) });
-    const sweepConnection = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
+    const sweepConnection = createQueueConnection(stack.redisUrl);
     const sweepEvents = new QueueEvents(QUEUES.alertSweep, { connection: sweepConnection, prefix: bullPrefix(stack.prefix) });
-    const queueConnection = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
+    const queueConnection = createQueueConnection(stack.redisUrl);
     const alertJobs = new Queue(QUEUES.deadlineAlerts, { connection: queueConnection, prefix: bullPrefix(stack.prefix) });
     try {
       await Promise.all([alertEvents.waitUntilReady(), sweepEvents.waitUntilReady()]);
