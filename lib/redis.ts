@@ -82,12 +82,12 @@ export function createQueueConnection(url: string): Redis {
   return openConnection(url, { maxRetriesPerRequest: null });
 }
 
-/** Whether `url` names a Redis Cluster. */
 /** Whether `redis` is a Redis Cluster, whose masters replicate to replicas that a failover promotes. */
 export function isCluster(redis: Redis): boolean {
   return asCluster(redis) !== undefined;
 }
 
+/** Whether `url` names a Redis Cluster. */
 export function isClusterUrl(url: string): boolean {
   return parseRedisUrl(url).kind === 'cluster';
 }

@@ -99,21 +99,30 @@ describe('case writes over a read', () => {
 
   it('writes once Redis has forgotten its scripts (after a restart)', async () => {
     const businessNo = await dispatchedCase();
+    // Redis itself answers NOSCRIPT: the store asks for a digest no Redis knows, on its own connection or, on a
+    // cluster, down the pipeline that carries the write and its WAIT.
+    const UNKNOWN = '0'.repeat(40);
     let refused = 0;
-    const forgetful = new Proxy(stack.redis, {
-      get(target, property, receiver) {
-        if (property !== 'evalsha') return Reflect.get(target, property, receiver);
-        return async () => {
-          refused++;
-          throw new Error('NOSCRIPT No matching script. Please use EVAL.');
-        };
-      },
-    }) as Redis;
+    const forgetting = <T extends object>(target: T, wrap: (property: string | symbol, value: unknown, target: T) => unknown): T =>
+      new Proxy(target, { get: (target, property, receiver) => wrap(property, Reflect.get(target, property, receiver), target) });
+    const forgetfulEvalsha = (property: string | symbol, value: unknown, target: object) =>
+      property === 'evalsha'
+        ? (_sha: string, ...args: unknown[]) => {
+            refused++;
+            return (value as (...args: unknown[]) => unknown).call(target, UNKNOWN, ...args);
+          }
+        : typeof value === 'function'
+          ? (value as (...args: unknown[]) => unknown).bind(target)
+          : value;
+    const forgetful = forgetting(stack.redis, (property, value, target) =>
+      property === 'pipeline' ? () => forgetting(target.pipeline(), forgetfulEvalsha) : forgetfulEvalsha(property, value, target),
+    ) as Redis;
     const store = new CaseStore(forgetful, getDefaultCalendar(), new CaseArchives(stack.fileStore));
     const current = (await store.get(businessNo))!;
     expect(await store.update(current, noted(current, '张三'), event('TEST_FIRST'))).toEqual({ status: 'WRITTEN' });
     expect(refused).toBe(1);
     expect((await stack.store.get(businessNo))!.handler).toBe('张三');
+    expect((await stack.store.events(businessNo)).filter((e) => e.type === 'TEST_FIRST')).toHaveLength(1);
   });
 
   it('records a forward over a stale read by reading again, keeping what was written in between', async () => {
