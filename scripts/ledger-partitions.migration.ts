@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
+import { DomainError } from '../domain/errors.js';
 import { parseAlertId } from '../ledger/alerts/case-alerts.js';
 import { PARTITION_TAGS, partitionOfCase, partitionOfDivision } from '../ledger/cases/case-partitions.js';
 import { statisticsKey } from '../ledger/cases/case-statistics.js';
 import type { NotificationJob } from '../ledger/workflow/ports.js';
 import { UPLOAD_RECORD_PREFIX } from '../lib/files/upload-record.store.js';
+import { isCluster } from '../lib/redis.js';
 import { alertTimetableKey } from '../queues/deadline-alerts.queue.js';
 import { transferOutboxKey } from '../queues/material-transfer.queue.js';
 import { notificationOutboxKey } from '../queues/notifications.queue.js';
@@ -308,6 +310,16 @@ function parseJson<T>(value: string): T | null {
   }
 }
 
-export function migrateLedger(redis: Redis, keyPrefix: string, options?: MigrationOptions): Promise<MigrationReport> {
+/**
+ * A cluster never held the old layout (its case script wrote keys of many
+ * slots), and this migration's moves cross slots: it runs on the one Redis
+ * the old code used, before its keys go to a cluster (SCALING.md).
+ */
+export class MigrationTargetError extends DomainError {}
+
+export async function migrateLedger(redis: Redis, keyPrefix: string, options?: MigrationOptions): Promise<MigrationReport> {
+  if (isCluster(redis)) {
+    throw new MigrationTargetError('MIGRATION.CLUSTER_NOT_SUPPORTED', 'migrate-ledger runs on the single Redis the old layout lived on, not on a Redis Cluster: migrate there first, then move the keys to the cluster');
+  }
   return new LedgerMigration(redis, keyPrefix, options).run();
 }

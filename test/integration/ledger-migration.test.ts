@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import type { VerificationCode } from '../../domain/certificates/index.js';
@@ -289,6 +289,16 @@ describe('migrating the ledger of 9f982cd to its partitions', () => {
     expect(total(again)).toBe(0);
     expect(again.conflicts).toEqual(report.conflicts);
     expect(new Set(again.unplaced.map((entry) => entry.key))).toEqual(new Set(report.unplaced.map((entry) => entry.key)));
+  });
+
+  it('refuses a Redis Cluster, which never held the old layout, before it reads a key', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    try {
+      await expect(migrateLedger(cluster as unknown as Redis, prefix)).rejects.toMatchObject({ code: 'MIGRATION.CLUSTER_NOT_SUPPORTED' });
+      expect(cluster.status).toBe('wait');
+    } finally {
+      cluster.disconnect();
+    }
   });
 
   it('runs as npm run ops -- migrate-ledger, says to stop the services, counts what it moved, and fails while something is left', async () => {
