@@ -14,6 +14,7 @@ import { S3FileStore } from '../../lib/files/s3.store.js';
 import { startTestS3 } from '../support/s3-server.js';
 import { scanMaterials } from '../support/scans.kit.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
+import { until } from '../support/until.kit.js';
 
 /**
  * Closed cases archived to the file store, Redis keeping a stub: taken to
@@ -120,16 +121,6 @@ describe('archive of closed cases', () => {
     statistics: await gql(STATISTICS, { p: { from: '2025-11-24', to: '2025-12-31' } }, SUPERVISOR_SC),
   });
 
-  async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   const caseKey = (no: string) => `case:${partitionOfCase(no)}:${no}`;
   const stored = async (no: string) => (await stack.redis.getBuffer(caseKey(no)))!;
   const memory = async (no: string) => {
@@ -164,17 +155,17 @@ describe('archive of closed cases', () => {
     await scanMaterials(stack, refused);
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: delivered });
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: refused });
-    const platformCase = (no: string) => until(async () => (await stack.workflow.get(no)).platformCaseId);
+    const platformCase = (no: string) => until('the case forwarded', async () => (await stack.workflow.get(no)).platformCaseId);
     const [deliveredOnPlatform, refusedOnPlatform] = [await platformCase(delivered), await platformCase(refused)];
 
     at('2025-11-26T10:00:00+08:00');
     await stack.sichuan.advance(refusedOnPlatform);
-    await until(async () => (await stack.workflow.get(refused)).stage === 'REFUSED');
+    await until('the refusal', async () => (await stack.workflow.get(refused)).stage === 'REFUSED');
     await stack.sichuan.advance(deliveredOnPlatform);
-    await until(async () => (await stack.workflow.get(delivered)).stage === 'AT_JURISDICTION');
+    await until('the case at the jurisdiction', async () => (await stack.workflow.get(delivered)).stage === 'AT_JURISDICTION');
     await stack.sichuan.advance(deliveredOnPlatform);
     await stack.sichuan.advance(deliveredOnPlatform);
-    await until(async () => (await stack.workflow.get(delivered)).stage === 'DECIDED');
+    await until('the decision', async () => (await stack.workflow.get(delivered)).stage === 'DECIDED');
 
     at('2025-11-28T15:00:00+08:00');
     await gql('mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }', { no: delivered }, staffAt('W-510000-01'));
@@ -182,7 +173,7 @@ describe('archive of closed cases', () => {
     at('2025-12-01T10:00:00+08:00');
     await gql('mutation ($no: ID!) { recordResultAtWindow(businessNo: $no) { stage } }', { no: delivered });
     await gql('mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }', { no: delivered });
-    await until(async () => (await stack.workflow.get(delivered)).result?.applicantNotifiedAt);
+    await until('the applicant notified', async () => (await stack.workflow.get(delivered)).result?.applicantNotifiedAt);
     await gql('mutation ($no: ID!) { recordDelivered(businessNo: $no) { stage } }', { no: delivered });
 
     // Not corrected by its deadline (2025-12-01): 已视为放弃.
@@ -296,8 +287,8 @@ describe('archive of closed cases', () => {
     const abandonedLate = (await gql(RECEIVE, { input: input(SICHUAN_WATER, allMaterials(SICHUAN_WATER).slice(1)) })).receiveApplication.businessNo;
     await scanMaterials(stack, refusedLate);
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: refusedLate });
-    await stack.sichuan.advance(await until(async () => (await stack.workflow.get(refusedLate)).platformCaseId));
-    await until(async () => (await stack.workflow.get(refusedLate)).stage === 'REFUSED');
+    await stack.sichuan.advance(await until('the late case forwarded', async () => (await stack.workflow.get(refusedLate)).platformCaseId));
+    await until('the late refusal', async () => (await stack.workflow.get(refusedLate)).stage === 'REFUSED');
     at('2026-03-20T09:30:00+08:00');
     const late = await stack.query('mutation ($no: ID!, $m: [MaterialInput!]!) { resubmitCorrections(businessNo: $no, materials: $m) { __typename } }', {
       no: abandonedLate,

@@ -3,7 +3,8 @@ import { dispatchPaper } from '../../jobs/paper-dispatch.js';
 import type { WaybillState } from '../../adapters/courier/courier.port.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import type { ShipmentRecord } from '../../ledger/shipments/shipment.model.js';
-import { OPS, startCourierStack, transferredCase, until, WINDOW_STAFF, type CourierStack } from '../support/courier-stack.js';
+import { OPS, startCourierStack, transferredCase, WINDOW_STAFF, type CourierStack } from '../support/courier-stack.js';
+import { until } from '../support/until.kit.js';
 
 /**
  * The courier half of the 通办 workflow against the real courier sandbox and real
@@ -198,9 +199,9 @@ describe('政务专递 shipments', () => {
       const failuresBefore = stack.effects.failures;
       await stack.sandbox.advance(created.waybillNo);
       // While the job waits out its backoff, another delivery of 揽收 (a new job) must not take over its effect.
-      await until(async () => stack.effects.failures > failuresBefore);
+      await until('the failed effect', async () => stack.effects.failures > failuresBefore);
       expect((await stack.sandbox.sendPush(push(created, 2, '10'))).status).toBe(200);
-      await until(async () => stack.effects.of(kase.businessNo).length > 0);
+      await until('the effects of the case', async () => stack.effects.of(kase.businessNo).length > 0);
       await stack.drained();
 
       expect(stack.effects.of(kase.businessNo)).toEqual(['paperCollected']);

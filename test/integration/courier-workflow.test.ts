@@ -1,18 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SICHUAN_CATALOG } from '../../adapters/sichuan/sichuan.catalog.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { until } from '../support/until.kit.js';
 
 const SICHUAN_WATER = SICHUAN_CATALOG.find((item) => item.code === '510000-00001')!;
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('paper materials through the whole stack', () => {
   let stack: TestStack;
@@ -41,7 +32,7 @@ describe('paper materials through the whole stack', () => {
     const no = record.businessNo;
     // Keep the platform quiet so only the courier can move the case on.
     await stack.workflow.dispatchMaterials(no, 'OFFLINE', 'test');
-    const waybill = await until(async () => stack.courier.waybills().find((w) => w.businessNo === no));
+    const waybill = await until('the waybill', async () => stack.courier.waybills().find((w) => w.businessNo === no));
     const query = `query ($no: ID!) { case(businessNo: $no) { stage shipments { waybillNo purpose state costBearer sendBy late toAddress } } }`;
     const before = await stack.query<any>(query, { no });
     expect(before.errors).toBeUndefined();
@@ -49,14 +40,14 @@ describe('paper materials through the whole stack', () => {
       expect.objectContaining({ waybillNo: waybill.waybillNo, purpose: 'MATERIALS', state: 'ORDERED', costBearer: 'JURISDICTION', toAddress: '四川省成都市', late: false }),
     ]);
     await stack.courier.advance(waybill.waybillNo);
-    const sent = await until(async () => (await stack.workflow.get(no)).transfer?.paperSentAt);
+    const sent = await until('the paper sent', async () => (await stack.workflow.get(no)).transfer?.paperSentAt);
     // The sandbox courier dates its events by the real clock, later than the stack's standing one: the time is
     // bounded to the stack's now, and the courier's own (+08:00, as its contract writes times) stays in the event.
     expect(sent).toBe(now.toISOString());
     const collected = (await stack.store.events(no)).find((event) => event.type === 'PAPER_COLLECTED')!;
     expect(collected.data.courierAt).toMatch(/\+08:00$/);
     for (let i = 0; i < 3; i++) await stack.courier.advance(waybill.waybillNo);
-    const received = await until(async () => {
+    const received = await until('the paper received', async () => {
       const current = await stack.workflow.get(no);
       return current.stage !== 'IN_TRANSFER' && current;
     });

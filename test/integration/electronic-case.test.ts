@@ -34,16 +34,7 @@ describe.each(['disk', 's3'] as const)('an electronic case on the %s store', (ki
 
   beforeAll(async () => {
     if (kind === 's3') s3 = await startTestS3();
-    const env: Record<string, string> = s3
-      ? {
-          FILE_STORE: 's3',
-          S3_ENDPOINT: s3.settings.endpoint!,
-          S3_BUCKET: s3.settings.bucket,
-          S3_ACCESS_KEY_ID: s3.settings.accessKeyId!,
-          S3_SECRET_ACCESS_KEY: s3.settings.secretAccessKey!,
-          S3_FORCE_PATH_STYLE: 'true',
-        }
-      : {};
+    const env = s3?.env ?? {};
     stack = await startTestStack({ now: () => now, env });
   });
 

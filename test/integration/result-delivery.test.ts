@@ -13,7 +13,7 @@ import { CaseArchives } from '../../ledger/cases/case-archive.js';
 import { WindowStore } from '../../ledger/windows/window.store.js';
 import { getDefaultCalendar } from '../../domain/calendar/index.js';
 import type { ResultDelivery } from '../../ledger/cases/case.model.js';
-import { until } from '../support/courier-stack.js';
+import { until } from '../support/until.kit.js';
 import { staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { scanMaterials } from '../support/scans.kit.js';
 
@@ -61,9 +61,9 @@ describe('result delivery', () => {
     const no = record.businessNo;
     await scanMaterials(stack, no);
     await stack.workflow.dispatchMaterials(no, 'ONLINE', 'test');
-    const platformCaseId = await until(async () => (await stack.workflow.get(no)).platformCaseId);
+    const platformCaseId = await until('the case forwarded', async () => (await stack.workflow.get(no)).platformCaseId);
     for (let step = 0; step < 3; step++) await stack.sichuan.advance(platformCaseId);
-    await until(async () => (await stack.workflow.get(no)).stage === 'DECIDED');
+    await until('the decision', async () => (await stack.workflow.get(no)).stage === 'DECIDED');
     return no;
   }
 
@@ -149,7 +149,7 @@ describe('result delivery', () => {
       const asked = await mutate('notifyApplicantForPickup(businessNo: $no)', no, RECEIVING);
       expect(asked.data).toMatchObject({ notifyApplicantForPickup: { stage: 'AWAITING_PICKUP' } });
 
-      const notified = await until(async () => (await stack.workflow.get(no)).result?.applicantNotifiedAt);
+      const notified = await until('the applicant notified', async () => (await stack.workflow.get(no)).result?.applicantNotifiedAt);
       expect(await deadline(no, 'APPLICANT_PICKUP_NOTICE')).toBe('MET');
       expect(smsTo(no)).toEqual([
         expect.objectContaining({ channel: 'SMS', to: '13812345678', template: 'PICKUP_READY', text: expect.stringContaining(SICHUAN_WATER.name) }),
@@ -197,7 +197,7 @@ describe('result delivery', () => {
       const sweep = alertSweepProcessor({ timetable: stack.queues.alerts, transfers: stack.queues.transfers, notifications: stack.queues.notifications });
       expect((await sweep()).notificationsQueued).toBeGreaterThanOrEqual(1);
       expect(await stack.queues.notifications.pending()).toBe(0);
-      await until(async () => (await stack.workflow.get(no)).result?.applicantNotifiedAt);
+      await until('the applicant notified', async () => (await stack.workflow.get(no)).result?.applicantNotifiedAt);
       expect(await deadline(no, 'APPLICANT_PICKUP_NOTICE')).toBe('MET');
 
       // The same job run again (a worker that died before acknowledging it): the gateway sends nothing new.

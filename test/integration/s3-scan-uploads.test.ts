@@ -30,14 +30,7 @@ describe('scans uploaded into the S3 store without a staging directory', () => {
     s3 = await startTestS3();
     stack = await startTestStack({
       now: () => OFFICE_HOURS,
-      env: {
-        FILE_STORE: 's3',
-        S3_ENDPOINT: s3.settings.endpoint!,
-        S3_BUCKET: s3.settings.bucket,
-        S3_ACCESS_KEY_ID: s3.settings.accessKeyId!,
-        S3_SECRET_ACCESS_KEY: s3.settings.secretAccessKey!,
-        S3_FORCE_PATH_STYLE: 'true',
-      },
+      env: s3.env,
     });
     expect(stack.config.files.uploadStagingDir).toBeUndefined();
     client = tusClient(stack.gateway.url, await stack.token(RECEIVING));

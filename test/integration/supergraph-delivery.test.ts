@@ -17,6 +17,7 @@ import { createLogger } from '../../lib/logger.js';
 import { startSubgraph } from '../../lib/subgraph-server.js';
 import { startServiceProcess } from '../support/process.kit.js';
 import { DEFAULT_CALLER, startTestStack, testLogger, type GraphQLResult, type TestStack } from '../support/stack.js';
+import { until } from '../support/until.kit.js';
 
 const POLL_MS = 100;
 const committed = readFileSync('supergraph.graphql', 'utf8');
@@ -25,16 +26,6 @@ function capture() {
   const lines: { level: number; msg: string; code?: string }[] = [];
   const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(JSON.parse(String(chunk))), done()) });
   return { lines, logger: createLogger({ level: 'info', service: 'test' }, sink) };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe('supergraph delivery: polled, checked, swapped in without a restart', () => {

@@ -6,6 +6,7 @@ import { ARTIFACTS, launchChromium } from '../support/browser.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { DEFAULT_CALLER, staffAt, startTestStack, type TestStack } from '../support/stack.js';
 import { scanMaterials } from '../support/scans.kit.js';
+import { until } from '../support/until.kit.js';
 
 /**
  * The 通办 workflow of seed 000 end to end through the gateway: real Redis, real
@@ -91,16 +92,6 @@ describe('the 通办 workflow through the gateway', () => {
     return (await gql(CASE, { no }, caller)).case;
   }
 
-  async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   beforeAll(async () => {
     stack = await startTestStack({ now: () => now, sichuanRejects: ['510000-00002'] });
   });
@@ -146,7 +137,7 @@ describe('the 通办 workflow through the gateway', () => {
     at('2025-11-25T09:30:00+08:00');
     await scanMaterials(stack, no);
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no });
-    const platformCaseId = await until(async () => (await stack.workflow.get(no)).platformCaseId);
+    const platformCaseId = await until('the case forwarded', async () => (await stack.workflow.get(no)).platformCaseId);
     expect(stack.sichuan.cases().filter((c) => c.businessNo === no)).toHaveLength(1);
 
     let kase = await caseOf(no);
@@ -156,10 +147,10 @@ describe('the 通办 workflow through the gateway', () => {
 
     at('2025-11-26T10:00:00+08:00');
     await stack.sichuan.advance(platformCaseId); // 受理: acceptance resumes the clock
-    await until(async () => (await stack.workflow.get(no)).stage === 'AT_JURISDICTION');
+    await until('the case at the jurisdiction', async () => (await stack.workflow.get(no)).stage === 'AT_JURISDICTION');
     await stack.sichuan.advance(platformCaseId); // 审核
     await stack.sichuan.advance(platformCaseId); // 决定
-    await until(async () => (await stack.workflow.get(no)).stage === 'DECIDED');
+    await until('the decision', async () => (await stack.workflow.get(no)).stage === 'DECIDED');
 
     at('2025-11-28T15:00:00+08:00');
     kase = await caseOf(no);
@@ -172,7 +163,7 @@ describe('the 通办 workflow through the gateway', () => {
     at('2025-12-01T10:00:00+08:00');
     await gql('mutation ($no: ID!) { recordResultAtWindow(businessNo: $no) { stage } }', { no });
     await gql('mutation ($no: ID!) { notifyApplicantForPickup(businessNo: $no) { stage } }', { no });
-    await until(async () => (await stack.workflow.get(no)).result?.applicantNotifiedAt);
+    await until('the applicant notified', async () => (await stack.workflow.get(no)).result?.applicantNotifiedAt);
     await gql('mutation ($no: ID!) { recordDelivered(businessNo: $no) { stage } }', { no });
     const { evaluate } = await gql('mutation ($no: ID!) { evaluate(businessNo: $no, score: 5, comment: "就近办理，很方便") { score comment } }', { no });
     expect(evaluate).toEqual({ score: 5, comment: '就近办理，很方便' });
@@ -236,10 +227,10 @@ describe('the 通办 workflow through the gateway', () => {
       at('2025-11-25T10:00:00+08:00');
       await scanMaterials(stack, no);
       await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no }, staffAt(run.receiving));
-      const platformCaseId = await until(async () => (await stack.workflow.get(no)).platformCaseId);
+      const platformCaseId = await until('the case forwarded', async () => (await stack.workflow.get(no)).platformCaseId);
       at('2025-11-26T10:00:00+08:00');
       for (let step = 0; step < 3; step++) await run.platform.advance(platformCaseId);
-      await until(async () => (await stack.workflow.get(no)).stage === 'DECIDED');
+      await until('the decision', async () => (await stack.workflow.get(no)).stage === 'DECIDED');
       await gql(
         'mutation ($no: ID!) { recordResultDispatched(businessNo: $no, delivery: { method: PICKUP }) { stage } }',
         { no },
@@ -304,10 +295,10 @@ describe('the 通办 workflow through the gateway', () => {
     const notice = (await gql(RECEIVE, { input: input('W-500000-01', rejected) })).receiveApplication;
     await scanMaterials(stack, notice.businessNo);
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: BOTH) { stage } }', { no: notice.businessNo });
-    const platformCaseId = await until(async () => (await stack.workflow.get(notice.businessNo)).platformCaseId);
+    const platformCaseId = await until('the case forwarded', async () => (await stack.workflow.get(notice.businessNo)).platformCaseId);
     at('2025-11-26T10:00:00+08:00');
     await stack.sichuan.advance(platformCaseId);
-    const kase = await until(async () => {
+    const kase = await until('the case', async () => {
       const current = await caseOf(notice.businessNo);
       return current.stage === 'REFUSED' && current;
     });
@@ -321,7 +312,7 @@ describe('the 通办 workflow through the gateway', () => {
     const no = notice.businessNo as string;
     at('2025-09-30T16:00:00+08:00');
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: OFFLINE) { stage } }', { no });
-    await until(async () => (await stack.workflow.get(no)).platformCaseId);
+    await until('the case forwarded', async () => (await stack.workflow.get(no)).platformCaseId);
 
     // 10-01..10-08 are holidays; the jurisdiction receives the paper on Thursday 10-09.
     at('2025-10-09T10:00:00+08:00');
@@ -375,11 +366,11 @@ describe('the 通办 workflow through the gateway', () => {
     await scanMaterials(stack, notice.businessNo);
     stack.sichuan.setFaults({ malformedRate: 1 });
     await gql('mutation ($no: ID!) { dispatchMaterials(businessNo: $no, channel: ONLINE) { stage } }', { no: notice.businessNo });
-    await until(async () => stack.sichuan.files().some((file) => file.businessNo === notice.businessNo));
+    await until('the scans at the platform', async () => stack.sichuan.files().some((file) => file.businessNo === notice.businessNo));
     stack.sichuan.setFaults({ errorRate: 1 });
     await new Promise((resolve) => setTimeout(resolve, 1200));
     stack.sichuan.setFaults({});
-    await until(async () => (await stack.workflow.get(notice.businessNo)).platformCaseId, 20_000);
+    await until('the case forwarded', async () => (await stack.workflow.get(notice.businessNo)).platformCaseId, 20_000);
     expect(stack.sichuan.cases().filter((c) => c.businessNo === notice.businessNo)).toHaveLength(1);
     const files = stack.sichuan.files().filter((file) => file.businessNo === notice.businessNo);
     expect(files).toHaveLength(new Set(files.map((file) => file.sha256)).size);

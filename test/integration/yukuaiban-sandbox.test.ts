@@ -12,6 +12,7 @@ import type { NonceStore, PlatformEvent, PlatformStage, SubmitCaseRequest } from
 import { verifyYukuaibanWebhook, YukuaibanClient, type YukuaibanClientOptions } from '../../adapters/yukuaiban/yukuaiban.client.js';
 import { startYukuaibanSandbox, type YukuaibanSandbox } from '../../adapters/yukuaiban/yukuaiban.sandbox.js';
 import { newYukuaibanNonce, signedYukuaibanHeaders } from '../../adapters/yukuaiban/yukuaiban.signature.js';
+import { until } from '../support/until.kit.js';
 
 const APP_KEY = 'tongban-it';
 const SECRET = 'ykb-integration-secret';
@@ -95,14 +96,6 @@ function request(overrides: Partial<SubmitCaseRequest> = {}): SubmitCaseRequest 
     submittedAt: '2024-05-01T09:30:00+08:00',
     ...overrides,
   };
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 beforeAll(async () => {
@@ -315,7 +308,7 @@ describe('stages and webhooks', () => {
     try {
       const timedClient = new YukuaibanClient({ baseUrl: timed.url, appKey: APP_KEY, appSecret: SECRET, timeoutMs: 2_000 });
       const created = await timedClient.submitCase(request());
-      await until(async () => (await timedClient.getCase(created.platformCaseId))?.stage === 'ISSUED');
+      await until('the case issued', async () => (await timedClient.getCase(created.platformCaseId))?.stage === 'ISSUED');
     } finally {
       await timed.close();
     }
@@ -400,7 +393,7 @@ describe('fault injection', () => {
       offset: 0,
       limit: 5,
     });
-    await until(() => hanging.requestCounts()['GET /api/v1/items'] === 1);
+    await until('the items request', () => hanging.requestCounts()['GET /api/v1/items'] === 1);
     const started = Date.now();
     await hanging.close();
     expect(Date.now() - started).toBeLessThan(1_000);

@@ -22,6 +22,7 @@ import { SAMPLE_WINDOWS } from '../../subgraphs/windows/sample-directory.data.js
 import type { WindowRecord } from '../../ledger/windows/window.model.js';
 import type { GraphQLResult } from './stack.js';
 import { testLogger, testPrefix, testRedisUrl } from './stack.js';
+import { until } from './until.kit.js';
 
 export type EffectName = keyof CaseEffects;
 
@@ -143,7 +144,7 @@ export async function startCourierStack(options: { pushes?: boolean } = {}): Pro
       return (await response.json()) as GraphQLResult<any>;
     },
     drained: async () => {
-      await until(async () => {
+      await until('the sync queue idle', async () => {
         const counts = await syncQueue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
         return Object.values(counts).every((count) => count === 0);
       });
@@ -226,12 +227,3 @@ export function transferredCase(options: {
   };
 }
 
-export async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -14,6 +14,9 @@ import { SUBGRAPH_NAMES } from '../../lib/config.js';
 import type { ReceiveApplicationInput } from '../../ledger/workflow/application-input.js';
 import { scanMaterials } from './scans.kit.js';
 import { staffAt, type GraphQLResult, type TestStack } from './stack.js';
+import { until } from './until.kit.js';
+
+export { until };
 
 /** A Monday inside office hours: every receiving window is open, whenever the suite runs. */
 export const OFFICE_HOURS = new Date('2025-11-24T10:00:00+08:00');
@@ -52,15 +55,6 @@ export function application(item: CatalogItem, windowId: string, tag: string): R
 }
 
 /** Polls until `probe` yields something truthy; fails with `what` after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(everyMs);
-  }
-}
 
 /** A case a window was told was accepted, and the events of the mutations that answered success. */
 export interface AcknowledgedCase {

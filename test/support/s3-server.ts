@@ -10,6 +10,8 @@ import { createS3Client, type S3Settings } from '../../lib/files/s3.store.js';
 
 export interface TestS3 {
   settings: S3Settings;
+  /** The environment that points a stack's file store at this server. */
+  env: Record<string, string>;
   client: S3Client;
   /** Every key in the bucket. */
   keys(): Promise<string[]>;
@@ -40,6 +42,14 @@ export async function startTestS3(bucket = 'tongban-test'): Promise<TestS3> {
   const client = createS3Client(settings);
   return {
     settings,
+    env: {
+      FILE_STORE: 's3',
+      S3_ENDPOINT: settings.endpoint!,
+      S3_BUCKET: bucket,
+      S3_ACCESS_KEY_ID: settings.accessKeyId!,
+      S3_SECRET_ACCESS_KEY: settings.secretAccessKey!,
+      S3_FORCE_PATH_STYLE: 'true',
+    },
     client,
     async keys() {
       const keys: string[] = [];

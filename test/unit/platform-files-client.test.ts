@@ -155,71 +155,75 @@ describe('file transfers and API calls open breakers of their own', () => {
   const refusedByBreaker = (error: unknown) => error instanceof PlatformUnavailableError && error.cause instanceof CircuitOpenError;
   const CATALOG = { offset: 0, limit: 0 };
 
-  describe('渝快办', () => {
-    const client = () => ykbClient({ retries: 0, circuitBreaker: BREAKER });
-    const catalogAnswers = () => nock(YKB).get(/\/api\/v1\/items/).reply(200, { code: '0', msg: 'success', data: { list: [], total: 7, page: 1, size: 1 } });
+  interface RegionFaults {
+    client: () => ReturnType<typeof ykbClient> | ReturnType<typeof scClient>;
+    failUploads: () => nock.Scope;
+    failReads: () => nock.Scope;
+    answerCatalog: () => nock.Scope;
+    acceptUpload: (file: ReturnType<typeof generatedFile>) => { scope: nock.Scope; fileId: string };
+    businessNos: [string, string];
+  }
+  const REGIONS: [string, RegionFaults][] = [
+    [
+      '渝快办',
+      {
+        client: () => ykbClient({ retries: 0, circuitBreaker: BREAKER }),
+        failUploads: () => nock(YKB).put(/\/api\/v1\/files\/.*/).times(3).reply(503, { code: '50300', msg: 'busy' }),
+        failReads: () => nock(YKB).get(/\/api\/v1\/items/).times(3).reply(503, { code: '50300', msg: 'busy' }),
+        answerCatalog: () => nock(YKB).get(/\/api\/v1\/items/).reply(200, { code: '0', msg: 'success', data: { list: [], total: 7, page: 1, size: 1 } }),
+        acceptUpload: (file) => ({ scope: nock(YKB).put(/\/api\/v1\/files\/.*/).reply(201, receipt(file.sha256, file.size)), fileId: 'YKBF1' }),
+        businessNos: ['CY010', 'CY011'],
+      },
+    ],
+    [
+      '四川一体化',
+      {
+        client: () => scClient({ retries: 0, circuitBreaker: BREAKER }),
+        failUploads: () => nock(SC).post('/gateway/file/upload').times(3).reply(503, { error: 'busy' }),
+        failReads: () => nock(SC).post('/gateway/item/query').times(3).reply(503, 'upstream trouble'),
+        answerCatalog: () =>
+          nock(SC)
+            .post('/gateway/item/query')
+            .reply(200, (_uri, request) => signedReply((request as { head: { nonce: string } }).head.nonce, '000000', { totalCount: 7, pageNo: 1, pageSize: 1, itemList: [] })),
+        acceptUpload: (file) => ({
+          scope: nock(SC)
+            .post('/gateway/file/upload')
+            .reply(function () {
+              const nonce = (this.req.headers as Record<string, string>)[SC_FILE_HEADER.nonce]!;
+              return [200, signedReply(nonce, '000000', { fileId: 'SCF9', sha256: file.sha256, size: file.size, receiveTime: '2024-05-01 09:30:00', duplicated: false })];
+            }),
+          fileId: 'SCF9',
+        }),
+        businessNos: ['BN10', 'BN11'],
+      },
+    ],
+  ];
 
+  describe.each(REGIONS)('%s', (_region, faults) => {
     it('uploads failing twice open the file breaker; the catalog is still read, and the next upload is refused without a call', async () => {
-      const c = client();
+      const c = faults.client();
       const file = generatedFile(1000, 41);
-      const uploads = nock(YKB).put(/\/api\/v1\/files\/.*/).times(3).reply(503, { code: '50300', msg: 'busy' });
-      for (let i = 0; i < 2; i++) expect(await failure(c.uploadFile(fileUpload('CY010', file)))).toBeInstanceOf(PlatformUnavailableError);
+      const uploads = faults.failUploads();
+      for (let i = 0; i < 2; i++) expect(await failure(c.uploadFile(fileUpload(faults.businessNos[0], file)))).toBeInstanceOf(PlatformUnavailableError);
       expect([c.fileCircuitState, c.circuitState]).toEqual(['OPEN', 'CLOSED']);
-      expect(refusedByBreaker(await failure(c.uploadFile(fileUpload('CY010', file))))).toBe(true);
+      expect(refusedByBreaker(await failure(c.uploadFile(fileUpload(faults.businessNos[0], file))))).toBe(true);
       expect(uploads.pendingMocks()).toHaveLength(1);
-      const catalog = catalogAnswers();
+      const catalog = faults.answerCatalog();
       await expect(c.searchItems(CATALOG)).resolves.toEqual({ items: [], total: 7 });
       expect(catalog.isDone()).toBe(true);
     });
 
     it('API calls failing twice open the API breaker; uploads still go through, and the next read is refused without a call', async () => {
-      const c = client();
-      const reads = nock(YKB).get(/\/api\/v1\/items/).times(3).reply(503, { code: '50300', msg: 'busy' });
+      const c = faults.client();
+      const reads = faults.failReads();
       for (let i = 0; i < 2; i++) expect(await failure(c.searchItems(CATALOG))).toBeInstanceOf(PlatformUnavailableError);
       expect([c.circuitState, c.fileCircuitState]).toEqual(['OPEN', 'CLOSED']);
       expect(refusedByBreaker(await failure(c.searchItems(CATALOG)))).toBe(true);
       expect(reads.pendingMocks()).toHaveLength(1);
       const file = generatedFile(1000, 42);
-      nock(YKB).put(/\/api\/v1\/files\/.*/).reply(201, receipt(file.sha256, file.size));
-      await expect(c.uploadFile(fileUpload('CY011', file))).resolves.toMatchObject({ fileId: 'YKBF1', sha256: file.sha256 });
-    });
-  });
-
-  describe('四川一体化', () => {
-    const client = () => scClient({ retries: 0, circuitBreaker: BREAKER });
-    const catalogAnswers = () =>
-      nock(SC)
-        .post('/gateway/item/query')
-        .reply(200, (_uri, request) => signedReply((request as { head: { nonce: string } }).head.nonce, '000000', { totalCount: 7, pageNo: 1, pageSize: 1, itemList: [] }));
-
-    it('uploads failing twice open the file breaker; the catalog is still read, and the next upload is refused without a call', async () => {
-      const c = client();
-      const file = generatedFile(1000, 43);
-      const uploads = nock(SC).post('/gateway/file/upload').times(3).reply(503, { error: 'busy' });
-      for (let i = 0; i < 2; i++) expect(await failure(c.uploadFile(fileUpload('BN10', file)))).toBeInstanceOf(PlatformUnavailableError);
-      expect([c.fileCircuitState, c.circuitState]).toEqual(['OPEN', 'CLOSED']);
-      expect(refusedByBreaker(await failure(c.uploadFile(fileUpload('BN10', file))))).toBe(true);
-      expect(uploads.pendingMocks()).toHaveLength(1);
-      const catalog = catalogAnswers();
-      await expect(c.searchItems(CATALOG)).resolves.toEqual({ items: [], total: 7 });
-      expect(catalog.isDone()).toBe(true);
-    });
-
-    it('API calls failing twice open the API breaker; uploads still go through, and the next read is refused without a call', async () => {
-      const c = client();
-      const reads = nock(SC).post('/gateway/item/query').times(3).reply(503, 'upstream trouble');
-      for (let i = 0; i < 2; i++) expect(await failure(c.searchItems(CATALOG))).toBeInstanceOf(PlatformUnavailableError);
-      expect([c.circuitState, c.fileCircuitState]).toEqual(['OPEN', 'CLOSED']);
-      expect(refusedByBreaker(await failure(c.searchItems(CATALOG)))).toBe(true);
-      expect(reads.pendingMocks()).toHaveLength(1);
-      const file = generatedFile(1000, 44);
-      nock(SC)
-        .post('/gateway/file/upload')
-        .reply(function () {
-          const nonce = (this.req.headers as Record<string, string>)[SC_FILE_HEADER.nonce]!;
-          return [200, signedReply(nonce, '000000', { fileId: 'SCF9', sha256: file.sha256, size: file.size, receiveTime: '2024-05-01 09:30:00', duplicated: false })];
-        });
-      await expect(c.uploadFile(fileUpload('BN11', file))).resolves.toMatchObject({ fileId: 'SCF9', sha256: file.sha256 });
+      const upload = faults.acceptUpload(file);
+      await expect(c.uploadFile(fileUpload(faults.businessNos[1], file))).resolves.toMatchObject({ fileId: upload.fileId, sha256: file.sha256 });
+      expect(upload.scope.isDone()).toBe(true);
     });
   });
 });
