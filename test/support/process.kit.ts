@@ -54,8 +54,6 @@ export function application(item: CatalogItem, windowId: string, tag: string): R
   };
 }
 
-/** Polls until `probe` yields something truthy; fails with `what` after `timeoutMs`. */
-
 /** A case a window was told was accepted, and the events of the mutations that answered success. */
 export interface AcknowledgedCase {
   businessNo: string;
