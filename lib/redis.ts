@@ -82,6 +82,27 @@ export function createQueueConnection(url: string): Redis {
   return openConnection(url, { maxRetriesPerRequest: null });
 }
 
+/**
+ * How long a write on a cluster waits for a replica to have it before it is
+ * answered anyway: a replica down or lagging is no reason to stop (SCALING.md).
+ */
+export const REPLICA_WAIT_MS = 500;
+
+/**
+ * On a cluster, resolves once a replica has every write this connection sent
+ * to the master of `key`'s slot (WAIT, down the same connection to that
+ * master), or after REPLICA_WAIT_MS; on a single Redis, at once. A master
+ * acknowledges before its replica has the write, and a failover in between
+ * forgets it: a job must be on a replica before the outbox entry that would
+ * queue it again is removed.
+ */
+export async function replicated(redis: Redis, key: string): Promise<void> {
+  if (!isCluster(redis)) return;
+  const replies = (await redis.pipeline().exists(key).wait(1, REPLICA_WAIT_MS).exec()) ?? [];
+  const failed = replies.find(([error]) => error)?.[0];
+  if (failed) throw failed;
+}
+
 /** Whether `redis` is a Redis Cluster, whose masters replicate to replicas that a failover promotes. */
 export function isCluster(redis: Redis): boolean {
   return asCluster(redis) !== undefined;

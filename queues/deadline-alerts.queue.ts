@@ -5,7 +5,7 @@ import { alertChanges, parseAlertId, type AlertPlan } from '../ledger/alerts/cas
 import type { TimetableWrites } from '../ledger/cases/case-write.script.js';
 import type { CaseRecord } from '../ledger/cases/case.model.js';
 import { PARTITION_TAGS, partitionOfCase } from '../ledger/cases/case-partitions.js';
-import { bullPrefix, openQueue, QUEUES } from './queues.js';
+import { bullPrefix, onReplica, openQueue, QUEUES } from './queues.js';
 
 /** One case's change, as the workflow writes it: no previous record before its first write. */
 export interface AlertChange {
@@ -166,7 +166,10 @@ export class DeadlineAlertQueue {
         const parsed = parseAlertId(id);
         return parsed ? [{ name: parsed.kind, data: { id, businessNo: parsed.businessNo, kind: parsed.kind, level: parsed.level }, opts: { jobId: id } }] : [];
       });
-      if (jobs.length) await this.queue.addBulk(jobs);
+      if (jobs.length) {
+        await this.queue.addBulk(jobs);
+        await onReplica(this.connection, this.queue);
+      }
       if (due.length) await this.connection.eval(REMOVE_DUE, 1, timetable, now, ...due);
       promoted += jobs.length;
       if (due.length < BATCH) return promoted;

@@ -5,7 +5,7 @@ import type { TransferChannel } from '../ledger/cases/case.model.js';
 import type { OutboxEntry } from '../ledger/cases/case-write.script.js';
 import { PARTITION_TAGS, partitionOfCase } from '../ledger/cases/case-partitions.js';
 import { drainOutboxes } from './outbox-drain.js';
-import { bullPrefix, DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
+import { bullPrefix, DEFAULT_JOB_OPTIONS, onReplica, openQueue, QUEUES } from './queues.js';
 
 export interface MaterialTransferJob {
   businessNo: string;
@@ -52,6 +52,7 @@ export class MaterialTransferQueue {
 
   async enqueue(businessNo: string, channel: TransferChannel): Promise<void> {
     await this.queue.add('transfer', { businessNo, channel, requestId: currentRequestId() }, { jobId: `transfer-${businessNo}` });
+    await onReplica(this.connection, this.queue);
     await this.connection.zrem(this.outboxOf(businessNo), member(businessNo, channel));
   }
 
@@ -61,14 +62,10 @@ export class MaterialTransferQueue {
    * The entry leaves the outbox only once its job is in the queue.
    */
   drainOutbox(): Promise<number> {
-    return drainOutboxes(this.connection, this.outboxes, (members) =>
-      this.queue.addBulk(
-        members.map((entry) => {
-          const [businessNo, channel] = entry.split('|') as [string, TransferChannel];
-          return { name: 'transfer', data: { businessNo, channel }, opts: { jobId: `transfer-${businessNo}` } };
-        }),
-      ),
-    );
+    return drainOutboxes(this.connection, this.outboxes, this.queue, (entry) => {
+      const [businessNo, channel] = entry.split('|') as [string, TransferChannel];
+      return { name: 'transfer', data: { businessNo, channel }, opts: { jobId: `transfer-${businessNo}` } };
+    });
   }
 
   /** Dispatches not yet queued: 0 in steady state. */

@@ -4,7 +4,7 @@ import type { OutboxEntry } from '../ledger/cases/case-write.script.js';
 import type { NotificationJob } from '../ledger/workflow/ports.js';
 import { PARTITION_TAGS, partitionOfCase } from '../ledger/cases/case-partitions.js';
 import { drainOutboxes } from './outbox-drain.js';
-import { bullPrefix, DEFAULT_JOB_OPTIONS, openQueue, QUEUES } from './queues.js';
+import { bullPrefix, DEFAULT_JOB_OPTIONS, onReplica, openQueue, QUEUES } from './queues.js';
 
 /** One partition's messages that case changes committed to, under a BullMQ prefix, in the partition's slot (see material-transfer.queue.ts). */
 export function notificationOutboxKey(prefix: string, tag: string): string {
@@ -32,19 +32,17 @@ export class NotificationQueue {
   /** `from`: the case whose change put the message in its outbox, which it then leaves; none for a message sent outside a case change. */
   async enqueue(message: NotificationJob, from?: string): Promise<void> {
     await this.queue.add(message.template, message, { jobId: message.idempotencyKey });
-    if (from !== undefined) await this.connection.zrem(notificationOutboxKey(this.prefix, partitionOfCase(from)), JSON.stringify(message));
+    if (from === undefined) return;
+    await onReplica(this.connection, this.queue);
+    await this.connection.zrem(notificationOutboxKey(this.prefix, partitionOfCase(from)), JSON.stringify(message));
   }
 
   /** Queues every message the outbox still holds: changes whose own attempt to queue failed, or whose process died first. */
   drainOutbox(): Promise<number> {
-    return drainOutboxes(this.connection, this.outboxes, (members) =>
-      this.queue.addBulk(
-        members.map((entry) => {
-          const message = JSON.parse(entry) as NotificationJob;
-          return { name: message.template, data: message, opts: { jobId: message.idempotencyKey } };
-        }),
-      ),
-    );
+    return drainOutboxes(this.connection, this.outboxes, this.queue, (entry) => {
+      const message = JSON.parse(entry) as NotificationJob;
+      return { name: message.template, data: message, opts: { jobId: message.idempotencyKey } };
+    });
   }
 
   /** Messages committed to and not yet queued: 0 in steady state. */

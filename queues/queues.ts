@@ -1,4 +1,6 @@
 import { Queue, type DefaultJobOptions, type QueueOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { replicated } from '../lib/redis.js';
 
 /**
  * Every queue of tongban. The names carry a hash tag so that each queue's keys
@@ -43,4 +45,14 @@ export function openQueue<T = unknown>(name: string, options: QueueOptions): Que
   const queue = new Queue<T>(name, options);
   queue.on('error', () => undefined);
   return queue;
+}
+
+/**
+ * Resolves once the jobs just added to `queue` through `connection` (the one it
+ * was opened on) are on a replica (see `replicated`): what takes an outbox or
+ * timetable entry away once its job is queued waits for this first, or a
+ * failover could lose both.
+ */
+export function onReplica(connection: Redis, queue: Queue): Promise<void> {
+  return replicated(connection, queue.toKey('meta'));
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { CalendarYearNotPublishedError, endOfShanghaiDay, shanghaiDateOf, type WorkingCalendar } from '../../domain/calendar/index.js';
 import { evaluateClock, type ClockStatus } from '../../domain/clock/index.js';
 import { regionOfDivision, type Region } from '../../domain/region.js';
-import { isCluster } from '../../lib/redis.js';
+import { isCluster, REPLICA_WAIT_MS } from '../../lib/redis.js';
 import type { CaseEvent, CaseRecord, CaseStage, CaseStub } from './case.model.js';
 import { CASE_ARCHIVE_FORMAT, CLOSED_STAGES, type CaseArchives } from './case-archive.js';
 import { PARTITION_TAGS, partitionOfCase, partitionOfDivision } from './case-partitions.js';
@@ -28,8 +28,6 @@ const stopped = (tag: string) => `cases:${tag}:clock:stopped`;
 /** Closed cases still held whole, by their last change: what the archive job walks (ARCHIVE.md); an archived case leaves it. */
 const closed = (tag: string) => `cases:${tag}:closed`;
 const UNKNOWN_DUE = Number.MAX_SAFE_INTEGER;
-/** How long a case write on a cluster waits for a replica to have it. */
-const REPLICA_WAIT_MS = 500;
 /**
  * A request key names a submission within its caller's own namespace (window and
  * subject): hashed with them, so one caller's key can never find another's case,

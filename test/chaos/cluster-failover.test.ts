@@ -65,16 +65,29 @@ describe('a Redis Cluster master killed mid-run', () => {
     const dispatched = (await stack.store.list({ stage: 'IN_TRANSFER' }, 0, 10_000)).cases.map((record) => record.businessNo);
     const jobs = transferQueue(cluster.url, stack.prefix);
     const settledAt = Date.now();
+    // A dispatch whose own queueing failed in the failover is still in its outbox; the alert sweep drains
+    // it every ALERT_SWEEP_MS in production, and the test stack runs no schedules, so the probe does.
+    let queuedBySweep = 0;
+    const unforwarded = async () => {
+      queuedBySweep += await stack.queues.transfers.drainOutbox().catch(() => 0);
+      const records = await Promise.all(dispatched.map((no) => stack.store.get(no)));
+      return dispatched.filter((_, i) => !records[i]?.platformCaseId);
+    };
     try {
-      await until(
-        'every dispatched case forwarded',
-        async () => (await Promise.all(dispatched.map((no) => stack.store.get(no)))).every((record) => record?.platformCaseId),
-        90_000,
-        250,
-      );
+      await until('every dispatched case forwarded', async () => (await unforwarded()).length === 0, 90_000, 250).catch(async (error: Error) => {
+        // Where each missing transfer stands: no job at all, or one waiting, retrying or failed.
+        const stuck = await Promise.all(
+          (await unforwarded()).map(async (no) => {
+            const job = await jobs.queue.getJob(`transfer-${no}`);
+            return `${no}: ${job ? `${await job.getState()} after ${job.attemptsMade} attempts ${job.failedReason ?? ''}` : 'no job'}`;
+          }),
+        );
+        throw new Error(`${error.message}; ${stuck.join('; ')}; outbox holds ${await stack.queues.transfers.pending()}`);
+      });
     } finally {
       await jobs.close();
     }
+    expect(await stack.queues.transfers.pending()).toBe(0);
     const platformCases = platformCaseCounts(stack);
     const submittedTwice = [...platformCases].filter(([, count]) => count > 1).map(([businessNo]) => businessNo);
     const orphans: string[] = [];
@@ -89,6 +102,7 @@ describe('a Redis Cluster master killed mid-run', () => {
       promoted: promoted.address,
       failoverMs,
       settleMs: Date.now() - settledAt,
+      queuedBySweep,
       lost: lost.length,
       missingEvents: missingEvents.length,
       appliedTwice: appliedTwice.length,

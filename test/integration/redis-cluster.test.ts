@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDurability, createQueueConnection, createRedis, deleteKeysWithPrefix, masterNodes, scanKeys } from '../../lib/redis.js';
 import { QueueAdmin } from '../../queues/queue-admin.js';
+import { MaterialTransferQueue, transferOutboxKey } from '../../queues/material-transfer.queue.js';
+import { PARTITION_TAGS } from '../../ledger/cases/case-partitions.js';
 import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
 import { testLogger, testPrefix } from '../support/stack.js';
 
@@ -116,6 +118,42 @@ describe('lib/redis.ts on a Redis Cluster', () => {
       await worker.close();
       await events.close();
       await queue.close();
+      connection.disconnect();
+      await deleteKeysWithPrefix(cluster.url, prefix);
+    }
+  });
+
+  it('takes a transfer off its outbox only once a replica has its job, so a failover cannot lose both', async () => {
+    const connection = createQueueConnection(cluster.url);
+    const bull = `${prefix}bull`;
+    const transfers = new MaterialTransferQueue(connection, bull);
+    const outbox = transferOutboxKey(bull, PARTITION_TAGS[0]!);
+    const jobKey = `${bull}:{material-transfer}:transfer-TB-LAG`;
+    const slot = Number(await connection.cluster('KEYSLOT', jobKey));
+    const master = (await cluster.masters()).find(({ slots }) => slots.some(([from, to]) => slot >= from && slot <= to))!.node;
+    const masterAdmin = new Redis(master.port, '127.0.0.1');
+    const masterId = String(await masterAdmin.cluster('MYID'));
+    const [replicaLine] = (await masterAdmin.cluster('REPLICAS', masterId)) as string[];
+    const replicaPort = Number(replicaLine!.split(' ')[1]!.split('@')[0]!.split(':')[1]);
+    const replica = new Redis(replicaPort, '127.0.0.1');
+    try {
+      await connection.zadd(outbox, Date.now(), 'TB-LAG|ONLINE');
+      // The replica stops answering its master for 600 ms: the job reaches it only once it wakes.
+      const lagging = replica.call('DEBUG', 'SLEEP', '0.6');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const startedAt = Date.now();
+      expect(await transfers.drainOutbox()).toBe(1);
+      const tookMs = Date.now() - startedAt;
+      await lagging;
+      // Waited for the replica (up to REPLICA_WAIT_MS), not answered at the master's word alone.
+      expect(tookMs).toBeGreaterThanOrEqual(400);
+      expect(await connection.zcard(outbox)).toBe(0);
+      await replica.readonly();
+      expect(await replica.exists(jobKey)).toBe(1);
+    } finally {
+      replica.disconnect();
+      masterAdmin.disconnect();
+      await transfers.close();
       connection.disconnect();
       await deleteKeysWithPrefix(cluster.url, prefix);
     }

@@ -120,6 +120,8 @@ function spawnNode(port: number, dir: string): ChildProcess {
       '--appendfsync', 'always',
       '--save', '',
       '--maxmemory-policy', 'noeviction',
+      // DEBUG SLEEP stands in for a replica that lags (test/integration/redis-cluster.test.ts).
+      '--enable-debug-command', 'local',
     ],
     { stdio: 'ignore' },
   );
