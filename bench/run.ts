@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderBenchmarks } from './benchmarks.report.js';
+import { coldStartScenario } from './cold-start.scenario.js';
 import { dashboardScenario } from './dashboard/dashboard.scenario.js';
 import { federationScenario } from './federation/federation.scenario.js';
 import { jobScenarios } from './jobs/job.scenarios.js';
@@ -17,7 +18,7 @@ import { installedVersions, loadAverage, machineInfo } from './machine.info.js';
 import type { BenchSettings, Scenario, ScenarioReport } from './scenario.types.js';
 import { workingDaysScenario } from './working-days.scenario.js';
 
-const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario, dashboardScenario, ...jobScenarios];
+const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario, dashboardScenario, ...jobScenarios, coldStartScenario];
 
 const PACKAGES = [
   '@apollo/gateway',

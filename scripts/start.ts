@@ -5,6 +5,7 @@
  * (and a Redis it had to start).
  */
 import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { issueToken } from '../lib/auth/access-token.js';
 import type { Caller } from '../lib/auth/caller.js';
@@ -12,7 +13,14 @@ import { loadConfig, SUBGRAPH_NAMES } from '../lib/config.js';
 import { findOrStartRedis, RedisNotAvailableError, type LocalRedis } from '../lib/local-redis.js';
 import { supervise, type SupervisedService } from './service.supervisor.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+// Built (dist/scripts/start.js, as `npm start` runs it), it starts the services built beside it. From
+// source under tsx, the way every start went before dist/ (bench/start.scenario.ts's peer), their sources under tsx.
+const fromSource = import.meta.url.endsWith('.ts');
+const here = fileURLToPath(new URL('..', import.meta.url));
+const root = fromSource ? here : dirname(here);
+const serviceArgs = (entry: string) =>
+  fromSource ? ['--import', 'tsx', join(root, `${entry}.ts`)] : ['--enable-source-maps', join(here, `${entry}.js`)];
+const startedAt = performance.now();
 const config = loadConfig();
 
 let redis: LocalRedis;
@@ -35,7 +43,7 @@ function run(name: string, entry: string, args: string[] = []): void {
     supervise({
       name,
       command: process.execPath,
-      args: ['--import', 'tsx', entry, ...args],
+      args: [...serviceArgs(entry), ...args],
       cwd: root,
       env: { ...process.env, REDIS_URL: redis.url },
       log: (line) => console.error(line),
@@ -85,19 +93,25 @@ const tcpOpen = (port: number) => () =>
 
 const base = (port: number) => `http://${config.host}:${port}`;
 
-run('sandboxes', 'scripts/sandboxes.ts');
+const stages: string[] = [];
+const stageDone = (what: string) => stages.push(`${what} ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+
+run('sandboxes', 'scripts/sandboxes');
 await waitFor(tcpOpen(config.platforms.yukuaiban.sandboxPort), '渝快办 sandbox');
 await waitFor(tcpOpen(config.platforms.sichuan.sandboxPort), '四川一体化 sandbox');
 await waitFor(tcpOpen(config.platforms.courier.sandboxPort), '政务专递 sandbox');
 await waitFor(tcpOpen(config.platforms.notify.sandboxPort), 'notification sandbox');
+stageDone('sandboxes');
 
-for (const name of SUBGRAPH_NAMES) run(`subgraph ${name}`, 'subgraphs/main.ts', [name]);
+for (const name of SUBGRAPH_NAMES) run(`subgraph ${name}`, 'subgraphs/main', [name]);
 for (const name of SUBGRAPH_NAMES) {
   await waitFor(httpOk(`${base(config.subgraphs[name].port)}/health`), `subgraph ${name}`);
 }
-run('workers', 'jobs/main.ts');
-run('gateway', 'gateway/main.ts');
+stageDone('subgraphs');
+run('workers', 'jobs/main');
+run('gateway', 'gateway/main');
 await waitFor(httpOk(`${base(config.gateway.port)}/ready`), 'gateway');
+stageDone('gateway ready');
 
 const DEV_CALLERS: Caller[] = [
   { subject: 'dev-window-demo', role: 'WINDOW_STAFF', region: 'CHONGQING', windowId: 'W-500000-24' },
@@ -119,7 +133,7 @@ if (!stopping && config.env !== 'production') {
 
 if (!stopping) {
   console.log(`
-tongban is running (Redis: ${redis.url}, ${redis.origin})
+tongban is running (Redis: ${redis.url}, ${redis.origin}); up after ${stages.join(', ')}
 
   GraphQL gateway   ${base(config.gateway.port)}/graphql
   health / ready    ${base(config.gateway.port)}/health  ${base(config.gateway.port)}/ready
