@@ -6,7 +6,10 @@ import { catalogGenerationKey } from '../../ledger/catalog/catalog-generation.js
 export type CatalogReader = Pick<PlatformPort, 'getItemsByCodes' | 'searchItems'>;
 
 export interface CatalogCacheOptions {
-  /** How long an entry may be served without asking the platform again; 0 turns the cache off. */
+  /**
+   * How long an entry may be served without asking the platform again; for
+   * another as long, an item is served while one call fetches it again. 0 turns the cache off.
+   */
   maxAgeMs: number;
   /** Bounds each of the item and page maps, so floods of unknown codes or searches cannot grow memory. */
   maxEntries?: number;
@@ -25,8 +28,10 @@ interface Entry<V> {
  * one call per request. Entries are valid for one catalog generation, kept in
  * Redis so that an invalidation on any instance reaches all, and for at most
  * `maxAgeMs`, which bounds staleness when a platform changes items without
- * anyone invalidating. A request checks the generation once; what it fetched is
- * kept only if no invalidation happened while it was fetching.
+ * anyone invalidating; an expired item is served for up to another `maxAgeMs`
+ * while one call fetches it again, so that a slow platform holds no request up
+ * (an invalidated one never is). A request checks the generation once; what it
+ * fetched is kept only if no invalidation happened while it was fetching.
  *
  * The formal review at receipt does not read through this: a legal act is
  * checked against the platform's catalog as it is at that moment.
@@ -79,13 +84,27 @@ export class CatalogCache {
 
   private async getItems(generation: string | null, codes: readonly string[]): Promise<(CatalogItem | null)[]> {
     const found = codes.map((code) => this.fresh(generation, this.items.get(code)));
+    const expired = new Set(codes.filter((code, i) => found[i] === undefined && this.servableWhileFetched(generation, this.items.get(code))));
+    if (expired.size > 0) {
+      // A platform slow to answer must not hold every request up each time an entry expires: the old
+      // value is served while one call fetches it again, for at most another maxAgeMs.
+      for (const answer of this.fetchShared(generation, [...expired]).values()) answer.catch(() => undefined);
+      for (const [i, code] of codes.entries()) if (expired.has(code)) found[i] = this.items.get(code)!.value;
+    }
     const missing = [...new Set(codes.filter((_, i) => found[i] === undefined))];
     if (missing.length === 0) return found as (CatalogItem | null)[];
 
-    // Concurrent requests missing the same codes (a gateway plan's parallel entity fetches) share one platform call.
+    const answers = this.fetchShared(generation, missing);
+    const values = await Promise.all(missing.map((code) => answers.get(code)!));
+    const byCode = new Map(missing.map((code, i) => [code, values[i] ?? null]));
+    return codes.map((code, i) => (found[i] === undefined ? (byCode.get(code) ?? null) : found[i]!));
+  }
+
+  /** Concurrent requests wanting the same codes (a gateway plan's parallel entity fetches) share one platform call. */
+  private fetchShared(generation: string | null, codes: readonly string[]): Map<string, Promise<CatalogItem | null>> {
     const answers = new Map<string, Promise<CatalogItem | null>>();
     const toFetch: string[] = [];
-    for (const code of missing) {
+    for (const code of codes) {
       const pending = this.pending.get(code);
       if (generation !== null && pending?.generation === generation) answers.set(code, pending.value);
       else toFetch.push(code);
@@ -98,9 +117,7 @@ export class CatalogCache {
         if (generation !== null) this.share(code, generation, value);
       }
     }
-    const values = await Promise.all(missing.map((code) => answers.get(code)!));
-    const byCode = new Map(missing.map((code, i) => [code, values[i] ?? null]));
-    return codes.map((code, i) => (found[i] === undefined ? (byCode.get(code) ?? null) : found[i]!));
+    return answers;
   }
 
   private share(code: string, generation: string, value: Promise<CatalogItem | null>): void {
@@ -134,6 +151,12 @@ export class CatalogCache {
   private fresh<V>(generation: string | null, entry: Entry<V> | undefined): V | undefined {
     if (!entry || generation === null || generation !== this.generation) return undefined;
     return this.now() - entry.fetchedAt < this.options.maxAgeMs ? entry.value : undefined;
+  }
+
+  /** Expired within this generation (an invalidation is never served past), by less than another maxAgeMs. */
+  private servableWhileFetched<V>(generation: string | null, entry: Entry<V> | undefined): boolean {
+    if (!entry || generation === null || generation !== this.generation) return false;
+    return this.now() - entry.fetchedAt < 2 * this.options.maxAgeMs;
   }
 
   private async stillCurrent(generation: string | null): Promise<boolean> {

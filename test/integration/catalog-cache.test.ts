@@ -8,6 +8,7 @@ import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import { CatalogCache } from '../../subgraphs/platform/catalog.cache.js';
 import { invalidateCatalog } from '../../ledger/catalog/catalog-generation.js';
 import { application } from '../support/process.kit.js';
+import { until } from '../support/until.kit.js';
 import { DEFAULT_CALLER, startTestStack, testPrefix, testRedisUrl, type TestStack } from '../support/stack.js';
 
 const OPS: Caller = { subject: 'ops-1', role: 'OPS', region: 'CHONGQING', windowId: null };
@@ -106,8 +107,53 @@ describe('CatalogCache over Redis and the 渝快办 sandbox', () => {
     expect(await read()).toEqual([first!.name, null, first!.name]);
     expect(itemCalls(sandbox)).toBe(1);
     clock += 1;
+    // Expired: the old value once more, while the one call it started fetches the new.
+    expect(await read()).toEqual([first!.name, null, first!.name]);
+    await until('the expired items fetched again', async () => (await read())[0] === '改名后');
     expect(await read()).toEqual(['改名后', null, '改名后']);
     expect(itemCalls(sandbox)).toBe(2);
+  });
+
+  it('answers at once with an expired item while a slow platform is asked for it, one call for every request', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const slow: PlatformPort = {
+      ...client,
+      region: client.region,
+      getItemsByCodes: async (codes) => {
+        calls += 1;
+        // Slow only for the item it already holds.
+        if (calls > 1 && codes.includes(first!.code)) await held;
+        return client.getItemsByCodes(codes);
+      },
+    };
+    const catalog = cache(slow);
+    await catalog.reader().getItemsByCodes([first!.code]);
+    rename(first!, '改名后');
+    clock += 60_000;
+    // The platform has not answered the refresh; every request is answered from memory meanwhile.
+    const answers = await Promise.all([1, 2, 3].map(() => catalog.reader().getItemsByCodes([first!.code, second!.code])));
+    expect(answers.map(([item]) => item?.name)).toEqual([first!.name, first!.name, first!.name]);
+    // A code it never held is still waited for: there is nothing to serve meanwhile.
+    expect(answers.map(([, item]) => item?.code)).toEqual([second!.code, second!.code, second!.code]);
+    release();
+    await until('the refresh kept', async () => (await catalog.reader().getItemsByCodes([first!.code]))[0]?.name === '改名后');
+    expect(calls).toBe(3);
+  });
+
+  it('waits for the platform once an item is twice its maximum age, or its catalog was invalidated', async () => {
+    const catalog = cache();
+    const name = async () => (await catalog.reader().getItemsByCodes([first!.code]))[0]?.name;
+    await name();
+    rename(first!, '改名后');
+    clock += 120_000;
+    expect(await name()).toBe('改名后');
+    rename(first!, '再改名');
+    clock += 60_000;
+    await invalidateCatalog(redis, client.region);
+    expect(await name()).toBe('再改名');
+    expect(itemCalls(sandbox)).toBe(3);
   });
 
   it('fetches only the codes it does not hold', async () => {
