@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderBenchmarks } from './benchmarks.report.js';
 import { coldStartScenario } from './cold-start.scenario.js';
+import { dashboardFaultsScenario } from './dashboard/dashboard-faults.scenario.js';
 import { dashboardScenario } from './dashboard/dashboard.scenario.js';
 import { federationScenario } from './federation/federation.scenario.js';
 import { jobScenarios } from './jobs/job.scenarios.js';
@@ -18,7 +19,7 @@ import { installedVersions, loadAverage, machineInfo } from './machine.info.js';
 import type { BenchSettings, Scenario, ScenarioReport } from './scenario.types.js';
 import { workingDaysScenario } from './working-days.scenario.js';
 
-const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario, dashboardScenario, ...jobScenarios, coldStartScenario];
+const SCENARIOS: Scenario[] = [federationScenario, workingDaysScenario, dashboardScenario, dashboardFaultsScenario, ...jobScenarios, coldStartScenario];
 
 const PACKAGES = [
   '@apollo/gateway',

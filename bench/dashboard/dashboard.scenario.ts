@@ -17,11 +17,11 @@ const FLOOR_PROCESS = new URL('./floor.process.ts', import.meta.url);
 const LOAD_PROCESS = new URL('../load/autocannon.process.ts', import.meta.url);
 
 /** A Chongqing district window (万州): the seeded items are all decided at other windows, so its list is exactly what it received. */
-const WINDOW_ID = 'W-500101-01';
-const CASES = 50;
+export const WINDOW_ID = 'W-500101-01';
+export const CASES = 50;
 /** Far more than connections, so the rotation never brings one caller back while their last request is in flight. */
-const CALLERS = 2000;
-const SUBGRAPH_TIMEOUT_MS = 10_000;
+export const CALLERS = 2000;
+export const SUBGRAPH_TIMEOUT_MS = 10_000;
 
 interface Target {
   id: TargetId;
@@ -171,7 +171,7 @@ function sliceCount(measureSec: number): number {
 }
 
 /** The slices of one target as one run: counts added up, percentiles over every latency of every slice. */
-function poolLoads(loads: LoadResult[]): LoadResult {
+export function poolLoads(loads: LoadResult[]): LoadResult {
   const latencies = loads.flatMap((load) => load.latenciesMs ?? []).sort((a, b) => a - b);
   const requests = loads.reduce((sum, load) => sum + load.requests, 0);
   const durationSec = loads.reduce((sum, load) => sum + load.durationSec, 0);
@@ -191,7 +191,7 @@ function percentile(sorted: number[], share: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))]!;
 }
 
-function runLoad(loader: ChildHandle, spec: LoadSpec): Promise<LoadResult> {
+export function runLoad(loader: ChildHandle, spec: LoadSpec): Promise<LoadResult> {
   return loader.request<LoadResult>('run', spec, (spec.durationSec + 60) * 1000);
 }
 
@@ -220,7 +220,7 @@ async function verifyFloor(floor: FloorEndpoint, tokens: string[]): Promise<stri
   return body;
 }
 
-async function post(url: string, token: string): Promise<string> {
+export async function post(url: string, token: string): Promise<string> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -5,7 +5,7 @@
  */
 import type { TokenSettings } from '../../lib/auth/access-token.js';
 import type { GatewayKey } from '../../lib/auth/gateway-signature.js';
-import { SUBGRAPH_NAMES } from '../../lib/config.js';
+import { loadConfig, SUBGRAPH_NAMES } from '../../lib/config.js';
 import { staffAt, startTestStack } from '../../test/support/stack.js';
 import { serveParent } from '../child.ipc.js';
 import { DASHBOARD_NOW, seedDashboard } from './dashboard.data.js';
@@ -21,9 +21,12 @@ export interface StackSetup {
   expected: DashboardCase[];
   /** One token per member of the window's staff, each a caller of its own. */
   tokens: string[];
+  /** The 四川 platform's sandbox, whose faults (`/__faults`) the fault scenario sets. */
+  sichuanSandboxUrl: string;
 }
 
-const stack = await startTestStack({ now: () => DASHBOARD_NOW });
+// The catalog's maximum age is the one setting a scenario changes (CATALOG_CACHE_MAX_AGE_MS in this process's environment).
+const stack = await startTestStack({ now: () => DASHBOARD_NOW, env: { CATALOG_CACHE_MAX_AGE_MS: String(loadConfig().catalog.cacheMaxAgeMs) } });
 
 serveParent(
   {
@@ -40,6 +43,7 @@ serveParent(
         redis: { url: stack.redisUrl, prefix: stack.prefix },
         expected,
         tokens,
+        sichuanSandboxUrl: stack.sichuan.url,
       };
     },
     cpuUsage: () => process.cpuUsage(),
