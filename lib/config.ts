@@ -89,6 +89,7 @@ const EnvSchema = z
       .default('tongban:'),
     PLATFORM_TIMEOUT_MS: positiveMs.default(3000),
     CATALOG_CACHE_MAX_AGE_MS: z.coerce.number().int().min(0).default(5 * 60_000),
+    CATALOG_MISS_WAIT_MS: positiveMs.default(1000),
     YUKUAIBAN_BASE_URL: optionalUrl,
     YUKUAIBAN_APP_KEY: z.string().min(1).default('tongban-dev'),
     YUKUAIBAN_APP_SECRET: secret.default(DEV_SECRETS.YUKUAIBAN_APP_SECRET),
@@ -209,8 +210,11 @@ export interface Config {
     courier: { baseUrl: string | undefined; partnerId: string; secret: string; sandboxPort: number };
     notify: { baseUrl: string | undefined; appId: string; secret: string; sandboxPort: number };
   };
-  /** Items served from a subgraph's memory for at most cacheMaxAgeMs (0: always ask the platform); ops invalidate on change. */
-  catalog: { cacheMaxAgeMs: number };
+  /**
+   * Items served from a subgraph's memory for at most cacheMaxAgeMs (0: always ask the platform); ops invalidate on change.
+   * A request waits missWaitMs for items not held before answering without them (the fetch goes on and is kept).
+   */
+  catalog: { cacheMaxAgeMs: number; missWaitMs: number };
   sandbox: { stepMs: number };
   /** A job whose worker died is taken up again once its lock (lockDurationMs) lapses and a stalled check runs. */
   /** `archiveAfterDays`: a closed case unchanged this long is archived to the file store by the job run every `caseArchiveMs` (ARCHIVE.md). */
@@ -304,7 +308,7 @@ export function loadConfig(source: Record<string, string | undefined> = readProc
       courier: { baseUrl: e.COURIER_BASE_URL, partnerId: e.COURIER_PARTNER_ID, secret: e.COURIER_SECRET, sandboxPort: e.COURIER_SANDBOX_PORT },
       notify: { baseUrl: e.NOTIFY_BASE_URL, appId: e.NOTIFY_APP_ID, secret: e.NOTIFY_SECRET, sandboxPort: e.NOTIFY_SANDBOX_PORT },
     },
-    catalog: { cacheMaxAgeMs: e.CATALOG_CACHE_MAX_AGE_MS },
+    catalog: { cacheMaxAgeMs: e.CATALOG_CACHE_MAX_AGE_MS, missWaitMs: e.CATALOG_MISS_WAIT_MS },
     sandbox: { stepMs: e.SANDBOX_STEP_MS },
     jobs: {
       platformPollMs: e.PLATFORM_POLL_MS,

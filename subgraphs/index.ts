@@ -30,7 +30,7 @@ export function startSubgraphByName(name: SubgraphName, port: number, deps: Subg
   const common = { logger: deps.logger.child({ subgraph: name }), host: deps.config.host, port, tokens: deps.tokens, gatewayKeys: deps.config.gatewayKeys };
   const { platforms } = deps.config;
   const guided = guidedPlatforms(deps.platforms, deps.redis);
-  const catalog = (region: Region) => new CatalogCache(deps.redis, guided[region], { maxAgeMs: deps.config.catalog.cacheMaxAgeMs });
+  const catalog = (region: Region) => new CatalogCache(deps.redis, guided[region], { maxAgeMs: deps.config.catalog.cacheMaxAgeMs, missWaitMs: deps.config.catalog.missWaitMs });
   switch (name) {
     case 'cases':
       return startCasesSubgraph({

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { PlatformUnavailableError } from '../../adapters/platform.errors.js';
 import type { CatalogItem, CatalogPage, PlatformPort, SearchItemsQuery } from '../../adapters/platform.port.js';
 import { catalogGenerationKey } from '../../ledger/catalog/catalog-generation.js';
 
@@ -11,6 +12,13 @@ export interface CatalogCacheOptions {
    * another as long, an item is served while one call fetches it again. 0 turns the cache off.
    */
   maxAgeMs: number;
+  /**
+   * How long a request waits for items the cache does not hold before it fails
+   * with PLATFORM.<region>_UNAVAILABLE, which leaves those items' fields null with
+   * the error and the rest of the answer whole; the fetch goes on, and what it
+   * brings is kept for the next request. Unset, a request waits for the platform.
+   */
+  missWaitMs?: number;
   /** Bounds each of the item and page maps, so floods of unknown codes or searches cannot grow memory. */
   maxEntries?: number;
   now?: () => number;
@@ -95,9 +103,27 @@ export class CatalogCache {
     if (missing.length === 0) return found as (CatalogItem | null)[];
 
     const answers = this.fetchShared(generation, missing);
-    const values = await Promise.all(missing.map((code) => answers.get(code)!));
+    const values = await this.withinMissWait(Promise.all(missing.map((code) => answers.get(code)!)));
     const byCode = new Map(missing.map((code, i) => [code, values[i] ?? null]));
     return codes.map((code, i) => (found[i] === undefined ? (byCode.get(code) ?? null) : found[i]!));
+  }
+
+  /** A slow platform costs each request at most missWaitMs, not the platform's own time-out. */
+  private async withinMissWait<T>(fetching: Promise<T>): Promise<T> {
+    const waitMs = this.options.missWaitMs;
+    if (waitMs === undefined) return fetching;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PlatformUnavailableError(this.port.region, `${this.port.region} 事项目录 ${waitMs} ms 内未答复，稍后再试`)),
+        waitMs,
+      );
+    });
+    try {
+      return await Promise.race([fetching, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Concurrent requests wanting the same codes (a gateway plan's parallel entity fetches) share one platform call. */

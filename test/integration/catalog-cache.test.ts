@@ -7,7 +7,7 @@ import type { Caller } from '../../lib/auth/caller.js';
 import { createRedis, deleteKeysWithPrefix } from '../../lib/redis.js';
 import { CatalogCache } from '../../subgraphs/platform/catalog.cache.js';
 import { invalidateCatalog } from '../../ledger/catalog/catalog-generation.js';
-import { application } from '../support/process.kit.js';
+import { application, OFFICE_HOURS, ROUTES } from '../support/process.kit.js';
 import { until } from '../support/until.kit.js';
 import { DEFAULT_CALLER, startTestStack, testPrefix, testRedisUrl, type TestStack } from '../support/stack.js';
 
@@ -67,6 +67,49 @@ describe('catalog items served from the subgraphs’ memory, through the gateway
     stack.yukuaiban.publishItem({ ...ITEM, materials: [...ITEM.materials, { name: '2025年新增材料', form: 'ORIGINAL', copies: 1, required: true }] });
     const result = await stack.workflow.receiveApplication(application(ITEM, 'W-500000-01', '修订后'), 'test');
     expect(result.record.notices.find((notice) => notice.id === result.noticeId)?.kind).toBe('DEFICIENCY');
+  });
+});
+
+describe('a platform slow to answer for items a subgraph does not hold', () => {
+  let stack: TestStack;
+  const SICHUAN = ROUTES.find((route) => route.region === 'SICHUAN')!;
+  const QUERY = '{ cases(first: 10) { edges { node { businessNo item { code name } } } } }';
+  type Answer = { cases: { edges: { node: { businessNo: string; item: { code: string; name: string | null } } }[] } };
+
+  beforeAll(async () => {
+    stack = await startTestStack({ now: () => OFFICE_HOURS });
+    await stack.workflow.receiveApplication(application(SICHUAN.item, SICHUAN.windowId, '慢平台'), 'test');
+    await stack.workflow.receiveApplication(application(ITEM, SICHUAN.windowId, '慢平台'), 'test');
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const timed = async () => {
+    const startedAt = performance.now();
+    const result = await stack.as(DEFAULT_CALLER).query<Answer>(QUERY);
+    return { result, tookMs: performance.now() - startedAt, name: (code: string) => result.data?.cases.edges.find((edge) => edge.node.item.code === code)?.node.item.name };
+  };
+
+  it('answers within CATALOG_MISS_WAIT_MS with those items null and the error at their path, the rest whole, and keeps what the platform brings', async () => {
+    stack.sichuan.setFaults({ latencyMs: 2500 });
+    try {
+      const first = await timed();
+      expect(first.tookMs).toBeLessThan(2000);
+      expect(first.name(ITEM.code)).toBe(ITEM.name);
+      expect(first.name(SICHUAN.item.code)).toBeNull();
+      const errors = first.result.errors ?? [];
+      expect(errors.map((error) => error.extensions?.code)).toContain('PLATFORM.SICHUAN_UNAVAILABLE');
+      expect(errors.every((error) => error.path?.includes('item'))).toBe(true);
+      // The fetch went on: once the platform has answered, the item is served from memory, still slow or not.
+      await until('the late answer kept', async () => (await timed()).name(SICHUAN.item.code) === SICHUAN.item.name, 10_000, 200);
+      const later = await timed();
+      expect(later.result.errors).toBeUndefined();
+      expect(later.tookMs).toBeLessThan(2000);
+    } finally {
+      stack.sichuan.setFaults({});
+    }
   });
 });
 
