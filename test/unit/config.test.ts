@@ -26,7 +26,8 @@ describe('config', () => {
     expect(config.certificates).toEqual({ verifyBaseUrl: 'http://127.0.0.1:8080', fontPath: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc' });
     expect(() => loadConfig({ TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);
     expect(loadConfig({ VERIFY_BASE_URL: 'https://tongban.example.gov.cn' }).certificates.verifyBaseUrl).toBe('https://tongban.example.gov.cn');
-    expect(config.catalog).toEqual({ cacheMaxAgeMs: 300_000 });
+    expect(config.catalog).toEqual({ cacheMaxAgeMs: 300_000, missWaitMs: 1000 });
+    expect(() => loadConfig({ CATALOG_MISS_WAIT_MS: '0' })).toThrow(/CATALOG_MISS_WAIT_MS/);
     expect(config.redis.url).toBe('redis://10.0.0.5:6380');
   });
 
