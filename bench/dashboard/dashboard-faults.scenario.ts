@@ -2,8 +2,7 @@ import { startChild, type ChildHandle } from '../child.ipc.js';
 import type { LoadResult, LoadSpec } from '../load/load.types.js';
 import type { Scenario } from '../scenario.types.js';
 import { dashboardBody, dashboardDifference } from './dashboard.query.js';
-import { CALLERS, CASES, poolLoads, post, runLoad, SUBGRAPH_TIMEOUT_MS, WINDOW_ID } from './dashboard.scenario.js';
-import type { GatewayEndpoint, GatewayInput } from './gateway.process.js';
+import { CALLERS, CASES, poolLoads, post, runLoad, startGatewayOver, WINDOW_ID } from './dashboard.scenario.js';
 import type { StackSetup } from './stack.process.js';
 
 const STACK_PROCESS = new URL('./stack.process.ts', import.meta.url);
@@ -53,14 +52,7 @@ export const dashboardFaultsScenario: Scenario = {
       };
       const gatewayProcess = await start(GATEWAY_PROCESS, { env: { ...process.env, NODE_ENV: 'production' } });
       const loader = await start(LOAD_PROCESS);
-      const gateway = await gatewayProcess.request<GatewayEndpoint>('start', {
-        supergraphSdl: setup.supergraphSdl,
-        subgraphUrls: setup.subgraphUrls,
-        auth: setup.auth,
-        signingKey: setup.signingKey,
-        redis: setup.redis,
-        subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
-      } satisfies GatewayInput);
+      const gateway = await startGatewayOver(gatewayProcess, setup);
       const body = await post(gateway.url, setup.tokens[0]!);
       const difference = dashboardDifference(JSON.parse(body), setup.expected);
       if (difference) throw new Error(`wrong answer to the dashboard: ${difference}`);

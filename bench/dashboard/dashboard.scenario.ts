@@ -21,7 +21,7 @@ export const WINDOW_ID = 'W-500101-01';
 export const CASES = 50;
 /** Far more than connections, so the rotation never brings one caller back while their last request is in flight. */
 export const CALLERS = 2000;
-export const SUBGRAPH_TIMEOUT_MS = 10_000;
+const SUBGRAPH_TIMEOUT_MS = 10_000;
 
 interface Target {
   id: TargetId;
@@ -66,14 +66,7 @@ export const dashboardScenario: Scenario = {
       const gatewayProcess = await start(GATEWAY_PROCESS, front('gateway'));
       const floorProcess = await start(FLOOR_PROCESS, front('floor'));
       const loader = await start(LOAD_PROCESS);
-      const gateway = await gatewayProcess.request<GatewayEndpoint>('start', {
-        supergraphSdl: setup.supergraphSdl,
-        subgraphUrls: setup.subgraphUrls,
-        auth: setup.auth,
-        signingKey: setup.signingKey,
-        redis: setup.redis,
-        subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
-      } satisfies GatewayInput);
+      const gateway = await startGatewayOver(gatewayProcess, setup);
       floorEndpoint = await floorProcess.request<FloorEndpoint>('start', {
         supergraphSdl: setup.supergraphSdl,
         subgraphUrls: setup.subgraphUrls,
@@ -158,6 +151,18 @@ export const dashboardScenario: Scenario = {
     });
   },
 };
+
+/** tongban's gateway in `gatewayProcess`, over the seeded stack's subgraphs, verifying its callers' tokens as in production. */
+export function startGatewayOver(gatewayProcess: ChildHandle, setup: StackSetup): Promise<GatewayEndpoint> {
+  return gatewayProcess.request<GatewayEndpoint>('start', {
+    supergraphSdl: setup.supergraphSdl,
+    subgraphUrls: setup.subgraphUrls,
+    auth: setup.auth,
+    signingKey: setup.signingKey,
+    redis: setup.redis,
+    subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
+  } satisfies GatewayInput);
+}
 
 /**
  * How many slices a load's measured time is cut into. The targets take turns
