@@ -14,7 +14,7 @@ import { findOrStartRedis, RedisNotAvailableError, type LocalRedis } from '../li
 import { supervise, type SupervisedService } from './service.supervisor.js';
 
 // Built (dist/scripts/start.js, as `npm start` runs it), it starts the services built beside it. From
-// source under tsx, the way every start went before dist/ (bench/start.scenario.ts's peer), their sources under tsx.
+// source under tsx, the way every start went before dist/ (bench/cold-start.scenario.ts's peer), their sources under tsx.
 const fromSource = import.meta.url.endsWith('.ts');
 const here = fileURLToPath(new URL('..', import.meta.url));
 const root = fromSource ? here : dirname(here);
