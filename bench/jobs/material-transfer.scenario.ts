@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import { Queue, Worker, type Job } from 'bullmq';
-import type { SubmitCaseRequest } from '../../adapters/platform.port.js';
+import type { PlatformFileUpload, SubmitCaseRequest } from '../../adapters/platform.port.js';
+import { MIME_TYPES } from '../../lib/files/file-check.js';
 import { materialTransferProcessor, submitCaseRequest } from '../../jobs/material-transfer.processor.js';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from '../../queues/queues.js';
 import { startWorkers, type Processor } from '../../jobs/worker-host.js';
@@ -15,7 +16,8 @@ import { createFileStore } from '../../lib/files/store-factory.js';
 
 /** The worker host's default, which jobs/main.ts runs with. */
 const CONCURRENCY = 8;
-const GOAL_RATIO = 0.5;
+/** Issue "Performance, round 3", item 3: of the floor's throughput, in the same run. */
+const GOAL_RATIO = 0.8;
 const WARM_UP_JOBS = 100;
 /** Receiving and dispatching the cases is preparation, not measured: as fast as the stack allows. */
 const PREPARE_CONCURRENCY = 16;
@@ -68,7 +70,7 @@ export const materialTransferScenario: Scenario = {
           } else if (path === 'bare') {
             run = await bareRound(stack, template, round, size);
           } else {
-            const measured = path === 'floor' ? await floorRound(stack, template, round, size) : await tongbanRound(stack, size);
+            const measured = path === 'floor' ? await floorRound(stack, round, size) : await tongbanRound(stack, size);
             run = measured.run;
             submitted += size;
             problems.push(...(await verifySubmitted(stack, measured.businessNos, submitted, path === 'tongban')));
@@ -120,25 +122,45 @@ async function bareRound(stack: CaseStack, template: SubmitCaseRequest, round: n
 }
 
 /**
- * BullMQ and the platform call alone: the same signed 渝快办 intake, through the
- * same client, for requests built before the clock starts — no case read, no
- * case write, no alert planning. What tongban's own work per job costs is the
- * gap between this and tongban.
+ * BullMQ and the platform calls alone: for cases received and scanned the same
+ * way (never dispatched, so no transfer of theirs is queued), each scan sent
+ * from the same file store through the same signed 渝快办 client, then the case
+ * naming the platform's file ids — the same calls a transfer makes, with its
+ * requests built before the clock starts and no case read, no case write, no
+ * alert planning. What tongban's own work per job costs is the gap between this
+ * and tongban.
  */
-async function floorRound(stack: CaseStack, template: SubmitCaseRequest, round: number, jobs: number): Promise<{ run: Run; businessNos: string[] }> {
-  const requests = new Map<string, SubmitCaseRequest>();
-  for (let index = 0; index < jobs; index++) {
-    const businessNo = `${template.businessNo}-F${round}-${index}`;
-    requests.set(businessNo, {
-      ...template,
-      idempotencyKey: businessNo,
-      businessNo,
-      materials: template.materials,
+async function floorRound(stack: CaseStack, round: number, jobs: number): Promise<{ run: Run; businessNos: string[] }> {
+  const businessNos = await stack.receive(jobs, { concurrency: PREPARE_CONCURRENCY });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PREPARE_CONCURRENCY }, async () => {
+      for (let index = next++; index < jobs; index = next++) await scanMaterials(stack, businessNos[index]!);
+    }),
+  );
+  const files = createFileStore(stack.config.files.store);
+  const requests = new Map<string, { uploads: PlatformFileUpload[]; submit: (fileIds: ReadonlyMap<string, string>) => SubmitCaseRequest }>();
+  for (const record of await stack.store.getMany(businessNos)) {
+    const scans = record!.scans ?? [];
+    requests.set(record!.businessNo, {
+      uploads: scans.map((scan) => ({
+        businessNo: record!.businessNo,
+        material: scan.material,
+        sha256: scan.sha256,
+        size: scan.size,
+        contentType: MIME_TYPES[scan.type],
+        open: () => files.get(scan.sha256),
+      })),
+      submit: (fileIds) => submitCaseRequest({ ...record!, scans: scans.map((scan) => ({ ...scan, platformFileId: fileIds.get(scan.sha256)! })) }),
     });
   }
-  const businessNos = [...requests.keys()];
   const platform = stack.platforms.CHONGQING;
-  const run = await plainWorkerRound(stack, 'floor', FLOOR_QUEUE, businessNos, async (job) => (await platform.submitCase(requests.get(job.data.businessNo)!)).platformCaseId);
+  const run = await plainWorkerRound(stack, 'floor', FLOOR_QUEUE, businessNos, async (job) => {
+    const { uploads, submit } = requests.get(job.data.businessNo)!;
+    const fileIds = new Map<string, string>();
+    for (const upload of uploads) fileIds.set(upload.sha256, (await platform.uploadFile(upload)).fileId);
+    return (await platform.submitCase(submit(fileIds))).platformCaseId;
+  });
   return { run, businessNos };
 }
 
@@ -277,10 +299,10 @@ function report(settings: BenchSettings, jobs: number, runs: Run[], problems: st
   const of = (path: Path) => runs.filter((run) => run.path === path);
   const rate = (run: Run) => (run.jobs * 1000) / run.ms;
   const rates = Object.fromEntries(PATHS.map((path) => [path, median(of(path).map(rate))])) as Record<Path, number>;
-  const ratio = rates.tongban / rates.raw;
+  const ratio = rates.tongban / rates.floor;
   const measured = PATHS.every((path) => of(path).length > 0);
   if (measured && !(ratio >= GOAL_RATIO)) {
-    problems.push(`material-transfer: tongban keeps ${percent(ratio)} of raw BullMQ throughput (goal ≥ ${GOAL_RATIO * 100} %)`);
+    problems.push(`material-transfer: tongban keeps ${percent(ratio)} of the floor's throughput (goal ≥ ${GOAL_RATIO * 100} %)`);
   }
   const row = (label: string, path: Path) => {
     const list = of(path);
@@ -291,14 +313,9 @@ function report(settings: BenchSettings, jobs: number, runs: Run[], problems: st
   };
   const verdict = measured
     ? [
-        `tongban keeps **${percent(ratio)}** of raw BullMQ throughput (goal ≥ ${GOAL_RATIO * 100} %${ratio >= GOAL_RATIO ? '' : ' — **missed**'}).`,
-        `The platform call alone (floor) keeps ${percent(rates.floor / rates.raw)}, and tongban ${percent(rates.tongban / rates.floor)} of the floor; one bare HTTP exchange per job keeps ${percent(rates.bare / rates.raw)}.`,
-        rates.bare / rates.raw < GOAL_RATIO
-          ? 'Even the bare exchange is below the goal here: on this machine no processor that makes one HTTP call per job, however little else it does, keeps half of what BullMQ does with no work at all.'
-          : '',
-      ]
-        .filter(Boolean)
-        .join(' ')
+        `tongban keeps **${percent(ratio)}** of the floor's throughput (goal ≥ ${GOAL_RATIO * 100} %${ratio >= GOAL_RATIO ? '' : ' — **missed**'}), and ${percent(rates.tongban / rates.raw)} of raw BullMQ's.`,
+        `The platform calls alone (floor) keep ${percent(rates.floor / rates.raw)} of raw BullMQ's, one bare HTTP exchange per job ${percent(rates.bare / rates.raw)}.`,
+      ].join(' ')
     : 'Not measured.';
   return {
     markdown: [
@@ -310,20 +327,20 @@ function report(settings: BenchSettings, jobs: number, runs: Run[], problems: st
       '|---|---|',
       '| raw BullMQ | nothing: no-op jobs with the same data shape, job options and concurrency on the same Redis |',
       '| bare HTTP | BullMQ and one kept-alive `node:http` POST per job of an intake-sized JSON body, to a server in the sandbox process that answers at once, discarding it: the least any processor making one call per job pays |',
-      '| floor | BullMQ and the platform call alone: the signed `POST /api/v1/cases` to the 渝快办 sandbox through the same client, for a request built before the clock starts |',
-      '| tongban | cases received and dispatched through the workflow, then forwarded by the real worker host and `materialTransferProcessor`: case read, signed 渝快办 client, `POST /api/v1/cases` to the sandbox in its own process with no latency or faults, `recordForwarded` with alert re-planning in one write |',
+      '| floor | BullMQ and the platform calls alone, for cases received and scanned the same way: each scan streamed from the same file store by the same signed client (`PUT /api/v1/files/{ywbh}/{sha256}`), then `POST /api/v1/cases` naming the file ids, to the 渝快办 sandbox, with requests built before the clock starts |',
+      '| tongban | cases received, scanned and dispatched ONLINE through the workflow, then forwarded by the real worker host and `materialTransferProcessor`: case read, each scan sent as the floor sends it and its acknowledgement recorded, the case submitted, `recordForwarded` with alert re-planning, over the sandbox in its own process with no latency or faults |',
       '',
       '| path | jobs/s per round | jobs/s (median) | CPU per job: worker process | sandbox process | Redis |',
       '|---|---|---:|---:|---:|---:|',
       row('raw BullMQ, no-op processor', 'raw'),
       row('bare HTTP: BullMQ + one POST', 'bare'),
-      row('floor: BullMQ + platform call', 'floor'),
+      row('floor: BullMQ + the platform calls', 'floor'),
       row('tongban material-transfer', 'tongban'),
       '',
       `${verdict} Checked after each round: every case was submitted to the 渝快办 sandbox exactly once (its records and its request count), and each of tongban's recorded as forwarded.`,
     ].join('\n'),
     summary: measured
-      ? [`material-transfer: tongban ${whole(rates.tongban)} jobs/s, floor ${whole(rates.floor)}, bare HTTP ${whole(rates.bare)}, raw BullMQ ${whole(rates.raw)} jobs/s (${percent(ratio)})`]
+      ? [`material-transfer: tongban ${whole(rates.tongban)} jobs/s, floor ${whole(rates.floor)} (${percent(ratio)}), bare HTTP ${whole(rates.bare)}, raw BullMQ ${whole(rates.raw)} jobs/s`]
       : ['material-transfer: not measured'],
     problems,
   };
