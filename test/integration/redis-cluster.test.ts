@@ -106,9 +106,10 @@ describe('lib/redis.ts on a Redis Cluster', () => {
     const events = new QueueEvents('{cluster-probe}', options);
     const worker = new Worker('{cluster-probe}', async (job) => (job.data as { n: number }).n * 2, options);
     try {
-      await events.waitUntilReady();
+      // Both listening before the job exists: on a loaded machine a cluster connection can take seconds to be ready.
+      await Promise.all([events.waitUntilReady(), worker.waitUntilReady()]);
       const job = await queue.add('double', { n: 21 });
-      expect(await job.waitUntilFinished(events, 10_000)).toBe(42);
+      expect(await job.waitUntilFinished(events, 30_000)).toBe(42);
       // Every key of the queue sits in the slot of its tag, whichever master that is.
       const keys = await scanKeys(connection, `${prefix}bull:{cluster-probe}:*`);
       expect(keys.length).toBeGreaterThan(0);
